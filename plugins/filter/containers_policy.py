@@ -1,0 +1,41 @@
+"""Filters building containers/image policy documents (logic in module_utils/containers_policy)."""
+from __future__ import annotations
+
+from ansible_collections.bulwark.container_security.plugins.module_utils.containers_policy import (
+    PolicyError,
+    build_policy,
+    kms_ref_error,
+    registries_d_documents,
+)
+
+
+def containers_policy(requirements, default="insecureAcceptAnything",
+                      key_dir="/etc/bulwark/cosign/trusted-keys", known_keys=None):
+    """{'policy': policy.json document} or {'error': message} for input containers/image rejects."""
+    try:
+        return {"policy": build_policy(requirements, default=default, key_dir=key_dir,
+                                       known_keys=known_keys)}
+    except PolicyError as exc:
+        return {"error": str(exc)}
+
+
+def containers_registries_d(requirements):
+    """{'documents': {name: registries.d document}} or {'error': message}."""
+    try:
+        return {"documents": registries_d_documents(requirements)}
+    except PolicyError as exc:
+        return {"error": str(exc)}
+
+
+def cosign_kms_ref_error(ref):
+    """'' for a KMS key reference cosign accepts, else why it is refused."""
+    return kms_ref_error(ref)
+
+
+class FilterModule:
+    def filters(self):
+        return {
+            "containers_policy": containers_policy,
+            "containers_registries_d": containers_registries_d,
+            "cosign_kms_ref_error": cosign_kms_ref_error,
+        }

@@ -1,0 +1,231 @@
+"""containers/image signature policy for cosign-signed images: policy.json and registries.d.
+
+Plain Python, no Ansible imports: the `cosign` role (through the `containers_policy` filters),
+the tests and the Pulumi program build the same documents from the same input.
+
+Input is a list of requirements, one per registry or repository scope:
+
+    {"name": "lab", "scope": "registry.example:5000/team", "keys": ["release-2026"],
+     "identity": "matchRepository"}
+
+Each key name is a public key of the node's trust store (`<key_dir>/<name>.pub`).
+`validate_policy` checks the structure containers/image will parse strictly (unknown or
+missing fields make it reject the whole file, and with it every pull), so a broken document
+is stopped before it is written.
+"""
+from __future__ import annotations
+
+import json
+import re
+
+# What containers-policy.json(5) accepts; c/image rejects the file on anything else.
+REQUIREMENT_TYPES = ("insecureAcceptAnything", "reject", "signedBy", "sigstoreSigned")
+DEFAULT_TYPES = ("insecureAcceptAnything", "reject")
+IDENTITY_TYPES = ("matchExact", "matchRepoDigestOrExact", "matchRepository", "exactReference",
+                  "exactRepository", "remapIdentity")
+SIGSTORE_KEY_FIELDS = ("keyPath", "keyPaths", "keyData", "keyDatas", "fulcio", "pki")
+SIGSTORE_FIELDS = SIGSTORE_KEY_FIELDS + ("type", "signedIdentity", "rekorPublicKeyPath",
+                                         "rekorPublicKeyPaths", "rekorPublicKeyData",
+                                         "rekorPublicKeyDatas")
+KMS_SCHEMES = ("awskms://", "gcpkms://", "azurekms://", "hashivault://", "k8s://")
+
+# A docker transport scope: host[:port][/path], optionally a leading "*." wildcard host.
+_SCOPE_RE = re.compile(r"^(\*\.)?[a-z0-9]([a-z0-9.-]*[a-z0-9])?(:[0-9]{1,5})?"
+                       r"(/[a-z0-9]+([._/-][a-z0-9]+)*)?$")
+_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$")
+_KMS_RE = re.compile(r"^(awskms|gcpkms|azurekms|hashivault|k8s)://[^\s]+$")
+
+
+class PolicyError(ValueError):
+    """Bad input or a document containers/image would reject; the message says which part."""
+
+
+def check_name(value, what="name"):
+    """A file-name-safe identifier (key names, registries.d file suffixes)."""
+    if not isinstance(value, str) or not _NAME_RE.match(value):
+        raise PolicyError(f"{what} {value!r} is not a valid name: use letters, digits, '.', '_' "
+                          f"or '-' (at most 63 characters, no leading punctuation)")
+    return value
+
+
+def check_scope(scope):
+    """A containers/image docker scope: registry host[:port] with an optional repository path."""
+    if not isinstance(scope, str) or not _SCOPE_RE.match(scope):
+        raise PolicyError(f"scope {scope!r} is not a registry or repository scope like "
+                          f"'registry.example:5000' or 'registry.example/team/app' (no scheme, "
+                          f"tag or digest, lower case)")
+    return scope
+
+
+def kms_ref_error(ref):
+    """'' when `ref` is a KMS key reference cosign understands, else a message saying why not."""
+    if isinstance(ref, str) and _KMS_RE.match(ref):
+        return ""
+    return (f"cosign_signer_key_ref {ref!r} is not a KMS key reference; accepted prefixes: "
+            f"{', '.join(KMS_SCHEMES)}")
+
+
+def key_path(key_dir, name):
+    return f"{key_dir.rstrip('/')}/{check_name(name, 'trusted key name')}.pub"
+
+
+def sigstore_requirement(key_paths, identity="matchRepository"):
+    """One `sigstoreSigned` requirement accepting a signature by any of `key_paths`."""
+    if not key_paths:
+        raise PolicyError("a sigstoreSigned requirement needs at least one trusted key")
+    if identity not in IDENTITY_TYPES:
+        raise PolicyError(f"identity {identity!r} is not one of {', '.join(IDENTITY_TYPES)}")
+    req = {"type": "sigstoreSigned"}
+    if len(key_paths) == 1:
+        req["keyPath"] = key_paths[0]
+    else:
+        # keyPaths: any listed key is accepted (containers/image >= 5.34, Debian 13's skopeo 1.18)
+        req["keyPaths"] = list(key_paths)
+    req["signedIdentity"] = {"type": identity}
+    return req
+
+
+def build_policy(requirements, default="insecureAcceptAnything", key_dir="/etc/bulwark/cosign/"
+                 "trusted-keys", known_keys=None):
+    """The policy.json document: `sigstoreSigned` for each scope, `default` everywhere else.
+
+    `known_keys` (names present in the trust store) lets a typo in a key name fail here
+    rather than on the node, where a missing keyPath would refuse every image of the scope.
+    """
+    if default not in DEFAULT_TYPES:
+        raise PolicyError(f"cosign_policy_default {default!r} is not one of "
+                          f"{', '.join(DEFAULT_TYPES)}")
+    docker = {}
+    names = set()
+    for index, item in enumerate(requirements or []):
+        if not isinstance(item, dict):
+            raise PolicyError(f"cosign_policy_requirements[{index}] is not a mapping")
+        unknown = set(item) - {"name", "scope", "keys", "identity"}
+        if unknown:
+            raise PolicyError(f"cosign_policy_requirements[{index}] has unknown keys "
+                              f"{sorted(unknown)}; accepted: name, scope, keys, identity")
+        name = check_name(item.get("name"), f"cosign_policy_requirements[{index}].name")
+        if name in names:
+            raise PolicyError(f"cosign_policy_requirements: name {name!r} is used twice")
+        names.add(name)
+        scope = check_scope(item.get("scope"))
+        if scope in docker:
+            raise PolicyError(f"cosign_policy_requirements: scope {scope!r} is listed twice")
+        keys = item.get("keys") or []
+        if isinstance(keys, str):
+            keys = [keys]
+        if known_keys is not None:
+            missing = [k for k in keys if k not in known_keys]
+            if missing:
+                raise PolicyError(f"cosign_policy_requirements[{index}] ({name}) names keys "
+                                  f"{missing} that are not in the trust store; present: "
+                                  f"{sorted(known_keys)}")
+        paths = [key_path(key_dir, k) for k in keys]
+        docker[scope] = [sigstore_requirement(paths, item.get("identity") or "matchRepository")]
+    # docker-daemon has no signatures at all: only the default can apply there
+    policy = {
+        "default": [{"type": default}],
+        "transports": {
+            "docker": docker,
+            "docker-daemon": {"": [{"type": "insecureAcceptAnything"}]},
+        },
+    }
+    validate_policy(policy)
+    return policy
+
+
+def _validate_identity(identity, where):
+    if not isinstance(identity, dict) or identity.get("type") not in IDENTITY_TYPES:
+        raise PolicyError(f"{where}.signedIdentity must be an object with type one of "
+                          f"{', '.join(IDENTITY_TYPES)}")
+
+
+def _validate_requirement(req, where):
+    if not isinstance(req, dict):
+        raise PolicyError(f"{where} is not an object")
+    kind = req.get("type")
+    if kind not in REQUIREMENT_TYPES:
+        raise PolicyError(f"{where}.type {kind!r} is not one of {', '.join(REQUIREMENT_TYPES)}")
+    if kind in DEFAULT_TYPES:
+        if set(req) != {"type"}:
+            raise PolicyError(f"{where}: {kind} takes no other fields, got {sorted(req)}")
+        return
+    if kind == "signedBy":
+        if req.get("keyType") != "GPGKeys":
+            raise PolicyError(f"{where}: signedBy needs keyType GPGKeys")
+        return
+    unknown = set(req) - set(SIGSTORE_FIELDS)
+    if unknown:
+        raise PolicyError(f"{where}: unknown sigstoreSigned fields {sorted(unknown)}")
+    present = [f for f in SIGSTORE_KEY_FIELDS if f in req]
+    if len(present) != 1:
+        raise PolicyError(f"{where}: sigstoreSigned needs exactly one of "
+                          f"{', '.join(SIGSTORE_KEY_FIELDS)}, got {present or 'none'}")
+    value = req[present[0]]
+    if present[0] in ("keyPath", "keyData"):
+        if not isinstance(value, str) or not value:
+            raise PolicyError(f"{where}.{present[0]} must be a non-empty string")
+        if present[0] == "keyPath" and not value.startswith("/"):
+            raise PolicyError(f"{where}.keyPath {value!r} must be an absolute path")
+    elif present[0] in ("keyPaths", "keyDatas"):
+        if not isinstance(value, list) or not value or not all(
+                isinstance(v, str) and v for v in value):
+            raise PolicyError(f"{where}.{present[0]} must be a non-empty list of strings")
+    if "signedIdentity" in req:
+        _validate_identity(req["signedIdentity"], where)
+
+
+def validate_policy(policy):
+    """Raise PolicyError unless `policy` is a policy.json document containers/image accepts."""
+    if not isinstance(policy, dict):
+        raise PolicyError("policy.json must be a JSON object")
+    unknown = set(policy) - {"default", "transports"}
+    if unknown:
+        raise PolicyError(f"policy.json has unknown top-level fields {sorted(unknown)}")
+    default = policy.get("default")
+    if not isinstance(default, list) or not default:
+        raise PolicyError("policy.json needs a non-empty 'default' list of requirements")
+    for i, req in enumerate(default):
+        _validate_requirement(req, f"default[{i}]")
+    transports = policy.get("transports", {})
+    if not isinstance(transports, dict):
+        raise PolicyError("policy.json 'transports' must be an object")
+    for transport, scopes in transports.items():
+        if not isinstance(scopes, dict):
+            raise PolicyError(f"transports.{transport} must be an object of scopes")
+        for scope, reqs in scopes.items():
+            where = f"transports.{transport}[{scope!r}]"
+            if transport == "docker" and scope:
+                check_scope(scope)
+            if not isinstance(reqs, list) or not reqs:
+                raise PolicyError(f"{where} must be a non-empty list of requirements")
+            for i, req in enumerate(reqs):
+                _validate_requirement(req, f"{where}[{i}]")
+    return policy
+
+
+def validate_policy_text(text):
+    """Parse and validate policy.json text (what the node's validator runs on the temp file)."""
+    try:
+        policy = json.loads(text)
+    except ValueError as exc:
+        raise PolicyError(f"policy.json is not valid JSON: {exc}") from exc
+    return validate_policy(policy)
+
+
+def render_policy(policy):
+    return json.dumps(validate_policy(policy), indent=2, sort_keys=True) + "\n"
+
+
+def registries_d_documents(requirements):
+    """{name: registries.d document} telling containers/image to read cosign's attachments.
+
+    cosign stores signatures as `sha256-<digest>.sig` tags beside the image; containers/image
+    looks there only with `use-sigstore-attachments: true` for the scope.
+    """
+    docs = {}
+    for index, item in enumerate(requirements or []):
+        name = check_name(item.get("name"), f"cosign_policy_requirements[{index}].name")
+        docs[name] = {"docker": {check_scope(item.get("scope")):
+                                 {"use-sigstore-attachments": True}}}
+    return docs
