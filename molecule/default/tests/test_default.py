@@ -1,0 +1,29 @@
+"""The shared installer put real, working binaries on the node."""
+
+
+def test_cosign_installed_versioned_and_linked(host):
+    target = host.file("/opt/bulwark/tools/cosign/3.1.1/cosign")
+    assert target.is_file
+    assert target.user == "root"
+    assert target.mode == 0o755
+    link = host.file("/usr/local/bin/cosign")
+    assert link.is_symlink
+    assert link.linked_to == "/opt/bulwark/tools/cosign/3.1.1/cosign"
+
+
+def test_cosign_really_runs(host):
+    out = host.run("cosign version")
+    assert out.rc == 0, out.stderr
+    assert "GitVersion" in out.stdout
+
+
+def test_syft_installed_from_tarball(host):
+    assert host.file("/opt/bulwark/tools/syft/1.18.1/syft").mode == 0o755
+    out = host.run("/usr/local/bin/syft version")
+    assert out.rc == 0, out.stderr
+    assert "1.18.1" in out.stdout
+
+
+def test_no_staging_left_behind(host):
+    leftovers = host.run("ls -A /opt/bulwark/tools | grep -c '^.staging' || true")
+    assert leftovers.stdout.strip() == "0"
