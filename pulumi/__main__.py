@@ -1,0 +1,3 @@
+from bulwark_platform import main
+
+main()

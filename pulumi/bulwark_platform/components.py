@@ -1,0 +1,116 @@
+"""ComponentResources of the platform: one per job, every child `parent=self`.
+
+Platform            the Kyverno and Falco releases (pinned charts) and their namespaces,
+                    then the three policy components below.
+PodSecurity         namespaces with Pod Security Admission labels.
+NetworkIsolation    default-deny NetworkPolicies, DNS and the allowlists per namespace.
+Admission           Kyverno ValidatingPolicies, ImageValidatingPolicies, PolicyExceptions
+                    (and legacy ClusterPolicies on request); each depends on the Kyverno
+                    release, whose chart installs their CRDs and the admission webhook.
+"""
+from __future__ import annotations
+
+import pulumi_kubernetes as k8s
+
+import pulumi
+
+from . import charts, policy_source
+from .settings import PlatformSettings
+
+TYPE_PREFIX = "bulwark:platform"
+
+
+def _metadata(manifest: dict) -> dict:
+    return dict(manifest["metadata"])
+
+
+def declare(manifest: dict, opts: pulumi.ResourceOptions) -> pulumi.CustomResource:
+    """One Kubernetes resource for one manifest of the bundle, under its explicit name."""
+    name = policy_source.resource_name(manifest)
+    kind = manifest["kind"]
+    if kind == "Namespace":
+        return k8s.core.v1.Namespace(name, metadata=_metadata(manifest), opts=opts)
+    if kind == "NetworkPolicy":
+        return k8s.networking.v1.NetworkPolicy(name, metadata=_metadata(manifest),
+                                               spec=manifest["spec"], opts=opts)
+    extra = {k: v for k, v in manifest.items() if k not in ("apiVersion", "kind", "metadata")}
+    return k8s.apiextensions.CustomResource(name, api_version=manifest["apiVersion"], kind=kind,
+                                            metadata=_metadata(manifest), opts=opts, **extra)
+
+
+class PodSecurity(pulumi.ComponentResource):
+    def __init__(self, name: str, namespaces: list[dict],
+                 opts: pulumi.ResourceOptions | None = None):
+        super().__init__(f"{TYPE_PREFIX}:PodSecurity", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        self.namespaces = [declare(m, child) for m in namespaces]
+        self.register_outputs({"namespaces": [m["metadata"]["name"] for m in namespaces]})
+
+
+class NetworkIsolation(pulumi.ComponentResource):
+    def __init__(self, name: str, network_policies: list[dict],
+                 opts: pulumi.ResourceOptions | None = None):
+        super().__init__(f"{TYPE_PREFIX}:NetworkIsolation", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        self.network_policies = [declare(m, child) for m in network_policies]
+        self.register_outputs({"networkPolicies": [policy_source.resource_name(m)
+                                                   for m in network_policies]})
+
+
+class Admission(pulumi.ComponentResource):
+    def __init__(self, name: str, policies: list[dict], kyverno: pulumi.Resource,
+                 opts: pulumi.ResourceOptions | None = None):
+        super().__init__(f"{TYPE_PREFIX}:Admission", name, None, opts)
+        # depends_on on each policy, not only on this component: Pulumi does not hand a
+        # component's dependencies down to its children.
+        child = pulumi.ResourceOptions(parent=self, depends_on=[kyverno])
+        self.policies = [declare(m, child) for m in policies]
+        self.register_outputs({"policies": [policy_source.resource_name(m) for m in policies]})
+
+
+class Platform(pulumi.ComponentResource):
+    """Everything the stack declares, built from the typed settings."""
+
+    def __init__(self, name: str, settings: PlatformSettings, manifests: list[dict] | None = None,
+                 opts: pulumi.ResourceOptions | None = None):
+        super().__init__(f"{TYPE_PREFIX}:Platform", name, None, opts)
+        if manifests is None:
+            manifests = policy_source.bundle(settings)
+        plan = policy_source.plan(manifests)
+        child = pulumi.ResourceOptions(parent=self)
+
+        self.kyverno = self._release(settings.kyverno, charts.kyverno_values(settings))
+        self.falco = None
+        if settings.falco:
+            if not settings.falco_rules_files:
+                pulumi.log.warn("no Falco rules library (roles/falco, bulwark:falcoRulesFiles):"
+                                " Falco runs with its default rules only", self)
+            self.falco = self._release(settings.falco, charts.falco_values(settings))
+
+        self.pod_security = PodSecurity("pod-security", plan.namespaces + plan.other, opts=child)
+        self.network_isolation = NetworkIsolation(
+            "network-isolation", plan.network_policies,
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[self.pod_security]))
+        self.admission = Admission("admission", plan.admission, kyverno=self.kyverno, opts=child)
+        falco = settings.falco
+        self.register_outputs({
+            "kyvernoChart": f"{settings.kyverno.chart}@{settings.kyverno.version}",
+            "falcoChart": f"{falco.chart}@{falco.version}" if falco else "",
+        })
+
+    def _release(self, release, values: dict) -> k8s.helm.v3.Release:
+        namespace = k8s.core.v1.Namespace(
+            f"{release.name}-namespace", metadata=charts.release_namespace(release)["metadata"],
+            opts=pulumi.ResourceOptions(parent=self))
+        return k8s.helm.v3.Release(
+            release.name,
+            k8s.helm.v3.ReleaseArgs(
+                name=release.name,
+                chart=release.chart,
+                version=release.version,
+                repository_opts=k8s.helm.v3.RepositoryOptsArgs(repo=release.repository),
+                namespace=release.namespace,
+                values=values,
+                atomic=True,
+            ),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[namespace]))

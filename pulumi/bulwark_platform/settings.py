@@ -1,0 +1,214 @@
+"""Typed settings of the Bulwark platform program, read once from the stack config.
+
+Every stack config key of the project is declared in CONFIG_KEYS (the same table as the
+`config:` schema of Pulumi.yaml; a unit test keeps the two equal). Values reach the program
+either from Pulumi (strings, JSON for objects/arrays) or from a stack file read by
+`render.py` (native YAML values); both are normalised here. A bad value raises
+StackConfigError naming the key, the value and what would be accepted.
+
+The `policy` key is handed unchanged to the policy builders (plugins/module_utils/
+kyverno_policies.py), the one policy source shared with the Ansible `kyverno` role.
+"""
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+PROJECT = "bulwark"
+PULUMI_DIR = Path(__file__).resolve().parent.parent
+REPO_ROOT = PULUMI_DIR.parent
+
+# Pinned Helm charts, in this one place. Checked against the upstream chart sources:
+#   kyverno/kyverno charts/kyverno/Chart.yaml   3.9.0 -> appVersion v1.19.0 (the release whose
+#     CRDs the policy builders validate against: ValidatingPolicy/ImageValidatingPolicy v1)
+#   falcosecurity/charts charts/falco/Chart.yaml 9.1.1 -> appVersion 0.44.1 (the Falco line
+#     the collection's falco role and rules target)
+KYVERNO_CHART_VERSION = "3.9.0"
+KYVERNO_CHART_REPOSITORY = "https://kyverno.github.io/kyverno/"
+FALCO_CHART_VERSION = "9.1.1"
+FALCO_CHART_REPOSITORY = "https://falcosecurity.github.io/charts"
+
+# key -> (type, default, description). Types are Pulumi.yaml config types.
+CONFIG_KEYS: dict[str, tuple[str, Any, str]] = {
+    "kyvernoNamespace": ("string", "kyverno", "Namespace of the Kyverno release."),
+    "kyvernoChartVersion": ("string", KYVERNO_CHART_VERSION,
+                            "Exact version of the kyverno Helm chart; empty: the pinned one."),
+    "kyvernoChartRepository": ("string", KYVERNO_CHART_REPOSITORY,
+                               "Helm repository (or mirror) of the kyverno chart."),
+    "kyvernoValues": ("object", {}, "Extra Helm values merged over the program's kyverno values."),
+    "falcoEnabled": ("boolean", True,
+                     "Install Falco (modern_ebpf driver) with the collection's rules."),
+    "falcoNamespace": ("string", "falco", "Namespace of the Falco release."),
+    "falcoChartVersion": ("string", FALCO_CHART_VERSION,
+                          "Exact version of the falco Helm chart; empty: the pinned one."),
+    "falcoChartRepository": ("string", FALCO_CHART_REPOSITORY,
+                             "Helm repository (or mirror) of the falco chart."),
+    "falcoRulesFiles": ("array", [],
+                        "Falco rules files loaded as the chart's customRules (paths relative to "
+                        "the repository root). Empty: the collection's falco role rules."),
+    "falcoValues": ("object", {}, "Extra Helm values merged over the program's falco values."),
+    "policy": ("object", {},
+               "Settings of the policy builders (plugins/module_utils/kyverno_policies.py): "
+               "pod security controls, image signatures, exceptions, namespaces, networking."),
+}
+
+_CHART_VERSION_RE = re.compile(r"^\d+\.\d+\.\d+(?:-[0-9A-Za-z.-]+)?$")
+_DNS_LABEL_RE = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
+_PY_TYPES = {"string": str, "boolean": bool, "array": list, "object": dict, "integer": int}
+
+
+class StackConfigError(ValueError):
+    """Bad stack config; the message names the key, the value and what is accepted."""
+
+
+@dataclass(frozen=True)
+class ChartRelease:
+    """One pinned Helm release."""
+
+    name: str
+    chart: str
+    version: str
+    repository: str
+    namespace: str
+    values: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class PlatformSettings:
+    kyverno: ChartRelease
+    falco: ChartRelease | None
+    falco_rules_files: tuple[Path, ...]
+    policy: dict
+
+    @property
+    def system_namespaces(self) -> tuple[str, ...]:
+        names = [self.kyverno.namespace]
+        if self.falco:
+            names.append(self.falco.namespace)
+        return tuple(names)
+
+
+def _key(name: str) -> str:
+    return f"{PROJECT}:{name}"
+
+
+def _decode(name: str, value: Any) -> Any:
+    kind, _default, _desc = CONFIG_KEYS[name]
+    if kind != "string" and isinstance(value, str):
+        # Pulumi hands objects, arrays and booleans over as JSON text.
+        try:
+            value = json.loads(value)
+        except json.JSONDecodeError as exc:
+            raise StackConfigError(f"{_key(name)}: {value!r} is not valid {kind} JSON "
+                                   f"({exc.msg})") from None
+    expected = _PY_TYPES[kind]
+    if not isinstance(value, expected) or (kind == "integer" and isinstance(value, bool)):
+        raise StackConfigError(f"{_key(name)}: {value!r} is a {type(value).__name__}; "
+                               f"a {kind} is required")
+    return value
+
+
+def _chart_version(name: str, value: str) -> str:
+    if value == "":
+        # Pulumi.yaml declares an empty default so that the pin lives here only.
+        return CONFIG_KEYS[name][1]
+    if not _CHART_VERSION_RE.match(value):
+        raise StackConfigError(f"{_key(name)}: {value!r} is not an exact chart version like "
+                               f"{CONFIG_KEYS[name][1]} (ranges and 'latest' are refused)")
+    return value
+
+
+def _namespace(name: str, value: str) -> str:
+    if not _DNS_LABEL_RE.match(value):
+        raise StackConfigError(f"{_key(name)}: {value!r} is not a Kubernetes namespace name "
+                               "(lowercase letters, digits and '-', at most 63 characters)")
+    return value
+
+
+def _repository(name: str, value: str) -> str:
+    if not value.startswith(("https://", "oci://")):
+        raise StackConfigError(f"{_key(name)}: {value!r} must be an https:// or oci:// URL")
+    return value
+
+
+def collection_falco_rules() -> tuple[Path, ...]:
+    """The collection's Falco rules library (roles/falco), if that role ships one."""
+    found = []
+    for folder in ("roles/falco/files/rules.d", "roles/falco/files/rules", "roles/falco/files"):
+        base = REPO_ROOT / folder
+        if base.is_dir():
+            found = sorted(p for p in base.glob("*.y*ml") if p.is_file())
+            if found:
+                break
+    return tuple(found)
+
+
+def from_mapping(raw: Mapping[str, Any]) -> PlatformSettings:
+    """Settings from a stack config mapping (`bulwark:<key>` or bare `<key>` names)."""
+    values: dict[str, Any] = {}
+    for full_key, value in raw.items():
+        name = full_key.split(":", 1)[1] if ":" in full_key else full_key
+        if ":" in full_key and not full_key.startswith(f"{PROJECT}:"):
+            continue  # other namespaces (kubernetes:context, ...) are not ours
+        if name not in CONFIG_KEYS:
+            raise StackConfigError(f"{_key(name)} is not a setting of this project; allowed: "
+                                   f"{', '.join(sorted(CONFIG_KEYS))}")
+        values[name] = _decode(name, value)
+    get = {k: values.get(k, default) for k, (_t, default, _d) in CONFIG_KEYS.items()}
+
+    kyverno = ChartRelease(
+        name="kyverno", chart="kyverno",
+        version=_chart_version("kyvernoChartVersion", get["kyvernoChartVersion"]),
+        repository=_repository("kyvernoChartRepository", get["kyvernoChartRepository"]),
+        namespace=_namespace("kyvernoNamespace", get["kyvernoNamespace"]),
+        values=dict(get["kyvernoValues"]),
+    )
+    falco = None
+    rules: tuple[Path, ...] = ()
+    if get["falcoEnabled"]:
+        falco = ChartRelease(
+            name="falco", chart="falco",
+            version=_chart_version("falcoChartVersion", get["falcoChartVersion"]),
+            repository=_repository("falcoChartRepository", get["falcoChartRepository"]),
+            namespace=_namespace("falcoNamespace", get["falcoNamespace"]),
+            values=dict(get["falcoValues"]),
+        )
+        if falco.namespace == kyverno.namespace:
+            raise StackConfigError(f"{_key('falcoNamespace')}: {falco.namespace!r} is also "
+                                   f"{_key('kyvernoNamespace')}; give each release its own "
+                                   "namespace")
+        paths = []
+        for index, entry in enumerate(get["falcoRulesFiles"]):
+            if not isinstance(entry, str) or not entry:
+                raise StackConfigError(f"{_key('falcoRulesFiles')}[{index}]: {entry!r} is not a "
+                                       "file path")
+            path = Path(entry)
+            path = path if path.is_absolute() else REPO_ROOT / path
+            if not path.is_file():
+                raise StackConfigError(f"{_key('falcoRulesFiles')}[{index}]: {entry!r} does not "
+                                       f"exist (relative paths start at {REPO_ROOT})")
+            paths.append(path)
+        rules = tuple(paths) if paths else collection_falco_rules()
+    return PlatformSettings(kyverno=kyverno, falco=falco, falco_rules_files=rules,
+                            policy=dict(get["policy"]))
+
+
+def from_pulumi_config() -> PlatformSettings:
+    """Settings from the running stack's config (all `bulwark:*` keys, once)."""
+    from pulumi.runtime import config as runtime_config
+
+    raw = dict(runtime_config.get_config_env())
+    raw.update(runtime_config.CONFIG.get())
+    return from_mapping({k: v for k, v in raw.items() if k.startswith(f"{PROJECT}:")})
+
+
+def from_stack_file(path: str | Path) -> PlatformSettings:
+    """Settings from a `Pulumi.<stack>.yaml` file, for rendering without the Pulumi CLI."""
+    import yaml
+
+    data = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
+    return from_mapping(data.get("config") or {})
