@@ -1,0 +1,199 @@
+#!/usr/bin/python
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Ansible module: sign a container image by digest with cosign (2.x or 3.x)."""
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: cosign_sign
+short_description: Sign a container image by digest with cosign
+version_added: 0.1.0
+description:
+  - Resolves O(image) to its digest (a tag is never signed, only what it points to now), then
+    signs that digest with a key pair or a KMS key, with cosign 2.x or 3.x.
+  - Idempotent. When a valid signature by the same key (and the same O(annotations)) already
+    exists in the requested O(signature_format), nothing is written and the result is
+    C(changed=false).
+  - The key password is passed to cosign in the environment (E(COSIGN_PASSWORD)), never on the
+    command line, and is never logged.
+  - Tag to digest resolution uses C(crane digest) when crane is available (O(crane_path) or
+    E(PATH)), otherwise C(cosign triangulate); both use the docker credentials cosign uses.
+options:
+  image:
+    description:
+      - Image reference, by tag or by digest
+        (C(registry/repo:tag), C(registry/repo@sha256:...)).
+    type: str
+    required: true
+  key:
+    description:
+      - Private key file written by C(cosign generate-key-pair), or a KMS reference
+        (C(awskms://...), C(gcpkms://...), C(azurekms://...), C(hashivault://...), C(k8s://...)).
+    type: str
+    required: true
+  key_password:
+    description: Password of the private key file. Comes from a vaulted variable.
+    type: str
+  public_key:
+    description:
+      - Public key (PEM text or file path) used to look for an existing signature. Saves one
+        C(cosign public-key) call; derived from O(key) when omitted.
+    type: str
+  signature_format:
+    description:
+      - C(legacy) writes the C(sha256-<digest>.sig) tag, the layout containers/image (podman,
+        CRI-O, skopeo C(sigstoreSigned) policies) and cosign 2.x verifiers read. cosign 3.x
+        writes it with C(--new-bundle-format=false).
+      - C(bundle) writes a sigstore bundle as an OCI referrer (cosign 3.x only); on
+        registries without the referrers API it is stored under the C(sha256-<digest>) tag.
+    type: str
+    choices: [legacy, bundle]
+    default: legacy
+  annotations:
+    description: Annotations added to the signed payload (C(-a key=value)).
+    type: dict
+    default: {}
+  force:
+    description: Sign even when a valid signature by this key exists.
+    type: bool
+    default: false
+  cosign_path:
+    description: The cosign binary (name on E(PATH) or absolute path).
+    type: path
+    default: cosign
+  cosign_major:
+    description:
+      - Major version of cosign, when known. Detected otherwise (C(cosign version), or the
+        flags of C(cosign sign --help) for distro builds that report C(devel)).
+    type: int
+    choices: [2, 3]
+  crane_path:
+    description: crane binary for tag to digest resolution; looked up on E(PATH) when omitted.
+    type: path
+  insecure_registry:
+    description: Allow plain HTTP or self-signed registries (C(--allow-insecure-registry)).
+    type: bool
+    default: false
+  transparency_log:
+    description:
+      - Upload the signature to the public transparency log (cosign's default).
+      - V(false) is the offline mode for private setups (C(--tlog-upload=false), plus
+        C(--use-signing-config=false) on cosign 3.x).
+    type: bool
+    default: true
+attributes:
+  check_mode:
+    support: full
+    details: Resolves the digest and looks for an existing signature; writes nothing.
+  diff_mode:
+    support: none
+notes:
+  - Failures carry RV(reason), one of C(registry_unreachable), C(image_not_found),
+    C(bad_password), C(key_unreadable), C(unsupported), C(cosign_failed). Nothing is pushed
+    when the registry cannot be reached, because cosign fails before uploading.
+seealso:
+  - module: bulwark.container_security.cosign_verify
+  - module: bulwark.container_security.cosign_attest
+author:
+  - Bulwark contributors
+"""
+
+EXAMPLES = r"""
+- name: Sign the release image offline with the team key
+  bulwark.container_security.cosign_sign:
+    image: registry.example.com/app:1.4.2
+    key: /etc/bulwark/cosign/cosign.key
+    key_password: "{{ vault_cosign_password }}"
+    transparency_log: false
+    annotations:
+      scanned-by: trivy
+  register: signed
+
+- name: Sign with a KMS key in the bundle layout (cosign 3)
+  bulwark.container_security.cosign_sign:
+    image: "registry.example.com/app@{{ signed.digest }}"
+    key: awskms:///alias/release-signing
+    signature_format: bundle
+"""
+
+RETURN = r"""
+digest:
+  description: Digest that was signed (or found signed).
+  returned: always
+  type: str
+  sample: sha256:955d52f96ae4833610b9a23101a0d271c68ebc63e5c8adbddd742329b25fb7c8
+image:
+  description: The signed reference, by digest.
+  returned: always
+  type: str
+  sample: registry.example.com/app@sha256:955d52f9...
+layout:
+  description:
+    - Where the signature is stored. C(legacy-sig-tag), C(bundle-referrer),
+      C(bundle-tag-fallback), or C(bundle) when the registry would not tell anonymously.
+  returned: always
+  type: str
+  sample: legacy-sig-tag
+signed_before:
+  description: Whether a valid signature by this key already existed.
+  returned: always
+  type: bool
+cosign_major:
+  description: Major version of the cosign that ran.
+  returned: always
+  type: int
+  sample: 3
+commands:
+  description: The commands that ran (argv lists; secrets are never in them).
+  returned: always
+  type: list
+  elements: list
+reason:
+  description: Why it failed, as a stable word (see notes).
+  returned: failure
+  type: str
+  sample: registry_unreachable
+"""
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.bulwark.container_security.plugins.module_utils.cosign import (
+    COMMON_ARGUMENT_SPEC,
+    CosignError,
+    cosign_from_params,
+    read_key_option,
+    sign_image,
+)
+
+
+def main():
+    spec = {
+        "image": {"type": "str", "required": True},
+        "key": {"type": "str", "required": True, "no_log": False},
+        "key_password": {"type": "str", "no_log": True},
+        "public_key": {"type": "str", "no_log": False},
+        "signature_format": {"type": "str", "choices": ["legacy", "bundle"],
+                             "default": "legacy"},
+        "annotations": {"type": "dict", "default": {}},
+        "force": {"type": "bool", "default": False},
+    }
+    spec.update(COMMON_ARGUMENT_SPEC)
+    module = AnsibleModule(argument_spec=spec, supports_check_mode=True)
+    p = module.params
+    cosign = cosign_from_params(
+        p, lambda argv, env: module.run_command(argv, environ_update=env))
+    try:
+        result = sign_image(
+            cosign, p["image"], p["key"], password=p["key_password"],
+            public_key=read_key_option(p["public_key"]) if p["public_key"] else None,
+            fmt=p["signature_format"],
+            annotations={k: str(v) for k, v in p["annotations"].items()},
+            force=p["force"], check_mode=module.check_mode)
+    except CosignError as e:
+        module.fail_json(msg=e.message, reason=e.reason, stderr=e.detail,
+                         commands=cosign.commands)
+    result.pop("format", None)
+    module.exit_json(cosign_major=cosign.major, commands=cosign.commands, **result)
+
+
+if __name__ == "__main__":
+    main()

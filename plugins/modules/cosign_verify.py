@@ -1,0 +1,192 @@
+#!/usr/bin/python
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Ansible module: verify cosign signatures of a container image."""
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: cosign_verify
+short_description: Verify the cosign signature of a container image
+version_added: 0.1.0
+description:
+  - Resolves O(image) to its digest, then verifies the signatures of that digest against one
+    or more public keys (any or all of them) or a keyless identity and issuer.
+  - Returns the verified payloads. Fails with a RV(reason) a person can act on -
+    C(no_signature) (nothing signed this digest), C(wrong_key) (signed, but not by a trusted
+    key), C(digest_mismatch) (the tag moved away from O(expected_digest), or a payload names
+    another digest), C(registry_unreachable), C(image_not_found).
+  - Never changes anything.
+options:
+  image:
+    description: Image reference, by tag or by digest.
+    type: str
+    required: true
+  public_keys:
+    description:
+      - Trusted public keys, each PEM text, a file path or a KMS reference. Key rotation is a
+        list with the old and the new key and O(key_match=any).
+    type: list
+    elements: str
+  key_match:
+    description: C(any) passes when one key verifies; C(all) needs every key.
+    type: str
+    choices: [any, all]
+    default: any
+  certificate_identity:
+    description: Keyless verification - the signer identity (used when O(public_keys) is empty).
+    type: str
+  certificate_oidc_issuer:
+    description: Keyless verification - the OIDC issuer of the identity.
+    type: str
+  expected_digest:
+    description:
+      - The digest the image must have (for example the one that was scanned and signed).
+        A tag that now points elsewhere fails with C(digest_mismatch).
+    type: str
+  signature_format:
+    description:
+      - C(auto) reads what this cosign reads by default (3.x both layouts, 2.x legacy).
+      - C(legacy) reads only C(.sig) tags; C(bundle) asks for sigstore bundles.
+    type: str
+    choices: [auto, legacy, bundle]
+    default: auto
+  annotations:
+    description: Annotations every accepted signature must carry.
+    type: dict
+    default: {}
+  cosign_path:
+    description: The cosign binary (name on E(PATH) or absolute path).
+    type: path
+    default: cosign
+  cosign_major:
+    description: Major version of cosign, when known (detected otherwise).
+    type: int
+    choices: [2, 3]
+  crane_path:
+    description: crane binary for tag to digest resolution; looked up on E(PATH) when omitted.
+    type: path
+  insecure_registry:
+    description: Allow plain HTTP or self-signed registries.
+    type: bool
+    default: false
+  transparency_log:
+    description:
+      - Require the transparency log entry (cosign's default). V(false) for signatures made
+        offline (C(--insecure-ignore-tlog=true)).
+    type: bool
+    default: true
+attributes:
+  check_mode:
+    support: full
+    details: Read-only; runs the same in check mode.
+  diff_mode:
+    support: none
+seealso:
+  - module: bulwark.container_security.cosign_sign
+author:
+  - Bulwark contributors
+"""
+
+EXAMPLES = r"""
+- name: Verify against the current and the previous release key
+  bulwark.container_security.cosign_verify:
+    image: registry.example.com/app:1.4.2
+    public_keys:
+      - "{{ lookup('file', 'keys/release-2026.pub') }}"
+      - keys/release-2025.pub
+    transparency_log: false
+
+- name: The deployed tag must still be the digest that was scanned
+  bulwark.container_security.cosign_verify:
+    image: registry.example.com/app:1.4.2
+    expected_digest: "{{ scanned.digest }}"
+    public_keys: [keys/release.pub]
+"""
+
+RETURN = r"""
+digest:
+  description: The digest that was verified.
+  returned: always
+  type: str
+image:
+  description: The verified reference, by digest.
+  returned: success
+  type: str
+verified:
+  description: Always true on success (a failed verification fails the task).
+  returned: success
+  type: bool
+verified_keys:
+  description:
+    - The keys that verified - paths, KMS references, or C(pem:sha256:<prefix>) for PEM text.
+  returned: success
+  type: list
+  elements: str
+payloads:
+  description: The verified simple-signing payloads, as cosign prints them.
+  returned: success
+  type: list
+  elements: dict
+  sample:
+    - critical:
+        identity: {docker-reference: registry.example.com/app}
+        image: {docker-manifest-digest: "sha256:955d52f9..."}
+        type: cosign container image signature
+      optional: null
+reason:
+  description: Why verification failed (see description).
+  returned: failure
+  type: str
+  sample: wrong_key
+commands:
+  description: The commands that ran.
+  returned: always
+  type: list
+  elements: list
+"""
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.bulwark.container_security.plugins.module_utils.cosign import (
+    COMMON_ARGUMENT_SPEC,
+    CosignError,
+    cosign_from_params,
+    read_key_option,
+    verify_image,
+)
+
+
+def main():
+    spec = {
+        "image": {"type": "str", "required": True},
+        "public_keys": {"type": "list", "elements": "str", "no_log": False},
+        "key_match": {"type": "str", "choices": ["any", "all"], "default": "any"},
+        "certificate_identity": {"type": "str"},
+        "certificate_oidc_issuer": {"type": "str"},
+        "expected_digest": {"type": "str"},
+        "signature_format": {"type": "str", "choices": ["auto", "legacy", "bundle"],
+                             "default": "auto"},
+        "annotations": {"type": "dict", "default": {}},
+    }
+    spec.update(COMMON_ARGUMENT_SPEC)
+    module = AnsibleModule(
+        argument_spec=spec, supports_check_mode=True,
+        required_together=[("certificate_identity", "certificate_oidc_issuer")],
+        required_one_of=[("public_keys", "certificate_identity")])
+    p = module.params
+    cosign = cosign_from_params(
+        p, lambda argv, env: module.run_command(argv, environ_update=env))
+    fmt = None if p["signature_format"] == "auto" else p["signature_format"]
+    try:
+        result = verify_image(
+            cosign, p["image"], public_keys=[read_key_option(k) for k in p["public_keys"] or []],
+            mode=p["key_match"], identity=p["certificate_identity"],
+            issuer=p["certificate_oidc_issuer"], expected_digest=p["expected_digest"],
+            fmt=fmt, annotations={k: str(v) for k, v in p["annotations"].items()})
+    except CosignError as e:
+        module.fail_json(msg=e.message, reason=e.reason, stderr=e.detail,
+                         commands=cosign.commands)
+    module.exit_json(changed=False, commands=cosign.commands, **result)
+
+
+if __name__ == "__main__":
+    main()
