@@ -27,6 +27,7 @@ an accepted risk must say why and until when.
 from __future__ import annotations
 
 import datetime as _dt
+import json
 import re
 import xml.etree.ElementTree as ET
 
@@ -506,7 +507,8 @@ def summarize(result, max_lines=SUMMARY_LINES):
                      f"  [{finding['target']}]")
     if len(blocking) > max_lines:
         lines.append(f"  ... and {len(blocking) - max_lines} more blocking finding(s)")
-    lines.extend(f"  warning: {w}" for w in result.get("warnings", [])[:5])
+    warnings = result.get("warnings") or result.get("gate_warnings") or []
+    lines.extend(f"  warning: {w}" for w in warnings[:5])
     return "\n".join(lines)
 
 
@@ -537,8 +539,9 @@ def to_junit(result):
             failure.text = "\n".join(x for x in (finding.get("title"), finding.get("url")) if x)
         if not blocking:
             ET.SubElement(suite, "testcase", classname="trivy", name="no blocking findings")
-        if res.get("warnings"):
-            ET.SubElement(suite, "system-out").text = "\n".join(res["warnings"])
+        warnings = res.get("warnings") or res.get("gate_warnings")
+        if warnings:
+            ET.SubElement(suite, "system-out").text = "\n".join(warnings)
     suites.set("tests", str(total_tests))
     suites.set("failures", str(total_failures))
     return ET.tostring(suites, encoding="unicode", xml_declaration=True) + "\n"
@@ -581,3 +584,119 @@ def to_vuln_predicate(report, result=None, *, invocation=None, scan_started=None
         },
         "metadata": {"scanStartedOn": started, "scanFinishedOn": finished},
     }
+
+
+# --------------------------------------------------------------------------- running trivy
+
+SCAN_KINDS = ("image", "fs", "rootfs", "sbom")
+CACHE_BACKENDS = ("fs", "memory")
+
+
+def scan_command(target, kind="image", *, trivy="trivy", output=None, input_archive=False,
+                 server=None, token_header=None, cache_dir=None, cache_backend=None,
+                 scanners=None, skip_db_update=False, offline_scan=False,
+                 db_repositories=(), java_db_repositories=(), timeout=None, config=None,
+                 insecure=False):
+    """argv of one ``trivy <kind> --format json`` run whose report the gate reads.
+
+    The report must hold every finding, so the command pins ``--severity`` to all of them and
+    ``--exit-code 0`` whatever ``trivy.yaml`` says: failing is the gate's job. The server
+    token is not an argument (it would show in ``ps``); pass it as ``TRIVY_TOKEN`` in the
+    environment (see :func:`scan_environment`).
+    """
+    if kind not in SCAN_KINDS:
+        raise ValueError(f"kind={kind!r}; accepted: {', '.join(SCAN_KINDS)}")
+    if not target:
+        raise ValueError("target is required (image reference, directory or SBOM file)")
+    if input_archive and kind != "image":
+        raise ValueError("input_archive applies to kind=image only (trivy image --input)")
+    if cache_backend and cache_backend not in CACHE_BACKENDS and \
+            not str(cache_backend).startswith(("redis://", "rediss://")):
+        raise ValueError(f"cache_backend={cache_backend!r}; accepted: fs, memory, redis://…")
+    if server and not str(server).startswith(("http://", "https://")):
+        raise ValueError(f"server={server!r} must be a URL such as http://trivy.internal:4954")
+    argv = [trivy, kind, "--format", "json", "--quiet", "--exit-code", "0",
+            "--severity", ",".join(SEVERITIES)]
+    if config:
+        argv += ["--config", config]
+    if cache_dir:
+        argv += ["--cache-dir", cache_dir]
+    if cache_backend:
+        argv += ["--cache-backend", cache_backend]
+    if scanners:
+        argv += ["--scanners", ",".join(scanners)]
+    if server:
+        argv += ["--server", server]
+        if token_header:
+            argv += ["--token-header", token_header]
+    if skip_db_update:
+        argv.append("--skip-db-update")
+    if offline_scan:
+        argv.append("--offline-scan")
+    for repo in db_repositories or ():
+        argv += ["--db-repository", repo]
+    for repo in java_db_repositories or ():
+        argv += ["--java-db-repository", repo]
+    if timeout:
+        argv += ["--timeout", str(timeout)]
+    if insecure:
+        argv.append("--insecure")
+    if output:
+        argv += ["--output", output]
+    if input_archive:
+        argv += ["--input", target]
+    else:
+        argv.append(target)
+    return argv
+
+
+def scan_environment(token=None):
+    """Environment additions for a scan: the server token travels as TRIVY_TOKEN."""
+    return {"TRIVY_TOKEN": token} if token else {}
+
+
+# --------------------------------------------------------------------------- module glue (pure)
+
+# Options shared by the trivy_gate and trivy_scan modules (documented in the doc fragment
+# bulwark.container_security.trivy_gate); plain data, so it lives beside the logic it feeds.
+GATE_ARGUMENT_SPEC = {
+    "severity": {"type": "str", "default": "HIGH"},
+    "ignore_unfixed": {"type": "bool", "default": False},
+    "ignores": {"type": "raw"},
+    "ignore_file": {"type": "path"},
+    "budgets": {"type": "dict"},
+    "today": {"type": "str"},
+    "junit_path": {"type": "path"},
+    "predicate_path": {"type": "path"},
+    "fail_on_blocking": {"type": "bool", "default": True},
+}
+
+
+def merge_ignores(inline, from_file=None):
+    """Ignore policy from a parsed .trivyignore.yaml mapping plus inline entries (either shape)."""
+    if not from_file:
+        return inline
+    if not isinstance(from_file, dict):
+        raise ValueError("ignore_file: expected a mapping with a 'vulnerabilities' list")
+    merged = {k: list(v or []) for k, v in from_file.items()}
+    if isinstance(inline, dict):
+        for section, items in inline.items():
+            merged[section] = merged.get(section, []) + list(items or [])
+    elif inline:
+        merged["vulnerabilities"] = merged.get("vulnerabilities", []) + list(inline)
+    return merged
+
+
+def gate_task(report, params, ignore_file_data=None):
+    """Gate with module params; return (result, {output path: content}) for the module to write."""
+    result = gate(report, severity=params.get("severity", "HIGH"),
+                  ignore_unfixed=params.get("ignore_unfixed", False),
+                  ignores=merge_ignores(params.get("ignores"), ignore_file_data),
+                  budgets=params.get("budgets"), today=params.get("today"))
+    outputs = {}
+    if params.get("junit_path"):
+        outputs[params["junit_path"]] = to_junit(result)
+    if params.get("predicate_path"):
+        outputs[params["predicate_path"]] = json.dumps(
+            to_vuln_predicate(report, result), indent=2, sort_keys=True) + "\n"
+    return result, outputs

@@ -1,0 +1,210 @@
+#!/usr/bin/python
+"""Gate an existing Trivy JSON report: no trivy needed."""
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+---
+module: trivy_gate
+short_description: Pass or fail a Trivy JSON report by severity, fix status, ignores and budgets
+version_added: 0.1.0
+description:
+  - Reads a Trivy report (C(--format json), schema version 2) and decides whether it blocks.
+    Trivy does not need to be installed; use M(bulwark.container_security.trivy_scan) to run
+    Trivy and gate in one step.
+  - Every field of the report is optional, as Trivy omits empty ones. Vulnerabilities, secrets
+    and failed misconfigurations are gated; a finding without C(Severity) counts as C(UNKNOWN).
+  - O(ignore_unfixed) has exactly Trivy's meaning (every status except C(fixed) is dropped,
+    in practice C(affected), C(will_not_fix), C(fix_deferred), C(end_of_life)). A finding
+    written without C(Status) counts as fixed when it names a C(FixedVersion).
+  - Ignore entries must say why (C(statement)) and until when (C(expired_at)); an entry whose
+    date is today or earlier no longer hides anything and produces a warning.
+  - Fails with a one-screen summary when findings block and O(fail_on_blocking=true).
+options:
+  path:
+    description: Report file on the host running the module. Exclusive with O(report).
+    type: path
+  report:
+    description: The report itself, as a mapping or a JSON string. Exclusive with O(path).
+    type: raw
+attributes:
+  check_mode:
+    support: full
+    description: The gate is read-only; in check mode the JUnit and predicate files are not written.
+  diff_mode:
+    support: none
+    description: Nothing but the optional output files is written.
+extends_documentation_fragment:
+  - bulwark.container_security.trivy_gate
+notes:
+  - C(changed) is true only when O(junit_path) or O(predicate_path) got new content.
+author:
+  - Bulwark maintainers
+"""
+
+EXAMPLES = r"""
+- name: Gate the report CI produced; fail on HIGH and CRITICAL that have a fix
+  bulwark.container_security.trivy_gate:
+    path: reports/app.json
+    severity: HIGH
+    ignore_unfixed: true
+    ignores:
+      - id: CVE-2019-14697
+        statement: musl is not reachable from the service's code paths
+        expired_at: "2026-12-31"
+    budgets:
+      MEDIUM: 3
+    junit_path: reports/app.junit.xml
+
+- name: Collect a verdict without failing
+  bulwark.container_security.trivy_gate:
+    path: reports/app.json
+    fail_on_blocking: false
+  register: app_gate
+"""
+
+RETURN = r"""
+passed:
+  description: True when nothing blocks.
+  returned: always
+  type: bool
+summary:
+  description: One screen of text - verdict, counts, the worst blocking findings, warnings.
+  returned: always
+  type: str
+counts:
+  description: Every finding in the report by severity.
+  returned: always
+  type: dict
+  sample: {UNKNOWN: 0, LOW: 0, MEDIUM: 4, HIGH: 0, CRITICAL: 2}
+blocking_counts:
+  description: Blocking findings by severity.
+  returned: always
+  type: dict
+blocking:
+  description: Blocking findings (kind, id, package, installed, fixed, status, severity, target,
+    class, type, url, title).
+  returned: always
+  type: list
+  elements: dict
+ignored:
+  description: Findings hidden by ignore-unfixed or an ignore entry, each with its C(reason).
+  returned: always
+  type: list
+  elements: dict
+tolerated:
+  description: Findings within a severity budget.
+  returned: always
+  type: list
+  elements: dict
+budgets:
+  description: Per budgeted severity, C(limit), C(found) and C(exceeded).
+  returned: always
+  type: dict
+gate_warnings:
+  description: Expired ignore entries and the findings they no longer hide (also shown as task
+    warnings).
+  returned: always
+  type: list
+  elements: str
+artifact:
+  description: C(ArtifactName) of the report.
+  returned: always
+  type: str
+report_path:
+  description: The report file gated (empty when O(report) was given inline).
+  returned: always
+  type: str
+"""
+
+import json  # noqa: E402
+import os  # noqa: E402
+
+from ansible.module_utils.basic import AnsibleModule  # noqa: E402
+from ansible.module_utils.common.text.converters import to_native  # noqa: E402
+from ansible_collections.bulwark.container_security.plugins.module_utils.trivy_gate import (  # noqa: E402
+    GATE_ARGUMENT_SPEC,
+    gate_task,
+)
+
+try:
+    import yaml
+    HAS_YAML = True
+except ImportError:  # pragma: no cover - PyYAML ships with ansible-core
+    HAS_YAML = False
+
+
+def read_ignore_file(module):
+    path = module.params.get("ignore_file")
+    if not path:
+        return None
+    if not HAS_YAML:
+        module.fail_json(msg="ignore_file needs PyYAML on the host running the module")
+    try:
+        with open(path, encoding="utf-8") as handle:
+            return yaml.safe_load(handle) or {}
+    except (OSError, yaml.YAMLError) as exc:
+        module.fail_json(msg=f"cannot read ignore_file {path}: {to_native(exc)}")
+    return None
+
+
+def write_if_changed(module, path, content):
+    """True when the file would change; written atomically unless in check mode."""
+    try:
+        with open(path, encoding="utf-8") as handle:
+            if handle.read() == content:
+                return False
+    except OSError:
+        pass
+    if not module.check_mode:
+        tmp = f"{path}.tmp{os.getpid()}"
+        try:
+            with open(tmp, "w", encoding="utf-8") as handle:
+                handle.write(content)
+            module.atomic_move(tmp, path)
+        except OSError as exc:
+            module.fail_json(msg=f"cannot write {path}: {to_native(exc)}")
+    return True
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=dict(
+            path={"type": "path"},
+            report={"type": "raw"},
+            **GATE_ARGUMENT_SPEC,
+        ),
+        mutually_exclusive=[("path", "report")],
+        required_one_of=[("path", "report")],
+        supports_check_mode=True,
+    )
+    params = module.params
+    report = params["report"]
+    try:
+        if params["path"]:
+            with open(params["path"], encoding="utf-8") as handle:
+                report = json.load(handle)
+        elif isinstance(report, str):
+            report = json.loads(report)
+    except (OSError, ValueError) as exc:
+        module.fail_json(msg=f"cannot read the Trivy report: {to_native(exc)}")
+    ignores = params["ignores"]
+    if isinstance(ignores, str):
+        params["ignores"] = json.loads(ignores) if ignores.strip() else None
+    try:
+        result, outputs = gate_task(report, params, read_ignore_file(module))
+    except ValueError as exc:
+        module.fail_json(msg=to_native(exc))
+    changed = False
+    for path, content in outputs.items():
+        changed = write_if_changed(module, path, content) or changed
+    output = dict(result, changed=changed, report_path=params["path"] or "")
+    output["gate_warnings"] = output.pop("warnings")
+    for warning in output["gate_warnings"]:
+        module.warn(warning)
+    if not result["passed"] and params["fail_on_blocking"]:
+        module.fail_json(msg=result["summary"], **output)
+    module.exit_json(**output)
+
+
+if __name__ == "__main__":
+    main()
