@@ -679,13 +679,13 @@ def cosign_from_params(params: dict, run) -> Cosign:
 
 
 def read_key_option(value: str) -> str:
-    """A public key option: PEM text, a KMS reference, or a file path (read here so that a
-    missing file fails with its name rather than with cosign's parse error)."""
+    """A public key option: PEM text, a KMS reference, or a file path (checked here so that
+    a missing file fails with its name rather than with cosign's parse error)."""
     if "-----BEGIN" in value or "://" in value:
         return value
     try:
-        with open(value) as f:
-            return f.read()
+        with open(value):
+            return value
     except OSError as e:
         raise CosignError("key_unreadable", f"public key file {value!r} cannot be read: "
                           f"{e.strerror}") from e
