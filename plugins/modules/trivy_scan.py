@@ -1,0 +1,349 @@
+#!/usr/bin/python
+"""Run trivy (image, fs, rootfs, sbom) with JSON output, then gate the report."""
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+---
+module: trivy_scan
+short_description: Scan an image, directory or SBOM with Trivy and gate the result
+version_added: 0.1.0
+description:
+  - Runs C(trivy <kind> --format json) on one target, keeps the report, then applies the same
+    gate as M(bulwark.container_security.trivy_gate) (severity threshold, ignore-unfixed,
+    ignores with expiry, budgets) and fails with a one-screen summary when findings block.
+  - The report always holds every finding - the command pins C(--severity) to all severities
+    and C(--exit-code 0) whatever C(trivy.yaml) says - so the gate, not Trivy, decides.
+  - Client/server mode with O(server) - the scan uses the server's vulnerability DB, so
+    clients need no DB download. The O(token) reaches Trivy as the C(TRIVY_TOKEN)
+    environment variable, never on the command line, and is not logged.
+  - Give parallel scans their own O(cache_dir) (or O(cache_backend=memory)); Trivy's file
+    cache takes a lock that a second scan on the same directory waits for, then times out.
+  - Trivy must be installed on the host running the module (the C(bulwark.container_security.trivy)
+    role installs a pinned release). The module fails, naming the binary, when it is not.
+options:
+  target:
+    description:
+      - What to scan - an image reference (O(kind=image)), a directory (O(kind=fs),
+        O(kind=rootfs)) or an SBOM file (O(kind=sbom)).
+      - With O(input_archive=true), the path of an image tarball (C(trivy image --input)).
+    type: str
+    required: true
+  kind:
+    description: Trivy subcommand.
+    type: str
+    choices: [image, fs, rootfs, sbom]
+    default: image
+  input_archive:
+    description: O(target) is an image archive (docker save / OCI tar), not a reference.
+    type: bool
+    default: false
+  trivy_path:
+    description: Name or path of the trivy binary.
+    type: str
+    default: trivy
+  report_path:
+    description:
+      - Keep the JSON report here. Without it the report is written to a temporary file and
+        removed after gating.
+    type: path
+  server:
+    description: Trivy server URL for client/server mode (C(--server)), for example C(http://trivy.internal:4954).
+    type: str
+  token:
+    description: Token of the Trivy server; passed as C(TRIVY_TOKEN) in the environment.
+    type: str
+  token_header:
+    description: HTTP header carrying the token when the server expects another than C(Trivy-Token).
+    type: str
+  cache_dir:
+    description: Cache directory of this scan (C(--cache-dir)); one per parallel scan.
+    type: path
+  cache_backend:
+    description: Scan cache backend (C(fs), C(memory) or a C(redis://) URL).
+    type: str
+  scanners:
+    description: Scanners to run (C(vuln), C(secret), C(misconfig), C(license)); default Trivy's.
+    type: list
+    elements: str
+  skip_db_update:
+    description: Use the DB already in the cache (air-gapped hosts seeded from a file).
+    type: bool
+    default: false
+  offline_scan:
+    description: Do not call out to identify dependencies (C(--offline-scan)).
+    type: bool
+    default: false
+  db_repositories:
+    description: OCI repositories of trivy-db in priority order (mirrors for air-gapped sites).
+    type: list
+    elements: str
+    default: []
+  java_db_repositories:
+    description: OCI repositories of trivy-java-db in priority order.
+    type: list
+    elements: str
+    default: []
+  timeout:
+    description: Trivy's C(--timeout), for example C(10m).
+    type: str
+  config_file:
+    description: A C(trivy.yaml) to use (C(--config)).
+    type: path
+  insecure:
+    description: Allow TLS connections without a verifiable certificate (registry or server).
+    type: bool
+    default: false
+extends_documentation_fragment:
+  - bulwark.container_security.trivy_gate
+attributes:
+  check_mode:
+    support: partial
+    description:
+      - In check mode Trivy is not run; the module returns the command it would run and
+        C(skipped=true).
+  diff_mode:
+    support: none
+    description: A scan changes nothing on the host but the optional report and output files.
+notes:
+  - C(changed) is true when O(report_path), O(junit_path) or O(predicate_path) was written.
+requirements:
+  - trivy on the host running the module
+author:
+  - Bulwark maintainers
+"""
+
+EXAMPLES = r"""
+- name: Scan an image through the fleet's Trivy server and fail on fixable HIGH/CRITICAL
+  bulwark.container_security.trivy_scan:
+    target: registry.example.com/app@sha256:0a1b...
+    server: http://trivy.internal:4954
+    token: "{{ vault_trivy_token }}"
+    severity: HIGH
+    ignore_unfixed: true
+    report_path: /var/lib/trivy/reports/app.json
+    junit_path: /var/lib/trivy/reports/app.junit.xml
+
+- name: Scan a checkout with its own cache, collect the verdict
+  bulwark.container_security.trivy_scan:
+    target: "{{ playbook_dir }}/../app"
+    kind: fs
+    cache_dir: /var/cache/trivy/scan-app
+    skip_db_update: true
+    fail_on_blocking: false
+  register: app_scan
+"""
+
+RETURN = r"""
+command:
+  description: The trivy command line (the token is never part of it).
+  returned: always
+  type: list
+  elements: str
+  sample: [trivy, image, --format, json, --quiet, --exit-code, "0", --severity,
+           "UNKNOWN,LOW,MEDIUM,HIGH,CRITICAL", --output, /tmp/report.json, alpine:3.9]
+passed:
+  description: True when nothing blocks (also true, with C(skipped), in check mode).
+  returned: always
+  type: bool
+summary:
+  description: One screen of text - verdict, counts, the worst blocking findings, warnings.
+  returned: when Trivy ran
+  type: str
+counts:
+  description: Every finding of the report by severity.
+  returned: when Trivy ran
+  type: dict
+blocking_counts:
+  description: Blocking findings by severity.
+  returned: when Trivy ran
+  type: dict
+blocking:
+  description: Blocking findings (kind, id, package, installed, fixed, status, severity,
+    target, class, type, url, title).
+  returned: when Trivy ran
+  type: list
+  elements: dict
+ignored:
+  description: Findings hidden by ignore-unfixed or an ignore entry, each with its C(reason).
+  returned: when Trivy ran
+  type: list
+  elements: dict
+tolerated:
+  description: Findings within a severity budget.
+  returned: when Trivy ran
+  type: list
+  elements: dict
+budgets:
+  description: Per budgeted severity, C(limit), C(found) and C(exceeded).
+  returned: when Trivy ran
+  type: dict
+gate_warnings:
+  description: Expired ignore entries and the findings they no longer hide.
+  returned: when Trivy ran
+  type: list
+  elements: str
+artifact:
+  description: C(ArtifactName) of the report.
+  returned: when Trivy ran
+  type: str
+report_path:
+  description: Where the report was kept (empty when it was temporary).
+  returned: always
+  type: str
+"""
+
+import json  # noqa: E402
+import os  # noqa: E402
+import shutil  # noqa: E402
+import tempfile  # noqa: E402
+
+from ansible.module_utils.basic import AnsibleModule  # noqa: E402
+from ansible.module_utils.common.text.converters import to_native  # noqa: E402
+from ansible_collections.bulwark.container_security.plugins.module_utils.trivy_gate import (  # noqa: E402
+    GATE_ARGUMENT_SPEC,
+    gate_task,
+    scan_command,
+    scan_environment,
+)
+
+try:
+    import yaml
+    HAS_YAML = True
+except ImportError:  # pragma: no cover - PyYAML ships with ansible-core
+    HAS_YAML = False
+
+
+def read_ignore_file(module):
+    path = module.params.get("ignore_file")
+    if not path:
+        return None
+    if not HAS_YAML:
+        module.fail_json(msg="ignore_file needs PyYAML on the host running the module")
+    try:
+        with open(path, encoding="utf-8") as handle:
+            return yaml.safe_load(handle) or {}
+    except (OSError, yaml.YAMLError) as exc:
+        module.fail_json(msg=f"cannot read ignore_file {path}: {to_native(exc)}")
+    return None
+
+
+def write_if_changed(module, path, content):
+    """True when the file would change; written atomically."""
+    try:
+        with open(path, encoding="utf-8") as handle:
+            if handle.read() == content:
+                return False
+    except OSError:
+        pass
+    tmp = f"{path}.tmp{os.getpid()}"
+    try:
+        with open(tmp, "w", encoding="utf-8") as handle:
+            handle.write(content)
+        module.atomic_move(tmp, path)
+    except OSError as exc:
+        module.fail_json(msg=f"cannot write {path}: {to_native(exc)}")
+    return True
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=dict(
+            target={"type": "str", "required": True},
+            kind={"type": "str", "choices": ["image", "fs", "rootfs", "sbom"],
+                  "default": "image"},
+            input_archive={"type": "bool", "default": False},
+            trivy_path={"type": "str", "default": "trivy"},
+            report_path={"type": "path"},
+            server={"type": "str"},
+            token={"type": "str", "no_log": True},
+            token_header={"type": "str"},
+            cache_dir={"type": "path"},
+            cache_backend={"type": "str"},
+            scanners={"type": "list", "elements": "str"},
+            skip_db_update={"type": "bool", "default": False},
+            offline_scan={"type": "bool", "default": False},
+            db_repositories={"type": "list", "elements": "str", "default": []},
+            java_db_repositories={"type": "list", "elements": "str", "default": []},
+            timeout={"type": "str"},
+            config_file={"type": "path"},
+            insecure={"type": "bool", "default": False},
+            **GATE_ARGUMENT_SPEC,
+        ),
+        required_by={"token_header": ("server",), "token": ("server",)},
+        supports_check_mode=True,
+    )
+    params = module.params
+    ignores = params["ignores"]
+    if isinstance(ignores, str):
+        params["ignores"] = json.loads(ignores) if ignores.strip() else None
+
+    workdir = tempfile.mkdtemp(prefix="trivy-scan-")
+    try:
+        output = params["report_path"] or os.path.join(workdir, "report.json")
+        partial = os.path.join(workdir, "partial.json")
+        try:
+            trivy = params["trivy_path"]
+            if module.check_mode:
+                binary = trivy
+            else:
+                binary = module.get_bin_path(trivy, required=False) or (
+                    trivy if os.path.isabs(trivy) and os.access(trivy, os.X_OK) else None)
+                if not binary:
+                    module.fail_json(msg=f"trivy_path={trivy!r}: trivy is not installed on "
+                                         "this host (the bulwark.container_security.trivy role "
+                                         "installs it)")
+            argv = scan_command(
+                params["target"], params["kind"], trivy=binary, output=partial,
+                input_archive=params["input_archive"], server=params["server"],
+                token_header=params["token_header"], cache_dir=params["cache_dir"],
+                cache_backend=params["cache_backend"], scanners=params["scanners"],
+                skip_db_update=params["skip_db_update"], offline_scan=params["offline_scan"],
+                db_repositories=params["db_repositories"],
+                java_db_repositories=params["java_db_repositories"],
+                timeout=params["timeout"], config=params["config_file"],
+                insecure=params["insecure"])
+        except ValueError as exc:
+            module.fail_json(msg=to_native(exc))
+        shown = [output if a == partial else a for a in argv]
+        if module.check_mode:
+            module.exit_json(changed=False, skipped=True, passed=True, command=shown,
+                             report_path=params["report_path"] or "",
+                             msg="check mode: trivy not run")
+        if params["cache_dir"]:
+            os.makedirs(params["cache_dir"], mode=0o700, exist_ok=True)
+        rc, stdout, stderr = module.run_command(
+            argv, environ_update=scan_environment(params["token"]))
+        if rc != 0:
+            module.fail_json(msg=f"trivy failed (rc={rc}): {stderr.strip() or stdout.strip()}",
+                             rc=rc, stdout=stdout, stderr=stderr, command=shown)
+        try:
+            with open(partial, encoding="utf-8") as handle:
+                text = handle.read()
+            report = json.loads(text)
+        except (OSError, ValueError) as exc:
+            module.fail_json(msg=f"trivy wrote no readable JSON report: {to_native(exc)}",
+                             command=shown, stderr=stderr)
+        try:
+            result, outputs = gate_task(report, params, read_ignore_file(module))
+        except ValueError as exc:
+            module.fail_json(msg=to_native(exc), command=shown)
+        changed = False
+        if params["report_path"]:
+            changed = write_if_changed(module, params["report_path"], text) or changed
+        for path, content in outputs.items():
+            changed = write_if_changed(module, path, content) or changed
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+
+    out = dict(result, changed=changed, command=shown,
+               report_path=params["report_path"] or "")
+    out["gate_warnings"] = out.pop("warnings")
+    for warning in out["gate_warnings"]:
+        module.warn(warning)
+    if not result["passed"] and params["fail_on_blocking"]:
+        module.fail_json(msg=result["summary"], **out)
+    module.exit_json(**out)
+
+
+if __name__ == "__main__":
+    main()
