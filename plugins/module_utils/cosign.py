@@ -236,7 +236,7 @@ class Cosign:
     """One cosign binary: argv builders per generation, plus the calls the modules make."""
 
     def __init__(self, binary: str = "cosign", run=subprocess_runner, *, major: int | None = None,
-                 insecure_registry: bool = False, offline: bool = True,
+                 insecure_registry: bool = False, offline: bool = False,
                  crane: str | None = None):
         self.binary = binary
         self.run = run
