@@ -1,0 +1,104 @@
+"""A cached Debian sid rootfs with sysdig 0.41.4: the falcosecurity libs' real filter compiler.
+
+sysdig needs sid's glibc, so it runs in a chroot. The rootfs lives under
+``.lab/sysdig-sid/<recipe hash>/`` and is rebuilt only when the recipe below changes.
+Run as a script to build (or reuse) it and print the build time.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[3]
+CACHE = ROOT / ".lab" / "sysdig-sid"
+RECIPE = {
+    "suite": "sid",
+    "mirror": "http://deb.debian.org/debian",
+    "variant": "minbase",
+    "packages": ["sysdig"],
+    "expect_version": "0.41.4",
+}
+SENTINEL = "/nonexistent.scap"
+
+
+def log(msg: str) -> None:
+    print(f"[sysdig-sid] {msg}", file=sys.stderr, flush=True)
+
+
+def recipe_hash() -> str:
+    return hashlib.sha256(json.dumps(RECIPE, sort_keys=True).encode()).hexdigest()[:12]
+
+
+def missing_tools() -> list[str]:
+    return [t for t in ("debootstrap", "chroot") if not shutil.which(t)]
+
+
+def rootfs_dir() -> Path:
+    return CACHE / recipe_hash() / "rootfs"
+
+
+def build() -> tuple[Path, float]:
+    """Return (rootfs, seconds spent building); 0.0 seconds when the cache was reused."""
+    rootfs = rootfs_dir()
+    stamp = rootfs.parent / "ready.json"
+    if stamp.exists():
+        return rootfs, 0.0
+    if rootfs.exists():
+        shutil.rmtree(rootfs)
+    rootfs.mkdir(parents=True)
+    start = time.monotonic()
+    log(f"step 1/2 debootstrap {RECIPE['variant']} {RECIPE['suite']} into {rootfs}")
+    subprocess.run(["debootstrap", f"--variant={RECIPE['variant']}", RECIPE["suite"], str(rootfs),
+                    RECIPE["mirror"]], check=True, stdout=subprocess.DEVNULL)
+    log("step 2/2 apt-get install " + " ".join(RECIPE["packages"]))
+    env = {"DEBIAN_FRONTEND": "noninteractive", "PATH": "/usr/sbin:/usr/bin:/sbin:/bin",
+           "LC_ALL": "C"}
+    subprocess.run(["chroot", str(rootfs), "apt-get", "install", "-y", "-q",
+                    "--no-install-recommends", *RECIPE["packages"]],
+                   check=True, env=env, stdout=subprocess.DEVNULL)
+    subprocess.run(["chroot", str(rootfs), "apt-get", "clean"], check=True, env=env)
+    version = sysdig_version(rootfs)
+    seconds = time.monotonic() - start
+    stamp.write_text(json.dumps({"recipe": RECIPE, "version": version,
+                                 "seconds": round(seconds, 1)}))
+    log(f"built in {seconds:.0f} s: sysdig {version}")
+    return rootfs, seconds
+
+
+def sysdig_version(rootfs: Path) -> str:
+    out = subprocess.run(["chroot", str(rootfs), "sysdig", "--version"], capture_output=True,
+                         text=True, check=True).stdout
+    return out.strip().split()[-1]
+
+
+def check_conditions(rootfs: Path, conditions: list[str]) -> list[str]:
+    """Compile each condition with sysdig in ONE chroot run; return sysdig's message per condition.
+
+    The conditions are written NUL-separated into the rootfs; a shell loop runs
+    ``sysdig -r /nonexistent.scap COND`` for each and appends its output to a result file.
+    """
+    work = rootfs / "tmp" / "bulwark-conds"
+    work.mkdir(parents=True, exist_ok=True)
+    (work / "in").write_bytes(b"".join(c.encode() + b"\0" for c in conditions))
+    script = (
+        'cd /tmp/bulwark-conds; : > out; '
+        'while IFS= read -r -d "" c; do '
+        f'  sysdig -r {SENTINEL} "$c" >> out 2>&1; printf "\\n\\036\\n" >> out; '
+        'done < in'
+    )
+    subprocess.run(["chroot", str(rootfs), "/bin/bash", "-c", script], check=True)
+    chunks = (work / "out").read_text(errors="replace").split("\n\x1e\n")
+    return [c.strip() for c in chunks[:len(conditions)]]
+
+
+if __name__ == "__main__":
+    if missing_tools():
+        sys.exit(f"missing: {', '.join(missing_tools())}")
+    fs, secs = build()
+    print(json.dumps({"rootfs": str(fs), "build_seconds": round(secs, 1),
+                      "stamp": json.loads((fs.parent / "ready.json").read_text())}))
