@@ -1,0 +1,54 @@
+"""Filters over the Trivy gate (logic in plugins/module_utils/trivy_gate.py).
+
+    {{ report | bulwark.container_security.trivy_gate(severity='HIGH', ignore_unfixed=true) }}
+    {{ [result1, result2] | bulwark.container_security.trivy_junit }}
+    {{ report | bulwark.container_security.trivy_vuln_predicate(result) }}
+"""
+from __future__ import annotations
+
+import json
+
+from ansible.errors import AnsibleFilterError
+from ansible_collections.bulwark.container_security.plugins.module_utils.trivy_gate import (
+    gate,
+    to_junit,
+    to_vuln_predicate,
+)
+
+
+def _report(value):
+    if isinstance(value, str):
+        try:
+            return json.loads(value)
+        except ValueError as exc:
+            raise AnsibleFilterError(f"trivy report is not JSON: {exc}") from exc
+    return value
+
+
+def trivy_gate(report, severity="HIGH", ignore_unfixed=False, ignores=None,  # noqa: PLR0917
+               budgets=None, today=None):
+    """Gate one Trivy JSON report (mapping or JSON text); returns the gate result."""
+    try:
+        return gate(_report(report), severity=severity, ignore_unfixed=ignore_unfixed,
+                    ignores=ignores, budgets=budgets, today=today)
+    except ValueError as exc:
+        raise AnsibleFilterError(f"trivy_gate: {exc}") from exc
+
+
+def trivy_junit(results):
+    """JUnit XML of one gate result or a list of them (module results work too)."""
+    return to_junit(results)
+
+
+def trivy_vuln_predicate(report, result=None):
+    """Cosign vuln predicate (https://cosign.sigstore.dev/attestation/vuln/v1) of a report."""
+    return to_vuln_predicate(_report(report), result)
+
+
+class FilterModule:
+    def filters(self):
+        return {
+            "trivy_gate": trivy_gate,
+            "trivy_junit": trivy_junit,
+            "trivy_vuln_predicate": trivy_vuln_predicate,
+        }
