@@ -1,0 +1,139 @@
+"""Shared helpers for the ADMIT unit tests: settings that exercise every builder, and a
+ValidatingPolicy evaluator on the two real Python CEL engines (common-expression-language and
+cel-python).
+
+The evaluator does what Kyverno does for one resource: it binds ``object``, evaluates
+``spec.variables`` in order into ``variables``, then ``spec.matchConditions`` and
+``spec.validations``. The result names the failing validations.
+"""
+from __future__ import annotations
+
+import functools
+
+import cel
+import celpy
+import kyverno_policies as kp
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+
+
+def _public_key_pem() -> str:
+    key = ec.generate_private_key(ec.SECP256R1())
+    return key.public_key().public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo).decode()
+
+
+# Two real ECDSA P-256 public keys (cosign's key type): a current and a rotated-in signer.
+TEST_KEYS = (_public_key_pem(), _public_key_pem())
+
+
+def full_settings(**overrides) -> dict:
+    """Settings that make every builder emit something (two keys, vuln attestation, allowlists)."""
+    data = {
+        "excluded_namespaces": ["monitoring"],
+        "pod_security": {
+            "default_action": "Audit",
+            "actions": {"disallow_privileged_containers": "Deny",
+                        "disallow_host_namespaces": ["Warn", "Audit"]},
+        },
+        "image_verification": {
+            "enabled": True,
+            "action": "Deny",
+            "public_keys": list(TEST_KEYS),
+            "image_globs": ["127.0.0.1:15000/*", "registry.example.com/team/*"],
+            "require_vulnerability_attestation": True,
+            "vulnerability_max_age_hours": 72,
+            "ignore_transparency_log": True,
+        },
+        "exceptions": [{
+            "name": "node-agent-host-network",
+            "namespace": "observability",
+            "policies": ["disallow_host_namespaces", "require_read_only_root_filesystem"],
+            "workloads": [{"name": "node-agent", "kind": "DaemonSet"}, "node-agent-debug"],
+            "expires_at": "2027-03-31T00:00:00Z",
+            "reason": "needs the host network until the vendor ships a CNI plugin",
+        }],
+        "namespaces": [
+            {"name": "payments", "labels": {"team": "payments"},
+             "ingress": [
+                 {"name": "from-ingress", "pod_selector": {"app": "api"},
+                  "namespaces": ["ingress-nginx"], "ports": [8080]},
+                 {"name": "from-frontend", "pods": {"app": "frontend"},
+                  "ports": [{"port": "https", "protocol": "TCP"}]},
+             ],
+             "egress": [
+                 {"name": "to-database", "namespaces": ["databases"], "pods": {"app": "postgres"},
+                  "ports": [{"port": 5432}]},
+                 {"name": "to-partner", "cidrs": [{"cidr": "203.0.113.0/24",
+                                                   "except": ["203.0.113.7/32"]}],
+                  "ports": [{"port": 30000, "end_port": 30100, "protocol": "UDP"}]},
+             ]},
+            {"name": "kube-public", "existing": True,
+             "pod_security": {"enforce": "baseline", "warn": "restricted", "version": "v1.32"},
+             "default_deny": False, "allow_dns": False},
+        ],
+    }
+    data.update(overrides)
+    return data
+
+
+@functools.cache
+def _celpy_program(expression: str):
+    env = celpy.Environment()
+    return env.program(env.compile(expression))
+
+
+def _celpy_eval(expression: str, activation: dict):
+    bound = {k: celpy.json_to_cel(v) for k, v in activation.items()}
+    value = _celpy_program(expression).evaluate(bound)
+    if isinstance(value, Exception):
+        raise value
+    return value
+
+
+def _cel_eval(expression: str, activation: dict):
+    return cel.evaluate(expression, activation)
+
+
+ENGINES = {"common-expression-language": _cel_eval, "cel-python": _celpy_eval}
+
+
+def _plain(value):
+    """celpy values back to plain Python so the next expression can take them as input."""
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    if isinstance(value, (bool, celpy.celtypes.BoolType)):
+        return bool(value)
+    if isinstance(value, int):
+        return int(value)
+    if isinstance(value, str):
+        return str(value)
+    return value
+
+
+def evaluate_policy(policy: dict, obj: dict, engine: str = "common-expression-language") -> dict:
+    """{'matched': bool, 'failed': [indices of failing validations]} for one resource."""
+    run = ENGINES[engine]
+    spec = policy["spec"]
+    activation = {"object": obj, "variables": {}}
+    for variable in spec.get("variables", []):
+        activation["variables"][variable["name"]] = _plain(run(variable["expression"], activation))
+    for condition in spec.get("matchConditions", []):
+        if not bool(run(condition["expression"], activation)):
+            return {"matched": False, "failed": []}
+    failed = [i for i, v in enumerate(spec["validations"])
+              if not bool(run(v["expression"], activation))]
+    return {"matched": True, "failed": failed}
+
+
+def verdict(policy: dict, obj: dict, engine: str = "common-expression-language") -> str:
+    result = evaluate_policy(policy, obj, engine)
+    if not result["matched"]:
+        return "skip"
+    return "fail" if result["failed"] else "pass"
+
+
+def settings(**overrides) -> kp.Settings:
+    return kp.Settings.from_dict(full_settings(**overrides))

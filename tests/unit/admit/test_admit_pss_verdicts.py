@@ -1,0 +1,183 @@
+"""Pod security verdicts with real CEL engines against Kyverno's own recorded expectations.
+
+For every test directory in ``fixtures/kyverno/pss-tests`` (copied from kyverno/policies
+``pod-security-vpol``), each resource in ``resource.yaml`` (Pods, Deployments, CronJobs) is run
+through OUR ValidatingPolicy for the same control, with the Python CEL engines
+(common-expression-language and cel-python), and must reach exactly the pass/fail that Kyverno's
+``kyverno-test.yaml`` records. Pod controllers go through the policy's ``podSpec`` variable, i.e.
+the pod template, which is what Kyverno's autogen evaluates for them too; the expected results
+name Deployments and CronJobs under the same policy name, as here.
+"""
+from __future__ import annotations
+
+import copy
+
+import kubernetes_validate
+import kyverno_policies as kp
+import pytest
+import yaml
+from admit_support import ENGINES, evaluate_policy, verdict
+
+# kyverno/policies test policy name -> our control
+UPSTREAM_TO_CONTROL = {
+    "disallow-host-namespaces": "disallow_host_namespaces",
+    "disallow-privileged-containers": "disallow_privileged_containers",
+    "disallow-capabilities-strict": "require_drop_all_capabilities",
+    "adding-capabilities-strict": "restrict_added_capabilities",
+    "disallow-privilege-escalation": "disallow_privilege_escalation",
+    "require-run-as-nonroot": "require_run_as_non_root",
+    "restrict-seccomp-strict": "restrict_seccomp",
+}
+
+
+def _expectations(shared_fixtures):
+    """[(test dir, upstream policy, kind, name, expected, resource)] for every recorded result."""
+    out = []
+    for directory in sorted((shared_fixtures / "kyverno" / "pss-tests").iterdir()):
+        test = yaml.safe_load((directory / "kyverno-test.yaml").read_text())
+        docs = [d for d in yaml.safe_load_all((directory / "resource.yaml").read_text()) if d]
+        by_id = {(d["kind"], d["metadata"]["name"]): d for d in docs}
+        for result in test["results"]:
+            for name in result["resources"]:
+                out.append((directory.name, result["policy"], result["kind"], name,
+                            result["result"].strip(), by_id[(result["kind"], name)]))
+    return out
+
+
+@pytest.fixture(scope="module")
+def expectations(shared_fixtures):
+    cases = _expectations(shared_fixtures)
+    assert len(cases) >= 300, "the pss-tests fixtures should hold a few hundred verdicts"
+    return cases
+
+
+@pytest.fixture(scope="module")
+def policies():
+    settings = kp.Settings.from_dict({})
+    return {c: kp.build_pod_security_policy(settings, c) for c in kp.POD_SECURITY_CONTROLS}
+
+
+def test_every_upstream_control_maps_to_one_of_ours(expectations):
+    upstream = {policy for _, policy, *_ in expectations}
+    assert upstream == set(UPSTREAM_TO_CONTROL)
+    kinds = {kind for _, _, kind, *_ in expectations}
+    assert kinds == {"Pod", "Deployment", "CronJob"}
+
+
+@pytest.mark.parametrize("engine", sorted(ENGINES))
+def test_verdicts_match_kyverno_test_expectations(expectations, policies, engine):
+    mismatches = []
+    counts = {"pass": 0, "fail": 0}
+    for directory, upstream, kind, name, expected, resource in expectations:
+        got = verdict(policies[UPSTREAM_TO_CONTROL[upstream]], resource, engine)
+        counts[got] = counts.get(got, 0) + 1
+        if got != expected:
+            mismatches.append(f"{directory}: {upstream} {kind}/{name} expected {expected}, "
+                              f"got {got}")
+    assert not mismatches, "\n".join(mismatches)
+    assert counts["pass"] > 100 and counts["fail"] > 100
+
+
+def test_a_weakened_policy_is_caught(expectations):
+    """The comparison has teeth: a seccomp policy that also allows Unconfined disagrees."""
+    weak = kp.build_pod_security_policy(kp.Settings.from_dict({}), "restrict_seccomp")
+    for validation in weak["spec"]["validations"]:
+        validation["expression"] = validation["expression"].replace(
+            "'Localhost']", "'Localhost', 'Unconfined']")
+    wrong = [name for _, upstream, _, name, expected, resource in expectations
+             if upstream == "restrict-seccomp-strict" and verdict(weak, resource) != expected]
+    assert wrong, "allowing Unconfined must flip some of Kyverno's expected failures"
+
+
+def test_resources_without_pod_spec_fields_do_not_error(policies):
+    """A minimal Pod (no securityContext anywhere) evaluates cleanly: every control decides."""
+    pod = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "bare"},
+           "spec": {"containers": [{"name": "c", "image": "busybox"}]}}
+    results = {c: verdict(p, pod) for c, p in policies.items()}
+    assert results == {
+        "require_run_as_non_root": "fail",
+        "disallow_privilege_escalation": "fail",
+        "require_drop_all_capabilities": "fail",
+        "restrict_added_capabilities": "pass",
+        "restrict_seccomp": "fail",
+        "require_read_only_root_filesystem": "fail",
+        "disallow_privileged_containers": "pass",
+        "disallow_host_namespaces": "pass",
+    }
+
+
+@pytest.mark.parametrize("control", sorted(kp.POD_SECURITY_CONTROLS))
+def test_generated_cases_reach_their_verdicts(control):
+    """Our own test cases (also the ``kyverno test`` suites) agree with the policy under CEL,
+    including the read-only root filesystem control that Kyverno's PSS set does not have."""
+    settings = kp.Settings.from_dict({})
+    policy = kp.build_pod_security_policy(settings, control)
+    cases = kp.build_test_cases(settings, control)
+    assert {v for _, v in cases} == {"pass", "fail"}
+    for resource, expected in cases:
+        kubernetes_validate.validate(resource, "1.33", strict=True)
+        for engine in ENGINES:
+            assert verdict(policy, resource, engine) == expected, (control, engine, resource)
+
+
+def test_read_only_root_filesystem_checks_every_container_kind():
+    settings = kp.Settings.from_dict({})
+    policy = kp.build_pod_security_policy(settings, "require_read_only_root_filesystem")
+    good = kp.build_test_cases(settings, "require_read_only_root_filesystem")[0][0]
+    assert good["kind"] == "Pod" and verdict(policy, good) == "pass"
+    debug = copy.deepcopy(good)
+    debug["spec"]["ephemeralContainers"] = [{"name": "debug", "image": "busybox"}]
+    assert verdict(policy, debug) == "fail"
+
+
+def test_allowed_capabilities_and_seccomp_types_come_from_settings():
+    settings = kp.Settings.from_dict({"pod_security": {
+        "allowed_capabilities": ["NET_BIND_SERVICE", "CHOWN"],
+        "seccomp_profile_types": ["RuntimeDefault"]}})
+    caps = kp.build_pod_security_policy(settings, "restrict_added_capabilities")
+    seccomp = kp.build_pod_security_policy(settings, "restrict_seccomp")
+    pod = kp.build_test_cases(settings, "restrict_added_capabilities")[0][0]
+    pod["spec"]["containers"][0]["securityContext"]["capabilities"]["add"] = ["CHOWN"]
+    assert verdict(caps, pod) == "pass"
+    pod["spec"]["securityContext"]["seccompProfile"] = {"type": "Localhost",
+                                                        "localhostProfile": "p.json"}
+    assert verdict(seccomp, pod) == "fail"
+    default = kp.build_pod_security_policy(kp.Settings.from_dict({}), "restrict_seccomp")
+    assert verdict(default, pod) == "pass"
+
+
+def test_generated_suites_are_consistent_kyverno_tests():
+    suites = kp.build_test_suites(kp.Settings.from_dict({}))
+    dirs = {path.split("/")[0] for path in suites}
+    assert len(dirs) == len(kp.POD_SECURITY_CONTROLS)
+    for directory in dirs:
+        test = yaml.safe_load(suites[f"{directory}/kyverno-test.yaml"])
+        (policy,) = yaml.safe_load_all(suites[f"{directory}/policy.yaml"])
+        resources = list(yaml.safe_load_all(suites[f"{directory}/resources.yaml"]))
+        assert test["apiVersion"] == "cli.kyverno.io/v1alpha1" and test["kind"] == "Test"
+        assert test["policies"] == ["policy.yaml"] and test["resources"] == ["resources.yaml"]
+        by_id = {(r["kind"], r["metadata"]["name"]): r for r in resources}
+        listed = 0
+        for result in test["results"]:
+            assert result["policy"] == policy["metadata"]["name"] == directory
+            for name in result["resources"]:
+                listed += 1
+                assert verdict(policy, by_id[(result["kind"], name)]) == result["result"]
+        assert listed == len(resources)
+
+
+def test_disabled_controls_are_left_out():
+    settings = kp.Settings.from_dict({"pod_security": {
+        "disabled_controls": ["require_read_only_root_filesystem"]}})
+    names = [p["metadata"]["name"] for p in kp.build_pod_security_policies(settings)]
+    assert "bulwark-require-read-only-root-filesystem" not in names
+    assert len(names) == len(kp.POD_SECURITY_CONTROLS) - 1
+    assert kp.build_pod_security_policies(
+        kp.Settings.from_dict({"pod_security": {"enabled": False}})) == []
+
+
+def test_evaluator_reports_the_failing_validation(policies):
+    pod = {"kind": "Pod", "metadata": {"name": "x"},
+           "spec": {"hostPID": True, "containers": [{"name": "c", "image": "i"}]}}
+    assert evaluate_policy(policies["disallow_host_namespaces"], pod) == {
+        "matched": True, "failed": [0]}
