@@ -41,11 +41,11 @@ lab-images: setup
 	@$(LAB) images
 
 lab-down:
-	@$(LAB) down
+	@$(LAB) down --all
 
 demo: setup lab-images
-	@$(LAB) up
-	@trap '$(LAB) down' EXIT; $(LAB) exec -- ansible-playbook -i playbooks/lab/inventory.yml playbooks/lab/demo.yml
+	@$(LAB) exec --services -- ansible-playbook -i playbooks/lab/inventory.yml playbooks/lab/demo.yml
+	@echo "[demo] the node bulwark-demo-debian13 stays up for a second run; 'make lab-down' removes it"
 
 lint: venv
 	@echo "[lint] ruff"; ruff check .

@@ -140,7 +140,7 @@ def apt_dirs(suite: str) -> list[str]:
         (base / d).mkdir(parents=True, exist_ok=True)
     sources = base / "sources.list"
     sources.write_text(f"deb {DEBIAN_MIRROR} {suite} main\n")
-    return ["-o", f"Dir::Etc::SourceList={sources}", "-o", "Dir::Etc::SourceParts=/dev/null",
+    return ["-o", "APT::Sandbox::User=root", "-o", f"Dir::Etc::SourceList={sources}", "-o", "Dir::Etc::SourceParts=/dev/null",
             "-o", f"Dir::State::Lists={base / 'lists'}", "-o", f"Dir::Cache={base / 'cache'}"]
 
 
@@ -350,6 +350,19 @@ def push_image(ref: str, content: str | None = None) -> str:
     return f"{ref.rsplit(':', 1)[0]}@{digest}"
 
 
+DEMO_NODES = ["bulwark-demo-debian13"]
+
+
+def remove_demo_nodes() -> None:
+    """The demo keeps its node between runs (so a second run shows no changes); down removes it."""
+    if not shutil.which("podman"):
+        return
+    for name in DEMO_NODES:
+        if podman("container", "exists", name, check=False).returncode == 0:
+            podman("rm", "-f", "-t", "2", name, stdout=subprocess.DEVNULL)
+            log(f"demo node {name}: removed")
+
+
 # --------------------------------------------------------------------------- env/cli
 def env_vars() -> dict[str, str]:
     env = podman_env()
@@ -378,9 +391,12 @@ def main(argv=None) -> int:
     pi.add_argument("--content")
     sub.add_parser("env")
     ex = sub.add_parser("exec", help="run a command with the lab environment")
+    ex.add_argument("--services", action="store_true",
+                    help="start mirror and registry if down, and stop what was started after")
     ex.add_argument("command", nargs=argparse.REMAINDER)
     sub.add_parser("up")
-    sub.add_parser("down")
+    dn = sub.add_parser("down")
+    dn.add_argument("--all", action="store_true", help="also remove the demo node")
     sub.add_parser("status")
     a = p.parse_args(argv)
     if a.cmd == "images":
@@ -400,13 +416,28 @@ def main(argv=None) -> int:
             print(f"export {k}={v}")
     elif a.cmd == "exec":
         cmd = a.command[1:] if a.command[:1] == ["--"] else a.command
-        os.execvpe(cmd[0], cmd, dict(os.environ, **env_vars()))
+        if not a.services:
+            os.execvpe(cmd[0], cmd, dict(os.environ, **env_vars()))
+        started = []
+        try:
+            for name, port, start in (("mirror", MIRROR_PORT, mirror_start),
+                                      ("registry", REGISTRY_PORT, registry_start)):
+                if not port_open(port):
+                    start()
+                    started.append(name)
+            return subprocess.run(cmd, env=dict(os.environ, **env_vars()),
+                                  check=False).returncode
+        finally:
+            for name in started:
+                stop_daemon(name)
     elif a.cmd == "up":
         mirror_start()
         registry_start()
     elif a.cmd == "down":
         stop_daemon("mirror")
         stop_daemon("registry")
+        if a.all:
+            remove_demo_nodes()
     elif a.cmd == "status":
         for name, port in (("mirror", MIRROR_PORT), ("registry", REGISTRY_PORT)):
             print(f"{name}\t127.0.0.1:{port}\t{'up' if port_open(port) else 'down'}")
