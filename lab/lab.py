@@ -29,7 +29,6 @@ import sys
 import tarfile
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -140,7 +139,8 @@ def apt_dirs(suite: str) -> list[str]:
         (base / d).mkdir(parents=True, exist_ok=True)
     sources = base / "sources.list"
     sources.write_text(f"deb {DEBIAN_MIRROR} {suite} main\n")
-    return ["-o", "APT::Sandbox::User=root", "-o", f"Dir::Etc::SourceList={sources}", "-o", "Dir::Etc::SourceParts=/dev/null",
+    return ["-o", "APT::Sandbox::User=root",
+            "-o", f"Dir::Etc::SourceList={sources}", "-o", "Dir::Etc::SourceParts=/dev/null",
             "-o", f"Dir::State::Lists={base / 'lists'}", "-o", f"Dir::Cache={base / 'cache'}"]
 
 
@@ -337,7 +337,7 @@ def registry_host() -> str:
 def push_image(ref: str, content: str | None = None) -> str:
     """Push a tiny one-layer image to the lab registry without docker; returns its digest ref."""
     crane = fetch_debian_tool("crane")
-    if "/" not in ref.split(":")[0] or not ref.startswith("127.0.0.1"):
+    if "/" not in ref.split(":", maxsplit=1)[0] or not ref.startswith("127.0.0.1"):
         ref = f"{registry_host()}/{ref}"
     with tempfile.TemporaryDirectory() as tmp:
         layer = Path(tmp) / "layer.tar"
@@ -441,7 +441,7 @@ def main(argv=None) -> int:
     elif a.cmd == "status":
         for name, port in (("mirror", MIRROR_PORT), ("registry", REGISTRY_PORT)):
             print(f"{name}\t127.0.0.1:{port}\t{'up' if port_open(port) else 'down'}")
-        for d, spec in IMAGES.items():
+        for spec in IMAGES.values():
             print(f"image\t{spec['tag']}\t{image_recipe_label(spec['tag']) or 'absent'}")
     return 0
 

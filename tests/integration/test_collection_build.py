@@ -23,8 +23,8 @@ def installed(tmp_path_factory):
     tarball = out / "bulwark-container_security-0.1.0.tar.gz"
     assert tarball.exists()
     dest = tmp_path_factory.mktemp("collections")
-    inst = subprocess.run([str(BIN / "ansible-galaxy"), "collection", "install", "--offline", "--force",
-                           "--no-deps", "-p", str(dest), str(tarball)],
+    inst = subprocess.run([str(BIN / "ansible-galaxy"), "collection", "install", "--offline",
+                           "--force", "--no-deps", "-p", str(dest), str(tarball)],
                           capture_output=True, text=True)
     assert inst.returncode == 0, inst.stdout + inst.stderr
     return tarball, dest
