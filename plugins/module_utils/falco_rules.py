@@ -32,6 +32,7 @@ import yaml
 
 try:  # the catalog sits beside this file; imported the same way in both layouts
     from ansible_collections.bulwark.container_security.plugins.module_utils.falco_fields import (
+        EVENT_ARGS,
         EVENTS,
         FIELDS,
     )
@@ -76,6 +77,15 @@ _NUM_RE = re.compile(r"0[xX][0-9a-zA-Z]+|[+\-]?[0-9]+\.?[0-9]*(?:[eE][+\-]?[0-9]
 _OUTPUT_FIELD_RE = re.compile(r"%([a-zA-Z][a-zA-Z0-9_]*(?:\.[a-zA-Z0-9_]+)+)(\[[^\]]*\])?")
 
 
+class _Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):
+    """PyYAML's safe loader (libyaml when present), reading YAML like Falco's yaml-cpp does:
+    a bare `=` (as in `comps: [=, startswith]`) is a string, not YAML 1.1's `value` tag."""
+
+
+_Loader.add_constructor("tag:yaml.org,2002:value",
+                        lambda loader, node: loader.construct_scalar(node))
+
+
 # --------------------------------------------------------------------------- results
 
 @dataclass
@@ -87,6 +97,9 @@ class Problem:
     message: str
     column: int | None = None
     severity: str = "error"
+    # syntax / field (condition), output (%field), reference (macro/list), schema, load, value
+    category: str = "load"
+    offset: int | None = None    # index in the condition text, for condition syntax errors
 
     def __str__(self) -> str:
         where = f" (column {self.column})" if self.column else ""
@@ -94,7 +107,8 @@ class Problem:
 
     def as_dict(self) -> dict:
         return {"file": self.file, "line": self.line, "column": self.column, "kind": self.kind,
-                "name": self.name, "message": self.message, "severity": self.severity}
+                "name": self.name, "message": self.message, "severity": self.severity,
+                "category": self.category}
 
 
 @dataclass
@@ -451,7 +465,7 @@ def render(node, macros: dict | None = None, lists: dict | None = None) -> str:
 
 def _group(node, macros, lists) -> str:
     text = render(node, macros, lists)
-    return f"({text})" if isinstance(node, (BoolOp, Not)) else text
+    return f"({text})" if isinstance(node, BoolOp) else text
 
 
 # --------------------------------------------------------------------------- fields
@@ -553,11 +567,12 @@ class Linter:
                 self.schema_note = "jsonschema not installed: schema check skipped"
 
     # problems
-    def err(self, file, line, kind, name, msg, column=None):  # noqa: PLR0917
-        self.result.errors.append(Problem(file, line, kind, name, msg, column))
+    def err(self, file, line, kind, name, msg, column=None, category="load"):  # noqa: PLR0917
+        self.result.errors.append(Problem(file, line, kind, name, msg, column, "error", category))
 
-    def warn(self, file, line, kind, name, msg, column=None):  # noqa: PLR0917
-        self.result.warnings.append(Problem(file, line, kind, name, msg, column, "warning"))
+    def warn(self, file, line, kind, name, msg, column=None, category="load"):  # noqa: PLR0917
+        self.result.warnings.append(Problem(file, line, kind, name, msg, column, "warning",
+                                            category))
 
     # ------------------------------------------------------------------ files
     def load_file(self, path: str):
@@ -566,13 +581,19 @@ class Linter:
         except OSError as exc:
             self.err(path, 0, "file", path, f"cannot read: {exc}")
             return
+        loader = _Loader(buffer)
         try:
-            root = yaml.compose(buffer, Loader=yaml.SafeLoader)
-            data = yaml.safe_load(buffer)
+            root = loader.get_single_node()
+            data = loader.construct_document(root) if root is not None else None
         except yaml.YAMLError as exc:
             mark = getattr(exc, "problem_mark", None)
-            self.err(path, (mark.line + 1) if mark else 0, "file", path, f"invalid YAML: {exc}")
+            problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+            column = (mark.column + 1) if mark else None
+            self.err(path, (mark.line + 1) if mark else 0, "file", path,
+                     f"invalid YAML: {problem}", column)
             return
+        finally:
+            loader.dispose()
         if data is None:
             return
         if not isinstance(data, list):
@@ -604,7 +625,8 @@ class Linter:
         if self._validator is not None:
             for e in sorted(self._validator.iter_errors([item]), key=lambda e: list(e.path)):
                 where = "/".join(str(p) for p in list(e.path)[1:]) or "item"
-                self.err(path, line, kind, name, f"schema: {where}: {e.message}")
+                self.err(path, line, kind, name, f"schema: {where}: {e.message}",
+                         category="schema")
         if kind in ("required_engine_version", "required_plugin_versions"):
             return
         if not isinstance(item[kind], str) or not item[kind]:
@@ -802,7 +824,8 @@ class Linter:
             line, col, file = self._locate(item, text, exc.pos)
             self.err(file, line, kind, item.name,
                      f"condition syntax error at '{text[exc.pos:exc.pos + 12].strip() or 'end'}': "
-                     f"{exc.message}", col)
+                     f"{exc.message}", col, category="syntax")
+            self.result.errors[-1].offset = exc.pos
             return None
 
     def _locate(self, item: Item, text: str, index: int):
@@ -822,7 +845,8 @@ class Linter:
         prio = data.get("priority")
         if not isinstance(prio, str) or prio.upper() not in PRIORITIES:
             self.err(rule.file, self._line(rule, "priority"), "rule", rule.name,
-                     f"invalid priority {prio!r}: expected one of {', '.join(PRIORITIES)}")
+                     f"invalid priority {prio!r}: expected one of {', '.join(PRIORITIES)}",
+                     category="value")
         source = data.get("source", SYSCALL_SOURCE)
         ast = self._parse(rule, "rule")
         if ast is not None:
@@ -848,7 +872,7 @@ class Linter:
             problem = f"field '{ref.name}' can't be used as a right-hand side field"
         if problem:
             line, col, file = self._locate(item, text, ref.pos)
-            self.err(file, line, kind, item.name, problem, col)
+            self.err(file, line, kind, item.name, problem, col, category="field")
 
     def _check_ast(self, item: Item, ast, kind, lists, source):
         text = item.data.get("condition", "")
@@ -857,15 +881,18 @@ class Linter:
                 line, col, file = self._locate(item, text, node.pos)
                 if node.name in self.macros:
                     if kind == "macro" and node.name == item.name:
-                        self.err(file, line, kind, item.name, "macro refers to itself", col)
+                        self.err(file, line, kind, item.name, "macro refers to itself", col,
+                                 category="reference")
                     continue
                 if node.name in self.lists:
                     self.err(file, line, kind, item.name,
                              f"list '{node.name}' used as a condition: lists are only valid "
-                             "inside the value of 'in', 'intersects' or 'pmatch'", col)
+                             "inside the value of 'in', 'intersects' or 'pmatch'", col,
+                             category="reference")
                 else:
                     self.err(file, line, kind, item.name,
-                             f"undefined macro '{node.name}' (no macro or list of that name)", col)
+                             f"undefined macro '{node.name}' (no macro or list of that name)", col,
+                             category="reference")
             elif isinstance(node, Check):
                 self._field_problem(item, kind, text, node.lhs, source)
                 if isinstance(node.value, FieldRef):
@@ -874,7 +901,7 @@ class Linter:
                         line, col, file = self._locate(item, text, node.pos)
                         self.err(file, line, kind, item.name,
                                  f"field '{node.lhs.name}' doesn't support right-hand side "
-                                 "fields", col)
+                                 "fields", col, category="field")
                     self._field_problem(item, kind, text, node.value, source, rhs=True)
                 elif isinstance(node.value, Value) and node.value.text in self.lists:
                     line, col, file = self._locate(item, text, node.value.pos)
@@ -981,7 +1008,7 @@ class Linter:
                     _, _, problem = lookup_field(m.group(0), arg, self.fields)
                     if problem:
                         self.err(rule.file, line, "rule", rule.name,
-                                 f"exception '{ename}': {problem}")
+                                 f"exception '{ename}': {problem}", category="field")
 
     def _check_output(self, rule: Item, source):
         out = rule.data.get("output")
@@ -995,7 +1022,7 @@ class Linter:
             if problem:
                 _, col = _position(rule.marks, "output", m.start(), out)
                 self.err(rule.file, self._line(rule, "output"), "rule", rule.name,
-                         f"output %{name}{arg or ''}: {problem}", col)
+                         f"output %{name}{arg or ''}: {problem}", col, category="output")
 
     # ------------------------------------------------------------------ expansion
     def expanded(self) -> dict:

@@ -76,24 +76,32 @@ def sysdig_version(rootfs: Path) -> str:
     return out.strip().split()[-1]
 
 
-def check_conditions(rootfs: Path, conditions: list[str]) -> list[str]:
+def check_conditions(rootfs: Path, conditions: list[str], outputs: list[str] | None = None):
     """Compile each condition with sysdig in ONE chroot run; return sysdig's message per condition.
 
-    The conditions are written NUL-separated into the rootfs; a shell loop runs
-    ``sysdig -r /nonexistent.scap COND`` for each and appends its output to a result file.
+    The (output format, condition) pairs are written NUL-separated into the rootfs; a shell loop
+    runs ``sysdig -r /nonexistent.scap [-p FORMAT] COND`` for each and appends its output to a
+    result file. A valid condition (and format) gives only the missing-file complaint.
     """
+    outputs = outputs or [""] * len(conditions)
     work = rootfs / "tmp" / "bulwark-conds"
     work.mkdir(parents=True, exist_ok=True)
-    (work / "in").write_bytes(b"".join(c.encode() + b"\0" for c in conditions))
+    (work / "in").write_bytes(b"".join(o.encode() + b"\0" + c.encode() + b"\0"
+                                       for o, c in zip(outputs, conditions, strict=True)))
     script = (
         'cd /tmp/bulwark-conds; : > out; '
-        'while IFS= read -r -d "" c; do '
-        f'  sysdig -r {SENTINEL} "$c" >> out 2>&1; printf "\\n\\036\\n" >> out; '
+        'while IFS= read -r -d "" fmt && IFS= read -r -d "" c; do '
+        f'  if [ -n "$fmt" ]; then sysdig -r {SENTINEL} -p "$fmt" "$c" >> out 2>&1; '
+        f'  else sysdig -r {SENTINEL} "$c" >> out 2>&1; fi; '
+        '  printf "\\n\\036\\n" >> out; '
         'done < in'
     )
     subprocess.run(["chroot", str(rootfs), "/bin/bash", "-c", script], check=True)
     chunks = (work / "out").read_text(errors="replace").split("\n\x1e\n")
     return [c.strip() for c in chunks[:len(conditions)]]
+
+
+ACCEPTED = "No such file or directory"
 
 
 if __name__ == "__main__":

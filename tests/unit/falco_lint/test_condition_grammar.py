@@ -1,0 +1,68 @@
+"""The condition parser against the libs filter compiler's recorded verdicts (condition_cases.py).
+
+Stands in for sysdig at the process boundary only: every expectation here is re-checked
+against the real compiler by tests/integration/falco_sysdig.
+"""
+import falco_rules as fr
+import pytest
+from condition_cases import CASES
+from falco_fields import FIELDS
+
+
+def verdict(condition: str):
+    try:
+        ast = fr.parse_condition(condition)
+    except fr.FilterSyntaxError as exc:
+        return ("syntax", exc.pos)
+    for node in fr.walk(ast):
+        if not isinstance(node, fr.Check):
+            continue
+        refs = [(node.lhs, False)]
+        if isinstance(node.value, fr.FieldRef):
+            refs.append((node.value, True))
+            _, flags, _ = fr.lookup_field(node.lhs.name, node.lhs.arg)
+            if "no_rhs" in flags:
+                return ("field", node.lhs.name)
+        for ref, rhs in refs:
+            base, flags, problem = fr.lookup_field(ref.name, ref.arg)
+            if problem or FIELDS[base][0] != "syscall":     # sysdig loads no plugins
+                return ("field", problem or base)
+            if problem:
+                return ("field", problem)
+            if ref.transformers and "no_transformer" in flags:
+                return ("field", ref.name)
+            if rhs and "no_rhs" in flags:
+                return ("field", ref.name)
+    return None
+
+
+@pytest.mark.parametrize(("condition", "expected"), CASES, ids=[c for c, _ in CASES])
+def test_condition_verdict_matches_the_libs_compiler(condition, expected):
+    got = verdict(condition)
+    if expected is None or expected[0] == "syntax":
+        assert got == expected
+    else:
+        assert got is not None and got[0] == "field" and expected[1] in got[1]
+
+
+def test_operators_and_transformers_are_falcos():
+    assert set(fr.ALL_OPS) == {"=", "==", "!=", "<", "<=", ">", ">=", "contains", "icontains",
+                               "bcontains", "startswith", "bstartswith", "endswith", "glob",
+                               "iglob", "in", "intersects", "pmatch", "exists", "regex"}
+    assert set(fr.RHS_TRANSFORMERS) == {"tolower", "toupper", "b64", "basename", "len", "val"}
+
+
+def test_precedence_and_binds_tighter_than_or():
+    ast = fr.parse_condition("proc.name = a or proc.name = b and not fd.num = 1")
+    assert isinstance(ast, fr.BoolOp) and ast.op == "or"
+    assert isinstance(ast.children[1], fr.BoolOp) and ast.children[1].op == "and"
+    assert isinstance(ast.children[1].children[1], fr.Not)
+
+
+def test_render_keeps_grouping_and_expands_macros_and_lists():
+    macro = fr.parse_condition("proc.name = a or proc.name = b")
+    rule = fr.parse_condition("m and not (fd.num = 1 or fd.num = 2) and proc.name in (shells, zsh)")
+    text = fr.render(rule, {"m": macro}, {"shells": ["bash", "my shell"]})
+    assert text == ('(proc.name = a or proc.name = b) and not (fd.num = 1 or fd.num = 2) '
+                    'and proc.name in (bash, "my shell", zsh)')
+    assert fr.render(fr.parse_condition(text)) == text

@@ -1,0 +1,224 @@
+"""The rules loader and linter: upstream's stable ruleset, the broken set, Falco's semantics."""
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import falco_rules as fr
+import pytest
+
+ROOT = Path(__file__).resolve().parents[3]
+BROKEN = sorted((ROOT / "tests" / "fixtures" / "falco" / "broken").glob("*.yaml"))
+LINTER = ROOT / "plugins" / "module_utils" / "falco_rules.py"
+
+
+@pytest.fixture(scope="module")
+def upstream(shared_fixtures):
+    return shared_fixtures / "falco" / "falco_rules.yaml"
+
+
+@pytest.fixture(scope="module")
+def schema(shared_fixtures):
+    return json.loads((shared_fixtures / "falco" / "rules.schema.json").read_text())
+
+
+def header(path: Path, key: str) -> list[str]:
+    return re.findall(rf"^# {key}: (.*)$", path.read_text(), re.M)
+
+
+def write(tmp_path, name, text):
+    p = tmp_path / name
+    p.write_text(text)
+    return str(p)
+
+
+def test_upstream_stable_ruleset_has_zero_errors(upstream, schema):
+    result = fr.lint_paths([upstream], schema)
+    assert result.errors == []
+    assert result.warnings == []
+    assert len(result.rules) == 25 and len(result.macros) == 87 and len(result.lists) == 49
+
+
+def test_upstream_expanded_conditions_have_no_references_left(upstream):
+    expanded = fr.expand_conditions([upstream])
+    assert len(expanded) == 25
+    for name, cond in expanded.items():
+        ast = fr.parse_condition(cond)       # the expansion is itself valid filter syntax
+        assert not [n for n in fr.walk(ast) if isinstance(n, fr.Ident)], name
+    # macro bodies are parenthesised, list items inlined
+    assert "proc.name in (ash, bash, csh, ksh, sh, tcsh, zsh, dash)" in \
+        expanded["Terminal shell in container"]
+
+
+def test_at_least_15_broken_files_each_with_an_expectation():
+    assert len(BROKEN) >= 15
+    for path in BROKEN:
+        assert header(path, "defect") and (header(path, "expect") or header(path, "expect-warning"))
+
+
+@pytest.mark.parametrize("path", BROKEN, ids=[p.stem for p in BROKEN])
+def test_broken_rule_is_rejected_naming_file_rule_and_position(path, schema):
+    result = fr.lint_paths([path], schema)
+    for expected in header(path, "expect"):
+        matches = [e for e in result.errors if expected in e.message]
+        assert matches, f"{expected!r} not in {[str(e) for e in result.errors]}"
+        for e in matches:
+            assert e.file == str(path) and e.line > 0 and e.name
+            assert path.read_text().splitlines()[e.line - 1].strip()   # points at a real line
+            if e.category in ("syntax", "field") and "exception" not in e.message:
+                assert e.column, str(e)
+    for expected in header(path, "expect-warning"):
+        assert [w for w in result.warnings if expected in w.message], result.warnings
+        assert result.errors == []      # a warning alone does not fail the file
+
+
+def test_seed_rule_positions():
+    """Seed 004: syntax error at `</>` (line and column), then evt.name and args.flags."""
+    seed = fr.lint_paths([BROKEN[0]])
+    (err,) = seed.errors
+    line = BROKEN[0].read_text().splitlines()[err.line - 1]
+    assert line[err.column - 1:].startswith("/>")
+    assert err.category == "syntax" and err.name == "Write to Protected Directory"
+    for path, field in ((BROKEN[1], "evt.name"), (BROKEN[2], "args.flags")):
+        (err,) = fr.lint_paths([path]).errors
+        line = path.read_text().splitlines()[err.line - 1]
+        assert line[err.column - 1:].startswith(field), (str(err), line)
+
+
+def test_folded_condition_positions_point_into_the_file(tmp_path):
+    f = write(tmp_path, "r.yaml", """\
+- rule: Folded
+  desc: d
+  condition: >
+    evt.type = execve
+    and proc.nme = bash
+  output: o
+  priority: INFO
+""")
+    (err,) = fr.lint_paths([f]).errors
+    assert (err.line, err.column) == (5, 9)
+
+
+def test_macro_append_override_and_exceptions_expand_like_falco(tmp_path):
+    base = write(tmp_path, "a.yaml", """\
+- list: shells
+  items: [bash, sh]
+- macro: spawned
+  condition: evt.type = execve
+- rule: Shell
+  desc: d
+  condition: spawned and proc.name in (shells)
+  output: "shell %proc.name"
+  priority: NOTICE
+  exceptions:
+    - name: parents
+      fields: [proc.pname, proc.cmdline]
+      comps: [=, startswith]
+      values:
+        - [cron, "backup --all"]
+""")
+    local = write(tmp_path, "b.yaml", """\
+- list: shells
+  items: [zsh]
+  override:
+    items: append
+- macro: spawned
+  condition: and proc.vpid != 1
+  override:
+    condition: append
+- rule: Shell
+  priority: WARNING
+  exceptions:
+    - name: parents
+      values:
+        - [sshd, /usr/sbin/sshd]
+  override:
+    priority: replace
+    exceptions: append
+- rule: Shell
+  enabled: false
+""")
+    result = fr.lint_paths([base, local])
+    assert result.errors == []
+    rule = result.rules["Shell"]
+    assert rule.data["priority"] == "WARNING" and rule.data["enabled"] is False
+    assert result.expanded["Shell"] == (
+        "((evt.type = execve and proc.vpid != 1) and proc.name in (bash, sh, zsh)) and not "
+        '((proc.pname = cron and proc.cmdline startswith "backup --all") or '
+        "(proc.pname = sshd and proc.cmdline startswith /usr/sbin/sshd))")
+
+
+def test_appended_condition_errors_point_at_the_appending_file(tmp_path):
+    base = write(tmp_path, "a.yaml", "- macro: m\n  condition: proc.name = a\n")
+    local = write(tmp_path, "b.yaml",
+                  "- macro: m\n  condition: or proc.nme = b\n  override:\n    condition: append\n")
+    (err,) = fr.lint_paths([base, local]).errors
+    assert err.file == local and err.line == 2 and "proc.nme" in err.message
+
+
+def test_redefinition_warns_and_replaces(tmp_path):
+    f = write(tmp_path, "a.yaml", "- macro: m\n  condition: proc.name = a\n"
+                                  "- macro: m\n  condition: proc.name = b\n")
+    result = fr.lint_paths([f])
+    assert result.errors == [] and "redefines" in result.warnings[0].message
+
+
+def test_macro_cycle_and_list_used_with_equals(tmp_path):
+    f = write(tmp_path, "a.yaml", """\
+- list: shells
+  items: [bash]
+- macro: a
+  condition: b and proc.name = shells
+- macro: b
+  condition: a
+- rule: R
+  desc: d
+  condition: a
+  output: o
+  priority: INFO
+""")
+    result = fr.lint_paths([f])
+    assert any("cycle" in e.message for e in result.errors)
+    assert any("is a list but '='" in w.message for w in result.warnings)
+
+
+def test_non_syscall_source_skips_field_checks(tmp_path):
+    f = write(tmp_path, "a.yaml", """\
+- rule: K8s audit
+  desc: d
+  condition: ka.verb = create
+  output: "%ka.user.name"
+  priority: INFO
+  source: k8s_audit
+""")
+    assert fr.lint_paths([f]).errors == []
+
+
+def test_cli_prints_one_line_per_problem_and_exits_nonzero():
+    """Run as a script by the system python3 (PyYAML only, no jsonschema)."""
+    schema = "/work/shared/fixtures/falco/rules.schema.json"
+    args = [sys.executable, str(LINTER), str(BROKEN[0]), str(BROKEN[9])]
+    if Path(schema).exists():
+        args[2:2] = ["--schema", schema]
+    proc = subprocess.run(args, capture_output=True, text=True)
+    assert proc.returncode == 1
+    lines = proc.stdout.splitlines()
+    assert len(lines) == 2
+    assert lines[0].startswith(f"{BROKEN[0]}:6: rule 'Write to Protected Directory': "
+                               "condition syntax error")
+    assert "(column 23)" in lines[0]
+    assert re.match(rf"{re.escape(str(BROKEN[9]))}:\d+: rule 'Shell spawned': unknown field", lines[1])
+
+
+def test_cli_clean_file_exits_zero(upstream):
+    proc = subprocess.run([sys.executable, str(LINTER), str(upstream)], capture_output=True,
+                          text=True)
+    assert proc.returncode == 0 and proc.stdout == ""
+
+
+def test_schema_check_is_skipped_with_a_note_without_jsonschema(monkeypatch, schema):
+    monkeypatch.setitem(sys.modules, "jsonschema", None)
+    result = fr.lint_paths([BROKEN[17]], schema)       # 18_schema_unknown_key
+    assert result.errors == []
+    assert "schema check skipped" in result.warnings[0].message
