@@ -11,7 +11,7 @@ export ANSIBLE_COLLECTIONS_PATH := $(CURDIR)/.collections
 export ANSIBLE_ROLES_PATH := $(CURDIR)/roles
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 COLLECTION_LINK := .collections/ansible_collections/bulwark/container_security
-MOLECULE_SCENARIOS ?= $(sort $(notdir $(patsubst %/molecule.yml,%,$(wildcard molecule/*/molecule.yml))))
+MOLECULE_SCENARIOS ?=
 
 .PHONY: setup setup-system venv lab-images lab-tools demo test lint unit integration molecule \
         collection-build bench clean lab-down changelog
@@ -56,20 +56,17 @@ unit: venv
 	@$(PY) -m pytest -q tests/unit
 
 integration: setup lab-images
-	@$(LAB) exec -- $(PY) -m pytest -q tests/integration
+	@$(LAB) exec --services -- $(PY) -m pytest -q tests/integration
 
 molecule: setup lab-images
-	@set -e; for s in $(MOLECULE_SCENARIOS); do \
-	  echo "[molecule] scenario $$s"; \
-	  $(LAB) exec -- molecule test -s $$s; \
-	done
+	@$(LAB) exec --services -- bash lab/run-molecule.sh $(MOLECULE_SCENARIOS)
 
 collection-build: venv
 	@$(PY) -m pytest -q tests/integration/test_collection_build.py
 
 test: setup lint lab-images
-	@$(LAB) exec -- $(PY) -m pytest tests
 	@$(MAKE) --no-print-directory molecule
+	@$(LAB) exec --services -- $(PY) -m pytest tests
 
 bench: setup lab-images
 	@for b in bench/*.py; do echo "[bench] $$b"; $(LAB) exec -- $(PY) $$b || exit 1; done
