@@ -205,10 +205,11 @@ def test_cli_prints_one_line_per_problem_and_exits_nonzero():
     assert proc.returncode == 1
     lines = proc.stdout.splitlines()
     assert len(lines) == 2
-    assert lines[0].startswith(f"{BROKEN[0]}:6: rule 'Write to Protected Directory': "
+    assert lines[0].startswith(f"{BROKEN[0]}:7: rule 'Write to Protected Directory': "
                                "condition syntax error")
     assert "(column 23)" in lines[0]
-    assert re.match(rf"{re.escape(str(BROKEN[9]))}:\d+: rule 'Shell spawned': unknown field", lines[1])
+    pattern = rf"{re.escape(str(BROKEN[9]))}:\d+: rule 'Shell spawned': unknown field"
+    assert re.match(pattern, lines[1])
 
 
 def test_cli_clean_file_exits_zero(upstream):
