@@ -24,10 +24,17 @@ def _metadata(manifest: dict) -> dict:
     return dict(manifest["metadata"])
 
 
-def declare(manifest: dict, opts: pulumi.ResourceOptions) -> pulumi.CustomResource:
-    """One Kubernetes resource for one manifest of the bundle, under its explicit name."""
+def declare(manifest: dict, opts: pulumi.ResourceOptions,
+            patch: bool = False) -> pulumi.CustomResource:
+    """One Kubernetes resource for one manifest of the bundle, under its explicit name.
+
+    `patch` declares a server-side-apply patch of an object someone else owns (an existing
+    namespace that only gets our Pod Security labels) instead of an object Pulumi owns.
+    """
     name = policy_source.resource_name(manifest)
     kind = manifest["kind"]
+    if kind == "Namespace" and patch:
+        return k8s.core.v1.NamespacePatch(name, metadata=_metadata(manifest), opts=opts)
     if kind == "Namespace":
         return k8s.core.v1.Namespace(name, metadata=_metadata(manifest), opts=opts)
     if kind == "NetworkPolicy":
@@ -39,11 +46,12 @@ def declare(manifest: dict, opts: pulumi.ResourceOptions) -> pulumi.CustomResour
 
 
 class PodSecurity(pulumi.ComponentResource):
-    def __init__(self, name: str, namespaces: list[dict],
+    def __init__(self, name: str, namespaces: list[dict], existing: set[str] = frozenset(),
                  opts: pulumi.ResourceOptions | None = None):
         super().__init__(f"{TYPE_PREFIX}:PodSecurity", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
-        self.namespaces = [declare(m, child) for m in namespaces]
+        self.namespaces = [declare(m, child, patch=m["metadata"]["name"] in existing)
+                           for m in namespaces]
         self.register_outputs({"namespaces": [m["metadata"]["name"] for m in namespaces]})
 
 
@@ -74,8 +82,10 @@ class Platform(pulumi.ComponentResource):
     def __init__(self, name: str, settings: PlatformSettings, manifests: list[dict] | None = None,
                  opts: pulumi.ResourceOptions | None = None):
         super().__init__(f"{TYPE_PREFIX}:Platform", name, None, opts)
+        existing: set[str] = set()
         if manifests is None:
             manifests = policy_source.bundle(settings)
+            existing = policy_source.existing_namespaces(settings)
         plan = policy_source.plan(manifests)
         child = pulumi.ResourceOptions(parent=self)
 
@@ -87,7 +97,8 @@ class Platform(pulumi.ComponentResource):
                                 " Falco runs with its default rules only", self)
             self.falco = self._release(settings.falco, charts.falco_values(settings))
 
-        self.pod_security = PodSecurity("pod-security", plan.namespaces + plan.other, opts=child)
+        self.pod_security = PodSecurity("pod-security", plan.namespaces + plan.other,
+                                        existing=existing, opts=child)
         self.network_isolation = NetworkIsolation(
             "network-isolation", plan.network_policies,
             opts=pulumi.ResourceOptions(parent=self, depends_on=[self.pod_security]))

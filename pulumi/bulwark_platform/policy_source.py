@@ -24,12 +24,26 @@ def builders():
 
 
 def policy_settings(settings: PlatformSettings):
-    """The builders' typed settings; their errors are re-raised naming the stack key."""
+    """The builders' typed settings; their errors are re-raised naming the stack key.
+
+    The namespaces of the Kyverno and Falco releases are always added to the builders'
+    system namespaces (excluded from the pod security policies), whatever they are called.
+    """
     kp = builders()
+    policy = dict(settings.policy)
+    system = policy.get("system_namespaces", list(kp.DEFAULT_SYSTEM_NAMESPACES))
+    if isinstance(system, list):
+        policy["system_namespaces"] = system + [n for n in settings.system_namespaces
+                                                if n not in system]
     try:
-        return kp.Settings.from_dict(dict(settings.policy))
+        return kp.Settings.from_dict(policy)
     except kp.SettingsError as exc:
         raise StackConfigError(f"bulwark:policy.{exc}") from None
+
+
+def existing_namespaces(settings: PlatformSettings) -> set[str]:
+    """Namespaces the settings mark `existing`: someone else owns them, we patch labels."""
+    return {ns.name for ns in policy_settings(settings).namespaces if ns.existing}
 
 
 def bundle(settings: PlatformSettings) -> list[dict]:
