@@ -1,0 +1,111 @@
+"""Gate a 50,000-finding Trivy report vs json.load of the same file (goal: ratio <= 2x).
+
+The report is Trivy's recorded alpine-39 output (fixtures/trivy/alpine-39.json, upstream's
+golden file) with its findings multiplied to 50,000, package names made distinct. Timings are
+best of 3, measured side by side in this run. "gate the file" = json.load + gate(), the whole
+cost of gating a report on disk; the ratio divides it by json.load alone. Peak memory of the
+gate (beyond the loaded report) comes from tracemalloc in a separate pass, so its overhead
+does not distort the timings; the process high-water mark comes from getrusage.
+"""
+from __future__ import annotations
+
+import copy
+import datetime as dt
+import gc
+import json
+import os
+import resource
+import sys
+import tempfile
+import time
+import tracemalloc
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "plugins" / "module_utils"))
+import trivy_gate  # noqa: E402
+
+FINDINGS = 50_000
+FIXTURES = Path(os.environ.get("BULWARK_SHARED_FIXTURES", ROOT.parent / "shared" / "fixtures"))
+if not FIXTURES.exists():
+    FIXTURES = Path("/work/shared/fixtures")
+TODAY = dt.date(2026, 11, 25)
+GATE_ARGS = {
+    "severity": "MEDIUM",          # every finding of the fixture is at or above: worst case
+    "ignore_unfixed": True,
+    "ignores": [{"id": "CVE-2019-1549", "statement": "bench", "expired_at": "2099-01-01",
+                 "paths": ["**/alpine-39*"]}],
+    "budgets": {"MEDIUM": 100},
+    "today": TODAY,
+}
+
+
+def build_report(path: Path) -> int:
+    report = json.loads((FIXTURES / "trivy" / "alpine-39.json").read_text())
+    base = report["Results"][0]["Vulnerabilities"]
+    vulns = []
+    for i in range(FINDINGS):
+        v = copy.copy(base[i % len(base)])
+        v["PkgName"] = f"{v['PkgName']}-{i // len(base)}"
+        vulns.append(v)
+    report["Results"][0]["Vulnerabilities"] = vulns
+    with open(path, "w", encoding="utf-8") as handle:
+        json.dump(report, handle)
+    return path.stat().st_size
+
+
+def best(fn, repeat=3):
+    times = []
+    for _ in range(repeat):
+        gc.collect()
+        start = time.perf_counter()
+        value = fn()
+        times.append(time.perf_counter() - start)
+        del value
+    return min(times)
+
+
+def main() -> int:
+    with tempfile.TemporaryDirectory(prefix="bench-trivy-") as tmp:
+        path = Path(tmp) / "report-50k.json"
+        size = build_report(path)
+
+        def load():
+            with open(path, encoding="utf-8") as handle:
+                return json.load(handle)
+
+        def gate_file():
+            return trivy_gate.gate(load(), **GATE_ARGS)
+
+        loaded = load()
+        result = trivy_gate.gate(loaded, **GATE_ARGS)
+        assert result["total"] == FINDINGS, result["total"]
+
+        t_load = best(load)
+        t_gate_file = best(gate_file)
+        t_gate = best(lambda: trivy_gate.gate(loaded, **GATE_ARGS), repeat=2)
+        t_junit = best(lambda: trivy_gate.to_junit(result), repeat=1)
+
+        gc.collect()
+        tracemalloc.start()
+        trivy_gate.gate(loaded, **GATE_ARGS)
+        _, gate_peak = tracemalloc.get_traced_memory()
+        tracemalloc.stop()
+        rss_peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+
+    ratio = t_gate_file / t_load
+    print(f"trivy gate bench: {FINDINGS:,} findings, report {size / 1e6:.1f} MB "
+          f"(alpine-39.json x {FINDINGS // 6:,})")
+    print(f"  json.load                 {t_load:7.3f} s")
+    print(f"  json.load + gate          {t_gate_file:7.3f} s   ratio {ratio:.2f}x (goal <= 2x)")
+    print(f"  gate alone                {t_gate:7.3f} s   {t_gate / t_load:.2f}x json.load")
+    print(f"  JUnit of {len(result['blocking']):,} blocking    {t_junit:7.3f} s")
+    print(f"  gate peak memory (tracemalloc, beyond the loaded report) "
+          f"{gate_peak / 1e6:.1f} MB")
+    print(f"  process peak RSS (getrusage)  {rss_peak / 1e6:.1f} MB")
+    print(f"  verdict: {len(result['blocking']):,} blocking, {len(result['ignored']):,} ignored")
+    return 0 if ratio <= 2.0 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
