@@ -234,3 +234,17 @@ def test_vuln_predicate_shape(shared_fixtures):
     assert pred["scanner"]["result"] is report
     assert pred["metadata"]["scanFinishedOn"] == report["CreatedAt"]
     json.dumps(pred)
+
+
+def test_filters_wrap_the_gate(shared_fixtures):
+    from ansible.errors import AnsibleFilterError
+    from ansible_collections.bulwark.container_security.plugins.filter.trivy import FilterModule
+
+    filters = FilterModule().filters()
+    text = (shared_fixtures / "trivy" / "alpine-39.json").read_text()
+    result = filters["trivy_gate"](text, "CRITICAL", today="2026-11-25")
+    assert [f["package"] for f in result["blocking"]] == ["musl", "musl-utils"]
+    assert ET.fromstring(filters["trivy_junit"]([result])).get("failures") == "2"
+    assert filters["trivy_vuln_predicate"](text, result)["scanner"]["version"] == "dev"
+    with pytest.raises(AnsibleFilterError, match="severity='BAD'"):
+        filters["trivy_gate"]({}, "BAD")
