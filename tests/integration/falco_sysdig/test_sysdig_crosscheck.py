@@ -1,0 +1,170 @@
+"""Cross-check of the rules linter with the real libs filter compiler (sysdig 0.41.4 in sid).
+
+A disagreement is a bug in the linter. sysdig loads no plugins, so conditions that use
+container.* / k8s.* (plugin) fields are left out of the "accepted" checks.
+"""
+from __future__ import annotations
+
+import os
+import re
+import sys
+from pathlib import Path
+
+import pytest
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parents[2]
+sys.path.insert(0, str(HERE))
+sys.path.insert(0, str(ROOT / "tests" / "unit" / "falco_lint"))
+
+import falco_rules as fr  # noqa: E402
+import sysdig_sid  # noqa: E402
+from condition_cases import CASES  # noqa: E402
+from falco_fields import FIELDS  # noqa: E402
+
+BROKEN = sorted((ROOT / "tests" / "fixtures" / "falco" / "broken").glob("*.yaml"))
+LIBRARY_GLOBS = ("roles/falco/files/rules/*.yaml", "roles/falco/files/rules/*.yml",
+                 "roles/falco/files/*rules*.yaml")
+
+
+@pytest.fixture(scope="module")
+def sysdig():
+    missing = sysdig_sid.missing_tools()
+    if missing:
+        pytest.skip(f"{', '.join(missing)} not installed: cannot build the sysdig sid rootfs")
+    if os.geteuid() != 0:
+        pytest.skip("chroot needs root: cannot run sysdig in the sid rootfs")
+    rootfs, seconds = sysdig_sid.build()
+    print(f"\n[sysdig-sid] rootfs {rootfs} "
+          + (f"built in {seconds:.0f} s" if seconds else "reused from the cache"))
+    assert sysdig_sid.sysdig_version(rootfs).startswith(sysdig_sid.RECIPE["expect_version"])
+
+    def compile_all(conditions, outputs=None):
+        return sysdig_sid.check_conditions(rootfs, conditions, outputs)
+    return compile_all
+
+
+def syscall_only(condition: str) -> bool:
+    ast = fr.parse_condition(condition)
+    for node in fr.walk(ast):
+        if isinstance(node, fr.Check):
+            for ref in (node.lhs, node.value):
+                if isinstance(ref, fr.FieldRef):
+                    base = fr.lookup_field(ref.name, ref.arg)[0]
+                    if FIELDS.get(base, ("?",))[0] != "syscall":
+                        return False
+    return True
+
+
+def assert_all_accepted(sysdig, conditions: dict):
+    verdicts = sysdig(list(conditions.values()))
+    rejected = {n: (v, conditions[n]) for n, v in zip(conditions, verdicts, strict=True)
+                if v != sysdig_sid.ACCEPTED}
+    assert rejected == {}
+
+
+def expanded_macros(result) -> dict:
+    asts = {}
+    for name, item in result.macros.items():
+        asts[name] = fr.parse_condition(item.data["condition"])
+    return {f"macro {n}": fr.render(a, asts, result.lists) for n, a in asts.items()}
+
+
+def test_condition_cases_match_the_real_compiler(sysdig):
+    """The table the unit tests hold the parser to is what the libs compiler really says."""
+    verdicts = sysdig([c for c, _ in CASES])
+    wrong = []
+    for (cond, expected), got in zip(CASES, verdicts, strict=True):
+        if expected is None:
+            ok = got == sysdig_sid.ACCEPTED
+        elif expected[0] == "syntax":
+            ok = got.startswith(f"filter error at index {expected[1]},")
+        else:
+            ok = got != sysdig_sid.ACCEPTED and expected[1] in got
+        if not ok:
+            wrong.append((cond, expected, got))
+    assert wrong == []
+
+
+def test_hidden_catalog_fields_are_accepted(sysdig):
+    hidden = [n for n, (_, flags) in FIELDS.items() if "hidden" in flags.split()]
+    assert hidden
+    assert_all_accepted(sysdig, {n: f"{n} exists" for n in hidden})
+
+
+def test_upstream_rules_and_macros_expanded_are_accepted(sysdig, shared_fixtures):
+    result = fr.lint_paths([shared_fixtures / "falco" / "falco_rules.yaml"])
+    assert result.errors == []
+    candidates = {**result.expanded, **expanded_macros(result)}
+    checked = {n: c for n, c in candidates.items() if syscall_only(c)}
+    print(f"\n[cross-check] upstream: {len(checked)} of {len(candidates)} expanded conditions "
+          "use only syscall fields and are compiled by sysdig")
+    assert len(checked) >= 80
+    assert_all_accepted(sysdig, checked)
+    outputs = {n: r.data["output"] for n, r in result.rules.items()}
+    verdicts = sysdig(["evt.num = 0"] * len(outputs), list(outputs.values()))
+    bad = {n: v for n, v in zip(outputs, verdicts, strict=True) if v != sysdig_sid.ACCEPTED
+           and "container." not in v and "k8s." not in v}
+    assert bad == {}
+
+
+def test_library_conditions_are_accepted(sysdig, shared_fixtures):
+    library = sorted({p for g in LIBRARY_GLOBS for p in ROOT.glob(g)})
+    if not library:
+        pytest.skip(f"no rules library found under {', '.join(LIBRARY_GLOBS)}")
+    upstream = shared_fixtures / "falco" / "falco_rules.yaml"
+    result = fr.lint_paths([upstream, *library])
+    assert result.errors == []
+    ours = {str(p) for p in library}
+    rules = {n: c for n, c in result.expanded.items() if result.rules[n].file in ours}
+    checked = {n: c for n, c in rules.items() if syscall_only(c)}
+    print(f"\n[cross-check] library: {len(checked)} of {len(rules)} rules compiled by sysdig")
+    assert_all_accepted(sysdig, checked)
+
+
+def sysdig_inputs_for(path: Path):
+    """(problem, condition, output format, what sysdig must say) per syntax/field/output error."""
+    result = fr.lint_paths([path])
+    items = {**{("rule", n): r for n, r in result.rules.items()},
+             **{("macro", n): m for n, m in result.macros.items()}}
+    expanded = result.expanded
+    for p in result.errors:
+        if p.category not in ("syntax", "field", "output"):
+            continue
+        item = items[(p.kind, p.name)]
+        if p.category == "syntax":
+            yield p, item.data["condition"], "", f"filter error at index {p.offset},"
+            continue
+        field = re.search(r"'([^']+)'", p.message).group(1)
+        if p.category == "output":
+            yield p, "evt.num = 0", item.data["output"], field
+        elif p.kind == "rule":
+            yield p, expanded[p.name], "", field.split("[")[0]
+        else:
+            yield p, fr.render(fr.parse_condition(item.data["condition"])), "", field
+
+
+def confirms(problem, must: str, got: str) -> bool:
+    """Does sysdig's message confirm our error? A syntax error must be at the same index; a
+    field error must be a compile (not syntax) error, naming the field where sysdig does
+    (for `args.flags` sysdig says only "proc.arg filter not implemented yet")."""
+    if got == sysdig_sid.ACCEPTED:
+        return False
+    if problem.category == "syntax":
+        return got.startswith(must)
+    if got.startswith("filter error at index"):
+        return False
+    return must in got or "not implemented" in got
+
+
+def test_every_syntax_and_field_error_on_the_broken_set_is_confirmed_by_sysdig(sysdig):
+    cases = [c for path in BROKEN for c in sysdig_inputs_for(path)]
+    marked = [p for p in BROKEN if "# sysdig: rejects" in p.read_text()]
+    assert {Path(c[0].file) for c in cases} == set(marked)
+    verdicts = sysdig([c[1] for c in cases], [c[2] for c in cases])
+    missed = [(str(p), cond, fmt, must, got)
+              for (p, cond, fmt, must), got in zip(cases, verdicts, strict=True)
+              if not confirms(p, must, got)]
+    print(f"\n[cross-check] broken set: {len(cases)} syntax/field/output errors, "
+          f"{len(cases) - len(missed)} confirmed by sysdig")
+    assert missed == []
