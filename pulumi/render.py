@@ -52,18 +52,35 @@ def render(settings: PlatformSettings, manifests: list[dict] | None = None) -> d
     return files
 
 
+class _Dumper(yaml.SafeDumper):
+    """Multi-line strings (rules files, PEM keys, CEL) as literal blocks, readable in review."""
+
+
+def _str(dumper: yaml.SafeDumper, value: str):
+    style = "|" if "\n" in value else None
+    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
+
+
+_Dumper.add_representer(str, _str)
+
+
+def dump(document, **kw) -> str:
+    return yaml.dump(document, Dumper=_Dumper, sort_keys=False, **kw)
+
+
 def write(files: dict[str, object], out: Path) -> list[Path]:
     written = []
     manifests = []
     for rel, document in files.items():
         path = out / rel
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(yaml.safe_dump(document, sort_keys=False), encoding="utf-8")
+        path.write_text(dump(document), encoding="utf-8")
         written.append(path)
         if not rel.startswith("helm/"):
             manifests.append(document)
     all_path = out / "all.yaml"
-    all_path.write_text(yaml.safe_dump_all(manifests, sort_keys=False), encoding="utf-8")
+    all_path.write_text(yaml.dump_all(manifests, Dumper=_Dumper, sort_keys=False),
+                        encoding="utf-8")
     written.append(all_path)
     return written
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import copy
 
+from . import falco_library
 from .settings import ChartRelease, PlatformSettings
 
 # Pod Security Admission for the release namespaces: Kyverno's pods meet `restricted`;
@@ -29,8 +30,11 @@ def kyverno_values(settings: PlatformSettings) -> dict:
 
 
 def falco_rules(settings: PlatformSettings) -> dict[str, str]:
-    """The collection's Falco rules library as the chart's customRules (file name -> text)."""
-    return {path.name: path.read_text(encoding="utf-8") for path in settings.falco_rules_files}
+    """The chart's customRules (file name -> text): the files named in bulwark:falcoRulesFiles,
+    or else the collection's Falco rules library rendered from roles/falco ({} if absent)."""
+    if settings.falco_rules_files:
+        return {p.name: p.read_text(encoding="utf-8") for p in settings.falco_rules_files}
+    return falco_library.render_collection_rules()
 
 
 def falco_values(settings: PlatformSettings) -> dict:

@@ -92,10 +92,11 @@ class Platform(pulumi.ComponentResource):
         self.kyverno = self._release(settings.kyverno, charts.kyverno_values(settings))
         self.falco = None
         if settings.falco:
-            if not settings.falco_rules_files:
+            values = charts.falco_values(settings)
+            if not values.get("customRules"):
                 pulumi.log.warn("no Falco rules library (roles/falco, bulwark:falcoRulesFiles):"
                                 " Falco runs with its default rules only", self)
-            self.falco = self._release(settings.falco, charts.falco_values(settings))
+            self.falco = self._release(settings.falco, values)
 
         self.pod_security = PodSecurity("pod-security", plan.namespaces + plan.other,
                                         existing=existing, opts=child)

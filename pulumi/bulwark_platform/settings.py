@@ -135,18 +135,6 @@ def _repository(name: str, value: str) -> str:
     return value
 
 
-def collection_falco_rules() -> tuple[Path, ...]:
-    """The collection's Falco rules library (roles/falco), if that role ships one."""
-    found = []
-    for folder in ("roles/falco/files/rules.d", "roles/falco/files/rules", "roles/falco/files"):
-        base = REPO_ROOT / folder
-        if base.is_dir():
-            found = sorted(p for p in base.glob("*.y*ml") if p.is_file())
-            if found:
-                break
-    return tuple(found)
-
-
 def from_mapping(raw: Mapping[str, Any]) -> PlatformSettings:
     """Settings from a stack config mapping (`bulwark:<key>` or bare `<key>` names)."""
     values: dict[str, Any] = {}
@@ -192,7 +180,7 @@ def from_mapping(raw: Mapping[str, Any]) -> PlatformSettings:
                 raise StackConfigError(f"{_key('falcoRulesFiles')}[{index}]: {entry!r} does not "
                                        f"exist (relative paths start at {REPO_ROOT})")
             paths.append(path)
-        rules = tuple(paths) if paths else collection_falco_rules()
+        rules = tuple(paths)
     return PlatformSettings(kyverno=kyverno, falco=falco, falco_rules_files=rules,
                             policy=dict(get["policy"]))
 
