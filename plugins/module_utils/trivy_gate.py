@@ -558,9 +558,11 @@ def to_vuln_predicate(report, result=None, *, invocation=None, scan_started=None
     """
     report = report or {}
     version = str((report.get("Trivy") or {}).get("Version") or "")
-    created = report.get("CreatedAt") or ""
+    # cosign reads both timestamps as RFC 3339 times: never leave them empty.
+    created = report.get("CreatedAt") or _dt.datetime.now(_dt.timezone.utc).strftime(
+        "%Y-%m-%dT%H:%M:%SZ")
     started = scan_started or created
-    finished = scan_finished or created or started
+    finished = scan_finished or created
     params = list((invocation or {}).get("parameters") or [])
     if result is not None:
         params += [f"--severity={','.join(result['blocking_severities'])}"]

@@ -248,3 +248,10 @@ def test_filters_wrap_the_gate(shared_fixtures):
     assert filters["trivy_vuln_predicate"](text, result)["scanner"]["version"] == "dev"
     with pytest.raises(AnsibleFilterError, match="severity='BAD'"):
         filters["trivy_gate"]({}, "BAD")
+
+
+def test_vuln_predicate_times_are_never_empty():
+    pred = tg.to_vuln_predicate({"SchemaVersion": 2})
+    started = pred["metadata"]["scanStartedOn"]
+    assert dt.datetime.strptime(started, "%Y-%m-%dT%H:%M:%SZ")
+    assert pred["metadata"]["scanFinishedOn"] == started
