@@ -1,0 +1,163 @@
+#!/usr/bin/python
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Ansible module: lint Falco rules files the way Falco loads them."""
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+---
+module: falco_rules_lint
+short_description: Lint Falco rules files before any Falco loads them
+version_added: 0.1.0
+description:
+  - Loads O(paths) in order with Falco's semantics (lists, macros, rules, C(override) and
+    legacy C(append), C(exceptions), C(enabled)) and checks each item against Falco's rules
+    JSON schema when O(schema) is given.
+  - Parses every condition with the grammar of the falcosecurity libs filter compiler, resolves
+    macro and list references, checks field names against the libs field catalog plus the
+    C(container) and C(k8smeta) plugin fields, checks C(%field) references in outputs and
+    priorities, and warns on C(evt.type) values that are not events.
+  - Fails when there is any error, naming the file, the line (and the column for condition
+    errors), the rule, macro or list, and the problem. Warnings are returned, and fail the task
+    only with O(fail_on_warnings).
+  - Never changes anything. Falco itself is not needed; the same checks run as a command,
+    C(python3 plugins/module_utils/falco_rules.py FILE...), for CI.
+options:
+  paths:
+    description:
+      - Rules files on the host that runs the module, in Falco's loading order (for example the
+        stock C(falco_rules.yaml) first, then the files of C(rules.d)).
+    type: list
+    elements: path
+    required: true
+  schema:
+    description:
+      - Falco's rules JSON schema (C(falco --rule-schema)). The schema check needs the Python
+        package C(jsonschema); without it the check is skipped with a warning.
+    type: path
+  fail_on_warnings:
+    description: Fail when the linter has warnings, not only errors.
+    type: bool
+    default: false
+  return_expanded:
+    description: Return every rule's condition with macros, lists and exceptions expanded.
+    type: bool
+    default: false
+attributes:
+  check_mode:
+    support: full
+    details: Read-only; the same checks run in check mode.
+  diff_mode:
+    support: none
+    details: Nothing is changed, so there is nothing to diff.
+requirements:
+  - PyYAML on the host that runs the module (Debian package C(python3-yaml)).
+notes:
+  - Field names come from sysdig 0.41.4 (falcosecurity libs 0.23) and the container/k8smeta
+    plugin READMEs. Rules of other sources (C(k8s_audit), C(aws_cloudtrail), ...) get every
+    check except field names.
+author:
+  - Bulwark maintainers
+"""
+
+EXAMPLES = r"""
+- name: Refuse a rules update that Falco would not load
+  bulwark.container_security.falco_rules_lint:
+    paths:
+      - /etc/falco/falco_rules.yaml
+      - /etc/falco/rules.d.staging/bulwark_rules.yaml
+    schema: /etc/falco/rules.schema.json
+
+- name: Lint in CI, with the expanded conditions for review
+  bulwark.container_security.falco_rules_lint:
+    paths: "{{ lookup('ansible.builtin.fileglob', 'rules/*.yaml', wantlist=True) | sort }}"
+    return_expanded: true
+  delegate_to: localhost
+  register: lint
+"""
+
+RETURN = r"""
+errors:
+  description: Every error; the module fails when there is one.
+  returned: always
+  type: list
+  elements: dict
+  sample:
+    - file: /etc/falco/rules.d/protect.yaml
+      line: 3
+      column: 23
+      kind: rule
+      name: Write to Protected Directory
+      category: syntax
+      severity: error
+      message: "condition syntax error at '/> \"SA\"': expected a number value ..."
+lint_warnings:
+  description:
+    - Every warning (for example an C(evt.type) value that is not an event), with the same keys
+      as RV(errors). Each is also emitted as an Ansible warning, one line each.
+  returned: always
+  type: list
+  elements: dict
+messages:
+  description: "Errors then warnings, one line each: C(FILE:LINE: rule 'NAME': message)."
+  returned: always
+  type: list
+  elements: str
+counts:
+  description: Number of rules, macros and lists after loading every file.
+  returned: always
+  type: dict
+  sample: {rules: 25, macros: 87, lists: 49}
+expanded:
+  description: Rule name to fully expanded condition; only with O(return_expanded).
+  returned: when return_expanded
+  type: dict
+"""
+
+from ansible.module_utils.basic import AnsibleModule, missing_required_lib  # noqa: E402
+
+try:
+    from ansible_collections.bulwark.container_security.plugins.module_utils.falco_rules import (  # noqa: E402
+        lint_paths,
+    )
+    IMPORT_ERROR = None
+except ImportError as exc:  # PyYAML missing on the host
+    IMPORT_ERROR = exc
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec={
+            "paths": {"type": "list", "elements": "path", "required": True},
+            "schema": {"type": "path"},
+            "fail_on_warnings": {"type": "bool", "default": False},
+            "return_expanded": {"type": "bool", "default": False},
+        },
+        supports_check_mode=True,
+    )
+    if IMPORT_ERROR is not None:
+        module.fail_json(msg=missing_required_lib("PyYAML"), exception=str(IMPORT_ERROR))
+    params = module.params
+    result = lint_paths(params["paths"], params["schema"])
+    out = {
+        "changed": False,
+        "errors": [p.as_dict() for p in result.errors],
+        "lint_warnings": [p.as_dict() for p in result.warnings],
+        "messages": [str(p) for p in result.errors] + [f"warning: {p}" for p in result.warnings],
+        "counts": {"rules": len(result.rules), "macros": len(result.macros),
+                   "lists": len(result.lists)},
+    }
+    for warning in result.warnings:
+        module.warn(str(warning))
+    if params["return_expanded"]:
+        out["expanded"] = result.expanded
+    if result.errors or (params["fail_on_warnings"] and result.warnings):
+        problems = result.errors or result.warnings
+        shown = "; ".join(str(p) for p in problems[:5])
+        more = f" (and {len(problems) - 5} more)" if len(problems) > 5 else ""
+        module.fail_json(msg=f"Falco rules lint: {len(result.errors)} error(s), "
+                             f"{len(result.warnings)} warning(s): {shown}{more}", **out)
+    module.exit_json(**out)
+
+
+if __name__ == "__main__":
+    main()
