@@ -872,23 +872,57 @@ def build_legacy_image_policy(settings: Settings) -> dict:
             "metadata": policy["metadata"], "spec": spec}
 
 
+# Kubernetes' rand.SafeEncodeString alphabet (the pod-template-hash of a Deployment's
+# ReplicaSets) and the scheduled-time suffix of a CronJob's Jobs.
+_TEMPLATE_HASH = "[bcdfghjklmnpqrstvwxz2456789]+"
+_SCHEDULE_SUFFIX = "[0-9]+"
+
+
+def _owner_clause(w: Workload) -> str:
+    """CEL over one owner reference ``o``: does it lead to the workload?
+
+    Pods of a Deployment are owned by a ReplicaSet ``<name>-<pod-template-hash>`` and pods of a
+    CronJob by a Job ``<name>-<scheduled time>``, so those two also accept that generated name;
+    the other controllers own their pods directly.
+    """
+    escaped = w.name.replace(".", "\\\\.")
+    direct = f"(o.kind == '{w.kind}' && o.name == '{w.name}')"
+    if w.kind == "Deployment":
+        return (f"{direct} || (o.kind == 'ReplicaSet' && "
+                f"o.name.matches('^{escaped}-{_TEMPLATE_HASH}$'))")
+    if w.kind == "CronJob":
+        return f"{direct} || (o.kind == 'Job' && o.name.matches('^{escaped}-{_SCHEDULE_SUFFIX}$'))"
+    if not w.kind:
+        return (f"o.name == '{w.name}' || (o.kind == 'ReplicaSet' && "
+                f"o.name.matches('^{escaped}-{_TEMPLATE_HASH}$')) || (o.kind == 'Job' && "
+                f"o.name.matches('^{escaped}-{_SCHEDULE_SUFFIX}$'))")
+    return direct
+
+
 def _exception_conditions(exc: ExceptionSettings) -> list[dict]:
-    names = []
+    """The workload itself, or a pod (ReplicaSet, Job) its controller created."""
+    clauses = []
     for w in exc.workloads:
-        clause = f"object.metadata.name == '{w.name}'"
-        if w.kind:
-            clause = f"(object.kind == '{w.kind}' && {clause})"
-        names.append(clause)
+        itself = f"object.metadata.name == '{w.name}'"
+        clauses.append(f"(object.kind == '{w.kind}' && {itself})" if w.kind else f"({itself})")
+        if w.kind != "Pod":
+            clauses.append("(has(object.metadata.ownerReferences) && "
+                           f"object.metadata.ownerReferences.exists(o, {_owner_clause(w)}))")
     return [
         {"name": "in-namespace",
          "expression": f"has(object.metadata.namespace) && "
                        f"object.metadata.namespace == '{exc.namespace}'"},
-        {"name": "named-workload", "expression": " || ".join(names)},
+        {"name": "named-workload", "expression": " || ".join(clauses)},
     ]
 
 
 def build_policy_exception(settings: Settings, exc: ExceptionSettings) -> dict:
-    """PolicyException for named workloads, with ``expiresAt`` so nothing is exempt forever."""
+    """PolicyException for named workloads, with ``expiresAt`` so nothing is exempt forever.
+
+    It lives in the workloads' namespace and matches, through CEL ``matchConditions``, the
+    named workloads and the pods their controllers create (by owner reference). Kyverno must
+    have policy exceptions enabled for that namespace (Helm ``features.policyExceptions``).
+    """
     refs = []
     for key in exc.policies:
         kind = "ImageValidatingPolicy" if key == "image_verification" else "ValidatingPolicy"

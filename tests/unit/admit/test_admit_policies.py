@@ -172,6 +172,41 @@ def test_exception_match_conditions_select_only_the_named_workloads(engine, kind
     assert result["matched"] is exempt
 
 
+def _owned(kind, name, owner_kind, owner_name, namespace="shop"):
+    obj = _workload(kind, name, namespace)
+    obj["metadata"]["ownerReferences"] = [{"apiVersion": "apps/v1", "kind": owner_kind,
+                                           "name": owner_name, "uid": "0", "controller": True}]
+    return obj
+
+
+@pytest.mark.parametrize("engine", sorted(ENGINES))
+@pytest.mark.parametrize(("resource", "exempt"), [
+    (_workload("Deployment", "web.v2", "shop"), True),
+    (_owned("ReplicaSet", "web.v2-7d9c8b5f6", "Deployment", "web.v2"), True),
+    (_owned("Pod", "web.v2-7d9c8b5f6-x2x9q", "ReplicaSet", "web.v2-7d9c8b5f6"), True),
+    (_owned("Pod", "webxv2-7d9c8b5f6-x2x9q", "ReplicaSet", "webxv2-7d9c8b5f6"), False),  # dot
+    (_owned("Pod", "web.v2-admin-x2x9q", "ReplicaSet", "web.v2-admin"), False),  # not a hash
+    (_owned("Pod", "web.v2-canary-1-abcde", "ReplicaSet", "web.v2-canary-1"), False),
+    (_workload("Pod", "web.v2", "shop"), False),                 # kind pinned to Deployment
+    (_owned("Job", "report-29012345", "CronJob", "report"), True),
+    (_owned("Pod", "report-29012345-abcde", "Job", "report-29012345"), True),
+    (_owned("Pod", "report-x-abcde", "Job", "report-x"), False),
+    (_owned("Pod", "backup-0", "StatefulSet", "backup"), True),
+    (_owned("Pod", "backup-0", "StatefulSet", "backup", namespace="other"), False),
+])
+def test_exception_covers_the_pods_a_named_controller_creates(engine, resource, exempt):
+    data = full_settings()
+    data["exceptions"] = [{
+        "name": "legacy-apps", "namespace": "shop", "policies": ["restrict_seccomp"],
+        "expires_at": "2027-01-01T00:00:00Z",
+        "workloads": [{"name": "web.v2", "kind": "Deployment"},
+                      {"name": "report", "kind": "CronJob"},
+                      {"name": "backup", "kind": "StatefulSet"}]}]
+    (exc,) = _by_kind(kp.build_bundle(data), "PolicyException")
+    as_policy = {"spec": {"matchConditions": exc["spec"]["matchConditions"], "validations": []}}
+    assert evaluate_policy(as_policy, resource, engine)["matched"] is exempt
+
+
 def test_image_verification_exception_refers_to_the_image_policy():
     data = full_settings()
     data["exceptions"][0]["policies"] = ["image_verification"]
