@@ -1,0 +1,222 @@
+"""The Pulumi program under Pulumi's mocks: what each component registers, with which names,
+parents and dependencies, and what bad stack config does.
+
+No Pulumi CLI, provider plugin or cluster exists here; `harness.run_program` builds the program
+inside `@pulumi.runtime.test` on a fresh event loop with a monitor that records every
+RegisterResource request (see harness.py).
+"""
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+
+import pytest
+import yaml
+from bulwark_platform import settings as platform_settings
+from harness import PULUMI_DIR, run_program
+
+KYVERNO_TYPES = ("kubernetes:policies.kyverno.io/v1:", "kubernetes:kyverno.io/v1:")
+RELEASE = "kubernetes:helm.sh/v3:Release"
+NAMESPACE = "kubernetes:core/v1:Namespace"
+NAMESPACE_PATCH = "kubernetes:core/v1:NamespacePatch"
+NETWORK_POLICY = "kubernetes:networking.k8s.io/v1:NetworkPolicy"
+
+
+def example_config() -> dict:
+    raw = yaml.safe_load((PULUMI_DIR / "Pulumi.example.yaml").read_text())["config"]
+    return {k.split(":", 1)[1]: v for k, v in raw.items() if k.startswith("bulwark:")}
+
+
+@pytest.fixture(scope="module")
+def example():
+    return run_program(example_config())
+
+
+def component_of(monitor, registration) -> str:
+    """Name of the bulwark component a resource was registered under (its parent)."""
+    parent = monitor.by_urn().get(registration.parent)
+    return parent.name if parent else ""
+
+
+def test_every_component_registers_what_the_settings_ask(example):
+    policy = example_config()["policy"]
+    team_namespaces = [n["name"] for n in policy["namespaces"]]
+    existing = [n["name"] for n in policy["namespaces"] if n.get("existing")]
+
+    namespaces = example.by_type(NAMESPACE)
+    patches = example.by_type(NAMESPACE_PATCH)
+    by_component = {}
+    for r in namespaces + patches:
+        by_component.setdefault(component_of(example, r), []).append(r.inputs["metadata"]["name"])
+    assert sorted(by_component["bulwark"]) == ["falco", "kyverno"]
+    assert sorted(by_component["pod-security"]) == sorted(team_namespaces)
+    assert [p.inputs["metadata"]["name"] for p in patches] == existing
+    for r in namespaces + patches:
+        labels = r.inputs["metadata"]["labels"]
+        assert labels["pod-security.kubernetes.io/enforce"] in {"restricted", "baseline",
+                                                                 "privileged"}
+
+    # NetworkPolicies: per namespace, default deny + DNS + one per allowlist entry.
+    netpols = example.by_type(NETWORK_POLICY)
+    assert {component_of(example, r) for r in netpols} == {"network-isolation"}
+    for ns in policy["namespaces"]:
+        names = sorted(r.inputs["metadata"]["name"] for r in netpols
+                       if r.inputs["metadata"]["namespace"] == ns["name"])
+        expected = ["allow-dns", "default-deny-all"]
+        expected += [f"allow-ingress-{e['name']}" for e in ns.get("ingress", [])]
+        expected += [f"allow-egress-{e['name']}" for e in ns.get("egress", [])]
+        assert names == sorted(expected), ns["name"]
+
+    # Admission: 8 pod security controls, one image policy, one exception.
+    kyverno = [r for r in example.registrations if r.type.startswith(KYVERNO_TYPES)]
+    assert {component_of(example, r) for r in kyverno} == {"admission"}
+    kinds = sorted(r.type.rsplit(":", 1)[1] for r in kyverno)
+    assert kinds == ["ImageValidatingPolicy", "PolicyException"] + ["ValidatingPolicy"] * 8
+    exception = next(r for r in kyverno if r.type.endswith(":PolicyException"))
+    assert exception.inputs["metadata"] == {**exception.inputs["metadata"],
+                                            "name": "legacy-batch", "namespace": "payments"}
+
+    releases = {r.name: r for r in example.by_type(RELEASE)}
+    assert set(releases) == {"kyverno", "falco"}
+    assert {component_of(example, r) for r in releases.values()} == {"bulwark"}
+
+
+def test_components_are_parented(example):
+    components = {r.name: r for r in example.registrations if r.type.startswith("bulwark:")}
+    assert set(components) == {"bulwark", "pod-security", "network-isolation", "admission"}
+    platform = components["bulwark"]
+    for name in ("pod-security", "network-isolation", "admission"):
+        assert components[name].parent == platform.urn
+    for r in example.registrations:
+        if r.custom:
+            assert r.parent in {c.urn for c in components.values()}, r.urn
+
+
+def test_explicit_names_everywhere(example):
+    for r in example.registrations:
+        if not r.custom or r.type == RELEASE:
+            continue
+        meta = r.inputs["metadata"]
+        assert meta.get("name"), r.urn                  # no auto-naming by the provider
+        expected = "-".join(p for p in (r.inputs["kind"].lower(), meta.get("namespace"),
+                                        meta["name"]) if p)
+        if r.name.endswith("-namespace"):               # the release namespaces
+            assert r.name == f"{meta['name']}-namespace"
+        else:
+            assert r.name == expected
+    for release in example.by_type(RELEASE):
+        assert release.inputs["name"] == release.name   # helm release name pinned too
+
+
+def test_no_duplicate_urns(example):
+    urns = [r.urn for r in example.registrations]
+    assert len(urns) == len(set(urns))
+    # 4 components, 2 release namespaces, 2 releases, 3 team namespaces, 9 NetworkPolicies,
+    # 8 ValidatingPolicies, 1 ImageValidatingPolicy, 1 PolicyException.
+    assert len(urns) == 30
+
+
+def test_recorder_would_see_a_duplicate():
+    """The URN check above can fail: two manifests with one name give one URN twice."""
+    manifest = {"apiVersion": "policies.kyverno.io/v1", "kind": "ValidatingPolicy",
+                "metadata": {"name": "same"}, "spec": {}}
+    monitor = run_program({"falcoEnabled": False}, manifests=[manifest, copy.deepcopy(manifest)])
+    urns = [r.urn for r in monitor.registrations]
+    assert len(urns) - len(set(urns)) == 1
+
+
+def test_every_policy_depends_on_the_kyverno_release(example):
+    kyverno_release = next(r for r in example.by_type(RELEASE) if r.name == "kyverno")
+    policies = [r for r in example.registrations if r.type.startswith(KYVERNO_TYPES)]
+    assert len(policies) == 10
+    for policy in policies:
+        assert kyverno_release.urn in policy.dependencies, policy.urn
+    # ...and nothing else waits for Kyverno: namespaces and NetworkPolicies need no webhook.
+    for r in example.by_type(NAMESPACE) + example.by_type(NETWORK_POLICY):
+        assert kyverno_release.urn not in r.dependencies
+
+
+def test_legacy_cluster_policy_depends_on_the_release_too():
+    config = example_config()
+    config["policy"]["image_verification"]["legacy_cluster_policy"] = True
+    monitor = run_program(config)
+    release = next(r for r in monitor.by_type(RELEASE) if r.name == "kyverno")
+    (legacy,) = monitor.by_type("kubernetes:kyverno.io/v1:ClusterPolicy")
+    assert release.urn in legacy.dependencies
+    assert not monitor.by_type("kubernetes:policies.kyverno.io/v1:ImageValidatingPolicy")
+
+
+def test_network_policies_wait_for_their_namespaces(example):
+    (isolation,) = [r for r in example.registrations if r.name == "network-isolation"]
+    namespace_urns = {r.urn for r in example.by_type(NAMESPACE) + example.by_type(NAMESPACE_PATCH)
+                      if component_of(example, r) == "pod-security"}
+    assert namespace_urns <= set(isolation.dependencies)
+
+
+def test_releases_are_pinned_with_the_chosen_values(example):
+    releases = {r.name: r.inputs for r in example.by_type(RELEASE)}
+    kyverno, falco = releases["kyverno"], releases["falco"]
+    assert (kyverno["chart"], kyverno["version"]) == ("kyverno",
+                                                      platform_settings.KYVERNO_CHART_VERSION)
+    assert kyverno["repositoryOpts"]["repo"] == platform_settings.KYVERNO_CHART_REPOSITORY
+    assert kyverno["namespace"] == "kyverno"
+    assert (falco["chart"], falco["version"]) == ("falco", platform_settings.FALCO_CHART_VERSION)
+    assert falco["values"]["driver"]["kind"] == "modern_ebpf"
+    rules = falco["values"]["customRules"]
+    library = Path(platform_settings.REPO_ROOT, "roles/falco/templates/rules")
+    if library.is_dir():
+        assert "bulwark_10_library.yaml" in rules
+        assert "- list: bulwark_shell_binaries" in rules["bulwark_10_library.yaml"]
+        assert "{{" not in rules["bulwark_10_library.yaml"]
+
+
+def test_falco_rules_files_replace_the_library(tmp_path):
+    rules = tmp_path / "site_rules.yaml"
+    rules.write_text("- macro: site_never\n  condition: (evt.num = 0)\n")
+    monitor = run_program({"falcoRulesFiles": [str(rules)], "falcoValues": {"tty": True}})
+    falco = next(r for r in monitor.by_type(RELEASE) if r.name == "falco")
+    assert falco.inputs["values"]["customRules"] == {"site_rules.yaml": rules.read_text()}
+    assert falco.inputs["values"]["tty"] is True                    # user values win
+    assert falco.inputs["values"]["driver"]["kind"] == "modern_ebpf"
+
+
+def test_falco_disabled_and_renamed_kyverno_namespace():
+    monitor = run_program({"falcoEnabled": False, "kyvernoNamespace": "policy-engine",
+                           "policy": {"pod_security": {"default_action": "Warn"}}})
+    assert [r.name for r in monitor.by_type(RELEASE)] == ["kyverno"]
+    policies = monitor.by_type("kubernetes:policies.kyverno.io/v1:ValidatingPolicy")
+    assert len(policies) == 8
+    for policy in policies:
+        excluded = policy.inputs["spec"]["matchConstraints"]["namespaceSelector"]
+        assert "policy-engine" in yaml.safe_dump(excluded)   # the release namespace is exempt
+        assert policy.inputs["spec"]["validationActions"] == ["Warn"]
+
+
+@pytest.mark.parametrize(("config", "named", "allowed"), [
+    ({"kyvernoChartVersion": "latest"}, "bulwark:kyvernoChartVersion", "exact chart version"),
+    ({"falcoChartVersion": "^9.0"}, "bulwark:falcoChartVersion", "exact chart version"),
+    ({"falcoEnabled": "maybe"}, "bulwark:falcoEnabled", "valid boolean JSON"),
+    ({"falcoEnabled": '"yes"'}, "bulwark:falcoEnabled", "a boolean is required"),
+    ({"kyvernoNamespace": "Kyverno_System"}, "bulwark:kyvernoNamespace", "lowercase letters"),
+    ({"kyvernoChartRepository": "http://charts.example.com"}, "bulwark:kyvernoChartRepository",
+     "https:// or oci://"),
+    ({"falcoRulesFiles": ["no/such/rules.yaml"]}, "bulwark:falcoRulesFiles[0]", "does not exist"),
+    ({"falcoNamespace": "kyverno"}, "bulwark:falcoNamespace", "its own namespace"),
+    ({"policies": {}}, "bulwark:policies", "allowed: "),
+    ({"policy": "pod_security: {}"}, "bulwark:policy", "valid object JSON"),
+    ({"policy": {"pod_security": {"default_action": "Block"}}},
+     "bulwark:policy.pod_security.default_action", "Audit"),
+    ({"policy": {"namespaces": [{"name": "web", "ingress": [{"name": "x"}]}]}},
+     "bulwark:policy.namespaces[0].ingress[0]", "namespaces, pods or cidrs"),
+])
+def test_bad_stack_config_fails_naming_the_key(config, named, allowed):
+    with pytest.raises(platform_settings.StackConfigError) as failure:
+        run_program(config)
+    message = str(failure.value)
+    assert message.startswith(named + ":") or message.startswith(named + " "), message
+    assert allowed in message
+
+
+def test_unknown_key_lists_the_allowed_ones():
+    with pytest.raises(platform_settings.StackConfigError, match="allowed: .*kyvernoNamespace"):
+        run_program({"kyvernoNamspace": "kyverno"})
