@@ -282,22 +282,24 @@ class Cosign:
         return ["--allow-insecure-registry"] if self.insecure else []
 
     # -- argv builders
-    def sign_argv(self, ref: str, key: str, fmt: str = "legacy",
-                  annotations: dict | None = None) -> list:
+    def check_sign_format(self, fmt: str) -> None:
         if fmt not in FORMATS:
             raise CosignError("unsupported", f"signature_format={fmt!r}; expected one of "
                               f"{', '.join(FORMATS)}")
+        if fmt == "bundle" and self.major < 3:
+            raise CosignError("unsupported", "cosign 2.x signs only in the legacy .sig "
+                              "layout; use signature_format=legacy or cosign 3")
+
+    def sign_argv(self, ref: str, key: str, fmt: str = "legacy",
+                  annotations: dict | None = None) -> list:
+        self.check_sign_format(fmt)
         argv = [self.binary, "sign", "--key", key, "--yes"]
         if self.major >= 3:
             if self.offline:
                 argv += ["--use-signing-config=false", "--tlog-upload=false"]
             argv.append(f"--new-bundle-format={'true' if fmt == 'bundle' else 'false'}")
-        else:
-            if fmt == "bundle":
-                raise CosignError("unsupported", "cosign 2.x signs only in the legacy .sig "
-                                  "layout; use signature_format=legacy or cosign 3")
-            if self.offline:
-                argv.append("--tlog-upload=false")
+        elif self.offline:
+            argv.append("--tlog-upload=false")
         argv += self._registry_flags()
         for k, v in sorted((annotations or {}).items()):
             argv += ["-a", f"{k}={v}"]
@@ -468,6 +470,7 @@ def sign_image(cosign: Cosign, image: str, key: str, *, password: str | None = N
                check_mode: bool = False) -> dict:
     """Sign `image` by digest unless a valid signature by the same key already exists."""
     env = {"COSIGN_PASSWORD": password} if password is not None else {}
+    cosign.check_sign_format(fmt)
     digest = cosign.resolve_digest(image)
     ref = by_digest(image, digest)
     if not public_key:

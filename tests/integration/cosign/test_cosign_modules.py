@@ -1,0 +1,289 @@
+"""The cosign modules' logic against the REAL lab registry with the REAL cosign 3.1.1 and
+2.5.0 binaries (every test runs for both), plus the playbooks through ansible-playbook.
+
+Direct calls go through plugins/module_utils/cosign.py, the code path the modules run;
+tests marked `playbook` run the modules themselves through ansible-playbook."""
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import urllib.request
+import uuid
+from pathlib import Path
+
+import cosign as c
+import pytest
+from conftest import run_playbook
+
+pytestmark = pytest.mark.lab
+
+VERSIONS = {"3.1.1": "cosign", "2.5.0": "cosign-2.5.0"}
+
+
+@pytest.fixture(scope="session", params=sorted(VERSIONS, reverse=True))
+def cosign_bin(request, lab_tools):
+    path = lab_tools[VERSIONS[request.param]]
+    if not Path(path).exists():
+        pytest.skip(f"cosign {request.param} missing ({path})")
+    return path
+
+
+@pytest.fixture(scope="session")
+def keys(tmp_path_factory, lab_tools):
+    """Two real key pairs made by `cosign generate-key-pair`, each with its own password."""
+    out = {}
+    for name in ("alpha", "beta"):
+        d = tmp_path_factory.mktemp(f"cosign-{name}")
+        password = f"pw-{name}-{uuid.uuid4().hex}"
+        subprocess.run([lab_tools["cosign"], "generate-key-pair"], cwd=d, check=True,
+                       capture_output=True, env=dict(os.environ, COSIGN_PASSWORD=password))
+        out[name] = {"key": str(d / "cosign.key"), "pub": str(d / "cosign.pub"),
+                     "password": password}
+    return out
+
+
+@pytest.fixture
+def cosign(cosign_bin, lab_tools):
+    return c.Cosign(cosign_bin, insecure_registry=True, offline=True, crane=lab_tools["crane"])
+
+
+@pytest.fixture
+def image(lab_image_factory):
+    """A fresh image; returns (tag reference, digest)."""
+    def make(tag="v1", name=None, content=None):
+        name = name or f"bulwark-test/cosign-{uuid.uuid4().hex[:10]}"
+        ref = lab_image_factory(f"{name}:{tag}", content or uuid.uuid4().hex)
+        repo, digest = ref.split("@")
+        return f"{repo}:{tag}", digest
+    return make
+
+
+def tags(lab_registry, tag_ref):
+    repo = c.parse_reference(tag_ref)["repository"]
+    with urllib.request.urlopen(f"http://{lab_registry}/v2/{repo}/tags/list") as r:
+        return sorted(json.load(r)["tags"] or [])
+
+
+def sign(cosign, ref, key, **kw):
+    return c.sign_image(cosign, ref, key["key"], password=key["password"], **kw)
+
+
+def test_sign_then_verify_returns_digest_layout_and_payloads(cosign, keys, image):
+    ref, digest = image()
+    res = sign(cosign, ref, keys["alpha"])
+    assert res["changed"] is True
+    assert res["digest"] == digest
+    assert res["layout"] == c.LAYOUT_LEGACY
+    out = c.verify_image(cosign, ref, public_keys=[keys["alpha"]["pub"]])
+    assert out["verified"] is True and out["digest"] == digest
+    assert c.payload_digests(out["payloads"]) == [digest]
+    assert all(keys["alpha"]["password"] not in " ".join(a) for a in cosign.commands)
+
+
+def test_resigning_reports_no_change(cosign, keys, image):
+    ref, _ = image()
+    assert sign(cosign, ref, keys["alpha"])["changed"] is True
+    before = tags(cosign_registry(ref), ref)
+    again = sign(cosign, ref, keys["alpha"])
+    assert again["changed"] is False and again["signed_before"] is True
+    assert tags(cosign_registry(ref), ref) == before
+    # another key is not "the same key": it signs
+    assert sign(cosign, ref, keys["beta"])["changed"] is True
+
+
+def cosign_registry(ref):
+    return c.parse_reference(ref)["registry"]
+
+
+def test_verify_with_another_key_fails_clearly(cosign, keys, image):
+    ref, _ = image()
+    sign(cosign, ref, keys["alpha"])
+    with pytest.raises(c.CosignError) as e:
+        c.verify_image(cosign, ref, public_keys=[keys["beta"]["pub"]])
+    assert e.value.reason == "wrong_key"
+    assert "not by any of the trusted keys" in e.value.message
+
+
+def test_unsigned_image_fails_with_no_signature(cosign, keys, image):
+    ref, _ = image()
+    with pytest.raises(c.CosignError) as e:
+        c.verify_image(cosign, ref, public_keys=[keys["alpha"]["pub"]])
+    assert e.value.reason == "no_signature"
+    assert "no signature found" in e.value.message
+
+
+def test_image_changed_after_signing_fails(cosign, keys, image):
+    name = f"bulwark-test/cosign-moved-{uuid.uuid4().hex[:8]}"
+    ref, old = image(name=name, content="first build")
+    sign(cosign, ref, keys["alpha"])
+    ref2, new = image(name=name, content="rebuilt behind our back")  # same tag, new digest
+    assert ref2 == ref and new != old
+    with pytest.raises(c.CosignError) as e:
+        c.verify_image(cosign, ref, public_keys=[keys["alpha"]["pub"]], expected_digest=old)
+    assert e.value.reason == "digest_mismatch"
+    assert new in e.value.message and old in e.value.message
+    with pytest.raises(c.CosignError) as e:
+        c.verify_image(cosign, ref, public_keys=[keys["alpha"]["pub"]])
+    assert e.value.reason == "no_signature"
+    # the old digest itself still verifies: the signature was for exactly that content
+    assert c.verify_image(cosign, ref.rsplit(":", 1)[0] + "@" + old,
+                          public_keys=[keys["alpha"]["pub"]])["verified"]
+
+
+def test_key_rotation_any_of_two_keys(cosign, keys, image):
+    ref_a, _ = image()
+    ref_b, _ = image()
+    sign(cosign, ref_a, keys["alpha"])
+    sign(cosign, ref_b, keys["beta"])
+    trusted = [keys["alpha"]["pub"], keys["beta"]["pub"]]
+    assert c.verify_image(cosign, ref_a, public_keys=trusted)["verified_keys"] == [trusted[0]]
+    assert c.verify_image(cosign, ref_b, public_keys=trusted)["verified_keys"] == [trusted[1]]
+    with pytest.raises(c.CosignError) as e:  # alpha removed from the trust store
+        c.verify_image(cosign, ref_a, public_keys=[keys["beta"]["pub"]])
+    assert e.value.reason == "wrong_key"
+    assert c.verify_image(cosign, ref_b, public_keys=[keys["beta"]["pub"]])["verified"]
+    with pytest.raises(c.CosignError):  # all-of: only one of the two signed ref_a
+        c.verify_image(cosign, ref_a, public_keys=trusted, mode="all")
+
+
+@pytest.mark.parametrize(("syft_format", "ptype", "wrong"), [
+    ("cyclonedx-json", "cyclonedx", "spdxjson"),
+    ("spdx-json", "spdxjson", "cyclonedx"),
+])
+def test_sbom_attestation_from_syft(cosign, keys, image, lab_tools, tmp_path,
+                                    syft_format, ptype, wrong):
+    ref, digest = image()
+    sbom = tmp_path / "sbom.json"
+    env = dict(os.environ, SYFT_REGISTRY_INSECURE_USE_HTTP="true",
+               SYFT_CHECK_FOR_APP_UPDATE="false")
+    by_digest = c.by_digest(ref, digest)
+    subprocess.run([lab_tools["syft"], f"registry:{by_digest}", "-o",
+                    f"{syft_format}={sbom}"], check=True, env=env, capture_output=True)
+    res = c.attest_image(cosign, ref, keys["alpha"]["key"], predicate_path=str(sbom),
+                         ptype=ptype, password=keys["alpha"]["password"])
+    assert res["changed"] is True and res["digest"] == digest
+    again = c.attest_image(cosign, ref, keys["alpha"]["key"], predicate_path=str(sbom),
+                           ptype=ptype, password=keys["alpha"]["password"])
+    assert again["changed"] is False
+    out = c.verify_attestation(cosign, ref, ptype, public_keys=[keys["alpha"]["pub"]],
+                               include_predicate=True)
+    assert out["attestations"][0]["predicate_type"] == c.PREDICATE_TYPES[ptype]
+    assert out["attestations"][0]["predicate"] == json.loads(sbom.read_text())
+    with pytest.raises(c.CosignError) as e:
+        c.verify_attestation(cosign, ref, wrong, public_keys=[keys["alpha"]["pub"]])
+    assert e.value.reason == "predicate_mismatch"
+    with pytest.raises(c.CosignError) as e:
+        c.verify_attestation(cosign, ref, ptype, public_keys=[keys["beta"]["pub"]])
+    assert e.value.reason == "wrong_key"
+
+
+def _closed_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_registry_down_clear_error_nothing_written(cosign, keys, image, lab_registry):
+    ref, digest = image()
+    before = tags(lab_registry, ref)
+    repo = c.parse_reference(ref)["repository"]
+    down = f"127.0.0.1:{_closed_port()}/{repo}"
+    tmp_before = set(os.listdir("/tmp"))
+    for target in (f"{down}:v1", f"{down}@{digest}"):
+        with pytest.raises(c.CosignError) as e:
+            sign(cosign, target, keys["alpha"])
+        assert e.value.reason == "registry_unreachable"
+        assert "registry could not be reached" in e.value.message
+        assert "connection refused" in e.value.message
+    assert not any(a[1] == "sign" and "--key" in a for a in cosign.commands)  # stopped early
+    assert tags(lab_registry, ref) == before
+    leaked = {n for n in set(os.listdir("/tmp")) - tmp_before if n.startswith("bulwark-cosign")}
+    assert not leaked
+
+
+def test_check_mode_writes_nothing(cosign, keys, image, lab_registry):
+    ref, _ = image()
+    before = tags(lab_registry, ref)
+    res = sign(cosign, ref, keys["alpha"], check_mode=True)
+    assert res["changed"] is True
+    assert tags(lab_registry, ref) == before
+
+
+def test_signatures_cross_versions(lab_tools, keys, image):
+    """A legacy signature from either version verifies with the other one."""
+    opts = {"insecure_registry": True, "offline": True, "crane": lab_tools["crane"]}
+    v3 = c.Cosign(lab_tools["cosign"], **opts)
+    v2 = c.Cosign(lab_tools["cosign-2.5.0"], **opts)
+    ref_3, _ = image()
+    ref_2, _ = image()
+    sign(v3, ref_3, keys["alpha"])
+    sign(v2, ref_2, keys["alpha"])
+    assert c.verify_image(v2, ref_3, public_keys=[keys["alpha"]["pub"]])["verified"]
+    assert c.verify_image(v3, ref_2, public_keys=[keys["alpha"]["pub"]])["verified"]
+
+
+def test_cosign3_bundle_layout_falls_back_to_tag(lab_tools, keys, image, lab_registry):
+    """Distribution 2.8 has no referrers API: cosign 3 stores the bundle under sha256-<hex>."""
+    v3 = c.Cosign(lab_tools["cosign"], insecure_registry=True, offline=True,
+                  crane=lab_tools["crane"])
+    ref, digest = image()
+    res = sign(v3, ref, keys["alpha"], fmt="bundle")
+    assert res["layout"] == c.LAYOUT_TAG_FALLBACK
+    assert c.signature_tag(digest, "") in tags(lab_registry, ref)
+    assert sign(v3, ref, keys["alpha"], fmt="bundle")["changed"] is False
+    # a bundle is not the legacy layout containers/image needs: asking for legacy signs again
+    legacy = sign(v3, ref, keys["alpha"], fmt="legacy")
+    assert legacy["changed"] is True and legacy["layout"] == c.LAYOUT_LEGACY
+    assert c.verify_image(v3, ref, public_keys=[keys["alpha"]["pub"]], fmt="bundle")["verified"]
+    v2 = c.Cosign(lab_tools["cosign-2.5.0"], insecure_registry=True, offline=True)
+    with pytest.raises(c.CosignError) as e:
+        sign(v2, ref, keys["alpha"], fmt="bundle")
+    assert e.value.reason == "unsupported"
+
+
+# --------------------------------------------------------------------------- playbooks
+def _vars(tmp_path, **values) -> str:
+    path = tmp_path / "vars.json"
+    path.write_text(json.dumps(values))
+    return f"@{path}"
+
+
+@pytest.mark.slow
+def test_sign_playbook_hides_password_and_is_idempotent(cosign_bin, keys, image, tmp_path):
+    refs = [image()[0], image()[0]]
+    extra = _vars(tmp_path, sign_images=refs, sign_key=keys["alpha"]["key"],
+                  sign_key_password=keys["alpha"]["password"], sign_transparency_log=False,
+                  sign_insecure_registry=True, sign_cosign_path=cosign_bin)
+    first = run_playbook(["playbooks/sign.yml", "-vvv", "-e", extra])
+    output = first.stdout + first.stderr
+    assert first.returncode == 0, output[-3000:]
+    assert keys["alpha"]["password"] not in output
+    assert "changed=1" in output and "legacy-sig-tag" in output
+    second = run_playbook(["playbooks/sign.yml", "-e", extra])
+    assert second.returncode == 0, second.stdout[-3000:]
+    assert "changed=0" in second.stdout and "already signed" in second.stdout
+
+
+@pytest.mark.slow
+def test_verify_playbook_any_of_keys_and_clear_refusal(lab_tools, keys, image, tmp_path):
+    """verify.yml through ansible-playbook (cosign 3.1.1; both versions share this path)."""
+    cosign_bin = lab_tools["cosign"]
+    signer = c.Cosign(cosign_bin, insecure_registry=True, offline=True)
+    refs = [image()[0], image()[0]]
+    for ref in refs:
+        sign(signer, ref, keys["alpha"])
+    verify = _vars(tmp_path, verify_images=refs, verify_public_keys=[keys["beta"]["pub"],
+                   keys["alpha"]["pub"]], verify_transparency_log=False,
+                   verify_insecure_registry=True, verify_cosign_path=cosign_bin)
+    ok = run_playbook(["playbooks/verify.yml", "-e", verify])
+    assert ok.returncode == 0, ok.stdout[-3000:]
+    assert f"verified by {keys['alpha']['pub']}" in ok.stdout
+    bad = _vars(tmp_path, verify_images=refs, verify_public_keys=[keys["beta"]["pub"]],
+                verify_transparency_log=False, verify_insecure_registry=True,
+                verify_cosign_path=cosign_bin)
+    refused = run_playbook(["playbooks/verify.yml", "-e", bad])
+    assert refused.returncode != 0
+    assert "not by any of the trusted keys" in refused.stdout
+    assert "reason: wrong_key" in refused.stdout
