@@ -1,9 +1,9 @@
 """The Pulumi program under Pulumi's mocks: what each component registers, with which names,
 parents and dependencies, and what bad stack config does.
 
-No Pulumi CLI, provider plugin or cluster exists here; `harness.run_program` builds the program
-inside `@pulumi.runtime.test` on a fresh event loop with a monitor that records every
-RegisterResource request (see harness.py).
+No Pulumi CLI, provider plugin or cluster exists here; `pulumi_harness.run_program` builds
+the program inside `@pulumi.runtime.test` on a fresh event loop with a monitor that records
+every RegisterResource request (see pulumi_harness.py).
 """
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 import yaml
 from bulwark_platform import settings as platform_settings
-from harness import PULUMI_DIR, run_program
+from pulumi_harness import PULUMI_DIR, run_program
 
 KYVERNO_TYPES = ("kubernetes:policies.kyverno.io/v1:", "kubernetes:kyverno.io/v1:")
 RELEASE = "kubernetes:helm.sh/v3:Release"
