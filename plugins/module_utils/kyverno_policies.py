@@ -1141,7 +1141,7 @@ def _variants(control: str, settings: Settings) -> tuple[list, list]:
 
 
 def _wrap(kind: str, name: str, spec: dict) -> dict:
-    meta = {"name": name, "namespace": "default", "labels": {"app": name}}
+    meta = {"name": name, "namespace": SUITE_NAMESPACE, "labels": {"app": name}}
     if kind == "Pod":
         return {"apiVersion": "v1", "kind": "Pod", "metadata": meta, "spec": spec}
     template = {"metadata": {"labels": {"app": name}}, "spec": spec}
@@ -1154,6 +1154,7 @@ def _wrap(kind: str, name: str, spec: dict) -> dict:
 
 
 SUITE_KINDS = ("Pod", "Deployment", "CronJob")
+SUITE_NAMESPACE = "bulwark-policy-tests"
 
 
 def build_test_cases(settings: Settings, control: str) -> list[tuple[dict, str]]:
@@ -1200,9 +1201,12 @@ def build_test_suites(settings: Settings | dict) -> dict[str, str]:
                 if names:
                     results.append({"isValidatingPolicy": True, "kind": kind, "policy": name,
                                     "resources": names, "result": verdict})
+        # The namespace's labels, as the API server sets them, for the namespaceSelector.
+        values = {"namespaceSelector": [{"name": SUITE_NAMESPACE,
+                                         "labels": {NAMESPACE_NAME_LABEL: SUITE_NAMESPACE}}]}
         test = {"apiVersion": "cli.kyverno.io/v1alpha1", "kind": "Test",
                 "metadata": {"name": name}, "policies": ["policy.yaml"],
-                "resources": ["resources.yaml"], "results": results}
+                "resources": ["resources.yaml"], "values": values, "results": results}
         suites[f"{name}/policy.yaml"] = _yaml_docs([policy])
         suites[f"{name}/resources.yaml"] = _yaml_docs([r for r, _ in cases])
         suites[f"{name}/kyverno-test.yaml"] = _yaml_docs([test])

@@ -113,10 +113,40 @@ def _plain(value):
     return value
 
 
+def selector_matches(selector: dict | None, labels: dict) -> bool:
+    """Kubernetes label selector semantics (matchLabels AND matchExpressions)."""
+    if not selector:
+        return True
+    for key, value in selector.get("matchLabels", {}).items():
+        if labels.get(key) != value:
+            return False
+    for expression in selector.get("matchExpressions", []):
+        key, operator = expression["key"], expression["operator"]
+        values = expression.get("values", [])
+        present = key in labels
+        if operator == "In" and not (present and labels[key] in values):
+            return False
+        if operator == "NotIn" and present and labels[key] in values:
+            return False
+        if operator == "Exists" and not present:
+            return False
+        if operator == "DoesNotExist" and present:
+            return False
+    return True
+
+
 def evaluate_policy(policy: dict, obj: dict, engine: str = "common-expression-language") -> dict:
-    """{'matched': bool, 'failed': [indices of failing validations]} for one resource."""
+    """{'matched': bool, 'failed': [indices of failing validations]} for one resource.
+
+    The namespaceSelector is checked with the labels the API server puts on every namespace
+    (``kubernetes.io/metadata.name``), for the resource's namespace (``default`` if unset).
+    """
     run = ENGINES[engine]
     spec = policy["spec"]
+    namespace = obj.get("metadata", {}).get("namespace", "default")
+    selector = spec.get("matchConstraints", {}).get("namespaceSelector")
+    if not selector_matches(selector, {"kubernetes.io/metadata.name": namespace}):
+        return {"matched": False, "failed": []}
     activation = {"object": obj, "variables": {}}
     for variable in spec.get("variables", []):
         activation["variables"][variable["name"]] = _plain(run(variable["expression"], activation))

@@ -154,6 +154,9 @@ def test_generated_suites_are_consistent_kyverno_tests():
         (policy,) = yaml.safe_load_all(suites[f"{directory}/policy.yaml"])
         resources = list(yaml.safe_load_all(suites[f"{directory}/resources.yaml"]))
         assert test["apiVersion"] == "cli.kyverno.io/v1alpha1" and test["kind"] == "Test"
+        assert test["values"]["namespaceSelector"] == [{
+            "name": kp.SUITE_NAMESPACE,
+            "labels": {"kubernetes.io/metadata.name": kp.SUITE_NAMESPACE}}]
         assert test["policies"] == ["policy.yaml"] and test["resources"] == ["resources.yaml"]
         by_id = {(r["kind"], r["metadata"]["name"]): r for r in resources}
         listed = 0
@@ -180,3 +183,14 @@ def test_evaluator_reports_the_failing_validation(policies):
            "spec": {"hostPID": True, "containers": [{"name": "c", "image": "i"}]}}
     assert evaluate_policy(policies["disallow_host_namespaces"], pod) == {
         "matched": True, "failed": [0]}
+
+
+@pytest.mark.parametrize("namespace", ["kube-system", "kyverno", "falco", "ci-runners"])
+def test_excluded_namespaces_are_skipped(namespace):
+    settings = kp.Settings.from_dict({"excluded_namespaces": ["ci-runners"]})
+    policy = kp.build_pod_security_policy(settings, "disallow_privileged_containers")
+    bad = next(r for r, v in kp.build_test_cases(settings, "disallow_privileged_containers")
+               if v == "fail")
+    assert verdict(policy, bad) == "fail"
+    bad["metadata"]["namespace"] = namespace
+    assert verdict(policy, bad) == "skip"
