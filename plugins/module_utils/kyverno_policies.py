@@ -12,8 +12,10 @@ Choices made here (the issue was silent on them):
 
 * Pod security policies match Pods *and* the pod controllers explicitly and read the pod spec
   through a ``podSpec`` variable (``spec``, ``spec.template.spec`` or
-  ``spec.jobTemplate.spec.template.spec``). Because the match names more than Pods, Kyverno's
-  autogen stays off and every verdict comes from the expressions written here.
+  ``spec.jobTemplate.spec.template.spec``). Because the match has more than the one ``pods``
+  resource rule that Kyverno's ``CanAutoGen`` (pkg/cel/autogen) requires, autogen stays off and
+  every verdict comes from the expressions written here. The capability control is two
+  policies, as in Kyverno's own set: drop ALL, and add back only the allowed capabilities.
 * CEL uses ``has()`` instead of optional fields (``a.?b.orValue(x)``): Kubernetes and Kyverno
   accept both, but the Python CEL engines the tests use only parse ``has()``.
 * System namespaces are excluded with a ``namespaceSelector`` on

@@ -25,6 +25,8 @@ def test_every_pod_security_policy_excludes_system_and_configured_namespaces():
         (expression,) = constraints["namespaceSelector"]["matchExpressions"]
         assert expression == {"key": "kubernetes.io/metadata.name", "operator": "NotIn",
                               "values": ["kube-system", "kyverno", "falco", "monitoring"]}
+        # more than one resource rule: Kyverno's CanAutoGen is false, no autogen'd duplicates
+        assert len(constraints["resourceRules"]) == 3
         resources = {r for rule in constraints["resourceRules"] for r in rule["resources"]}
         assert resources == {"pods", "deployments", "statefulsets", "daemonsets", "replicasets",
                              "jobs", "cronjobs"}
