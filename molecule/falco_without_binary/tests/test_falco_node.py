@@ -1,0 +1,60 @@
+"""What the falco role leaves on a node without the Falco binary (falco_install_method=none)."""
+import yaml
+
+RULES = "/etc/falco/rules.d/bulwark_10_library.yaml"
+DROPIN = "/etc/falco/config.d/bulwark.yaml"
+LIBRARY_RULES = {
+    "Bulwark shell spawned in container",
+    "Bulwark write below protected directory",
+    "Bulwark package manager in container",
+    "Bulwark sensitive file read",
+    "Bulwark new executable run in container",
+    "Bulwark outbound connection from no-egress image",
+}
+
+
+def test_config_dropin(host):
+    f = host.file(DROPIN)
+    assert (f.user, f.group, f.mode) == ("root", "root", 0o644)
+    config = yaml.safe_load(f.content_string)
+    assert config["engine"] == {"kind": "modern_ebpf"}
+    assert config["json_output"] is True
+    assert config["priority"] == "notice"
+    assert config["http_output"] == {"enabled": True, "url": "http://127.0.0.1:2801/"}
+    assert config["webserver"]["k8s_healthz_endpoint"] == "/healthz"
+
+
+def test_rules_library(host):
+    f = host.file(RULES)
+    assert (f.user, f.group, f.mode) == ("root", "root", 0o644)
+    items = yaml.safe_load(f.content_string)
+    rules = {i["rule"]: i for i in items if "rule" in i}
+    assert set(rules) == LIBRARY_RULES
+    for rule in rules.values():
+        assert any(t.startswith("mitre_") for t in rule["tags"]), rule["rule"]
+        assert any(t.startswith(("T1", "TA0")) for t in rule["tags"]), rule["rule"]
+        assert "_exceptions" in rule["condition"], rule["rule"]
+    lists = {i["list"]: i["items"] for i in items if "list" in i}
+    assert lists["bulwark_trusted_images"] == ["registry.example.internal/platform/debug-tools"]
+    assert "/etc" in lists["bulwark_protected_dirs"]
+    macros = {i["macro"]: i["condition"] for i in items if "macro" in i}
+    assert "tini" in macros["bulwark_shell_in_container_exceptions"]
+    protected = rules["Bulwark write below protected directory"]["condition"]
+    for needle in ("evt.type in (open, openat, openat2)", "evt.is_open_write = true",
+                   "fd.name pmatch (bulwark_protected_dirs)"):
+        assert needle in protected
+
+
+def test_library_passes_the_linter_on_the_node(host):
+    cmd = host.run(f"python3 /usr/local/lib/bulwark/falco-lint/falco_rules.py {RULES}")
+    assert cmd.rc == 0, cmd.stdout + cmd.stderr
+
+
+def test_staging_is_cleaned_up(host):
+    assert not host.file("/var/lib/bulwark/falco/rules-staging").exists
+
+
+def test_reloaded_once_by_the_converge(host):
+    # converge changed config and rules -> one SIGHUP; the idempotence run sent none
+    assert host.file("/run/bulwark-falco-standin.hups").content_string.split() == ["hup"]
+    assert host.service("bulwark-falco-standin").is_running

@@ -1,0 +1,34 @@
+"""Falco configuration drop-ins checked against Falco's own config JSON schema.
+
+Plain Python, no Ansible imports. The schema is upstream's (`falco --config-schema`), shipped in
+roles/falco/files/config.schema.json; each drop-in is checked on its own, as Falco checks every
+file of config.d when it merges them.
+"""
+from __future__ import annotations
+
+
+def config_errors(config, schema):
+    """Schema violations of one drop-in as 'path: message' strings (empty list = valid)."""
+    import jsonschema  # controller-side dependency (requirements.txt), imported late on purpose
+
+    if isinstance(schema, str):
+        import json
+        schema = json.loads(schema)
+    validator_cls = jsonschema.validators.validator_for(schema)
+    validator = validator_cls(schema, format_checker=validator_cls.FORMAT_CHECKER)
+    errors = []
+    for error in sorted(validator.iter_errors(config), key=lambda e: list(e.absolute_path)):
+        where = ".".join(str(p) for p in error.absolute_path) or "(top level)"
+        errors.append(f"{where}: {error.message}")
+    return errors
+
+
+def gpg_primary_fingerprints(colon_lines):
+    """Primary-key fingerprints from `gpg --show-keys --with-colons` output (subkeys skipped)."""
+    fingerprints, previous = [], ""
+    for line in colon_lines:
+        fields = line.split(":")
+        if fields[0] == "fpr" and previous == "pub" and len(fields) > 9:
+            fingerprints.append(fields[9].upper())
+        previous = fields[0]
+    return fingerprints

@@ -1,0 +1,130 @@
+"""The falco role's safe rules rollout, for real, with ansible-playbook on the controller.
+
+Falco is absent here: the validation command is the collection's rules linter (the role's
+documented stand-in for `falco -V`), run over Falco's real stock ruleset followed by our files.
+Paths live under tmp_path; the service is not managed (falco_service_manage=false).
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+from conftest import ROOT, run_playbook
+
+PLAYBOOK = str(Path(__file__).with_name("rollout.yml"))
+SEED_RULE = """\
+- rule: Write to Protected Directory
+  desc: Detect writes to protected directories
+  condition: >-
+    evt.dir </> "SA" and evt.name = open and args.flags contains O_WRONLY
+    and fd.name startswith /etc
+  output: "Write to protected dir (user=%user.name file=%fd.name)"
+  priority: WARNING
+"""
+GOOD_EXTRA = """\
+- list: bulwark_shell_binaries
+  items: [fish]
+  override:
+    items: append
+"""
+
+
+@pytest.fixture
+def node(tmp_path, shared_fixtures):
+    base = {
+        "falco_install_method": "none",
+        "falco_service_manage": False,
+        "falco_config_dir": str(tmp_path / "etc/falco/config.d"),
+        "falco_rules_dir": str(tmp_path / "etc/falco/rules.d"),
+        "falco_rules_staging_dir": str(tmp_path / "staging"),
+        "falco_rules_validate_command": [sys.executable,
+                                         str(ROOT / "plugins/module_utils/falco_rules.py")],
+        "falco_rules_validate_file_option": "",
+        "falco_rules_validate_base_files": [str(shared_fixtures / "falco/falco_rules.yaml")],
+    }
+
+    def play(*extra_args, **variables):
+        varfile = tmp_path / "vars.json"
+        varfile.write_text(json.dumps({**base, **variables}))
+        return run_playbook([PLAYBOOK, "-e", f"@{varfile}", *extra_args], timeout=300)
+
+    play.root = tmp_path
+    return play
+
+
+def recap(result) -> dict:
+    line = next(ln for ln in result.stdout.splitlines() if ln.startswith("localhost"))
+    return {k: int(v) for k, v in (part.split("=") for part in line.split(":", 1)[1].split())}
+
+
+def snapshot(directory: Path) -> dict:
+    return {p.name: hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(directory.iterdir())}
+
+
+def test_good_rollout_is_idempotent(node):
+    first = node()
+    assert first.returncode == 0, first.stdout + first.stderr
+    rules = node.root / "etc/falco/rules.d"
+    assert sorted(p.name for p in rules.iterdir()) == ["bulwark_10_library.yaml"]
+    items = yaml.safe_load((rules / "bulwark_10_library.yaml").read_text())
+    assert sum(1 for i in items if "rule" in i) == 6
+    assert (node.root / "etc/falco/config.d/bulwark.yaml").stat().st_mode & 0o777 == 0o644
+    assert not (node.root / "staging").exists()
+    second = node()
+    assert second.returncode == 0, second.stdout
+    assert recap(second)["changed"] == 0, second.stdout
+
+
+def test_broken_rule_keeps_previous_rules_byte_for_byte(node):
+    assert node().returncode == 0
+    rules = node.root / "etc/falco/rules.d"
+    before = snapshot(rules)
+    broken = node(falco_rules_extra=[{"name": "seed", "content": SEED_RULE}])
+    out = broken.stdout + broken.stderr
+    assert broken.returncode != 0
+    assert "Falco rules were NOT deployed" in out
+    assert "rule 'Write to Protected Directory'" in out
+    assert "syntax error at '/> \"SA\"" in out
+    assert "RUNNING HANDLER" not in out
+    assert snapshot(rules) == before
+    assert not (node.root / "staging").exists()
+
+
+def test_extra_file_goes_live_after_the_library_and_is_removed_again(node):
+    added = node(falco_rules_extra=[{"name": "site", "content": GOOD_EXTRA}])
+    assert added.returncode == 0, added.stdout + added.stderr
+    rules = node.root / "etc/falco/rules.d"
+    assert sorted(p.name for p in rules.iterdir()) == ["bulwark_10_library.yaml",
+                                                       "bulwark_50_site.yaml"]
+    removed = node()
+    assert removed.returncode == 0, removed.stdout
+    assert sorted(p.name for p in rules.iterdir()) == ["bulwark_10_library.yaml"]
+
+
+def test_unmanaged_rule_files_are_validated_and_kept(node):
+    rules = node.root / "etc/falco/rules.d"
+    rules.mkdir(parents=True)
+    (rules / "site_local.yaml").write_text(SEED_RULE)
+    result = node()
+    assert result.returncode != 0
+    assert "Write to Protected Directory" in result.stdout
+    assert sorted(p.name for p in rules.iterdir()) == ["site_local.yaml"]
+
+
+def test_config_outside_falcos_schema_is_refused_before_writing(node):
+    result = node(falco_config_extra={"webserver": {"port": 8765}})
+    assert result.returncode != 0
+    assert "'port' was unexpected" in result.stdout
+    assert not (node.root / "etc/falco/config.d/bulwark.yaml").exists()
+
+
+def test_check_mode_on_a_fresh_node_writes_nothing(node):
+    result = node("--check", "--diff")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert not (node.root / "etc").exists()
+    assert not (node.root / "staging").exists()
