@@ -769,14 +769,22 @@ def _cosign_attestors(iv: ImageVerificationSettings) -> list[dict]:
     return attestors
 
 
+# Kyverno fills images.containers / initContainers / ephemeralContainers (always present, only
+# the images matchImageReferences selects) for Pods and pod controllers alike.
+_ALL_IMAGES = "(images.containers + images.initContainers + images.ephemeralContainers)"
+
+
 def build_image_policy(settings: Settings) -> dict:
-    """ImageValidatingPolicy: every matching image signed by any one of the public keys."""
+    """ImageValidatingPolicy: every matching image signed by any one of the public keys.
+
+    Init and ephemeral containers are verified too. ``time.now()`` comes from Kyverno's CEL
+    time library (kyverno/sdk extensions/cel/libs/time), loaded for ImageValidatingPolicies.
+    """
     iv = settings.image_verification
     attestors = _cosign_attestors(iv)
     refs = "[" + ", ".join(f"attestors.{a['name']}" for a in attestors) + "]"
     validations = [{
-        "expression": f"images.containers.map(image, verifyImageSignatures(image, {refs}))"
-                      ".all(e, e > 0)",
+        "expression": f"{_ALL_IMAGES}.all(image, verifyImageSignatures(image, {refs}) > 0)",
         "message": "Every image matching " + ", ".join(iv.image_globs)
                    + " must carry a cosign signature by one of the trusted keys.",
     }]
@@ -794,15 +802,15 @@ def build_image_policy(settings: Settings) -> dict:
         spec["attestations"] = [{"name": "vulnerabilities",
                                  "intoto": {"type": VULN_PREDICATE_TYPE}}]
         validations.append({
-            "expression": "images.containers.map(image, verifyAttestationSignatures(image, "
-                          f"attestations.vulnerabilities, {refs})).all(e, e > 0)",
+            "expression": f"{_ALL_IMAGES}.all(image, verifyAttestationSignatures(image, "
+                          f"attestations.vulnerabilities, {refs}) > 0)",
             "message": "Every image must carry a vulnerability scan attestation "
                        f"({VULN_PREDICATE_TYPE}) signed by one of the trusted keys.",
         })
         validations.append({
-            "expression": "images.containers.map(image, time.now() - timestamp(extractPayload("
+            "expression": f"{_ALL_IMAGES}.all(image, time.now() - timestamp(extractPayload("
                           "image, attestations.vulnerabilities).metadata.scanFinishedOn) <= "
-                          f"duration('{iv.vulnerability_max_age_hours}h')).all(e, e)",
+                          f"duration('{iv.vulnerability_max_age_hours}h'))",
             "message": "The vulnerability scan attestation must be at most "
                        f"{iv.vulnerability_max_age_hours} hours old.",
         })

@@ -8,6 +8,7 @@ allowlists. Exclusions and validation actions per policy.
 from __future__ import annotations
 
 import copy
+from datetime import datetime, timezone
 
 import kyverno_policies as kp
 import pytest
@@ -58,8 +59,9 @@ def test_image_policy_carries_every_key_and_glob():
         "127.0.0.1:15000/*", "registry.example.com/team/*"]
     # rotation: one verifyImageSignatures call over all attestors, satisfied by any (> 0)
     signature = spec["validations"][0]["expression"]
-    assert "verifyImageSignatures(image, [attestors.key0, attestors.key1])" in signature
-    assert signature.endswith(".all(e, e > 0)")
+    assert "verifyImageSignatures(image, [attestors.key0, attestors.key1]) > 0" in signature
+    assert signature.startswith(
+        "(images.containers + images.initContainers + images.ephemeralContainers).all(image, ")
     assert spec["validationActions"] == ["Deny"] and spec["failurePolicy"] == "Fail"
     assert spec["attestors"][0]["cosign"]["ctlog"] == {"insecureIgnoreTlog": True,
                                                        "insecureIgnoreSCT": True}
@@ -89,6 +91,61 @@ def test_image_policy_expressions_parse_in_cel():
     env = celpy.Environment()
     for validation in kp.build_image_policy(settings())["spec"]["validations"]:
         env.compile(validation["expression"])
+
+
+def _run_image_policy(images, signatures, scans, now):
+    """Our ImageValidatingPolicy's validations under a real CEL engine, with Kyverno's image
+    functions stubbed at the boundary: ``signatures`` maps image -> attestor names that signed
+    it, ``scans`` maps image -> (attestor names, cosign vuln predicate). The stubs stand in for
+    Kyverno's registry access; the CEL logic (any key, every image, scan age) is ours."""
+    import cel
+    spec = kp.build_image_policy(settings())["spec"]
+    context = cel.Context()
+    context.add_variable("images", {"containers": [], "initContainers": [],
+                                    "ephemeralContainers": [], **images})
+    context.add_variable("attestors", {a["name"]: {"name": a["name"]} for a in spec["attestors"]})
+    context.add_variable("attestations", {a["name"]: {"type": a["intoto"]["type"]}
+                                          for a in spec["attestations"]})
+    context.add_function("verifyImageSignatures", lambda image, attestors: sum(
+        1 for a in attestors if a["name"] in signatures.get(image, ())))
+    context.add_function("verifyAttestationSignatures", lambda image, attestation, attestors: sum(
+        1 for a in attestors if attestation["type"] == kp.VULN_PREDICATE_TYPE
+        and a["name"] in scans.get(image, ((), {}))[0]))
+    context.add_function("extractPayload", lambda image, attestation: scans[image][1])
+    context.add_function("time.now", lambda: now)
+    return [bool(cel.evaluate(v["expression"], context)) for v in spec["validations"]]
+
+
+def _scan(finished):
+    return {"scanner": {"uri": "pkg:github/aquasecurity/trivy"},
+            "metadata": {"scanStartedOn": finished, "scanFinishedOn": finished}}
+
+
+NOW = datetime(2026, 11, 25, 12, 0, tzinfo=timezone.utc)
+FRESH = _scan("2026-11-25T06:00:00Z")
+STALE = _scan("2026-11-21T12:00:00Z")   # 96 h old, the settings allow 72 h
+
+
+@pytest.mark.parametrize(("images", "signatures", "scans", "expected"), [
+    # signed by the rotated-in key only: any one key is enough
+    ({"containers": ["r/app@sha256:1"]}, {"r/app@sha256:1": {"key1"}},
+     {"r/app@sha256:1": ({"key1"}, FRESH)}, [True, True, True]),
+    # an unsigned init container fails the signature rule
+    ({"containers": ["r/app@sha256:1"], "initContainers": ["r/init@sha256:2"]},
+     {"r/app@sha256:1": {"key0"}}, {"r/app@sha256:1": ({"key0"}, FRESH),
+                                    "r/init@sha256:2": ((), FRESH)}, [False, False, True]),
+    # signed by some other key: refused
+    ({"containers": ["r/app@sha256:1"]}, {"r/app@sha256:1": {"intruder"}},
+     {"r/app@sha256:1": ({"key0"}, FRESH)}, [False, True, True]),
+    # a stale scan fails only the age rule
+    ({"containers": ["r/app@sha256:1"]}, {"r/app@sha256:1": {"key0"}},
+     {"r/app@sha256:1": ({"key0"}, STALE)}, [True, True, False]),
+    # no image matched the globs: nothing to verify
+    ({}, {}, {}, [True, True, True]),
+])
+def test_image_policy_logic_with_stubbed_kyverno_image_functions(images, signatures, scans,
+                                                                 expected):
+    assert _run_image_policy(images, signatures, scans, NOW) == expected
 
 
 def test_legacy_policy_differs_only_where_the_legacy_kind_requires():
