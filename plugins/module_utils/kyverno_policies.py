@@ -679,11 +679,19 @@ class Settings:
                 raise SettingsError(f"exceptions[{i}].name", exc.name,
                                     "a name unique within its namespace")
             seen.add((exc.namespace, exc.name))
+        image_verification = ImageVerificationSettings.from_dict(data.get("image_verification"))
+        for i, exc in enumerate(exceptions):
+            if "image_verification" in exc.policies and not (
+                    image_verification.enabled and not image_verification.legacy_cluster_policy):
+                j = exc.policies.index("image_verification")
+                raise SettingsError(f"exceptions[{i}].policies[{j}]", "image_verification",
+                                    "a pod security control: image_verification exceptions need "
+                                    "image_verification.enabled and the ImageValidatingPolicy "
+                                    "(legacy_cluster_policy: false)")
         return cls(
             name_prefix=prefix, system_namespaces=system, excluded_namespaces=excluded,
             pod_security=PodSecuritySettings.from_dict(data.get("pod_security")),
-            image_verification=ImageVerificationSettings.from_dict(
-                data.get("image_verification")),
+            image_verification=image_verification,
             exceptions=exceptions, pod_security_admission_version=version,
             namespaces=namespaces, dns=DnsSettings.from_dict(data.get("dns")),
         )

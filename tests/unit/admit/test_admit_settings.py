@@ -126,6 +126,17 @@ def test_bad_settings_name_the_key_and_what_is_allowed(path, value, key, allowed
     assert str(caught.value).startswith(f"{key}: ")
 
 
+@pytest.mark.parametrize("image_verification", [{"enabled": False},
+                                                {"legacy_cluster_policy": True}])
+def test_image_exception_needs_the_image_validating_policy(image_verification):
+    data = full_settings()
+    data["image_verification"].update(image_verification)
+    data["exceptions"][0]["policies"] = ["restrict_seccomp", "image_verification"]
+    with pytest.raises(kp.SettingsError) as caught:
+        kp.Settings.from_dict(data)
+    assert caught.value.key == "exceptions[0].policies[1]"
+
+
 def test_build_bundle_accepts_plain_data_and_raises_the_same_error():
     with pytest.raises(kp.SettingsError, match=r"^pod_security\.default_action: "):
         kp.build_bundle({"pod_security": {"default_action": "Block"}})
