@@ -622,7 +622,43 @@ class DnsSettings:
 
 @dataclass(frozen=True)
 class Settings:
-    """Everything the builders need; build it with :meth:`from_dict`."""
+    """Everything the builders need; build it with :meth:`from_dict`. Every key is optional::
+
+        name_prefix: bulwark                      # policy names: <prefix>-<control>
+        system_namespaces: [kube-system, kyverno, falco]
+        excluded_namespaces: []                   # added to the system namespaces
+        pod_security:
+          enabled: true
+          default_action: Audit                   # Audit | Warn | Deny | [Warn, Audit]
+          actions: {restrict_seccomp: Deny}       # per control (POD_SECURITY_CONTROLS keys)
+          disabled_controls: []
+          allowed_capabilities: [NET_BIND_SERVICE]
+          seccomp_profile_types: [RuntimeDefault, Localhost]
+        image_verification:
+          enabled: false                          # true as soon as public_keys are given
+          action: Audit
+          public_keys: [PEM, ...]                 # any one of them (rotation)
+          image_globs: [registry.example.com/*]
+          require_vulnerability_attestation: false
+          vulnerability_max_age_hours: 168
+          ignore_transparency_log: false          # true for keys signed without Rekor
+          legacy_cluster_policy: false            # kyverno.io/v1 ClusterPolicy instead
+        exceptions:
+          - {name, namespace, policies: [control | image_verification],
+             workloads: [name | {name, kind}], expires_at: RFC 3339, reason}
+        pod_security_admission_version: v1.33
+        namespaces:
+          - name: payments
+            existing: false                       # true: only patch labels of someone's namespace
+            labels: {}
+            pod_security: {enforce: restricted, audit: restricted, warn: restricted,
+                           version: v1.33}
+            default_deny: true
+            allow_dns: true
+            ingress: [{name, pod_selector, namespaces, pods, cidrs, ports}]
+            egress: [{name, pod_selector, namespaces, pods, cidrs, ports}]
+        dns: {namespace: kube-system, pod_labels: {k8s-app: kube-dns}, port: 53}
+    """
     name_prefix: str = "bulwark"
     system_namespaces: tuple[str, ...] = DEFAULT_SYSTEM_NAMESPACES
     excluded_namespaces: tuple[str, ...] = ()
