@@ -588,6 +588,27 @@ def attest_image(cosign: Cosign, image: str, key: str, *, predicate_path: str,
     return result
 
 
+# Fields an SBOM generator changes on every run for the same content (checked with syft
+# 1.18: CycloneDX serialNumber + metadata.timestamp, SPDX creationInfo.created +
+# documentNamespace). Two SBOMs differing only there describe the same image.
+VOLATILE_SBOM_FIELDS = (("serialNumber",), ("metadata", "timestamp"),
+                        ("creationInfo", "created"), ("documentNamespace",))
+
+
+def sbom_content(predicate):
+    """The predicate without generation-time fields, for idempotence comparisons."""
+    if not isinstance(predicate, dict):
+        return predicate
+    out = json.loads(json.dumps(predicate))
+    for path in VOLATILE_SBOM_FIELDS:
+        node = out
+        for key in path[:-1]:
+            node = node.get(key) if isinstance(node, dict) else None
+        if isinstance(node, dict):
+            node.pop(path[-1], None)
+    return out
+
+
 def _same_predicate(have, wanted) -> bool:
     # cosign wraps `custom` predicates as {"Data": ..., "Timestamp": ...}.
     if isinstance(have, dict) and set(have) == {"Data", "Timestamp"}:
@@ -597,7 +618,7 @@ def _same_predicate(have, wanted) -> bool:
                 have = json.loads(have)
             except ValueError:
                 pass
-    return have == wanted
+    return sbom_content(have) == sbom_content(wanted)
 
 
 def verify_attestation(cosign: Cosign, image: str, ptype: str, *, public_keys: list | None = None,

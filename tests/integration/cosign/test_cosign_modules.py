@@ -164,7 +164,12 @@ def test_sbom_attestation_from_syft(cosign, keys, image, lab_tools, tmp_path,
     res = c.attest_image(cosign, ref, keys["alpha"]["key"], predicate_path=str(sbom),
                          ptype=ptype, password=keys["alpha"]["password"])
     assert res["changed"] is True and res["digest"] == digest
-    again = c.attest_image(cosign, ref, keys["alpha"]["key"], predicate_path=str(sbom),
+    # syft run again on the same image: new serial/timestamp, same content -> no new attestation
+    sbom2 = tmp_path / "sbom-again.json"
+    subprocess.run([lab_tools["syft"], f"registry:{by_digest}", "-o",
+                    f"{syft_format}={sbom2}"], check=True, env=env, capture_output=True)
+    assert sbom2.read_text() != sbom.read_text()
+    again = c.attest_image(cosign, ref, keys["alpha"]["key"], predicate_path=str(sbom2),
                            ptype=ptype, password=keys["alpha"]["password"])
     assert again["changed"] is False
     out = c.verify_attestation(cosign, ref, ptype, public_keys=[keys["alpha"]["pub"]],

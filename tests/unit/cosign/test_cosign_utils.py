@@ -291,3 +291,19 @@ def test_pem_keys_go_through_private_temp_files():
     assert text.startswith("-----BEGIN PUBLIC KEY-----")
     import os
     assert not os.path.exists(path)
+
+
+def test_sbom_regenerated_for_the_same_image_counts_as_the_same_predicate():
+    """syft 1.18 changes only these fields between two runs on one image (observed live)."""
+    first = {"bomFormat": "CycloneDX", "serialNumber": "urn:uuid:1",
+             "metadata": {"timestamp": "2026-11-25T00:48:36Z", "component": {"name": "a"}},
+             "components": [{"name": "busybox"}]}
+    second = json.loads(json.dumps(first))
+    second["serialNumber"], second["metadata"]["timestamp"] = "urn:uuid:2", "2026-11-25T01:00Z"
+    assert c._same_predicate(first, second)
+    second["components"].append({"name": "openssl"})
+    assert not c._same_predicate(first, second)
+    spdx = {"spdxVersion": "SPDX-2.3", "creationInfo": {"created": "t1", "creators": ["x"]},
+            "documentNamespace": "https://anchore.com/syft/image/a-1"}
+    assert c._same_predicate(spdx, {**spdx, "creationInfo": {"created": "t2", "creators": ["x"]},
+                                    "documentNamespace": "https://anchore.com/syft/image/a-2"})
