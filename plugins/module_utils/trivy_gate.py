@@ -234,39 +234,50 @@ def _purl_matches(pattern, target):
 
 def _entry_matches(entry, finding):
     if entry["paths"]:
-        candidates = [c for c in (finding["target"], finding["pkg_path"]) if c]
+        candidates = [c for c in (finding["target"], finding.get("pkg_path")) if c]
         if not any(_glob_regex(p).match(c) for p in entry["paths"] for c in candidates):
             return False
-    if entry["purls"] and finding["purl"]:
-        return any(_purl_matches(p, finding["purl"]) for p in entry["purls"])
+    purl = finding.get("purl")
+    if entry["purls"] and purl:
+        return any(_purl_matches(p, purl) for p in entry["purls"])
     return True
 
 
 # --------------------------------------------------------------------------- report parsing
 
+_SEVERITY_OF = {name: name for name in SEVERITIES}
+
+
 def _severity(value):
-    sev = (value or "UNKNOWN").upper()
-    return sev if sev in _RANK else "UNKNOWN"
+    sev = _SEVERITY_OF.get(value)
+    if sev is None:
+        sev = _SEVERITY_OF.get(str(value or "").upper(), "UNKNOWN")
+    return sev
 
 
 def _vuln_finding(vuln, target, rclass, rtype):
-    ident = vuln.get("PkgIdentifier") or {}
-    return {
+    get = vuln.get
+    finding = {
         "kind": "vulnerability",
-        "id": vuln.get("VulnerabilityID") or "",
-        "package": vuln.get("PkgName") or "",
-        "installed": vuln.get("InstalledVersion") or "",
-        "fixed": vuln.get("FixedVersion") or "",
-        "status": vuln.get("Status") or "",
-        "severity": _severity(vuln.get("Severity")),
+        "id": get("VulnerabilityID") or "",
+        "package": get("PkgName") or "",
+        "installed": get("InstalledVersion") or "",
+        "fixed": get("FixedVersion") or "",
+        "status": get("Status") or "",
+        "severity": _severity(get("Severity")),
         "target": target,
         "class": rclass,
         "type": rtype,
-        "url": vuln.get("PrimaryURL") or "",
-        "title": vuln.get("Title") or "",
-        "pkg_path": vuln.get("PkgPath") or "",
-        "purl": ident.get("PURL") if isinstance(ident, dict) else None,
+        "url": get("PrimaryURL") or "",
+        "title": get("Title") or "",
     }
+    # Only where present (ignore entries match on them): keeps 50,000-finding results lean.
+    if get("PkgPath"):
+        finding["pkg_path"] = vuln["PkgPath"]
+    ident = get("PkgIdentifier")
+    if isinstance(ident, dict) and ident.get("PURL"):
+        finding["purl"] = ident["PURL"]
+    return finding
 
 
 def _other_finding(kind, item, target, rclass, rtype):
@@ -277,13 +288,15 @@ def _other_finding(kind, item, target, rclass, rtype):
     else:
         ident, url, installed = item.get("ID") or item.get("AVDID") or "", \
             item.get("PrimaryURL") or "", ""
-    return {
+    finding = {
         "kind": kind, "id": ident, "package": "", "installed": installed, "fixed": "",
         "status": item.get("Status") or "", "severity": _severity(item.get("Severity")),
         "target": target, "class": rclass, "type": rtype, "url": url,
-        "title": item.get("Title") or "", "pkg_path": "", "purl": None,
-        "aliases": [a for a in (item.get("AVDID"),) if a and a != ident],
+        "title": item.get("Title") or "",
     }
+    if item.get("AVDID") and item["AVDID"] != ident:
+        finding["aliases"] = [item["AVDID"]]
+    return finding
 
 
 def iter_findings(report):
@@ -357,11 +370,6 @@ def _is_unfixed(finding):
     return not finding["fixed"]
 
 
-def _public(finding):
-    return {k: v for k, v in finding.items() if k not in ("pkg_path", "purl", "aliases")
-            or v}
-
-
 def gate(report, severity="HIGH", ignore_unfixed=False, ignores=None,  # noqa: PLR0917
          budgets=None, today=None):
     """Gate one Trivy report and return a result dict (see module docstring for the rules).
@@ -406,9 +414,8 @@ def gate(report, severity="HIGH", ignore_unfixed=False, ignores=None,  # noqa: P
         sev = finding["severity"]
         counts[sev] += 1
         if ignore_unfixed and finding["kind"] == "vulnerability" and _is_unfixed(finding):
-            item = _public(finding)
-            item["reason"] = f"unfixed (status {finding['status'] or 'unknown'})"
-            ignored.append(item)
+            finding["reason"] = f"unfixed (status {finding['status'] or 'unknown'})"
+            ignored.append(finding)
             continue
         entries = active.get((finding["kind"], finding["id"]))
         if entries is None and finding.get("aliases"):
@@ -419,10 +426,9 @@ def gate(report, severity="HIGH", ignore_unfixed=False, ignores=None,  # noqa: P
         if entries:
             hit = next((e for e in entries if _entry_matches(e, finding)), None)
             if hit is not None and not hit.get("expired"):
-                item = _public(finding)
-                item["reason"] = (f"ignored until {hit['expired_at'].isoformat()}: "
-                                  f"{hit['statement']}")
-                ignored.append(item)
+                finding["reason"] = (f"ignored until {hit['expired_at'].isoformat()}: "
+                                     f"{hit['statement']}")
+                ignored.append(finding)
                 continue
             if hit is not None:
                 expired_hits[hit["id"]] = expired_hits.get(hit["id"], 0) + 1
@@ -439,9 +445,9 @@ def gate(report, severity="HIGH", ignore_unfixed=False, ignores=None,  # noqa: P
             exceeded = len(found) > limits[sev]
             budget_report[sev] = {"limit": limits[sev], "found": len(found),
                                   "exceeded": exceeded}
-            (blocking if exceeded else tolerated).extend(_public(f) for f in found)
+            (blocking if exceeded else tolerated).extend(found)
         else:
-            blocking.extend(_public(f) for f in found)
+            blocking.extend(found)
 
     blocking_counts = dict.fromkeys(SEVERITIES, 0)
     for finding in blocking:
