@@ -48,10 +48,14 @@ def test_blocking_report_fails_the_play_with_summary_and_junit(tmp_path, reports
 
 def test_passing_reports_pass_the_play(tmp_path, reports):
     proc = play(tmp_path, scan_reports=[reports["npm"], reports["centos-7"]],
-                scan_severity="CRITICAL")
+                scan_severity="CRITICAL", scan_predicate_dir=str(tmp_path))
     assert proc.returncode == 0, proc.stdout[-3000:]
     assert "trivy gate PASSED for testdata/fixtures/repo/npm" in proc.stdout
     assert ET.parse(tmp_path / "junit.xml").getroot().get("failures") == "0"
+    predicate = json.loads((tmp_path / "npm.vuln.json").read_text())
+    assert predicate["scanner"]["result"]["ArtifactName"] == "testdata/fixtures/repo/npm"
+    assert predicate["invocation"]["parameters"] == ["--severity=CRITICAL"]
+    assert (tmp_path / "centos-7.vuln.json").exists()
 
 
 def test_ignore_with_future_expiry_passes_expired_one_blocks(tmp_path, reports):
