@@ -265,17 +265,16 @@ class Cosign:
 
     @property
     def major(self) -> int:
+        """Told by the flags, not by `cosign version`: Debian's builds report 'devel'."""
         if self._major is None:
-            rc, out, err = self._exec([self.binary, "version"])
-            version = parse_version(out + err) if rc == 0 else None
-            if version:
-                self._major = int(version.split(".")[0])
-            else:  # distro builds print 'GitVersion: devel': look at the flags instead
+            try:
                 rc, out, err = self._exec([self.binary, "sign", "--help"])
-                if rc != 0:
-                    raise CosignError("unsupported", f"{self.binary} does not run: "
-                                      f"{last_error_line(err)}", err)
-                self._major = major_from_sign_help(out + err)
+            except OSError as e:
+                raise CosignError("unsupported", f"cannot run {self.binary}: {e}") from e
+            if rc != 0:
+                raise CosignError("unsupported", f"{self.binary} does not run: "
+                                  f"{last_error_line(err)}", err)
+            self._major = major_from_sign_help(out + err)
         return self._major
 
     def _registry_flags(self) -> list:
@@ -402,10 +401,11 @@ def _registry_get(url: str, accept: str, timeout: float = 5.0):
         return None, b""
 
 
-def stored_layouts(ref: str, digest: str, insecure: bool = False, getter=_registry_get):
+def stored_layouts(ref: str, digest: str, insecure: bool = False, getter=None):
     """The signature layouts stored for `digest`, asking the registry API anonymously:
     a subset of {legacy-sig-tag, bundle-referrer, bundle-tag-fallback}, or None when the
     registry does not answer without credentials (the storage cannot be told then)."""
+    getter = getter or _registry_get
     p = parse_reference(ref)
     host = "registry-1.docker.io" if p["registry"] == "docker.io" else p["registry"]
     for scheme in (("https", "http") if insecure else ("https",)):
@@ -437,7 +437,7 @@ def stored_layouts(ref: str, digest: str, insecure: bool = False, getter=_regist
 
 
 def detect_layout(ref: str, digest: str, fmt: str, insecure: bool = False,
-                  getter=_registry_get) -> str:
+                  getter=None) -> str:
     """The layout a signature of `fmt` for `digest` was stored in.
 
     legacy -> 'legacy-sig-tag'. bundle -> 'bundle-referrer' when the registry lists a
@@ -453,11 +453,13 @@ def detect_layout(ref: str, digest: str, fmt: str, insecure: bool = False,
 
 
 def has_layout(ref: str, digest: str, fmt: str, insecure: bool = False,
-               getter=_registry_get) -> bool:
+               getter=None) -> bool:
     """Whether a signature in the requested format is stored (True when it cannot be told)."""
     found = stored_layouts(ref, digest, insecure, getter)
-    if found is None:
-        return True
+    return True if found is None else has_layout_in(found, fmt)
+
+
+def has_layout_in(found: set, fmt: str) -> bool:
     if fmt == "legacy":
         return LAYOUT_LEGACY in found
     return bool(found & {LAYOUT_REFERRER, LAYOUT_TAG_FALLBACK})
@@ -473,10 +475,14 @@ def sign_image(cosign: Cosign, image: str, key: str, *, password: str | None = N
     cosign.check_sign_format(fmt)
     digest = cosign.resolve_digest(image)
     ref = by_digest(image, digest)
-    if not public_key:
-        public_key = cosign.public_key(key, env)
     result = {"digest": digest, "image": ref, "format": fmt, "changed": False}
-    if not force:
+    # A registry that answers shows at once when no signature of that layout exists yet:
+    # then there is nothing to verify and signing is the only way forward.
+    stored = stored_layouts(image, digest, cosign.insecure)
+    nothing_stored = stored is not None and not has_layout_in(stored, fmt)
+    if not force and not nothing_stored:
+        if not public_key:
+            public_key = cosign.public_key(key, env)
         with _temp_key(public_key) as pub:
             # A 2.x verifier reads bundles only when asked; a 3.x one reads both unless
             # told `legacy`, so the existing signature must be in the requested layout.
@@ -713,3 +719,27 @@ def read_key_option(value: str) -> str:
     except OSError as e:
         raise CosignError("key_unreadable", f"public key file {value!r} cannot be read: "
                           f"{e.strerror}") from e
+
+
+def for_each(images: list, parallel: int, fn) -> list:
+    """fn(image) for each image, `parallel` at a time; a CosignError becomes a failed entry
+    ({image, failed, reason, msg, ...}) so one bad image does not hide the others."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    def one(img):
+        try:
+            return dict(fn(img), failed=False)
+        except CosignError as e:
+            out = e.as_dict()
+            out.update(image=img, failed=True)
+            return out
+    if parallel <= 1 or len(images) < 2:
+        return [one(i) for i in images]
+    with ThreadPoolExecutor(max_workers=min(parallel, len(images))) as pool:
+        return list(pool.map(one, images))
+
+
+def summarize_failures(results: list) -> str:
+    bad = [r for r in results if r.get("failed")]
+    return f"{len(bad)} of {len(results)} image(s) failed: " + "; ".join(
+        r["msg"] for r in bad)

@@ -17,9 +17,20 @@ description:
   - Never changes anything.
 options:
   image:
-    description: Image reference, by tag or by digest.
+    description:
+      - Image reference, by tag or by digest.
+      - Exactly one of O(image) and O(images) is required.
     type: str
-    required: true
+  images:
+    description:
+      - Several image references verified in one module run (RV(results) holds one entry
+        each; the task fails when any of them fails). O(expected_digest) does not apply.
+    type: list
+    elements: str
+  parallel:
+    description: How many O(images) are verified at the same time.
+    type: int
+    default: 1
   public_keys:
     description:
       - Trusted public keys, each PEM text, a file path or a KMS reference. Key rotation is a
@@ -105,7 +116,7 @@ EXAMPLES = r"""
 RETURN = r"""
 digest:
   description: The digest that was verified.
-  returned: always
+  returned: when O(image) is used
   type: str
 image:
   description: The verified reference, by digest.
@@ -137,6 +148,13 @@ reason:
   returned: failure
   type: str
   sample: wrong_key
+results:
+  description:
+    - With O(images), one entry per image - image, digest, verified_keys, payloads, failed,
+      and reason/msg for the failed ones.
+  returned: when O(images) is used
+  type: list
+  elements: dict
 commands:
   description: The commands that ran.
   returned: always
@@ -150,14 +168,18 @@ from ansible_collections.bulwark.container_security.plugins.module_utils.cosign 
     COMMON_ARGUMENT_SPEC,
     CosignError,
     cosign_from_params,
+    for_each,
     read_key_option,
+    summarize_failures,
     verify_image,
 )
 
 
 def main():
     spec = {
-        "image": {"type": "str", "required": True},
+        "image": {"type": "str"},
+        "images": {"type": "list", "elements": "str"},
+        "parallel": {"type": "int", "default": 1},
         "public_keys": {"type": "list", "elements": "str", "no_log": False},
         "key_match": {"type": "str", "choices": ["any", "all"], "default": "any"},
         "certificate_identity": {"type": "str"},
@@ -171,21 +193,36 @@ def main():
     module = AnsibleModule(
         argument_spec=spec, supports_check_mode=True,
         required_together=[("certificate_identity", "certificate_oidc_issuer")],
-        required_one_of=[("public_keys", "certificate_identity")])
+        required_one_of=[("public_keys", "certificate_identity"), ("image", "images")],
+        mutually_exclusive=[("image", "images"), ("images", "expected_digest")])
     p = module.params
     cosign = cosign_from_params(
         p, lambda argv, env: module.run_command(argv, environ_update=env))
     fmt = None if p["signature_format"] == "auto" else p["signature_format"]
-    try:
-        result = verify_image(
-            cosign, p["image"], public_keys=[read_key_option(k) for k in p["public_keys"] or []],
+    def verify(image):
+        return verify_image(
+            cosign, image, public_keys=[read_key_option(k) for k in p["public_keys"] or []],
             mode=p["key_match"], identity=p["certificate_identity"],
             issuer=p["certificate_oidc_issuer"], expected_digest=p["expected_digest"],
             fmt=fmt, annotations={k: str(v) for k, v in p["annotations"].items()})
-    except CosignError as e:
-        module.fail_json(msg=e.message, reason=e.reason, stderr=e.detail,
+
+    if p["image"] is not None:
+        try:
+            result = verify(p["image"])
+        except CosignError as e:
+            module.fail_json(msg=e.message, reason=e.reason, stderr=e.detail,
+                             commands=cosign.commands)
+        module.exit_json(changed=False, commands=cosign.commands, **result)
+    if fmt == "legacy":
+        try:
+            cosign.major  # noqa: B018  (detected once, before any parallel work)
+        except CosignError as e:
+            module.fail_json(msg=e.message, reason=e.reason, commands=cosign.commands)
+    results = for_each(p["images"], p["parallel"], verify)
+    if any(r["failed"] for r in results):
+        module.fail_json(msg=summarize_failures(results), results=results,
                          commands=cosign.commands)
-    module.exit_json(changed=False, commands=cosign.commands, **result)
+    module.exit_json(changed=False, results=results, commands=cosign.commands)
 
 
 if __name__ == "__main__":

@@ -67,11 +67,17 @@ def test_version_detection_release_and_distro_builds():
     assert c.major_from_sign_help("    --tlog-upload=true:\n") == 2
 
 
-def test_major_falls_back_to_sign_help_for_devel_builds():
-    run = FakeRunner([(sub("version"), (0, "GitVersion:    devel\n", "")),
-                      (sub("sign"), (0, "    --use-signing-config=true:\n", ""))])
-    assert c.Cosign("cosign", run=run).major == 3
-    assert [a[:2] for a, _ in run.calls] == [["cosign", "version"], ["cosign", "sign"]]
+def test_major_is_told_by_sign_flags_once():
+    run = FakeRunner([(sub("sign"), (0, "    --use-signing-config=true:\n", ""))])
+    co = c.Cosign("cosign", run=run)
+    assert co.major == 3 and co.major == 3
+    assert [a for a, _ in run.calls] == [["cosign", "sign", "--help"]]
+
+
+@pytest.fixture(autouse=True)
+def registry_silent(monkeypatch):
+    """No registry answers in unit tests (layout probes return 'unknown')."""
+    monkeypatch.setattr(c, "_registry_get", lambda url, accept: (None, b""))
 
 
 # --------------------------------------------------------------------------- command lines
@@ -307,3 +313,24 @@ def test_sbom_regenerated_for_the_same_image_counts_as_the_same_predicate():
             "documentNamespace": "https://anchore.com/syft/image/a-1"}
     assert c._same_predicate(spdx, {**spdx, "creationInfo": {"created": "t2", "creators": ["x"]},
                                     "documentNamespace": "https://anchore.com/syft/image/a-2"})
+
+
+def test_sign_skips_the_verify_when_the_registry_shows_no_signature(monkeypatch):
+    monkeypatch.setattr(c, "_registry_get", _layouts(["v1"]))
+    run = FakeRunner([(sub("sign"), (0, "", ""))])
+    co = c.Cosign("cosign", run=run, major=3, offline=True)
+    res = c.sign_image(co, REF, "k.key", password="pw")
+    assert res["changed"] is True
+    assert [a[1] for a, _ in run.calls] == ["sign"]  # no public-key, no verify
+
+
+def test_for_each_keeps_going_and_reports_every_failure():
+    def fn(img):
+        if img == "bad":
+            raise c.CosignError("no_signature", "bad: no signature found")
+        return {"image": img, "changed": True}
+    for parallel in (1, 3):
+        out = c.for_each(["a", "bad", "b"], parallel, fn)
+        assert [r["image"] for r in out] == ["a", "bad", "b"]
+        assert [r["failed"] for r in out] == [False, True, False]
+        assert c.summarize_failures(out) == "1 of 3 image(s) failed: bad: no signature found"
