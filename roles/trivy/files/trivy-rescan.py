@@ -26,8 +26,10 @@ def env(name, default=""):
     return os.environ.get(name, default).strip()
 
 
-def run(argv, timeout=600):
-    return subprocess.run(argv, capture_output=True, text=True, timeout=timeout, check=False)
+def run(argv, timeout=600, extra_env=None):
+    environment = dict(os.environ, **(extra_env or {}))
+    return subprocess.run(argv, capture_output=True, text=True, timeout=timeout, check=False,
+                          env=environment)
 
 
 def list_crictl():
@@ -172,8 +174,12 @@ def main():
             link_shared_db(shared_cache, cache)
             argv += ["--cache-dir", cache, "--skip-db-update", "--skip-java-db-update"]
         entry = {"image": image, "runtime": runtime, "report": os.path.basename(report_path)}
+        # Trivy reads containerd's images in CONTAINERD_NAMESPACE; Kubernetes keeps them in k8s.io.
+        namespace = {"CONTAINERD_NAMESPACE": os.environ.get(
+            "CONTAINERD_NAMESPACE", env("TRIVY_RESCAN_CONTAINERD_NAMESPACE", "k8s.io"))}
         try:
-            result = run(argv + [image], timeout=1800)
+            result = run(argv + [image], timeout=1800,
+                         extra_env=namespace if source == "containerd" else None)
             entry["exit_code"] = result.returncode
             if result.returncode != 0:
                 raise RuntimeError(result.stderr.strip()[-500:])

@@ -20,13 +20,24 @@ FAKE_TRIVY = """#!/usr/bin/env python3
 import json, os, shutil, sys
 args = sys.argv[1:]
 with open(os.environ["FAKE_TRIVY_LOG"], "a") as log:
-    log.write(json.dumps(args) + "\\n")
+    log.write(json.dumps(args + ["NS=" + os.environ.get("CONTAINERD_NAMESPACE", "")]) + "\\n")
 if "--download-db-only" in args:
     sys.exit(0)
 if args[-1] == "broken:latest":
     print("FATAL image scan error", file=sys.stderr)
     sys.exit(1)
 shutil.copy(os.environ["FAKE_TRIVY_REPORT"], args[args.index("--output") + 1])
+"""
+
+FAKE_CRICTL = """#!/bin/sh
+echo '{"images": [{"id": "sha256:1", "repoTags": ["registry.k8s.io/pause:3.10"],
+  "repoDigests": []}, {"id": "sha256:2", "repoTags": [],
+  "repoDigests": ["docker.io/library/nginx@sha256:abc"]}]}'
+"""
+
+FAKE_CTR = """#!/bin/sh
+echo "ctr must not be asked when crictl answered" >&2
+exit 3
 """
 
 FAKE_PODMAN = """#!/bin/sh
@@ -168,3 +179,22 @@ def test_unknown_runtime_is_a_settings_error(node):
     env["TRIVY_RESCAN_RUNTIMES"] = "lxc"
     out = run(env)
     assert out.returncode == 2 and "lxc" in out.stderr
+
+
+def test_containerd_through_crictl_then_podman(node, tmp_path):
+    env = node()
+    for name, body in (("crictl", FAKE_CRICTL), ("ctr", FAKE_CTR)):
+        path = tmp_path / "bin" / name
+        path.write_text(body)
+        path.chmod(0o755)
+    assert run(env).returncode == 0
+    summary = latest_summary(env)
+    assert summary["runtimes"] == [{"runtime": "crictl", "images": 2},
+                                   {"runtime": "podman", "images": 2}]
+    scans = [c for c in calls(env) if "--download-db-only" not in c]
+    by_image = {c[-2]: c for c in scans}
+    pause = by_image["registry.k8s.io/pause:3.10"]
+    assert pause[pause.index("--image-src") + 1] == "containerd" and pause[-1] == "NS=k8s.io"
+    assert "docker.io/library/nginx@sha256:abc" in by_image
+    app = by_image["localhost/app:1.0"]
+    assert app[app.index("--image-src") + 1] == "podman" and app[-1] == "NS="
