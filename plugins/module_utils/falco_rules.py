@@ -69,14 +69,44 @@ RULE_REQUIRED = ("condition", "output", "desc", "priority")
 SYSCALL_SOURCE = "syscall"
 
 _BLANK = " \t\n\r\b\f\v"
-_FIELD_RE = re.compile(r"[a-zA-Z][a-zA-Z0-9_]*(?:\.[a-zA-Z0-9_]+)+")
-_IDENT_RE = re.compile(r"[a-zA-Z_][a-zA-Z0-9_]*")
-_BARESTR_RE = re.compile(r"""[^ \b\t\n\r\f\v(),="']+""")
+# the token regexes of the libs filter parser (userspace/libsinsp/filter/parser.cpp)
+_FIELD_RE = re.compile(r"[a-zA-Z]+[a-zA-Z0-9_]*(?:\.[a-zA-Z]+[a-zA-Z0-9_]*)+")
+_IDENT_RE = re.compile(r"[a-zA-Z]+[a-zA-Z0-9_]*")
+_BARESTR_RE = re.compile(r"""[^ \t\n\r\f\v(),="']+""")
 _ARG_BARE_RE = re.compile(r"""[^ \b\t\n\r\f\v\[\]"']+""")
 _BLANK_RE = re.compile(r"[ \t\n\r\b\f\v]+")
-_QUOTED_RE = re.compile(r'"(?:\\.|[^"\\])*"|\'(?:\\.|[^\'\\])*\'')
+
+
+class _QuotedLexer:
+    """A quoted string as the libs lex it: it ends at the first delimiter not preceded by a
+    backslash (so `"a\\"` does not end at its last quote)."""
+
+    @staticmethod
+    def match(text: str, i: int):
+        if i >= len(text) or text[i] not in "\"'":
+            return None
+        delim, prev = text[i], "\\"
+        for j in range(i, len(text)):
+            if text[j] == delim and prev != "\\":
+                return _Match(text, i, j + 1)
+            prev = text[j]
+        return None
+
+
+class _Match:
+    def __init__(self, text, start, end):
+        self._text, self._start, self._end = text, start, end
+
+    def end(self):
+        return self._end
+
+    def group(self, _=0):
+        return self._text[self._start:self._end]
+
+
+_QUOTED_RE = _QuotedLexer
 _OPS_LONGEST_FIRST = sorted(ALL_OPS, key=len, reverse=True)
-_NUM_RE = re.compile(r"0[xX][0-9a-zA-Z]+|[+\-]?[0-9]+\.?[0-9]*(?:[eE][+\-]?[0-9]+)?")
+_NUM_RE = re.compile(r"0[xX][0-9a-fA-F]+|[+\-]?[0-9]+\.?[0-9]*(?:[eE][+\-][0-9]+)?")
 _OUTPUT_FIELD_RE = re.compile(r"%([a-zA-Z][a-zA-Z0-9_]*(?:\.[a-zA-Z0-9_]+)+)(\[[^\]]*\])?")
 
 
@@ -255,23 +285,39 @@ class _Parser:
             save = self.i
             self.blank()
             if self.s.startswith(word, self.i):
-                self.keyword_sep(word)
-                children.append(operand())
+                if self.keyword_sep(word):
+                    # `or(`/`and(`: like the libs parser, the group is the whole operand, so
+                    # `a or(b) and c` does not bind `and c` to `(b)`
+                    children.append(self.parse_group())
+                else:
+                    children.append(operand())
             else:
                 self.i = save
                 break
         return children[0] if len(children) == 1 else BoolOp(word, children)
 
-    def keyword_sep(self, word: str):
+    def keyword_sep(self, word: str) -> bool:
+        """Consume `word` and what must follow it; True when that was '(' (a group follows)."""
         self.i += len(word)
         nxt = self.s[self.i:self.i + 1]
         if nxt == "(":
-            return
+            self.i += 1
+            return True
         if not nxt or nxt not in _BLANK:
             self.error(f"expected blank or '(' after '{word}'")
         self.blank()
-        if self.i >= len(self.s):
-            self.error(f"expected an expression after '{word}'")
+        return False
+
+    def parse_group(self):
+        """The rest of a parenthesised expression, after its '('."""
+        self.blank()
+        node = self.parse_or()
+        self.blank()
+        if self.s[self.i:self.i + 1] != ")":
+            self.error("expected a ')' token")
+        self.i += 1
+        self.last = ")"
+        return node
 
     def parse_not(self):
         if self.at_keyword("not"):
@@ -285,14 +331,7 @@ class _Parser:
             self.error("expected a condition")
         if self.s[self.i] == "(":
             self.i += 1
-            self.blank()
-            node = self.parse_or()
-            self.blank()
-            if self.s[self.i:self.i + 1] != ")":
-                self.error("expected a ')' token")
-            self.i += 1
-            self.last = ")"
-            return node
+            return self.parse_group()
         start = self.i
         lhs = self.parse_field_or_transformer(rhs=False)
         if lhs is None:
@@ -356,15 +395,11 @@ class _Parser:
     def parse_operator(self) -> str:
         for op in _OPS_LONGEST_FIRST:
             if self.s.startswith(op, self.i):
-                if op[0].isalpha():
+                # word operators need a blank after them, except the list operators and
+                # `exists` (what follows them is checked by the rest of the grammar)
+                if op[0].isalpha() and op not in LIST_OPS and op != "exists":
                     nxt = self.s[self.i + len(op):self.i + len(op) + 1]
-                    if op in LIST_OPS and nxt == "(":
-                        self.i += len(op)
-                        return op
                     if nxt and nxt not in _BLANK:
-                        if op == "exists" and nxt == ")":
-                            self.i += len(op)
-                            return op
                         self.i += len(op)
                         self.error("expected a valid check operator: one of "
                                    + ", ".join(f"'{o}'" for o in ALL_OPS))
@@ -400,6 +435,8 @@ class _Parser:
 
     def parse_list_value(self):
         start = self.i
+        if self.at_transformer():       # `proc.name in val(proc.pname)` is a field comparison
+            return self.parse_field_or_transformer(rhs=True)
         if self.s[self.i:self.i + 1] != "(":
             m = _IDENT_RE.match(self.s, self.i)
             if m:       # a list name without parentheses: `proc.name in shell_binaries`
@@ -411,6 +448,8 @@ class _Parser:
         items = []
         self.blank()
         if self.s[self.i:self.i + 1] != ")":
+            if not (_QUOTED_RE.match(self.s, self.i) or _BARESTR_RE.match(self.s, self.i)):
+                self.error("expected a ')' token")
             while True:
                 self.blank()
                 vstart = self.i

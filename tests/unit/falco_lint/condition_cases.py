@@ -8,6 +8,36 @@ cannot drift from it.
 An expectation is None (valid), ("syntax", index) for "filter error at index N", or
 ("field", text) for a compile error whose message contains text.
 """
+import falco_rules as fr
+from falco_fields import FIELDS
+
+
+def verdict(condition: str):
+    """What the linter's parser and field checks say, in the terms of CASES (sysdig's view:
+    plugin fields are unknown, as sysdig loads no plugins)."""
+    try:
+        ast = fr.parse_condition(condition)
+    except fr.FilterSyntaxError as exc:
+        return ("syntax", exc.pos)
+    for node in fr.walk(ast):
+        if not isinstance(node, fr.Check):
+            continue
+        refs = [(node.lhs, False)]
+        if isinstance(node.value, fr.FieldRef):
+            refs.append((node.value, True))
+            _, flags, _ = fr.lookup_field(node.lhs.name, node.lhs.arg)
+            if "no_rhs" in flags:
+                return ("field", node.lhs.name)
+        for ref, rhs in refs:
+            base, flags, problem = fr.lookup_field(ref.name, ref.arg)
+            if problem or FIELDS[base][0] != "syscall":     # sysdig loads no plugins
+                return ("field", problem or base)
+            if ref.transformers and "no_transformer" in flags:
+                return ("field", ref.name)
+            if rhs and "no_rhs" in flags:
+                return ("field", ref.name)
+    return None
+
 
 CASES = [
     # valid
@@ -45,6 +75,12 @@ CASES = [
     ("proc.name = andy and proc.pname = b", None),
     ("proc.name in (and, or)", None),
     ("evt.rawarg.flags exists", None),
+    ("proc.name inx", None),
+    ("proc.name in x and proc.name = y", None),
+    ("proc.name intersectsx", None),
+    ("proc.name  exists", None),
+    ("evt.num > +1", None),
+    ('proc.name = "a\\"b"', None),
     # syntax errors, at the index the compiler reports
     ('evt.dir </> "SA" and evt.type=open', ("syntax", 9)),
     ("proc.name in (a, b", ("syntax", 18)),
@@ -66,6 +102,17 @@ CASES = [
     ("proc.name exists)", ("syntax", 16)),
     ("proc.name = (a)", ("syntax", 12)),
     ("proc.name = and proc.pname = bash", ("syntax", 16)),
+    ("proc.name in (a,)", ("syntax", 16)),
+    ("proc.name in (,a)", ("syntax", 14)),
+    ("evt.num > 1e5", ("syntax", 11)),
+    ("proc.name existsx", ("syntax", 16)),
+    ("proc.nameexists", ("syntax", 15)),
+    ("proc.name icontains(x)", ("syntax", 19)),
+    ("evt.type innk, linkat)", ("syntax", 13)),
+    ("proc.name = x(", ("syntax", 13)),
+    # `or(`: the group is the whole operand of `or`, so a following `and` is out of place
+    ("(proc.name = a or(proc.name = b) and proc.name = c)", ("syntax", 33)),
+    ("proc.name = a or(proc.name = b) and proc.name = c", ("syntax", 32)),
     # field errors
     ("evt.name = open", ("field", "evt.name")),
     ("proc.nme = x", ("field", "proc.nme")),
@@ -81,4 +128,10 @@ CASES = [
     ("proc.aname = val(proc.name)", ("field", "proc.aname")),
     ("proc.name = val(proc.aname[2])", ("field", "proc.aname")),
     ("evt.type.is = 1", ("field", "evt.type.is")),
+]
+CASES += [
+    ("proc.name in val(proc.pname)", None),
+    ("proc.name in val( ()", ("syntax", 18)),
+    ("proc.name = val( ()", ("syntax", 17)),
+    ("proc.name = tolower( ()", ("syntax", 21)),
 ]
