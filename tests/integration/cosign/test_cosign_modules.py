@@ -292,3 +292,16 @@ def test_verify_playbook_any_of_keys_and_clear_refusal(lab_tools, keys, image, t
     assert refused.returncode != 0
     assert "not by any of the trusted keys" in refused.stdout
     assert "reason: wrong_key" in refused.stdout
+
+
+@pytest.mark.slow
+def test_sign_playbook_check_mode_writes_nothing(lab_tools, keys, image, tmp_path, lab_registry):
+    refs = [image()[0], image()[0]]
+    before = [tags(lab_registry, r) for r in refs]
+    extra = _vars(tmp_path, sign_images=refs, sign_key=keys["alpha"]["key"],
+                  sign_key_password=keys["alpha"]["password"], sign_transparency_log=False,
+                  sign_insecure_registry=True, sign_cosign_path=lab_tools["cosign"])
+    dry = run_playbook(["playbooks/sign.yml", "--check", "-e", extra])
+    assert dry.returncode == 0, dry.stdout[-3000:]
+    assert "changed=1" in dry.stdout and " signed (legacy-sig-tag)" in dry.stdout
+    assert [tags(lab_registry, r) for r in refs] == before
