@@ -276,12 +276,14 @@ def test_verify_playbook_any_of_keys_and_clear_refusal(lab_tools, keys, image, t
     """verify.yml through ansible-playbook (cosign 3.1.1; both versions share this path)."""
     cosign_bin = lab_tools["cosign"]
     signer = c.Cosign(cosign_bin, insecure_registry=True, offline=True)
-    refs = [image()[0], image()[0]]
+    pinned = [image(), image()]
+    refs = [ref for ref, _ in pinned]
     for ref in refs:
         sign(signer, ref, keys["alpha"])
     verify = _vars(tmp_path, verify_images=refs, verify_public_keys=[keys["beta"]["pub"],
                    keys["alpha"]["pub"]], verify_transparency_log=False,
-                   verify_insecure_registry=True, verify_cosign_path=cosign_bin)
+                   verify_insecure_registry=True, verify_cosign_path=cosign_bin,
+                   verify_expected_digests=dict(pinned))
     ok = run_playbook(["playbooks/verify.yml", "-e", verify])
     assert ok.returncode == 0, ok.stdout[-3000:]
     assert f"verified by {keys['alpha']['pub']}" in ok.stdout
