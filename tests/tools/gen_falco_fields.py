@@ -80,6 +80,7 @@ def plugin_fields(plugin: str, readme: str) -> dict[str, tuple[str, str]]:
             flags.append("arg_allowed")
         if "(list)" in m.group(2):
             flags.append("is_list")
+        flags.append("type:" + m.group(2).split()[0])
         fields[m.group(1)] = (f"plugin:{plugin}", " ".join(flags))
     return fields
 
@@ -128,7 +129,8 @@ def main() -> None:
         "FIELDS maps a field name to (origin, flags); origin is 'syscall' (known to the libs",
         "filter compiler) or 'plugin:<name>'; flags are space-separated words among",
         f"{', '.join(sorted([*FLAG_NAMES.values(), 'hidden']))}",
-        "(hidden: accepted by the compiler but not listed by `sysdig -l`).",
+        "(hidden: accepted by the compiler but not listed by `sysdig -l`), and for plugin",
+        "fields type:<type> from the plugin's table.",
         "EVENT_ARGS: the parameter names of all events (for evt.arg.NAME).",
         '"""',
         "",
