@@ -1,0 +1,56 @@
+"""playbooks/cluster_policies.yml for real (ansible-playbook, render mode on localhost): the
+files on disk are exactly what the policy builders return, and a bad setting stops the play
+naming its key before anything is written. Apply mode needs a cluster and is not run here.
+"""
+from __future__ import annotations
+
+import json
+
+import kyverno_policies
+import pytest
+import yaml
+from conftest import ROOT, run_playbook
+
+EXAMPLE = yaml.safe_load((ROOT / "pulumi" / "Pulumi.example.yaml").read_text())
+SETTINGS = EXAMPLE["config"]["bulwark:policy"]
+
+
+def play(tmp_path, settings, out, *extra):
+    varsfile = tmp_path / "vars.json"
+    varsfile.write_text(json.dumps({"cluster_policies_settings": settings,
+                                    "cluster_policies_output_dir": str(out)}))
+    return run_playbook(["playbooks/cluster_policies.yml", "-e", f"@{varsfile}", *extra],
+                        timeout=600)
+
+
+@pytest.mark.slow
+def test_render_writes_the_builders_bundle(tmp_path):
+    out = tmp_path / "rendered"
+    proc = play(tmp_path, SETTINGS, out)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+
+    expected = kyverno_policies.build_bundle(kyverno_policies.Settings.from_dict(SETTINGS))
+    written = [d for d in yaml.safe_load_all((out / "bundle.yaml").read_text()) if d]
+    assert written == expected
+    files = sorted(p.name for p in (out / "policies").iterdir())
+    assert len(files) == len(expected)
+    for manifest in expected:
+        meta = manifest["metadata"]
+        name = "-".join(p for p in (manifest["kind"].lower(), meta.get("namespace"),
+                                    meta["name"]) if p) + ".yaml"
+        assert yaml.safe_load((out / "policies" / name).read_text()) == manifest
+
+    suites = kyverno_policies.build_test_suites(kyverno_policies.Settings.from_dict(SETTINGS))
+    on_disk = {str(p.relative_to(out / "tests")): p.read_text()
+               for p in (out / "tests").rglob("*") if p.is_file()}
+    assert on_disk == suites
+
+
+@pytest.mark.slow
+def test_bad_setting_fails_naming_the_key(tmp_path):
+    bad = {**SETTINGS, "namespaces": [{"name": "Payments_Team"}]}
+    out = tmp_path / "rendered"
+    proc = play(tmp_path, bad, out)
+    assert proc.returncode != 0
+    assert "namespaces[0].name" in proc.stdout + proc.stderr
+    assert not out.exists()
