@@ -71,11 +71,12 @@ def stack_config(values: dict) -> dict:
     return {f"bulwark:{k}": v if isinstance(v, str) else json.dumps(v) for k, v in values.items()}
 
 
-def run_program(config: dict, manifests=None) -> RecordingMonitor:
+def run_program(config: dict, manifests=None, entry_point=None) -> RecordingMonitor:
     """Build the platform under mocks, on a fresh event loop; return the recording monitor.
 
     `manifests` replaces the policy builders' bundle (bench and focused tests); None runs
-    the real builders on `config['policy']`.
+    the real builders on `config['policy']`. `entry_point` runs instead of building the
+    Platform directly (the program's own main()).
     """
     asyncio.set_event_loop(asyncio.new_event_loop())
     mocks = Mocks()
@@ -88,6 +89,8 @@ def run_program(config: dict, manifests=None) -> RecordingMonitor:
 
     @pulumi.runtime.test
     def program():
+        if entry_point is not None:
+            return entry_point()
         platform = Platform("bulwark", from_pulumi_config(), manifests=manifests)
         return platform.urn
 

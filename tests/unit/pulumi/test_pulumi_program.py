@@ -220,3 +220,19 @@ def test_bad_stack_config_fails_naming_the_key(config, named, allowed):
 def test_unknown_key_lists_the_allowed_ones():
     with pytest.raises(platform_settings.StackConfigError, match="allowed: .*kyvernoNamespace"):
         run_program({"kyvernoNamspace": "kyverno"})
+
+
+def test_main_entry_point_under_mocks():
+    """__main__.py's main(): config read from the stack, the platform built, an export made."""
+    import gc
+
+    import bulwark_platform
+
+    thresholds = gc.get_threshold()
+    try:
+        monitor = run_program({"falcoEnabled": False}, entry_point=bulwark_platform.main)
+    finally:
+        gc.unfreeze()
+        gc.set_threshold(*thresholds)
+    assert [r.name for r in monitor.by_type(RELEASE)] == ["kyverno"]
+    assert len(monitor.by_type("kubernetes:policies.kyverno.io/v1:ValidatingPolicy")) == 8
