@@ -67,6 +67,7 @@ OVERRIDE_REPLACEABLE = {
 }
 RULE_REQUIRED = ("condition", "output", "desc", "priority")
 SYSCALL_SOURCE = "syscall"
+EVTTYPE_WARN_LIMIT = 100    # more event types than this counts as "matches too many"
 
 _BLANK = " \t\n\r\b\f\v"
 # the token regexes of the libs filter parser (userspace/libsinsp/filter/parser.cpp)
@@ -736,6 +737,12 @@ class Linter:
         if self._validator is not None and not (self._fast.usable and self._fast.valid([item])):
             for e in sorted(self._validator.iter_errors([item]), key=lambda e: list(e.path)):
                 where = "/".join(str(p) for p in list(e.path)[1:]) or "item"
+                if where == "priority" and str(e.instance).upper() in PRIORITIES:
+                    # Falco reads priorities case-insensitively; only its schema is stricter
+                    self.warn(path, line, kind, name, f"schema: priority {e.instance!r} is not "
+                              "upper-case (Falco accepts it, its rules schema does not)",
+                              category="schema")
+                    continue
                 self.err(path, line, kind, name, f"schema: {where}: {e.message}",
                          category="schema")
         if kind in ("required_engine_version", "required_plugin_versions"):
@@ -962,6 +969,15 @@ class Linter:
         ast = self._parse(rule, "rule")
         if ast is not None:
             self._check_ast(rule, ast, "rule", lists, source)
+            if source == SYSCALL_SOURCE and data.get("warn_evttypes", True) is not False:
+                types = self._evttypes(ast, lists, set())
+                if types is None or len(types) > EVTTYPE_WARN_LIMIT:
+                    self.warn(rule.file, self._line(rule, "condition"), "rule", rule.name,
+                              "the condition does not restrict evt.type (it matches "
+                              f"{'every event' if types is None else f'{len(types)} event types'}"
+                              "), a significant performance penalty in Falco; add "
+                              "`evt.type in (...)`, or set warn_evttypes: false",
+                              category="evttype")
         self._check_exceptions(rule, lists, source)
         self._check_output(rule, source)
         for key in ("desc", "output"):
@@ -1031,6 +1047,32 @@ class Linter:
             if name in self._bad_macros:
                 self.warn(item.file, item.line, kind, item.name,
                           f"uses macro '{name}', whose condition does not parse")
+
+    def _evttypes(self, node, lists, seen, negated=False):
+        """The event types a condition can match (None: all), like Falco's evttype resolver:
+        `and` intersects, `or` unites, `not` applies De Morgan, other checks match all."""
+        if isinstance(node, BoolOp):
+            sets = [self._evttypes(c, lists, seen, negated) for c in node.children]
+            if (node.op == "or") != negated:
+                return None if None in sets else set().union(*sets)
+            known = [x for x in sets if x is not None]
+            return set.intersection(*known) if known else None
+        if isinstance(node, Not):
+            return self._evttypes(node.child, lists, seen, not negated)
+        if isinstance(node, Ident):
+            sub = getattr(self, "_macro_asts", {}).get(node.name)
+            if sub is None or node.name in seen:
+                return None
+            return self._evttypes(sub, lists, seen | {node.name}, negated)
+        if node.lhs.name != "evt.type" or node.lhs.transformers or isinstance(node.value, FieldRef):
+            return None
+        if node.op in ("=", "==", "in", "!="):
+            values = node.value if isinstance(node.value, list) else [node.value]
+            chosen = set()
+            for v in values:
+                chosen.update(lists.get(v.text, [v.plain]) if v.text in lists else [v.plain])
+            return set(EVENTS) - chosen if (node.op == "!=") != negated else chosen
+        return None
 
     def _macro_refs(self, ast, stack):
         out = []

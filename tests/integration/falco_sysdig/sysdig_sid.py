@@ -59,7 +59,7 @@ def build() -> tuple[Path, float]:
     env = {"DEBIAN_FRONTEND": "noninteractive", "PATH": "/usr/sbin:/usr/bin:/sbin:/bin",
            "LC_ALL": "C"}
     subprocess.run(["chroot", str(rootfs), "apt-get", "install", "-y", "-q",
-                    "--no-install-recommends", *RECIPE["packages"]],
+                    "-o", "Dpkg::Use-Pty=0", "--no-install-recommends", *RECIPE["packages"]],
                    check=True, env=env, stdout=subprocess.DEVNULL)
     subprocess.run(["chroot", str(rootfs), "apt-get", "clean"], check=True, env=env)
     version = sysdig_version(rootfs)

@@ -223,3 +223,32 @@ def test_schema_check_is_skipped_with_a_note_without_jsonschema(monkeypatch, sch
     result = fr.lint_paths([BROKEN[17]], schema)       # 18_schema_unknown_key
     assert result.errors == []
     assert "schema check skipped" in result.warnings[0].message
+
+
+def test_lowercase_priority_is_only_a_schema_warning(tmp_path, schema):
+    """Falco reads priorities case-insensitively; its rules schema lists upper-case ones."""
+    f = write(tmp_path, "a.yaml", "- rule: R\n  desc: d\n  condition: evt.type = open\n"
+                                  "  output: o\n  priority: warning\n")
+    result = fr.lint_paths([f], schema)
+    assert result.errors == []
+    assert [w.category for w in result.warnings] == ["schema"]
+
+
+@pytest.mark.parametrize(("condition", "warns"), [
+    ("evt.type = open", False),
+    ("evt.type in (open, openat) or (evt.type = execve and proc.name = a)", False),
+    ("not evt.type != open", False),
+    ("proc.name = bash", True),
+    ("evt.type = open or proc.name = bash", True),
+    ("not (evt.type = open and proc.name = x)", True),
+    ("evt.type != open", True),
+])
+def test_evt_type_restriction_warning_follows_falcos_resolver(tmp_path, condition, warns):
+    f = write(tmp_path, "a.yaml", f"- rule: R\n  desc: d\n  condition: {condition}\n"
+                                  "  output: o\n  priority: INFO\n")
+    result = fr.lint_paths([f])
+    assert result.errors == []
+    assert bool([w for w in result.warnings if w.category == "evttype"]) is warns
+    f2 = write(tmp_path, "b.yaml", f"- rule: R\n  desc: d\n  condition: {condition}\n"
+                                   "  output: o\n  priority: INFO\n  warn_evttypes: false\n")
+    assert fr.lint_paths([f2]).warnings == []
