@@ -67,11 +67,14 @@ class NetworkIsolation(pulumi.ComponentResource):
 
 class Admission(pulumi.ComponentResource):
     def __init__(self, name: str, policies: list[dict], kyverno: pulumi.Resource,
+                 namespaces: pulumi.Resource | None = None,
                  opts: pulumi.ResourceOptions | None = None):
         super().__init__(f"{TYPE_PREFIX}:Admission", name, None, opts)
         # depends_on on each policy, not only on this component: Pulumi does not hand a
-        # component's dependencies down to its children.
-        child = pulumi.ResourceOptions(parent=self, depends_on=[kyverno])
+        # component's dependencies down to its children. The namespaces come first too:
+        # PolicyExceptions live in team namespaces.
+        after = [kyverno] + ([namespaces] if namespaces is not None else [])
+        child = pulumi.ResourceOptions(parent=self, depends_on=after)
         self.policies = [declare(m, child) for m in policies]
         self.register_outputs({"policies": [policy_source.resource_name(m) for m in policies]})
 
@@ -103,7 +106,8 @@ class Platform(pulumi.ComponentResource):
         self.network_isolation = NetworkIsolation(
             "network-isolation", plan.network_policies,
             opts=pulumi.ResourceOptions(parent=self, depends_on=[self.pod_security]))
-        self.admission = Admission("admission", plan.admission, kyverno=self.kyverno, opts=child)
+        self.admission = Admission("admission", plan.admission, kyverno=self.kyverno,
+                                   namespaces=self.pod_security, opts=child)
         falco = settings.falco
         self.register_outputs({
             "kyvernoChart": f"{settings.kyverno.chart}@{settings.kyverno.version}",

@@ -136,6 +136,13 @@ def test_every_policy_depends_on_the_kyverno_release(example):
         assert kyverno_release.urn not in r.dependencies
 
 
+def test_policy_exceptions_wait_for_their_namespace(example):
+    (exception,) = example.by_type("kubernetes:policies.kyverno.io/v1:PolicyException")
+    (namespace,) = [r for r in example.by_type(NAMESPACE)
+                    if r.inputs["metadata"]["name"] == exception.inputs["metadata"]["namespace"]]
+    assert namespace.urn in exception.dependencies
+
+
 def test_legacy_cluster_policy_depends_on_the_release_too():
     config = example_config()
     config["policy"]["image_verification"]["legacy_cluster_policy"] = True
