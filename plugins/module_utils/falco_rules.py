@@ -1228,6 +1228,21 @@ class Linter:
         return " or ".join(parts)
 
 
+def read_field_list(text: str) -> dict:
+    """Fields from `falco --list` / `sysdig -l` output (or a plain list of names), as FIELDS
+    entries with origin 'extra' and the ARG_/EPF_ flags printed beside them."""
+    names = {"ARG_REQUIRED": "arg_required", "ARG_ALLOWED": "arg_allowed",
+             "EPF_NO_RHS": "no_rhs", "EPF_NO_TRANSFORMER": "no_transformer",
+             "FILTER_ONLY": "filter_only", "EPF_IS_LIST": "is_list"}
+    out = {}
+    for line in text.splitlines():
+        m = re.match(r"^([a-z][a-zA-Z0-9_.]*\.[a-zA-Z0-9_.]+)(?:\s+\(([A-Z_,]+)\))?(?:\s|$)", line)
+        if m:
+            flags = [names[f] for f in (m.group(2) or "").split(",") if f in names]
+            out[m.group(1)] = ("extra", " ".join(flags))
+    return out
+
+
 def _load_schema(schema) -> dict | None:
     if schema is None or isinstance(schema, dict):
         return schema
@@ -1258,16 +1273,15 @@ def expand_conditions(paths, fields: dict | None = None) -> dict:
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description="Lint Falco rules files (Falco's loading semantics).")
     ap.add_argument("--schema", help="Falco's rules JSON schema (falco --rule-schema)")
-    ap.add_argument("--fields", help="extra field catalog: a file of field names, one per line")
+    ap.add_argument("--fields", help="extra fields, e.g. the output of `falco --list` on a node "
+                                     "with plugins: field names at the start of lines")
     ap.add_argument("--expand", action="store_true", help="print the expanded conditions as JSON")
     ap.add_argument("files", nargs="+")
     a = ap.parse_args(argv)
     fields = None
     if a.fields:
         fields = dict(FIELDS)
-        for line in Path(a.fields).read_text().splitlines():
-            if line.strip() and not line.startswith("#"):
-                fields.setdefault(line.split()[0], ("extra", ""))
+        fields.update(read_field_list(Path(a.fields).read_text()))
     result = lint_paths(a.files, a.schema, fields)
     if a.expand:
         print(json.dumps(result.expanded, indent=1))

@@ -6,6 +6,7 @@ Run as a script to build (or reuse) it and print the build time.
 """
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
 import shutil
@@ -43,8 +44,17 @@ def rootfs_dir() -> Path:
 
 
 def build() -> tuple[Path, float]:
-    """Return (rootfs, seconds spent building); 0.0 seconds when the cache was reused."""
+    """Return (rootfs, seconds spent building); 0.0 seconds when the cache was reused.
+
+    A lock file serialises concurrent test runs on one checkout."""
     rootfs = rootfs_dir()
+    rootfs.parent.mkdir(parents=True, exist_ok=True)
+    with open(rootfs.parent / "build.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        return _build(rootfs)
+
+
+def _build(rootfs: Path) -> tuple[Path, float]:
     stamp = rootfs.parent / "ready.json"
     if stamp.exists():
         return rootfs, 0.0

@@ -252,3 +252,15 @@ def test_evt_type_restriction_warning_follows_falcos_resolver(tmp_path, conditio
     f2 = write(tmp_path, "b.yaml", f"- rule: R\n  desc: d\n  condition: {condition}\n"
                                    "  output: o\n  priority: INFO\n  warn_evttypes: false\n")
     assert fr.lint_paths([f2]).warnings == []
+
+
+def test_cli_fields_option_adds_a_nodes_field_list(tmp_path):
+    """`--fields` takes `falco --list` style output, e.g. from a node with more plugins."""
+    rules = write(tmp_path, "r.yaml", "- rule: R\n  desc: d\n  condition: evt.type = open and "
+                                      "myplugin.thing[x] = 1\n  output: o\n  priority: INFO\n")
+    fields = write(tmp_path, "fields.txt", "Field Class: myplugin\n\n"
+                                           "myplugin.thing                (ARG_REQUIRED) a thing\n")
+    assert subprocess.run([sys.executable, str(LINTER), rules]).returncode == 1
+    proc = subprocess.run([sys.executable, str(LINTER), "--fields", fields, rules],
+                          capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stdout
