@@ -265,6 +265,7 @@ def test_sign_playbook_hides_password_and_is_idempotent(cosign_bin, keys, image,
     output = first.stdout + first.stderr
     assert first.returncode == 0, output[-3000:]
     assert keys["alpha"]["password"] not in output
+    assert "VALUE_SPECIFIED_IN_NO_LOG_PARAMETER" in output  # the password was passed, masked
     assert "changed=1" in output and "legacy-sig-tag" in output
     second = run_playbook(["playbooks/sign.yml", "-e", extra])
     assert second.returncode == 0, second.stdout[-3000:]
