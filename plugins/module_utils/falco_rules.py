@@ -230,6 +230,13 @@ def _unquote(text: str) -> str:
     return text
 
 
+def _falco_quote(item: str) -> str:
+    """How Falco inserts a list item into a condition: quoted only when it has a space."""
+    if " " in item and item[:1] not in ("'", '"'):
+        return f'"{item}"'
+    return item
+
+
 def _quote(item: str) -> str:
     """A list item as a value token of the filter language."""
     if len(item) >= 2 and item[0] == item[-1] and item[0] in "\"'":
@@ -567,6 +574,10 @@ class Item:
     data: dict
     marks: dict            # key -> (line, raw text of the value node, yaml node)
     appends: list = field(default_factory=list)   # [(key, value, file, marks)] for positions
+    # Falco's load order: `index` at the first definition, `visibility` at the last change;
+    # a macro is visible to another macro when macro.index < other.visibility (rules see all)
+    index: int = 0
+    visibility: int = 0
 
 
 def _node_source(node, buffer: str):
@@ -668,6 +679,9 @@ class Linter:
         self.macros: dict[str, Item] = {}
         self.lists: dict[str, Item] = {}
         self.rule_order: list[str] = []
+        self.counter = 0
+        self.used_lists: set = set()
+        self.used_macros: set = set()
         self._validator = None
         self.schema_note = None
         if schema is not None:
@@ -771,18 +785,25 @@ class Linter:
                      f"'{new.name}' exists to {'modify' if what == 'override' else 'append to'}")
             return True
         if append:
-            keys = {k: "append" for k in data if k not in (new.kind, "append")}
-            keys = {k: ("replace" if k in ("priority", "enabled") else v) for k, v in keys.items()}
+            self.warn(new.file, new.line, new.kind, new.name,
+                      "'append: true' is deprecated in Falco; use override: {KEY: append}",
+                      category="deprecated")
+            # Falco's legacy append takes only these keys and ignores the others
+            legacy = {"rule": ("condition", "exceptions"), "macro": ("condition",),
+                      "list": ("items",)}[new.kind]
+            keys = {k: "append" for k in legacy if k in data}
         else:
             if not isinstance(override, dict) or not override:
                 self.err(new.file, new.line, new.kind, new.name,
                          "'override' must map keys to append or replace")
                 return True
             keys = dict(override)
-            extra = set(data) - set(override) - {new.kind, "override"}
+            overridable = OVERRIDE_APPENDABLE[new.kind] | OVERRIDE_REPLACEABLE[new.kind]
+            extra = (set(data) & overridable) - set(override)
             for k in sorted(extra):
                 self.err(new.file, new.line, new.kind, new.name,
-                         f"key '{k}' is not listed in 'override' (list it as append or replace)")
+                         f"unexpected key '{k}': no corresponding entry under 'override' "
+                         "(list it as append or replace)")
         for key, how in keys.items():
             if how not in ("append", "replace"):
                 self.err(new.file, new.line, new.kind, new.name,
@@ -799,6 +820,7 @@ class Linter:
                          f"override names '{key}' but the item has no '{key}' key")
                 continue
             value = data[key]
+            old.visibility = self._tick()
             if how == "replace" or key not in old.data:
                 old.data[key] = value
                 old.marks[key] = new.marks.get(key)
@@ -832,11 +854,18 @@ class Linter:
                 fresh.append(exc)
         return fresh
 
+    def _tick(self) -> int:
+        self.counter += 1
+        return self.counter
+
     def _define(self, new: Item, table: dict):
+        new.visibility = self._tick()
+        new.index = new.visibility
         if new.name in table:
             self.warn(new.file, new.line, new.kind, new.name,
                       f"redefines the {new.kind} from {table[new.name].file}:{table[new.name].line}"
                       " (use override to modify it)")
+            new.index = table[new.name].index
         table[new.name] = new
 
     def load_list(self, new: Item):
@@ -870,12 +899,16 @@ class Linter:
         if self._override(new, self.rules):
             return
         keys = set(data) - {"rule"}
-        if keys and keys <= {"enabled"}:    # `- rule: X / enabled: false` toggles an existing rule
+        if not keys & {"condition", "output", "desc", "priority"} and "enabled" in keys:
+            # `- rule: X / enabled: false` toggles an existing rule (deprecated in Falco)
             old = self.rules.get(new.name)
             if old is None:
                 self.err(new.file, new.line, "rule", new.name,
                          "sets 'enabled' on a rule that is not defined earlier")
             else:
+                self.warn(new.file, new.line, "rule", new.name,
+                          "enabling/disabling a rule without override is deprecated in Falco; "
+                          "use override: {enabled: replace}", category="deprecated")
                 old.data["enabled"] = data["enabled"]
             return
         missing = [k for k in RULE_REQUIRED if k not in data]
@@ -903,6 +936,14 @@ class Linter:
         for name in self.rule_order:
             rule = self.rules[name]
             self._check_rule(rule, lists)
+        # Falco's LOAD_UNUSED_MACRO / LOAD_UNUSED_LIST warnings
+        for table, used, what in ((self.macros, self.used_macros, "macro"),
+                                  (self.lists, self.used_lists, "list")):
+            for name, item in table.items():
+                if name not in used:
+                    self.warn(item.file, item.line, what, name,
+                              f"{what} not referred to by any other rule/macro"
+                              + ("/list" if what == "list" else ""), category="unused")
         self.result.rules = self.rules
         self.result.macros = self.macros
 
@@ -918,9 +959,11 @@ class Linter:
                          f"list reference cycle: {' -> '.join(stack + [name])}")
                 return []
             out = []
+            visibility = self.lists[name].visibility
             for it in self.lists[name].data.get("items") or []:
                 s = str(it)
-                if s in self.lists:
+                if s in self.lists and self.lists[s].index < visibility:
+                    self.used_lists.add(s)
                     out.extend(resolve(s, stack + [name]))
                 else:
                     out.append(s)
@@ -1005,15 +1048,24 @@ class Linter:
         text = item.data.get("condition", "")
         for node in walk(ast):
             if isinstance(node, Ident):
-                if node.name in self.macros and not (kind == "macro" and node.name == item.name):
+                macro = self.macros.get(node.name)
+                if macro is not None and macro is not item and (
+                        kind == "rule" or macro.index < item.visibility):
+                    self.used_macros.add(node.name)
                     continue
                 line, col, file = self._locate(item, text, node.pos)
-                if node.name in self.macros:
-                    if kind == "macro" and node.name == item.name:
-                        self.err(file, line, kind, item.name, "macro refers to itself", col,
-                                 category="reference")
+                if macro is item:
+                    self.err(file, line, kind, item.name, "macro refers to itself", col,
+                             category="reference")
+                    continue
+                if macro is not None:
+                    self.err(file, line, kind, item.name,
+                             f"undefined macro '{node.name}' at this point: it is defined later "
+                             f"({macro.file}:{macro.line}) and a macro only sees the macros "
+                             "defined before it", col, category="reference")
                     continue
                 if node.name in self.lists:
+                    self.used_lists.add(node.name)
                     self.err(file, line, kind, item.name,
                              f"list '{node.name}' used as a condition: lists are only valid "
                              "inside the value of 'in', 'intersects' or 'pmatch'", col,
@@ -1033,10 +1085,21 @@ class Linter:
                                  "fields", col, category="field")
                     self._field_problem(item, kind, text, node.value, source, rhs=True)
                 elif isinstance(node.value, Value) and node.value.text in self.lists:
+                    # Falco substitutes list names textually, anywhere in a condition
+                    self.used_lists.add(node.value.text)
+                    items = lists.get(node.value.text, [])
                     line, col, file = self._locate(item, text, node.value.pos)
-                    self.warn(file, line, kind, item.name,
-                              f"'{node.value.text}' is a list but '{node.op}' compares with the "
-                              "literal string; use 'in (...)'", col)
+                    if len(items) == 1:
+                        self.warn(file, line, kind, item.name,
+                                  f"'{node.value.text}' is a one-item list used with "
+                                  f"'{node.op}'; use 'in (...)'", col, category="reference")
+                    else:
+                        self.err(file, line, kind, item.name,
+                                 f"list '{node.value.text}' used with '{node.op}': Falco "
+                                 f"replaces it with its {len(items)} items, which is not a "
+                                 "value; use 'in (...)'", col, category="reference")
+                elif isinstance(node.value, list):
+                    self._check_list_values(item, kind, text, node.value, lists)
                 if node.lhs.name in ("evt.type", "syscall.type") and source == SYSCALL_SOURCE \
                         and not node.lhs.transformers:
                     self._check_evt_types(item, kind, text, node, lists)
@@ -1047,6 +1110,24 @@ class Linter:
             if name in self._bad_macros:
                 self.warn(item.file, item.line, kind, item.name,
                           f"uses macro '{name}', whose condition does not parse")
+
+    def _check_list_values(self, item, kind, text, values, lists):
+        """List names inside a list value are replaced by their items the way Falco does it
+        (items quoted only when they contain a space): each must still be one value."""
+        for v in values:
+            if v.text not in lists:
+                continue
+            self.used_lists.add(v.text)
+            for it in lists[v.text]:
+                token = _falco_quote(it)
+                if not ((_QUOTED_RE.match(token, 0) or _BARESTR_RE.match(token, 0))
+                        and (_QUOTED_RE.match(token, 0) or _BARESTR_RE.match(token, 0)).end()
+                        == len(token)):
+                    line, col, file = self._locate(item, text, v.pos)
+                    self.err(file, line, kind, item.name,
+                             f"list '{v.text}' has the item {it!r}, which is not a single value "
+                             "once Falco inserts it into the condition; quote it", col,
+                             category="syntax")
 
     def _evttypes(self, node, lists, seen, negated=False):
         """The event types a condition can match (None: all), like Falco's evttype resolver:
@@ -1100,7 +1181,9 @@ class Linter:
             if v not in EVENTS:
                 line, col, file = self._locate(item, text, node.pos)
                 self.warn(file, line, kind, item.name,
-                          f"'{v}' is not an event type known to the libs ({node.lhs.name})", col)
+                          f"'{v}' is not an event type known to the libs ({node.lhs.name}; "
+                          "sysdig -L of libs 0.23): a Falco built on these libs rejects it as "
+                          "'unknown event type'", col, category="evttype")
 
     def _check_exceptions(self, rule: Item, lists, source):
         excs = rule.data.get("exceptions")
@@ -1116,8 +1199,14 @@ class Linter:
                 self.err(rule.file, line, "rule", rule.name, "every exception needs a 'name'")
                 continue
             ename = exc["name"]
+            for v in exc.get("values") or []:     # list names in values are substituted too
+                for x in (v if isinstance(v, list) else [v]):
+                    for y in (x if isinstance(x, list) else [x]):
+                        if str(y) in self.lists:
+                            self.used_lists.add(str(y))
             if ename in names:
-                self.err(rule.file, line, "rule", rule.name, f"exception '{ename}' defined twice")
+                self.warn(rule.file, line, "rule", rule.name,
+                          f"multiple definitions of exception '{ename}' in the same rule")
             names.add(ename)
             fields = exc.get("fields")
             comps = exc.get("comps")

@@ -164,23 +164,60 @@ def test_redefinition_warns_and_replaces(tmp_path):
     assert result.errors == [] and "redefines" in result.warnings[0].message
 
 
-def test_macro_cycle_and_list_used_with_equals(tmp_path):
+def test_macro_order_lists_with_equals_and_list_items_like_falco(tmp_path):
+    """Falco: a macro sees only macros defined before it (a rule sees all); list names are
+    replaced by their items as text, items quoted only when they contain a space."""
     f = write(tmp_path, "a.yaml", """\
 - list: shells
+  items: [bash, sh]
+- list: one
   items: [bash]
+- list: odd
+  items: ["a=b"]
 - macro: a
-  condition: b and proc.name = shells
+  condition: b and proc.name = one
 - macro: b
-  condition: a
+  condition: evt.type = execve
 - rule: R
   desc: d
-  condition: a
+  condition: b and a and proc.name = shells and proc.pname in (odd)
   output: o
   priority: INFO
 """)
     result = fr.lint_paths([f])
-    assert any("cycle" in e.message for e in result.errors)
-    assert any("is a list but '='" in w.message for w in result.warnings)
+    messages = [e.message for e in result.errors]
+    assert any("undefined macro 'b' at this point: it is defined later" in m for m in messages)
+    assert any("list 'shells' used with '='" in m for m in messages)
+    assert any("list 'odd' has the item 'a=b'" in m for m in messages)
+    assert len(messages) == 3            # the rule may use `b`, defined before or after it
+    assert any("one-item list" in w.message for w in result.warnings)
+
+
+def test_legacy_append_and_override_keys_like_falco(tmp_path):
+    f = write(tmp_path, "a.yaml", """\
+- rule: R
+  desc: d
+  condition: evt.type = open
+  output: o
+  priority: INFO
+- rule: R
+  condition: and proc.name = a
+  output: ignored by Falco's legacy append
+  append: true
+- rule: R
+  desc: more
+  output: new
+  override:
+    output: replace
+""")
+    result = fr.lint_paths([f])
+    assert [e.message for e in result.errors] == [
+        "unexpected key 'desc': no corresponding entry under 'override' (list it as append or "
+        "replace)"]
+    assert any("'append: true' is deprecated" in w.message for w in result.warnings)
+    rule = result.rules["R"]
+    assert rule.data["condition"] == "evt.type = open and proc.name = a"
+    assert rule.data["output"] == "new"
 
 
 def test_non_syscall_source_skips_field_checks(tmp_path):
