@@ -67,6 +67,13 @@ OVERRIDE_REPLACEABLE = {
 }
 RULE_REQUIRED = ("condition", "output", "desc", "priority")
 SYSCALL_SOURCE = "syscall"
+_NO_ENTER = "not available since Falco dropped enter events"
+DEPRECATED_FIELDS = {       # Falco 0.44 warns on these (falco_load_result.cpp)
+    "evt.dir": "enter events are dropped: 'evt.dir = <' is always true and 'evt.dir = >' "
+               "always false; remove the check",
+    "evt.latency": _NO_ENTER, "evt.latency.s": _NO_ENTER, "evt.latency.ns": _NO_ENTER,
+    "evt.latency.human": _NO_ENTER, "evt.wait_latency": _NO_ENTER,
+}
 EVTTYPE_WARN_LIMIT = 100    # more event types than this counts as "matches too many"
 
 _BLANK = " \t\n\r\b\f\v"
@@ -1040,9 +1047,18 @@ class Linter:
             problem = f"field '{ref.name}' does not support transformers"
         if problem is None and rhs and "no_rhs" in flags and "val" in ref.transformers:
             problem = f"field '{ref.name}' can't be used as a right-hand side field"
-        if problem:
+        line = col = file = None
+        if problem or base in DEPRECATED_FIELDS:
             line, col, file = self._locate(item, text, ref.pos)
+        if problem and kind == "rule" and item.data.get("skip-if-unknown-filter") is True:
+            self.warn(file, line, kind, item.name, f"{problem}: Falco skips the rule "
+                      "(skip-if-unknown-filter)", col, category="field")
+        elif problem:
             self.err(file, line, kind, item.name, problem, col, category="field")
+        elif base in DEPRECATED_FIELDS:
+            self.warn(file, line, kind, item.name,
+                      f"usage of deprecated field '{base}': {DEPRECATED_FIELDS[base]}", col,
+                      category="deprecated")
 
     def _check_ast(self, item: Item, ast, kind, lists, source):
         text = item.data.get("condition", "")
@@ -1260,13 +1276,24 @@ class Linter:
             return
         for m in _OUTPUT_FIELD_RE.finditer(out):
             name, arg = m.group(1), m.group(2)
+            if name == "container.info":     # Falco's own placeholder, warned about below
+                continue
             base, flags, problem = lookup_field(name, arg[1:-1] if arg else None, self.fields)
             if problem is None and "filter_only" in flags:
                 problem = f"field '{name}' can only be used in conditions, not in outputs"
-            if problem:
+            if problem or base in DEPRECATED_FIELDS:
                 _, col = _position(rule.marks, "output", m.start(), out)
+            if problem:
                 self.err(rule.file, self._line(rule, "output"), "rule", rule.name,
                          f"output %{name}{arg or ''}: {problem}", col, category="output")
+            elif base in DEPRECATED_FIELDS:
+                self.warn(rule.file, self._line(rule, "output"), "rule", rule.name,
+                          f"output: usage of deprecated field '{base}' in the rule output: "
+                          f"{DEPRECATED_FIELDS[base]}", col, category="deprecated")
+        if "%container.info" in out:
+            self.warn(rule.file, self._line(rule, "output"), "rule", rule.name,
+                      "%container.info is deprecated in Falco and no longer useful",
+                      category="deprecated")
 
     # ------------------------------------------------------------------ expansion
     def expanded(self) -> dict:

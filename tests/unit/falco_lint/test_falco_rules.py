@@ -301,3 +301,26 @@ def test_cli_fields_option_adds_a_nodes_field_list(tmp_path):
     proc = subprocess.run([sys.executable, str(LINTER), "--fields", fields, rules],
                           capture_output=True, text=True)
     assert proc.returncode == 0, proc.stdout
+
+
+def test_skip_if_unknown_filter_and_deprecated_fields(tmp_path):
+    f = write(tmp_path, "a.yaml", """\
+- rule: Future field
+  desc: d
+  condition: evt.type = open and proc.newfield = x
+  output: "%evt.latency"
+  priority: INFO
+  skip-if-unknown-filter: true
+- rule: Old syntax
+  desc: d
+  condition: evt.type = open and evt.dir = <
+  output: "%container.info"
+  priority: INFO
+""")
+    result = fr.lint_paths([f])
+    assert result.errors == []
+    messages = [w.message for w in result.warnings]
+    assert any("unknown field 'proc.newfield': Falco skips the rule" in m for m in messages)
+    assert any("deprecated field 'evt.latency' in the rule output" in m for m in messages)
+    assert any("deprecated field 'evt.dir'" in m for m in messages)
+    assert any("%container.info is deprecated" in m for m in messages)
