@@ -1,0 +1,46 @@
+"""The seccomp_profiles role for real: ansible-playbook, the real scmp_sys_resolver."""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+from conftest import run_playbook
+
+PLAYBOOK = str(Path(__file__).with_name("distribute.yml"))
+pytestmark = pytest.mark.skipif(shutil.which("scmp_sys_resolver") is None,
+                                reason="scmp_sys_resolver (Debian package seccomp) missing")
+
+
+def distribute(tmp_path, *args, **variables):
+    variables.setdefault("seccomp_profiles_dir", str(tmp_path / "seccomp"))
+    variables.setdefault("seccomp_profiles_owner", "root" if os.geteuid() == 0 else
+                         Path.home().owner())
+    variables.setdefault("seccomp_profiles_group", Path(tmp_path).group())
+    varfile = tmp_path / "vars.json"
+    varfile.write_text(json.dumps(variables))
+    return run_playbook([PLAYBOOK, "-e", f"@{varfile}", *args], timeout=300)
+
+
+def test_profiles_land_with_modes_and_a_second_run_changes_nothing(tmp_path):
+    first = distribute(tmp_path)
+    assert first.returncode == 0, first.stdout + first.stderr
+    target = tmp_path / "seccomp/bulwark"
+    assert sorted(p.name for p in target.iterdir()) == ["baseline.json", "strict-example.json"]
+    assert target.stat().st_mode & 0o777 == 0o755
+    for profile in target.iterdir():
+        assert profile.stat().st_mode & 0o777 == 0o644
+    second = distribute(tmp_path)
+    assert "changed=0" in second.stdout, second.stdout
+
+
+def test_misspelled_syscall_is_refused_naming_it_before_anything_is_written(tmp_path):
+    result = distribute(tmp_path, seccomp_profiles_extra=[{
+        "name": "typo", "content": {"defaultAction": "SCMP_ACT_ERRNO", "syscalls": [
+            {"names": ["read", "write", "exit_group", "clock_gettiem"],
+             "action": "SCMP_ACT_ALLOW"}]}}])
+    assert result.returncode != 0
+    assert "syscall 'clock_gettiem' is unknown to libseccomp" in result.stdout
+    assert not (tmp_path / "seccomp").exists()
