@@ -1029,6 +1029,8 @@ class Linter:
                               "`evt.type in (...)`, or set warn_evttypes: false",
                               category="evttype")
         self._check_exceptions(rule, lists, source)
+        if not [e for e in self.result.errors if e.name == rule.name and "exception" in e.message]:
+            self._check_exception_conditions(rule)
         self._check_output(rule, source)
         for key in ("desc", "output"):
             if key in data and not isinstance(data[key], str):
@@ -1307,41 +1309,63 @@ class Linter:
                 text = render(ast, asts, self.result.lists)
             except (FilterSyntaxError, RecursionError, TypeError):
                 continue
-            exc_text = self._exceptions_condition(rule)
-            if exc_text:
-                text = f"({text}) and not ({exc_text})"
+            exceptions = self._exceptions_conditions(rule)
+            if exceptions:
+                text = f"({text})" + "".join(f" and not {e}" for _, e in exceptions)
             out[name] = text
         return out
 
-    def _exceptions_condition(self, rule: Item) -> str:
-        parts = []
+    def _exceptions_conditions(self, rule: Item) -> list:
+        """[(exception name, condition text)] built the way Falco builds them: a single field
+        gives `(f comp (v1, v2))`, a fields list `((f1 c1 v1 and f2 c2 v2) or (...))`; values
+        quoted only when they contain a space, list names replaced by their items."""
         lists = self.result.lists
+
+        def value(v) -> str:
+            v = str(v)
+            return ", ".join(_falco_quote(x) for x in lists[v]) if v in lists else _falco_quote(v)
+
+        out = []
         for exc in rule.data.get("exceptions") or []:
             if not isinstance(exc, dict):
                 continue
             fields, comps, values = exc.get("fields"), exc.get("comps"), exc.get("values") or []
-            if not values or fields is None:
+            if not values or fields is None or not isinstance(values, list):
                 continue
             if not isinstance(fields, list):
-                comp = comps or "in"
-                vals = []
-                for v in values:
-                    vals.extend(_quote(x) for x in lists.get(str(v), [str(v)]))
-                parts.append(f"{fields} {comp} ({', '.join(vals)})")
+                if any(isinstance(v, list) for v in values):
+                    continue
+                out.append((exc.get("name"), f"({fields} {comps or 'in'} "
+                                             f"({', '.join(value(v) for v in values)}))"))
                 continue
-            comps = comps or ["="] * len(fields)
+            comps = comps if isinstance(comps, list) else ["="] * len(fields)
+            alternatives = []
             for tup in values:
-                if not isinstance(tup, list) or len(tup) != len(fields):
+                if not isinstance(tup, list) or not len(tup) == len(fields) == len(comps):
                     continue
                 conj = []
                 for f, c, v in zip(fields, comps, tup, strict=False):
-                    if c in LIST_OPS:
-                        items = v if isinstance(v, list) else lists.get(str(v), [str(v)])
-                        conj.append(f"{f} {c} ({', '.join(_quote(str(x)) for x in items)})")
+                    if isinstance(v, list):
+                        conj.append(f"{f} {c} ({', '.join(value(x) for x in v)})")
+                    elif c in LIST_OPS:
+                        conj.append(f"{f} {c} ({value(v)})")
                     else:
-                        conj.append(f"{f} {c} {_quote(str(v))}")
-                parts.append("(" + " and ".join(conj) + ")")
-        return " or ".join(parts)
+                        conj.append(f"{f} {c} {value(v)}")
+                alternatives.append("(" + " and ".join(conj) + ")")
+            if alternatives:
+                out.append((exc.get("name"), "(" + " or ".join(alternatives) + ")"))
+        return out
+
+    def _check_exception_conditions(self, rule: Item):
+        for name, text in self._exceptions_conditions(rule):
+            try:
+                parse_condition(text)
+            except FilterSyntaxError as exc:
+                self.err(rule.file, self._line(rule, "exceptions"), "rule", rule.name,
+                         f"exception '{name}': its fields, comps and values give an invalid "
+                         f"condition `{text}`: {exc.message} at "
+                         f"'{text[exc.pos:exc.pos + 12].strip() or 'end'}'",
+                         category="exception")
 
 
 def read_field_list(text: str) -> dict:

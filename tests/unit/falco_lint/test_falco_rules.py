@@ -324,3 +324,41 @@ def test_skip_if_unknown_filter_and_deprecated_fields(tmp_path):
     assert any("deprecated field 'evt.latency' in the rule output" in m for m in messages)
     assert any("deprecated field 'evt.dir'" in m for m in messages)
     assert any("%container.info is deprecated" in m for m in messages)
+
+
+def test_exception_values_are_inserted_like_falco(tmp_path):
+    """Falco builds `and not (...)` text from exceptions: values are quoted only when they
+    contain a space, so a value such as `a=b` breaks the condition."""
+    f = write(tmp_path, "a.yaml", """\
+- list: admins
+  items: [root, "ops team"]
+- rule: R
+  desc: d
+  condition: evt.type = open
+  output: o
+  priority: INFO
+  exceptions:
+    - name: users
+      fields: user.name
+      values: [admins, bob]
+    - name: pairs
+      fields: [proc.name, fd.name]
+      comps: [in, startswith]
+      values:
+        - [admins, /tmp/x y]
+- rule: Bad
+  desc: d
+  condition: evt.type = open
+  output: o
+  priority: INFO
+  exceptions:
+    - name: eq
+      fields: [proc.name]
+      values: [["a=b"]]
+""")
+    result = fr.lint_paths([f])
+    assert result.expanded["R"] == (
+        '(evt.type = open) and not (user.name in (root, "ops team", bob)) and not '
+        '((proc.name in (root, "ops team") and fd.name startswith "/tmp/x y"))')
+    (err,) = result.errors
+    assert err.name == "Bad" and "exception 'eq'" in err.message and err.category == "exception"
