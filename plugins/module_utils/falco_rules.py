@@ -587,16 +587,14 @@ class Item:
     visibility: int = 0
 
 
-def _node_source(node, buffer: str):
-    return buffer[node.start_mark.index:node.end_mark.index]
-
-
 def _position(item_marks: dict, key: str, index: int, text: str):
     """(line, column) in the file of character `index` of the value of `key`."""
     mark = item_marks.get(key)
     if not mark:
         return None, None
     line0, col0, raw, style = mark
+    if isinstance(raw, tuple):
+        raw = raw[0][raw[1]:raw[2]]
     ri = 0
     if style in ("|", ">"):
         nl = raw.find("\n")
@@ -635,6 +633,7 @@ class _FastSchema:
     def __init__(self, schema: dict):
         self.root = schema
         self.usable = self._known(schema)
+        self._check = None
 
     def _known(self, node) -> bool:
         if isinstance(node, dict):
@@ -648,33 +647,61 @@ class _FastSchema:
             return all(self._known(x) for x in subs if x is not None)
         return False
 
-    def valid(self, value, node=None) -> bool:  # noqa: PLR0911
-        node = self.root if node is None else node
+    def valid(self, value) -> bool:
+        if self._check is None:
+            self._compiled = {}
+            self._check = self._compile(self.root)
+        return self._check(value)
+
+    def _compile(self, node):  # noqa: PLR0911
+        """A closure per schema node, so each item costs a few dict lookups."""
         ref = node.get("$ref")
         if ref is not None:
-            node = self.root["definitions"][ref.rsplit("/", 1)[-1]]
+            name = ref.rsplit("/", 1)[-1]
+            if name not in self._compiled:
+                self._compiled[name] = None          # recursion guard
+                self._compiled[name] = self._compile(self.root["definitions"][name])
+            compiled = self._compiled
+
+            def by_ref(value, name=name):
+                return compiled[name](value)
+            return by_ref
+        checks = []
         typ = node.get("type")
         if typ is not None:
-            if isinstance(value, bool) and typ in ("integer", "number"):
-                return False
-            if not isinstance(value, _JSON_TYPES[typ]):
-                return False
-        if "enum" in node and value not in node["enum"]:
-            return False
-        if "anyOf" in node and not any(self.valid(value, n) for n in node["anyOf"]):
-            return False
-        if isinstance(value, list) and "items" in node:
-            return all(self.valid(v, node["items"]) for v in value)
-        if isinstance(value, dict):
-            props = node.get("properties", {})
-            if node.get("additionalProperties", True) is False and not set(value) <= set(props):
-                return False
-            if any(k not in value for k in node.get("required", ())):
-                return False
-            if len(value) < node.get("minProperties", 0):
-                return False
-            return all(self.valid(v, props[k]) for k, v in value.items() if k in props)
-        return True
+            types = _JSON_TYPES[typ]
+            numeric = typ in ("integer", "number")
+            checks.append(lambda v: isinstance(v, types) and not (numeric and isinstance(v, bool)))
+        if "enum" in node:
+            enum = node["enum"]
+            checks.append(lambda v: v in enum)
+        if "anyOf" in node:
+            alternatives = [self._compile(n) for n in node["anyOf"]]
+            checks.append(lambda v: any(a(v) for a in alternatives))
+        if "items" in node:
+            item = self._compile(node["items"])
+            checks.append(lambda v: not isinstance(v, list) or all(item(x) for x in v))
+        if any(k in node for k in ("properties", "required", "minProperties")) or \
+                node.get("additionalProperties") is False:
+            props = {k: self._compile(n) for k, n in (node.get("properties") or {}).items()}
+            closed = node.get("additionalProperties", True) is False
+            required = tuple(node.get("required", ()))
+            minimum = node.get("minProperties", 0)
+
+            def mapping(v):
+                if not isinstance(v, dict):
+                    return True
+                if closed and not v.keys() <= props.keys():
+                    return False
+                if len(v) < minimum or any(k not in v for k in required):
+                    return False
+                return all(props[k](x) for k, x in v.items() if k in props)
+            checks.append(mapping)
+        if not checks:
+            return lambda v: True
+        if len(checks) == 1:
+            return checks[0]
+        return lambda v: all(c(v) for c in checks)
 
 
 class Linter:
@@ -741,9 +768,10 @@ class Linter:
             self.err(path, line, "item", str(item)[:40], "an item must be a mapping")
             return
         marks = {}
-        for knode, vnode in node.value:
-            marks[knode.value] = (vnode.start_mark.line, vnode.start_mark.column,
-                                  _node_source(vnode, buffer), getattr(vnode, "style", None))
+        for knode, vnode in node.value:     # the raw text is sliced only when an error needs it
+            start, end = vnode.start_mark, vnode.end_mark
+            marks[knode.value] = (start.line, start.column, (buffer, start.index, end.index),
+                                  getattr(vnode, "style", None))
         kinds = [k for k in KINDS if k in item]
         name = str(item[kinds[0]]) if kinds else "?"
         kind = kinds[0] if kinds else "item"

@@ -362,3 +362,21 @@ def test_exception_values_are_inserted_like_falco(tmp_path):
         '((proc.name in (root, "ops team") and fd.name startswith "/tmp/x y"))')
     (err,) = result.errors
     assert err.name == "Bad" and "exception 'eq'" in err.message and err.category == "exception"
+
+
+def test_fast_schema_path_agrees_with_jsonschema(upstream, schema):
+    """The quick yes/no that lets valid items skip jsonschema must never say yes wrongly."""
+    import jsonschema
+    import yaml
+
+    fast = fr._FastSchema(schema)
+    assert fast.usable
+    items = yaml.safe_load(upstream.read_text())
+    for path in BROKEN:
+        items += yaml.load(path.read_text(), Loader=fr._Loader) or []
+    items += [{"rule": "x", "priority": "LOUD"}, {"list": "l", "items": [True]},
+              {"macro": "m", "condition": 1}, {"rule": "r", "override": {}},
+              {"rule": "r", "exceptions": [{"fields": "a"}]}, {"required_plugin_versions": [{}]}]
+    validator = jsonschema.Draft6Validator(schema)
+    for item in items:
+        assert fast.valid([item]) == validator.is_valid([item]), item
