@@ -28,7 +28,11 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import yaml
+try:
+    import yaml
+except ImportError:     # lint_paths raises, the CLI says what to install
+    yaml = None
+PYYAML_MISSING = "PyYAML is required to read rules files (Debian/Ubuntu: apt install python3-yaml)"
 
 try:  # the catalog sits beside this file; imported the same way in both layouts
     from ansible_collections.bulwark.container_security.plugins.module_utils.falco_fields import (
@@ -118,13 +122,13 @@ _NUM_RE = re.compile(r"0[xX][0-9a-fA-F]+|[+\-]?[0-9]+\.?[0-9]*(?:[eE][+\-][0-9]+
 _OUTPUT_FIELD_RE = re.compile(r"%([a-zA-Z][a-zA-Z0-9_]*(?:\.[a-zA-Z0-9_]+)+)(\[[^\]]*\])?")
 
 
-class _Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):
-    """PyYAML's safe loader (libyaml when present), reading YAML like Falco's yaml-cpp does:
-    a bare `=` (as in `comps: [=, startswith]`) is a string, not YAML 1.1's `value` tag."""
+if yaml is not None:
+    class _Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):
+        """PyYAML's safe loader (libyaml when present), reading YAML like Falco's yaml-cpp:
+        a bare `=` (as in `comps: [=, startswith]`) is a string, not YAML 1.1's `value` tag."""
 
-
-_Loader.add_constructor("tag:yaml.org,2002:value",
-                        lambda loader, node: loader.construct_scalar(node))
+    _Loader.add_constructor("tag:yaml.org,2002:value",
+                            lambda loader, node: loader.construct_scalar(node))
 
 
 # --------------------------------------------------------------------------- results
@@ -1422,6 +1426,8 @@ def lint_paths(paths, schema=None, fields: dict | None = None) -> LintResult:
 
     `schema` is Falco's rules JSON schema (a dict, or a path); None skips the schema check.
     """
+    if yaml is None:
+        raise ImportError(PYYAML_MISSING)
     linter = Linter(_load_schema(schema), fields)
     for p in paths:
         linter.load_file(str(p))
@@ -1446,6 +1452,9 @@ def main(argv=None) -> int:
     ap.add_argument("--expand", action="store_true", help="print the expanded conditions as JSON")
     ap.add_argument("files", nargs="+")
     a = ap.parse_args(argv)
+    if yaml is None:
+        print(f"falco_rules.py: {PYYAML_MISSING}", file=sys.stderr)
+        return 2
     fields = None
     if a.fields:
         fields = dict(FIELDS)
@@ -1454,7 +1463,7 @@ def main(argv=None) -> int:
     if a.expand:
         print(json.dumps(result.expanded, indent=1))
     for w in result.warnings:
-        print(f"warning: {w}", file=sys.stderr)
+        print(f"note: {w.message}" if w.file == "-" else f"warning: {w}", file=sys.stderr)
     for e in result.errors:
         print(e)
     if not a.expand:

@@ -115,13 +115,9 @@ expanded:
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib  # noqa: E402
 
-try:
-    from ansible_collections.bulwark.container_security.plugins.module_utils.falco_rules import (  # noqa: E402
-        lint_paths,
-    )
-    IMPORT_ERROR = None
-except ImportError as exc:  # PyYAML missing on the host
-    IMPORT_ERROR = exc
+from ansible_collections.bulwark.container_security.plugins.module_utils.falco_rules import (  # noqa: E402
+    lint_paths,
+)
 
 
 def main():
@@ -134,10 +130,11 @@ def main():
         },
         supports_check_mode=True,
     )
-    if IMPORT_ERROR is not None:
-        module.fail_json(msg=missing_required_lib("PyYAML"), exception=str(IMPORT_ERROR))
     params = module.params
-    result = lint_paths(params["paths"], params["schema"])
+    try:
+        result = lint_paths(params["paths"], params["schema"])
+    except ImportError as exc:      # PyYAML missing on the host
+        module.fail_json(msg=missing_required_lib("PyYAML"), exception=str(exc))
     out = {
         "changed": False,
         "errors": [p.as_dict() for p in result.errors],
