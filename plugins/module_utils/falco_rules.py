@@ -235,6 +235,23 @@ class BoolOp:
     children: list
 
 
+def _escape_problem(token: str) -> str | None:
+    """Escapes the libs 0.23 accept in a quoted string value: \\b \\f \\n \\r \\t, a
+    backslash before a space, a backslash, a slash, or the string's own quote."""
+    delim, body, i = token[0], token[1:-1], 0
+    while i < len(body):
+        if body[i] == "\\" and i + 1 < len(body):
+            c = body[i + 1]
+            if c in ('"', "'") and c != delim:
+                return f"invalid \\{c} escape in {delim}-quoted string"
+            if c not in "bfnrt \\/\"'":
+                return f"unsupported string escape sequence: \\{c}"
+            i += 2
+            continue
+        i += 1
+    return None
+
+
 def _unquote(text: str) -> str:
     if len(text) >= 2 and text[0] == text[-1] and text[0] in "\"'":
         return re.sub(r"\\(.)", r"\1", text[1:-1])
@@ -446,6 +463,10 @@ class _Parser:
             self.error(expect)
         self.i = m.end()
         self.last = m.group(0)
+        if not numeric and m.group(0)[:1] in "\"'":
+            problem = _escape_problem(m.group(0))
+            if problem:
+                self.error(problem)     # the libs report it after the closing quote
         return Value(m.group(0), start)
 
     def at_transformer(self) -> bool:

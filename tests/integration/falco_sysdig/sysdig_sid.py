@@ -12,6 +12,7 @@ import json
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -94,20 +95,22 @@ def check_conditions(rootfs: Path, conditions: list[str], outputs: list[str] | N
     result file. A valid condition (and format) gives only the missing-file complaint.
     """
     outputs = outputs or [""] * len(conditions)
-    work = rootfs / "tmp" / "bulwark-conds"
-    work.mkdir(parents=True, exist_ok=True)
+    work = Path(tempfile.mkdtemp(prefix="bulwark-conds-", dir=rootfs / "tmp"))  # one per run
     (work / "in").write_bytes(b"".join(o.encode() + b"\0" + c.encode() + b"\0"
                                        for o, c in zip(outputs, conditions, strict=True)))
     script = (
-        'cd /tmp/bulwark-conds; : > out; '
+        f'cd /tmp/{work.name}; : > out; '
         'while IFS= read -r -d "" fmt && IFS= read -r -d "" c; do '
         f'  if [ -n "$fmt" ]; then sysdig -r {SENTINEL} -p "$fmt" "$c" >> out 2>&1; '
         f'  else sysdig -r {SENTINEL} "$c" >> out 2>&1; fi; '
         '  printf "\\n\\036\\n" >> out; '
         'done < in'
     )
-    subprocess.run(["chroot", str(rootfs), "/bin/bash", "-c", script], check=True)
-    chunks = (work / "out").read_text(errors="replace").split("\n\x1e\n")
+    try:
+        subprocess.run(["chroot", str(rootfs), "/bin/bash", "-c", script], check=True)
+        chunks = (work / "out").read_text(errors="replace").split("\n\x1e\n")
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
     return [c.strip() for c in chunks[:len(conditions)]]
 
 

@@ -135,3 +135,12 @@ CASES += [
     ("proc.name = val( ()", ("syntax", 17)),
     ("proc.name = tolower( ()", ("syntax", 21)),
 ]
+# escapes in quoted string values (libs 0.23: no \x yet); list values are not unescaped
+CASES += [
+    ('proc.name = "a\\.b"', ("syntax", 18)),
+    ('proc.name = "a\\x41b"', ("syntax", 20)),
+    ("proc.name = 'a\\\"b'", ("syntax", 18)),
+    ('proc.name = "a\\ b"', None),
+    ('proc.name = "a\\/b"', None),
+    ('proc.name in ("a\\.b")', None),
+]

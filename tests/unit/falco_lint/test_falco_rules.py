@@ -380,3 +380,11 @@ def test_fast_schema_path_agrees_with_jsonschema(upstream, schema):
     validator = jsonschema.Draft6Validator(schema)
     for item in items:
         assert fast.valid([item]) == validator.is_valid([item]), item
+
+
+def test_without_pyyaml_the_cli_names_the_package(monkeypatch, capsys):
+    monkeypatch.setattr(fr, "yaml", None)
+    assert fr.main([str(BROKEN[0])]) == 2
+    assert "apt install python3-yaml" in capsys.readouterr().err
+    with pytest.raises(ImportError):
+        fr.lint_paths([BROKEN[0]])
