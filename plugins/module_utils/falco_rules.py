@@ -22,6 +22,7 @@ errors. What it does, in Falco's order:
 from __future__ import annotations
 
 import argparse
+import ipaddress
 import json
 import re
 import sys
@@ -79,6 +80,15 @@ DEPRECATED_FIELDS = {       # Falco 0.44 warns on these (falco_load_result.cpp)
     "evt.latency.human": _NO_ENTER, "evt.wait_latency": _NO_ENTER,
 }
 EVTTYPE_WARN_LIMIT = 100    # more event types than this counts as "matches too many"
+# value types (libs PT_*), as the libs filter compiler treats them
+_INTEGER_TYPES = {"UINT8", "UINT16", "UINT32", "UINT64", "INT8", "INT16", "INT32", "INT64",
+                  "RELTIME", "ABSTIME"}
+_NUMERIC_TYPES = _INTEGER_TYPES | {"BOOL", "PORT", "DOUBLE"}   # no text operators
+_IP_TYPES = {"IPADDR", "IPNET"}
+_PLUGIN_TYPES = {"string": "CHARBUF", "bool": "BOOL", "abstime": "ABSTIME", "reltime": "RELTIME"}
+_TEXT_OPS = {"contains", "icontains", "bcontains", "startswith", "bstartswith", "endswith",
+             "glob", "iglob", "regex", "pmatch"}
+_INTEGER_RE = re.compile(r"[+\-]?[0-9]+")
 
 _BLANK = " \t\n\r\b\f\v"
 # the token regexes of the libs filter parser (userspace/libsinsp/filter/parser.cpp)
@@ -142,7 +152,8 @@ class Problem:
     message: str
     column: int | None = None
     severity: str = "error"
-    # syntax / field (condition), output (%field), reference (macro/list), schema, load, value
+    # syntax / field / value (condition), exception, output (%field), reference (macro/list),
+    # schema, priority, load; warnings also evttype, deprecated, unused
     category: str = "load"
     offset: int | None = None    # index in the condition text, for condition syntax errors
 
@@ -256,6 +267,33 @@ def _unquote(text: str) -> str:
     if len(text) >= 2 and text[0] == text[-1] and text[0] in "\"'":
         return re.sub(r"\\(.)", r"\1", text[1:-1])
     return text
+
+
+def _value_problem(typ: str | None, op: str, value: str) -> str | None:
+    """The libs compiler's complaint about `value` for a field of type `typ`, if any."""
+    if op in ("bcontains", "bstartswith"):
+        if not re.fullmatch(r"(?:[0-9a-fA-F]{2})+", value):
+            return "bcontains and bstartswith operator support hex strings only"
+        return None
+    if typ in _INTEGER_TYPES and not _INTEGER_RE.fullmatch(value):
+        return f"{value} is not a valid number"
+    if typ == "BOOL" and value not in ("true", "false"):
+        return f"unrecognized boolean value {value}"
+    if typ == "PORT" and not value.isdigit():
+        return f"unrecognized protocol {value}"
+    if typ == "IPADDR":
+        try:
+            ipaddress.ip_address(value)
+        except ValueError:
+            return f"unrecognized IP address {value}"
+    if typ == "IPNET":
+        try:
+            if "/" not in value:
+                raise ValueError(value)
+            ipaddress.ip_network(value, strict=False)
+        except ValueError:
+            return f"unrecognized IP network {value}"
+    return None
 
 
 def _falco_quote(item: str) -> str:
@@ -1067,7 +1105,7 @@ class Linter:
         if not isinstance(prio, str) or prio.upper() not in PRIORITIES:
             self.err(rule.file, self._line(rule, "priority"), "rule", rule.name,
                      f"invalid priority {prio!r}: expected one of {', '.join(PRIORITIES)}",
-                     category="value")
+                     category="priority")
         source = data.get("source", SYSCALL_SOURCE)
         ast = self._parse(rule, "rule")
         if ast is not None:
@@ -1171,6 +1209,8 @@ class Linter:
                                  "value; use 'in (...)'", col, category="reference")
                 elif isinstance(node.value, list):
                     self._check_list_values(item, kind, text, node.value, lists)
+                if source == SYSCALL_SOURCE:
+                    self._check_types(item, kind, text, node, lists)
                 if node.lhs.name in ("evt.type", "syscall.type") and source == SYSCALL_SOURCE \
                         and not node.lhs.transformers:
                     self._check_evt_types(item, kind, text, node, lists)
@@ -1181,6 +1221,41 @@ class Linter:
             if name in self._bad_macros:
                 self.warn(item.file, item.line, kind, item.name,
                           f"uses macro '{name}', whose condition does not parse")
+
+    def _check_types(self, item, kind, text, node: Check, lists):
+        """Operator and value checks the libs compiler does per field type."""
+        ref = node.lhs
+        base, flags, problem = lookup_field(ref.name, ref.arg, self.fields)
+        if problem or node.op == "exists" or ref.name in ("evt.type", "syscall.type"):
+            return
+        typ = next((f[5:] for f in flags if f.startswith("type:")), None)
+        typ = _PLUGIN_TYPES.get(typ, typ)
+        if ref.transformers:
+            typ = "UINT64" if ref.transformers[0] == "len" else "CHARBUF"
+        message = None
+        if typ in _NUMERIC_TYPES and node.op in _TEXT_OPS:
+            message = f"'{node.op}' operator not supported for numeric filters ({ref.name})"
+        elif typ in _IP_TYPES and node.op in _TEXT_OPS:
+            message = (f"'{node.op}' operator not supported for ip address and network filters "
+                       f"({ref.name})")
+        elif typ == "CHARBUF" and node.op in ("bcontains", "bstartswith"):
+            message = f"'{node.op}' operator not supported for string filters ({ref.name})"
+        if message:
+            line, col, file = self._locate(item, text, node.pos)
+            self.err(file, line, kind, item.name, message, col, category="value")
+            return
+        if isinstance(node.value, FieldRef) or node.value is None:
+            return
+        values = node.value if isinstance(node.value, list) else [node.value]
+        for v in values:
+            # list items go into the condition as written, so quoted items lose their quotes
+            for plain in ([_unquote(x) for x in lists[v.text]] if v.text in lists else [v.plain]):
+                message = _value_problem(typ, node.op, plain)
+                if message:
+                    line, col, file = self._locate(item, text, v.pos)
+                    self.err(file, line, kind, item.name, f"{message} ({ref.name})", col,
+                             category="value")
+                    return
 
     def _check_list_values(self, item, kind, text, values, lists):
         """List names inside a list value are replaced by their items the way Falco does it

@@ -6,9 +6,12 @@ Inputs (data, not code):
   * the "Supported Fields" tables of the Falco plugins that extract on the syscall source
     (``container``, ``k8smeta``), read from a checkout of falcosecurity/plugins.
 
+  * the value type (PT_*) of each libs field, from the field tables in a checkout of
+    falcosecurity/libs (userspace/libsinsp/sinsp_filtercheck_*.cpp).
+
 Usage:
   python tests/tools/gen_falco_fields.py --fixtures /work/shared/fixtures/falco \
-      --plugins-git PLUGINS.git [--rev HEAD] > plugins/module_utils/falco_fields.py
+      --plugins-git PLUGINS.git --libs-git LIBS.git > plugins/module_utils/falco_fields.py
 """
 from __future__ import annotations
 
@@ -85,6 +88,23 @@ def plugin_fields(plugin: str, readme: str) -> dict[str, tuple[str, str]]:
     return fields
 
 
+def libs_types(libs_git: str, rev: str) -> dict[str, str]:
+    """field name -> PT_ type (without the prefix) from the libs field tables."""
+    files = subprocess.run(["git", "--git-dir", libs_git, "ls-tree", "-r", "--name-only", rev,
+                            "userspace/libsinsp"], check=True, capture_output=True,
+                           text=True).stdout.split()
+    types = {}
+    for f in files:
+        if not re.search(r"sinsp_filtercheck_\w+\.cpp$", f):
+            continue
+        text = subprocess.run(["git", "--git-dir", libs_git, "show", f"{rev}:{f}"], check=True,
+                              capture_output=True, text=True).stdout
+        entry = r'\{\s*PT_([A-Z0-9_]+)\s*,[^,]+,\s*PF_[A-Z0-9_]+\s*,\s*"([a-z0-9_.]+)"'
+        for m in re.finditer(entry, text):
+            types.setdefault(m.group(2), m.group(1))
+    return types
+
+
 def event_args(text: str) -> list[str]:
     """Parameter names of every event: what `evt.arg.NAME` / `evt.rawarg.NAME` may use."""
     names = set()
@@ -103,12 +123,20 @@ def main() -> None:
     ap.add_argument("--fixtures", type=Path, required=True)
     ap.add_argument("--plugins-git", required=True)
     ap.add_argument("--rev", default="HEAD")
+    ap.add_argument("--libs-git", required=True)
+    ap.add_argument("--libs-rev", default="HEAD")
     a = ap.parse_args()
     rev = subprocess.run(["git", "--git-dir", a.plugins_git, "rev-parse", a.rev], check=True,
                          capture_output=True, text=True).stdout.strip()
     fields = libs_fields((a.fixtures / "sysdig-0.41.4-fields.txt").read_text())
     for name in HIDDEN_FIELDS:
         fields.setdefault(name, ("syscall", "hidden"))
+    libs_rev = subprocess.run(["git", "--git-dir", a.libs_git, "rev-parse", a.libs_rev],
+                              check=True, capture_output=True, text=True).stdout.strip()
+    for name, typ in libs_types(a.libs_git, libs_rev).items():
+        if name in fields:
+            origin, flags = fields[name]
+            fields[name] = (origin, " ".join(filter(None, [flags, f"type:{typ}"])))
     for plugin in PLUGINS:
         readme = subprocess.run(["git", "--git-dir", a.plugins_git, "show",
                                  f"{rev}:plugins/{plugin}/README.md"],
@@ -123,6 +151,8 @@ def main() -> None:
         "Regenerate with tests/tools/gen_falco_fields.py. Sources:",
         "  syscall fields and events: `sysdig -l` / `sysdig -L` of Debian sysdig 0.41.4",
         "  (falcosecurity libs 0.23);",
+        "  field types (type:PT_NAME): the field tables of",
+        f"  falcosecurity/libs@{libs_rev};",
         f"  plugin fields: falcosecurity/plugins@{rev}",
         f"  README tables of: {', '.join(PLUGINS)}.",
         "",

@@ -6,36 +6,27 @@ tests/integration/falco_sysdig re-runs every case against the real compiler, so 
 cannot drift from it.
 
 An expectation is None (valid), ("syntax", index) for "filter error at index N", or
-("field", text) for a compile error whose message contains text.
+("field", text) / ("value", text) for a compile error whose message contains text.
 """
 import falco_rules as fr
 from falco_fields import FIELDS
 
 
+SYSCALL_FIELDS = {k: v for k, v in FIELDS.items() if v[0] == "syscall"}
+
+
 def verdict(condition: str):
-    """What the linter's parser and field checks say, in the terms of CASES (sysdig's view:
-    plugin fields are unknown, as sysdig loads no plugins)."""
-    try:
-        ast = fr.parse_condition(condition)
-    except fr.FilterSyntaxError as exc:
-        return ("syntax", exc.pos)
-    for node in fr.walk(ast):
-        if not isinstance(node, fr.Check):
-            continue
-        refs = [(node.lhs, False)]
-        if isinstance(node.value, fr.FieldRef):
-            refs.append((node.value, True))
-            _, flags, _ = fr.lookup_field(node.lhs.name, node.lhs.arg)
-            if "no_rhs" in flags:
-                return ("field", node.lhs.name)
-        for ref, rhs in refs:
-            base, flags, problem = fr.lookup_field(ref.name, ref.arg)
-            if problem or FIELDS[base][0] != "syscall":     # sysdig loads no plugins
-                return ("field", problem or base)
-            if ref.transformers and "no_transformer" in flags:
-                return ("field", ref.name)
-            if rhs and "no_rhs" in flags:
-                return ("field", ref.name)
+    """What the linter says about a condition, in the terms of CASES: the condition is linted
+    as a macro with the syscall fields only (sysdig's view: it loads no plugins)."""
+    linter = fr.Linter(fields=SYSCALL_FIELDS)
+    linter.load_macro(fr.Item("macro", "m", "<condition>", 1,
+                              {"macro": "m", "condition": condition}, {}))
+    linter.check()
+    for e in linter.result.errors:
+        if e.category == "syntax":
+            return ("syntax", e.offset)
+    for e in linter.result.errors:
+        return ("value" if e.category == "value" else "field", e.message)
     return None
 
 
@@ -143,4 +134,34 @@ CASES += [
     ('proc.name = "a\\ b"', None),
     ('proc.name = "a\\/b"', None),
     ('proc.name in ("a\\.b")', None),
+]
+# operators and values per field type
+CASES += [
+    ("evt.is_open_read in (true, false)", None),
+    ("fd.num = -1", None),
+    ("fd.sip = ::1", None),
+    ("fd.net = fe80::/10", None),
+    ("fd.sport = 80", None),
+    ("evt.buffer bcontains 6162", None),
+    ("evt.buffer contains abc", None),
+    ("proc.name < 5", None),
+    ("fd.num intersects (1)", None),
+    ("evt.is_open_read = TRUE", ("value", "unrecognized boolean value TRUE")),
+    ("evt.is_open_read = yes", ("value", "unrecognized boolean value yes")),
+    ("evt.is_open_read contains t", ("value", "'contains' operator not supported for numeric")),
+    ("fd.num = 1.0", ("value", "1.0 is not a valid number")),
+    ("fd.num = 0x1f", ("value", "0x1f is not a valid number")),
+    ("fd.num in (1, a)", ("value", "a is not a valid number")),
+    ("fd.num glob 1", ("value", "'glob' operator not supported for numeric filters")),
+    ("proc.pid icontains 1", ("value", "'icontains' operator not supported for numeric")),
+    ("fd.num pmatch (1)", ("value", "'pmatch' operator not supported for numeric filters")),
+    ("proc.name bstartswith 61", ("value", "'bstartswith' operator not supported for string")),
+    ("evt.buffer bcontains xyz", ("value", "bcontains and bstartswith operator support hex")),
+    ("fd.sip = localhost", ("value", "localhost")),
+    ("fd.net = 10.0.0.0", ("value", "unrecognized IP network 10.0.0.0")),
+    ("fd.sip contains 10", ("value", "not supported for ip address and network filters")),
+    ("fd.sport = http", ("value", "unrecognized protocol http")),
+    ("proc.duration > 1.5", ("value", "1.5 is not a valid number")),
+    ("len(proc.name) = abc", ("value", "abc is not a valid number")),
+    ("len(proc.name) contains 1", ("value", "'contains' operator not supported for numeric")),
 ]
