@@ -11,7 +11,6 @@ An expectation is None (valid), ("syntax", index) for "filter error at index N",
 import falco_rules as fr
 from falco_fields import FIELDS
 
-
 SYSCALL_FIELDS = {k: v for k, v in FIELDS.items() if v[0] == "syscall"}
 
 
