@@ -779,6 +779,7 @@ class Linter:
         self.counter = 0
         self.used_lists: set = set()
         self.used_macros: set = set()
+        self._lookups: dict = {}
         self._validator = None
         self.schema_note = None
         if schema is not None:
@@ -788,6 +789,14 @@ class Linter:
                 self._fast = _FastSchema(schema)
             except ImportError:
                 self.schema_note = "jsonschema not installed: schema check skipped"
+
+    def _lookup(self, name, arg):
+        """lookup_field, memoised per linter run (the same fields recur in every rule)."""
+        key = (name, arg)
+        hit = self._lookups.get(key)
+        if hit is None:
+            hit = self._lookups[key] = lookup_field(name, arg, self.fields)
+        return hit
 
     # problems
     def err(self, file, line, kind, name, msg, column=None, category="load"):  # noqa: PLR0917
@@ -1135,7 +1144,7 @@ class Linter:
     def _field_problem(self, item, kind, text, ref: FieldRef, source, rhs=False):  # noqa: PLR0917
         if source != SYSCALL_SOURCE:
             return
-        base, flags, problem = lookup_field(ref.name, ref.arg, self.fields)
+        base, flags, problem = self._lookup(ref.name, ref.arg)
         if problem is None and ref.transformers and "no_transformer" in flags:
             problem = f"field '{ref.name}' does not support transformers"
         if problem is None and rhs and "no_rhs" in flags and "val" in ref.transformers:
@@ -1186,7 +1195,7 @@ class Linter:
             elif isinstance(node, Check):
                 self._field_problem(item, kind, text, node.lhs, source)
                 if isinstance(node.value, FieldRef):
-                    base, flags, _ = lookup_field(node.lhs.name, node.lhs.arg, self.fields)
+                    base, flags, _ = self._lookup(node.lhs.name, node.lhs.arg)
                     if source == SYSCALL_SOURCE and "no_rhs" in flags:
                         line, col, file = self._locate(item, text, node.pos)
                         self.err(file, line, kind, item.name,
@@ -1225,7 +1234,7 @@ class Linter:
     def _check_types(self, item, kind, text, node: Check, lists):
         """Operator and value checks the libs compiler does per field type."""
         ref = node.lhs
-        base, flags, problem = lookup_field(ref.name, ref.arg, self.fields)
+        base, flags, problem = self._lookup(ref.name, ref.arg)
         if problem or node.op == "exists" or ref.name in ("evt.type", "syscall.type"):
             return
         typ = next((f[5:] for f in flags if f.startswith("type:")), None)
@@ -1395,7 +1404,7 @@ class Linter:
                     continue
                 if source == SYSCALL_SOURCE:
                     arg = str(f)[len(m.group(0)) + 1:-1] if "[" in str(f) else None
-                    _, _, problem = lookup_field(m.group(0), arg, self.fields)
+                    _, _, problem = self._lookup(m.group(0), arg)
                     if problem:
                         self.err(rule.file, line, "rule", rule.name,
                                  f"exception '{ename}': {problem}", category="field")
@@ -1408,7 +1417,7 @@ class Linter:
             name, arg = m.group(1), m.group(2)
             if name == "container.info":     # Falco's own placeholder, warned about below
                 continue
-            base, flags, problem = lookup_field(name, arg[1:-1] if arg else None, self.fields)
+            base, flags, problem = self._lookup(name, arg[1:-1] if arg else None)
             if problem is None and "filter_only" in flags:
                 problem = f"field '{name}' can only be used in conditions, not in outputs"
             if problem or base in DEPRECATED_FIELDS:
