@@ -1527,7 +1527,8 @@ def _load_schema(schema) -> dict | None:
 
 
 def lint_paths(paths, schema=None, fields: dict | None = None) -> LintResult:
-    """Load the rules files in order with Falco's semantics and lint them.
+    """Load the rules files (or directories of them) in order with Falco's semantics and
+    lint them.
 
     `schema` is Falco's rules JSON schema (a dict, or a path); None skips the schema check.
     """
@@ -1535,7 +1536,11 @@ def lint_paths(paths, schema=None, fields: dict | None = None) -> LintResult:
         raise ImportError(PYYAML_MISSING)
     linter = Linter(_load_schema(schema), fields)
     for p in paths:
-        linter.load_file(str(p))
+        if Path(p).is_dir():    # like Falco's rules_files: a directory's files, sorted by name
+            for f in sorted(x for x in Path(p).iterdir() if x.is_file()):
+                linter.load_file(str(f))
+        else:
+            linter.load_file(str(p))
     linter.check()
     linter.result._expand = linter.expanded
     if linter.schema_note:

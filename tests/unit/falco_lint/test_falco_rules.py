@@ -388,3 +388,13 @@ def test_without_pyyaml_the_cli_names_the_package(monkeypatch, capsys):
     assert "apt install python3-yaml" in capsys.readouterr().err
     with pytest.raises(ImportError):
         fr.lint_paths([BROKEN[0]])
+
+
+def test_a_directory_is_read_like_falcos_rules_files(tmp_path):
+    d = tmp_path / "rules.d"
+    d.mkdir()
+    (d / "20_rule.yaml").write_text("- rule: R\n  desc: d\n  condition: m\n  output: o\n"
+                                    "  priority: INFO\n")
+    (d / "10_macro.yaml").write_text("- macro: m\n  condition: evt.type = open\n")
+    result = fr.lint_paths([d])
+    assert result.errors == [] and result.expanded["R"] == "(evt.type = open)"
