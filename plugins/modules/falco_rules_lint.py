@@ -25,7 +25,8 @@ options:
   paths:
     description:
       - Rules files on the host that runs the module, in Falco's loading order (for example the
-        stock C(falco_rules.yaml) first, then the files of C(rules.d)).
+        stock C(falco_rules.yaml) first, then C(rules.d)). A directory stands for its files,
+        sorted by name, as in Falco's C(rules_files).
     type: list
     elements: path
     required: true
