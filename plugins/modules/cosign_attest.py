@@ -53,25 +53,12 @@ options:
     description: Attest even when the same attestation exists.
     type: bool
     default: false
-  cosign_path:
-    description: The cosign binary.
-    type: path
-    default: cosign
-  cosign_major:
-    description: Major version of cosign, when known (detected otherwise).
-    type: int
-    choices: [2, 3]
-  crane_path:
-    description: crane binary for tag to digest resolution; looked up on E(PATH) when omitted.
-    type: path
-  insecure_registry:
-    description: Allow plain HTTP or self-signed registries.
-    type: bool
-    default: false
   transparency_log:
     description: Upload to the public transparency log; V(false) for offline private setups.
     type: bool
     default: true
+extends_documentation_fragment:
+  - bulwark.container_security.cosign
 attributes:
   check_mode:
     support: full

@@ -66,23 +66,6 @@ options:
     description: Sign even when a valid signature by this key exists.
     type: bool
     default: false
-  cosign_path:
-    description: The cosign binary (name on E(PATH) or absolute path).
-    type: path
-    default: cosign
-  cosign_major:
-    description:
-      - Major version of cosign, when known. Detected otherwise (C(cosign version), or the
-        flags of C(cosign sign --help) for distro builds that report C(devel)).
-    type: int
-    choices: [2, 3]
-  crane_path:
-    description: crane binary for tag to digest resolution; looked up on E(PATH) when omitted.
-    type: path
-  insecure_registry:
-    description: Allow plain HTTP or self-signed registries (C(--allow-insecure-registry)).
-    type: bool
-    default: false
   transparency_log:
     description:
       - Upload the signature to the public transparency log (cosign's default).
@@ -90,6 +73,8 @@ options:
         C(--use-signing-config=false) on cosign 3.x).
     type: bool
     default: true
+extends_documentation_fragment:
+  - bulwark.container_security.cosign
 attributes:
   check_mode:
     support: full

@@ -64,27 +64,14 @@ options:
     description: Annotations every accepted signature must carry.
     type: dict
     default: {}
-  cosign_path:
-    description: The cosign binary (name on E(PATH) or absolute path).
-    type: path
-    default: cosign
-  cosign_major:
-    description: Major version of cosign, when known (detected otherwise).
-    type: int
-    choices: [2, 3]
-  crane_path:
-    description: crane binary for tag to digest resolution; looked up on E(PATH) when omitted.
-    type: path
-  insecure_registry:
-    description: Allow plain HTTP or self-signed registries.
-    type: bool
-    default: false
   transparency_log:
     description:
       - Require the transparency log entry (cosign's default). V(false) for signatures made
         offline (C(--insecure-ignore-tlog=true)).
     type: bool
     default: true
+extends_documentation_fragment:
+  - bulwark.container_security.cosign
 attributes:
   check_mode:
     support: full

@@ -43,25 +43,12 @@ options:
     description: Return the predicates too (an SBOM can be large).
     type: bool
     default: false
-  cosign_path:
-    description: The cosign binary.
-    type: path
-    default: cosign
-  cosign_major:
-    description: Major version of cosign, when known (detected otherwise).
-    type: int
-    choices: [2, 3]
-  crane_path:
-    description: crane binary for tag to digest resolution; looked up on E(PATH) when omitted.
-    type: path
-  insecure_registry:
-    description: Allow plain HTTP or self-signed registries.
-    type: bool
-    default: false
   transparency_log:
     description: Require the transparency log entry; V(false) for attestations made offline.
     type: bool
     default: true
+extends_documentation_fragment:
+  - bulwark.container_security.cosign
 attributes:
   check_mode:
     support: full

@@ -199,51 +199,16 @@ import tempfile  # noqa: E402
 
 from ansible.module_utils.basic import AnsibleModule  # noqa: E402
 from ansible.module_utils.common.text.converters import to_native  # noqa: E402
+from ansible_collections.bulwark.container_security.plugins.module_utils.module_files import (  # noqa: E402
+    read_yaml_option,
+    write_if_changed,
+)
 from ansible_collections.bulwark.container_security.plugins.module_utils.trivy_gate import (  # noqa: E402
     GATE_ARGUMENT_SPEC,
     gate_task,
     scan_command,
     scan_environment,
 )
-
-try:
-    import yaml
-    HAS_YAML = True
-except ImportError:  # pragma: no cover - PyYAML ships with ansible-core
-    HAS_YAML = False
-
-
-def read_ignore_file(module):
-    path = module.params.get("ignore_file")
-    if not path:
-        return None
-    if not HAS_YAML:
-        module.fail_json(msg="ignore_file needs PyYAML on the host running the module")
-    try:
-        with open(path, encoding="utf-8") as handle:
-            return yaml.safe_load(handle) or {}
-    except (OSError, yaml.YAMLError) as exc:
-        module.fail_json(msg=f"cannot read ignore_file {path}: {to_native(exc)}")
-    return None
-
-
-def write_if_changed(module, path, content):
-    """True when the file would change; written atomically."""
-    try:
-        with open(path, encoding="utf-8") as handle:
-            if handle.read() == content:
-                return False
-    except OSError:
-        pass
-    tmp = f"{path}.tmp{os.getpid()}"
-    try:
-        with open(tmp, "w", encoding="utf-8") as handle:
-            handle.write(content)
-        module.atomic_move(tmp, path)
-    except OSError as exc:
-        module.fail_json(msg=f"cannot write {path}: {to_native(exc)}")
-    return True
-
 
 def main():
     module = AnsibleModule(
@@ -324,7 +289,7 @@ def main():
             module.fail_json(msg=f"trivy wrote no readable JSON report: {to_native(exc)}",
                              command=shown, stderr=stderr)
         try:
-            result, outputs = gate_task(report, params, read_ignore_file(module))
+            result, outputs = gate_task(report, params, read_yaml_option(module, "ignore_file"))
         except ValueError as exc:
             module.fail_json(msg=to_native(exc), command=shown)
         changed = False

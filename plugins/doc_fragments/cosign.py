@@ -1,0 +1,25 @@
+"""Options every cosign_* module takes (see COMMON_ARGUMENT_SPEC in module_utils/cosign.py)."""
+from __future__ import annotations
+
+
+class ModuleDocFragment:
+    DOCUMENTATION = r"""
+options:
+  cosign_path:
+    description: The cosign binary (name on E(PATH) or absolute path).
+    type: path
+    default: cosign
+  cosign_major:
+    description:
+      - Major version of cosign, when known. Detected otherwise (C(cosign version), or the
+        flags of C(cosign sign --help) for distro builds that report C(devel)).
+    type: int
+    choices: [2, 3]
+  crane_path:
+    description: crane binary for tag to digest resolution; looked up on E(PATH) when omitted.
+    type: path
+  insecure_registry:
+    description: Allow plain HTTP or self-signed registries (C(--allow-insecure-registry)).
+    type: bool
+    default: false
+"""
