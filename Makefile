@@ -69,7 +69,7 @@ test: setup lint lab-images
 	@$(LAB) exec --services -- $(PY) -m pytest tests
 
 bench: setup lab-images
-	@for b in bench/*.py; do echo "[bench] $$b"; $(LAB) exec -- $(PY) $$b || exit 1; done
+	@$(LAB) exec --services -- bash -c 'for b in bench/*.py; do echo "[bench] $$b"; $(PY) $$b || exit 1; done'
 
 changelog: venv
 	@antsibull-changelog lint
