@@ -151,7 +151,8 @@ def gpg_keys(tmp_path_factory):
     yield {name: (root / name, *make_gpg_key(root / name, f"{name} <{name}@example.invalid>"))
            for name in ("vendor", "other")}
     for name in ("vendor", "other"):   # key generation and signing started an agent each
-        subprocess.run(["gpgconf", "--homedir", str(root / name), "--kill", "gpg-agent"], check=False)
+        subprocess.run(["gpgconf", "--homedir", str(root / name), "--kill", "gpg-agent"],
+                       check=False)
 
 
 def publish_falco(www: Path, version: str, signer_home: Path) -> str:
