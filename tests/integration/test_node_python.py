@@ -62,11 +62,13 @@ PLAYS = {
     - name: Validate an inline profile
       bulwark.container_security.seccomp_profile_validate:
         profile:
-          defaultAction: SCMP_ACT_ERRNO
-          architectures: [SCMP_ARCH_X86_64]
+          defaultAction: SCMP_ACT_KILL_PROCESS
+          architectures: [SCMP_ARCH_X86_64, SCMP_ARCH_AARCH64]
           syscalls:
-            - names: [read, write, exit_group]
+            - names: [read, write, close, futex, exit_group]
               action: SCMP_ACT_ALLOW
+            - names: [ptrace]
+              action: SCMP_ACT_ERRNO
       register: profile
     - ansible.builtin.assert:
         that: profile is not failed
@@ -96,44 +98,33 @@ PLAYS = {
     "cosign": """
     - name: Sign a fresh lab image
       bulwark.container_security.cosign_sign:
-        image: "{image}"
+        <<: &cosign_common
+          image: "{image}"
+          transparency_log: false
+          insecure_registry: true
+          cosign_path: "{cosign}"
+          crane_path: "{crane}"
         key: "{key}"
         key_password: "{password}"
-        transparency_log: false
-        insecure_registry: true
-        cosign_path: "{cosign}"
-        crane_path: "{crane}"
       register: signed
     - name: Verify it
       bulwark.container_security.cosign_verify:
-        image: "{image}"
+        <<: *cosign_common
         public_keys: ["{pub}"]
-        transparency_log: false
-        insecure_registry: true
-        cosign_path: "{cosign}"
-        crane_path: "{crane}"
       register: verified
     - name: Attest a small predicate
       bulwark.container_security.cosign_attest:
-        image: "{image}"
+        <<: *cosign_common
         predicate: "{predicate}"
         predicate_type: custom
         key: "{key}"
         key_password: "{password}"
-        transparency_log: false
-        insecure_registry: true
-        cosign_path: "{cosign}"
-        crane_path: "{crane}"
       register: attested
     - name: Verify the attestation
       bulwark.container_security.cosign_verify_attestation:
-        image: "{image}"
+        <<: *cosign_common
         predicate_type: custom
         public_keys: ["{pub}"]
-        transparency_log: false
-        insecure_registry: true
-        cosign_path: "{cosign}"
-        crane_path: "{crane}"
       register: attestation
     - ansible.builtin.assert:
         that:

@@ -29,7 +29,8 @@ out = {}
 for path in sorted(pathlib.Path(sys.argv[1]).glob("*.py")):
     if path.stem == "__init__":
         continue
-    mod = importlib.import_module("ansible_collections.bulwark.container_security.plugins.filter." + path.stem)
+    package = "ansible_collections.bulwark.container_security.plugins.filter"
+    mod = importlib.import_module(package + "." + path.stem)
     for name, fn in mod.FilterModule().filters().items():
         params = inspect.signature(fn).parameters.values()
         out[name] = {"plugin": path.name,
