@@ -62,7 +62,7 @@ molecule: setup lab-images
 	@$(LAB) exec --services -- bash lab/run-molecule.sh $(MOLECULE_SCENARIOS)
 
 # ansible-test sanity (ansible-core's own checks for collections), run locally, no containers
-# (tools/sanity.sh; 2 to 5 minutes, by machine load, once ansible-test has its venvs in ~/.ansible/test/venv).
+# (tools/sanity.sh; 2 to 5 minutes by machine load, once ~/.ansible/test/venv holds its venvs).
 # - ansible-test only runs inside .../ansible_collections/bulwark/container_security and resolves
 #   symlinks, so the .collections link does not do: the files git knows about are copied to
 #   .cache/sanity/ansible_collections/... with a fresh `git init` there (ansible-test lists the
