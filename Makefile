@@ -14,7 +14,7 @@ COLLECTION_LINK := .collections/ansible_collections/bulwark/container_security
 MOLECULE_SCENARIOS ?=
 
 .PHONY: setup setup-system venv lab-images lab-tools demo test lint unit integration molecule \
-        collection-build bench clean lab-down changelog
+        collection-build bench clean lab-down changelog sanity
 
 setup: setup-system venv lab-tools
 
@@ -61,10 +61,24 @@ integration: setup lab-images
 molecule: setup lab-images
 	@$(LAB) exec --services -- bash lab/run-molecule.sh $(MOLECULE_SCENARIOS)
 
+# ansible-test sanity (ansible-core's own checks for collections), run locally, no containers
+# (tools/sanity.sh; 2 to 5 minutes by machine load, once ~/.ansible/test/venv holds its venvs).
+# - ansible-test only runs inside .../ansible_collections/bulwark/container_security and resolves
+#   symlinks, so the .collections link does not do: the files git knows about are copied to
+#   .cache/sanity/ansible_collections/... with a fresh `git init` there (ansible-test lists the
+#   files to check with git; without it, it finds this checkout's .git and sees nothing).
+# - It bootstraps pip in each venv with get-pip.py from ci-files.testing.ansible.com, which these
+#   machines cannot reach, unless ~/.ansible/test/cache/get_pip_24_2.py exists. The script puts
+#   tools/get_pip_standin.py there: ensurepip, then pip installs the pinned packages from PyPI.
+# - Targets: Python 3.9 (oldest the modules support, tests/config.yml) and the venv's 3.11.
+# - Skipped: shellcheck and pslint (no shellcheck or pwsh here; no shell or PowerShell plugins).
+sanity: venv
+	@VENV_BIN=$(BIN) bash tools/sanity.sh
+
 collection-build: venv
 	@$(PY) -m pytest -q tests/integration/test_collection_build.py
 
-test: setup lint lab-images
+test: setup lint sanity lab-images
 	@$(MAKE) --no-print-directory molecule
 	@$(LAB) exec --services -- $(PY) -m pytest tests
 

@@ -56,7 +56,7 @@ def build_report(path: Path) -> int:
 
 def best(fn, repeat=3):
     times = []
-    for _ in range(repeat):
+    for _repeat in range(repeat):
         gc.collect()
         start = time.perf_counter()
         value = fn()
@@ -89,7 +89,7 @@ def main() -> int:
         gc.collect()
         tracemalloc.start()
         trivy_gate.gate(loaded, **GATE_ARGS)
-        _, gate_peak = tracemalloc.get_traced_memory()
+        _gate_current, gate_peak = tracemalloc.get_traced_memory()
         tracemalloc.stop()
         rss_peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
 

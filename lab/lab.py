@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Bulwark lab: systemd node images, a local artifact mirror and a real OCI registry.
 
 Everything here uses the Python standard library, so it runs before the venv exists.
@@ -65,8 +64,8 @@ def log(msg: str) -> None:
 
 
 def run(cmd, **kw) -> subprocess.CompletedProcess:
-    kw.setdefault("check", True)
-    return subprocess.run([str(c) for c in cmd], **kw)
+    check = kw.pop("check", True)
+    return subprocess.run([str(c) for c in cmd], check=check, **kw)
 
 
 # --------------------------------------------------------------------------- podman
@@ -337,7 +336,7 @@ def stop_daemon(name: str) -> None:
     pid = int(pidfile.read_text())
     if _alive(pid):
         os.killpg(pid, signal.SIGTERM)
-        for _ in range(50):
+        for _attempt in range(50):
             if not _alive(pid):
                 break
             time.sleep(0.1)

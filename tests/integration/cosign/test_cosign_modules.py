@@ -83,7 +83,7 @@ def test_sign_then_verify_returns_digest_layout_and_payloads(cosign, keys, image
 
 
 def test_resigning_reports_no_change(cosign, keys, image):
-    ref, _ = image()
+    ref, _digest = image()
     assert sign(cosign, ref, keys["alpha"])["changed"] is True
     before = tags(cosign_registry(ref), ref)
     again = sign(cosign, ref, keys["alpha"])
@@ -98,7 +98,7 @@ def cosign_registry(ref):
 
 
 def test_verify_with_another_key_fails_clearly(cosign, keys, image):
-    ref, _ = image()
+    ref, _digest = image()
     sign(cosign, ref, keys["alpha"])
     with pytest.raises(c.CosignError) as e:
         c.verify_image(cosign, ref, public_keys=[keys["beta"]["pub"]])
@@ -107,7 +107,7 @@ def test_verify_with_another_key_fails_clearly(cosign, keys, image):
 
 
 def test_unsigned_image_fails_with_no_signature(cosign, keys, image):
-    ref, _ = image()
+    ref, _digest = image()
     with pytest.raises(c.CosignError) as e:
         c.verify_image(cosign, ref, public_keys=[keys["alpha"]["pub"]])
     assert e.value.reason == "no_signature"
@@ -133,8 +133,8 @@ def test_image_changed_after_signing_fails(cosign, keys, image):
 
 
 def test_key_rotation_any_of_two_keys(cosign, keys, image):
-    ref_a, _ = image()
-    ref_b, _ = image()
+    ref_a, _digest_a = image()
+    ref_b, _digest_b = image()
     sign(cosign, ref_a, keys["alpha"])
     sign(cosign, ref_b, keys["beta"])
     trusted = [keys["alpha"]["pub"], keys["beta"]["pub"]]
@@ -209,7 +209,7 @@ def test_registry_down_clear_error_nothing_written(cosign, keys, image, lab_regi
 
 
 def test_check_mode_writes_nothing(cosign, keys, image, lab_registry):
-    ref, _ = image()
+    ref, _digest = image()
     before = tags(lab_registry, ref)
     res = sign(cosign, ref, keys["alpha"], check_mode=True)
     assert res["changed"] is True
@@ -221,8 +221,8 @@ def test_signatures_cross_versions(lab_tools, keys, image):
     opts = {"insecure_registry": True, "offline": True, "crane": lab_tools["crane"]}
     v3 = c.Cosign(lab_tools["cosign"], **opts)
     v2 = c.Cosign(lab_tools["cosign-2.5.0"], **opts)
-    ref_3, _ = image()
-    ref_2, _ = image()
+    ref_3, _digest_3 = image()
+    ref_2, _digest_2 = image()
     sign(v3, ref_3, keys["alpha"])
     sign(v2, ref_2, keys["alpha"])
     assert c.verify_image(v2, ref_3, public_keys=[keys["alpha"]["pub"]])["verified"]
@@ -278,7 +278,7 @@ def test_verify_playbook_any_of_keys_and_clear_refusal(lab_tools, keys, image, t
     cosign_bin = lab_tools["cosign"]
     signer = c.Cosign(cosign_bin, insecure_registry=True, offline=True)
     pinned = [image(), image()]
-    refs = [ref for ref, _ in pinned]
+    refs = [ref for ref, _digest in pinned]
     for ref in refs:
         sign(signer, ref, keys["alpha"])
     verify = _vars(tmp_path, verify_images=refs, verify_public_keys=[keys["beta"]["pub"],

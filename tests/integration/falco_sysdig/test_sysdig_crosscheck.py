@@ -95,7 +95,7 @@ def expanded_macros(result) -> dict:
 
 def test_condition_cases_match_the_real_compiler(sysdig):
     """The table the unit tests hold the parser to is what the libs compiler really says."""
-    verdicts = sysdig([c for c, _ in CASES])
+    verdicts = sysdig([c for c, _expected in CASES])
     wrong = []
     for (cond, expected), got in zip(CASES, verdicts, strict=True):
         if expected is None:
@@ -110,7 +110,7 @@ def test_condition_cases_match_the_real_compiler(sysdig):
 
 
 def test_hidden_catalog_fields_are_accepted(sysdig):
-    hidden = [n for n, (_, flags) in FIELDS.items() if "hidden" in flags.split()]
+    hidden = [n for n, (_origin, flags) in FIELDS.items() if "hidden" in flags.split()]
     assert hidden
     assert_all_accepted(sysdig, {n: f"{n} exists" for n in hidden})
 
@@ -153,7 +153,8 @@ def library(tmp_path_factory) -> list[Path]:
              "-c", "local", "-e", f"ansible_python_interpreter={sys.executable}",
              "-e", f"@{ROOT / 'roles' / 'falco' / 'defaults' / 'main.yml'}",
              "-m", "ansible.builtin.template", "-a", f"src={path} dest={dest}"],
-            capture_output=True, text=True, cwd=ROOT, env={**os.environ, "ANSIBLE_NOCOLOR": "1"})
+            capture_output=True, text=True, cwd=ROOT, env={**os.environ, "ANSIBLE_NOCOLOR": "1"},
+            check=False)
         assert proc.returncode == 0, proc.stdout + proc.stderr
         files.append(dest)
     return files
@@ -246,7 +247,7 @@ MUTATION_TOKENS = ("(", ")", ",", " and ", " or ", " not ", "=", '"', "'", " in 
 def mutations(conditions: list[str], count: int, seed: int) -> list[str]:
     rnd = random.Random(seed)
     out = []
-    for _ in range(count):
+    for _repeat in range(count):
         c = rnd.choice(conditions)
         i, op = rnd.randrange(len(c)), rnd.random()
         if op < 0.4:

@@ -35,7 +35,7 @@ def test_install_from_mirror_then_nothing_to_do(tmp_path, lab_mirror):
 
 @pytest.mark.lab
 def test_checksum_mismatch_fails_and_keeps_previous_binary(tmp_path, lab_mirror,
-                                                          recording_mirror, lab_tools):
+                                                           recording_mirror, lab_tools):
     ok = install(tmp_path, release_artifact_tool="cosign", release_artifact_version="3.1.1",
                  release_artifact_mirror_url=lab_mirror,
                  release_artifact_version_pattern=COSIGN_DEVEL)

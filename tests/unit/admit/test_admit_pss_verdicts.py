@@ -57,9 +57,9 @@ def policies():
 
 
 def test_every_upstream_control_maps_to_one_of_ours(expectations):
-    upstream = {policy for _, policy, *_ in expectations}
+    upstream = {policy for _directory, policy, *_rest in expectations}
     assert upstream == set(UPSTREAM_TO_CONTROL)
-    kinds = {kind for _, _, kind, *_ in expectations}
+    kinds = {kind for _directory, _policy, kind, *_rest in expectations}
     assert kinds == {"Pod", "Deployment", "CronJob"}
 
 
@@ -83,7 +83,7 @@ def test_a_weakened_policy_is_caught(expectations):
     for validation in weak["spec"]["validations"]:
         validation["expression"] = validation["expression"].replace(
             "'Localhost']", "'Localhost', 'Unconfined']")
-    wrong = [name for _, upstream, _, name, expected, resource in expectations
+    wrong = [name for _directory, upstream, _kind, name, expected, resource in expectations
              if upstream == "restrict-seccomp-strict" and verdict(weak, resource) != expected]
     assert wrong, "allowing Unconfined must flip some of Kyverno's expected failures"
 
@@ -113,7 +113,7 @@ def test_generated_cases_reach_their_verdicts(control):
     settings = kp.Settings.from_dict({})
     policy = kp.build_pod_security_policy(settings, control)
     cases = kp.build_test_cases(settings, control)
-    assert {v for _, v in cases} == {"pass", "fail"}
+    assert {v for _resource, v in cases} == {"pass", "fail"}
     for resource, expected in cases:
         for engine in ENGINES:
             assert verdict(policy, resource, engine) == expected, (control, engine, resource)

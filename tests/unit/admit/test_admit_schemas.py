@@ -66,7 +66,7 @@ def crd_schemas(kyverno_dir):
 
 
 def test_bundles_cover_every_kind():
-    kinds = {m["kind"] for _, m in MANIFESTS}
+    kinds = {m["kind"] for _manifest_id, m in MANIFESTS}
     assert kinds == {"Namespace", "NetworkPolicy", "ValidatingPolicy", "ImageValidatingPolicy",
                      "ClusterPolicy", "PolicyException"}
 

@@ -71,7 +71,7 @@ def test_major_is_told_by_sign_flags_once():
     run = FakeRunner([(sub("sign"), (0, "    --use-signing-config=true:\n", ""))])
     co = c.Cosign("cosign", run=run)
     assert co.major == 3 and co.major == 3
-    assert [a for a, _ in run.calls] == [["cosign", "sign", "--help"]]
+    assert [a for a, _env in run.calls] == [["cosign", "sign", "--help"]]
 
 
 @pytest.fixture(autouse=True)
@@ -102,7 +102,7 @@ def test_sign_argv_cosign3_bundle_online():
 def test_sign_argv_cosign2():
     co = c.Cosign("cosign", major=2, offline=True)
     assert co.sign_argv(REF, "k.key") == ["cosign", "sign", "--key", "k.key", "--yes",
-                                         "--tlog-upload=false", REF]
+                                          "--tlog-upload=false", REF]
     with pytest.raises(c.CosignError) as e:
         co.sign_argv(REF, "k.key", "bundle")
     assert e.value.reason == "unsupported"
@@ -222,7 +222,7 @@ def test_sign_skips_when_already_signed_and_never_puts_password_in_argv():
     co = c.Cosign("cosign", run=run, major=2)
     res = c.sign_image(co, REF, "k.key", password="s3cret")
     assert res["changed"] is False and res["digest"] == DIGEST
-    assert all("s3cret" not in " ".join(argv) for argv, _ in run.calls)
+    assert all("s3cret" not in " ".join(argv) for argv, _env in run.calls)
     assert run.calls[0][1] == {"COSIGN_PASSWORD": "s3cret"}  # public-key gets it by env
 
 
@@ -233,9 +233,9 @@ def test_sign_signs_when_verify_fails_and_check_mode_writes_nothing():
     res = c.sign_image(co, REF, "k.key", password="pw", public_key="k.pub",
                        check_mode=True)
     assert res["changed"] is True
-    assert [a[1] for a, _ in run.calls] == ["verify"]
+    assert [a[1] for a, _env in run.calls] == ["verify"]
     res = c.sign_image(co, REF, "k.key", password="pw", public_key="k.pub")
-    assert [a[1] for a, _ in run.calls] == ["verify", "verify", "sign"]
+    assert [a[1] for a, _env in run.calls] == ["verify", "verify", "sign"]
     assert run.calls[-1][1] == {"COSIGN_PASSWORD": "pw"}
 
 
@@ -321,7 +321,7 @@ def test_sign_skips_the_verify_when_the_registry_shows_no_signature(monkeypatch)
     co = c.Cosign("cosign", run=run, major=3, offline=True)
     res = c.sign_image(co, REF, "k.key", password="pw")
     assert res["changed"] is True
-    assert [a[1] for a, _ in run.calls] == ["sign"]  # no public-key, no verify
+    assert [a[1] for a, _env in run.calls] == ["sign"]  # no public-key, no verify
 
 
 def test_for_each_keeps_going_and_reports_every_failure():

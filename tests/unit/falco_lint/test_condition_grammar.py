@@ -8,7 +8,7 @@ import pytest
 from condition_cases import CASES, verdict
 
 
-@pytest.mark.parametrize(("condition", "expected"), CASES, ids=[c for c, _ in CASES])
+@pytest.mark.parametrize(("condition", "expected"), CASES, ids=[c for c, _expected in CASES])
 def test_condition_verdict_matches_the_libs_compiler(condition, expected):
     got = verdict(condition)
     if expected is None or expected[0] == "syntax":

@@ -147,7 +147,7 @@ def test_ignore_policy_groups_by_kind_and_keeps_statement():
 def test_ignore_entry_without_required_field_rejected(missing):
     entry = {"id": "CVE-1", "statement": "why", "expired_at": "2027-01-01"}
     entry[missing] = "  " if missing != "expired_at" else None
-    doc, errors, _ = tc.build_ignore_policy([entry], today=TODAY)
+    doc, errors, _warnings = tc.build_ignore_policy([entry], today=TODAY)
     assert doc == {}
     assert len(errors) == 1 and f"missing {missing}" in errors[0]
 
@@ -159,7 +159,7 @@ def test_ignore_entry_without_required_field_rejected(missing):
     ("CVE-1", "must be a mapping"),
 ])
 def test_ignore_entry_shape_errors(entry, message):
-    _, errors, _ = tc.build_ignore_policy([entry], today=TODAY)
+    _doc, errors, _warnings = tc.build_ignore_policy([entry], today=TODAY)
     assert errors and message in errors[0]
 
 
@@ -178,7 +178,7 @@ def test_upstream_example_ignore_file_ids_fit_the_format(shared_fixtures):
     kinds = {v: k for k, v in tc.IGNORE_KINDS.items()}
     entries = [dict(item, kind=kinds[section], statement="reviewed", expired_at="2027-01-01")
                for section, items in example.items() for item in items]
-    doc, errors, _ = tc.build_ignore_policy(entries, today=TODAY)
+    doc, errors, _warnings = tc.build_ignore_policy(entries, today=TODAY)
     assert errors == []
     assert {s: [i["id"] for i in v] for s, v in doc.items()} == \
         {s: [i["id"] for i in v] for s, v in example.items()}
