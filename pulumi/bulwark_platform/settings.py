@@ -6,8 +6,8 @@ either from Pulumi (strings, JSON for objects/arrays) or from a stack file read 
 `render.py` (native YAML values); both are normalised here. A bad value raises
 StackConfigError naming the key, the value and what would be accepted.
 
-The `policy` key is handed unchanged to the policy builders (plugins/module_utils/
-kyverno_policies.py), the one policy source shared with the Ansible `kyverno` role.
+The `policy` key is handed unchanged to the policy builders (plugins/module_utils/kyverno/),
+the one policy source shared with the Ansible `kyverno` role.
 """
 from __future__ import annotations
 
@@ -17,6 +17,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from ansible_collections.bulwark.container_security.plugins.module_utils.kubernetes_names import (
+    DNS_LABEL,
+)
 
 PROJECT = "bulwark"
 PULUMI_DIR = Path(__file__).resolve().parent.parent
@@ -52,12 +56,11 @@ CONFIG_KEYS: dict[str, tuple[str, Any, str]] = {
                         "the repository root). Empty: the collection's falco role rules."),
     "falcoValues": ("object", {}, "Extra Helm values merged over the program's falco values."),
     "policy": ("object", {},
-               "Settings of the policy builders (plugins/module_utils/kyverno_policies.py): "
+               "Settings of the policy builders (plugins/module_utils/kyverno/): "
                "pod security controls, image signatures, exceptions, namespaces, networking."),
 }
 
 _CHART_VERSION_RE = re.compile(r"^\d+\.\d+\.\d+(?:-[0-9A-Za-z.-]+)?$")
-_DNS_LABEL_RE = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
 _PY_TYPES = {"string": str, "boolean": bool, "array": list, "object": dict, "integer": int}
 
 
@@ -123,7 +126,7 @@ def _chart_version(name: str, value: str) -> str:
 
 
 def _namespace(name: str, value: str) -> str:
-    if not _DNS_LABEL_RE.match(value):
+    if not DNS_LABEL.match(value):
         raise StackConfigError(f"{_key(name)}: {value!r} is not a Kubernetes namespace name "
                                "(lowercase letters, digits and '-', at most 63 characters)")
     return value
