@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from ansible_collections.bulwark.container_security.plugins.module_utils import kubernetes_names
 from ansible_collections.bulwark.container_security.plugins.module_utils.kyverno import (
     validation,
 )
@@ -22,6 +23,11 @@ def test_settings_error_is_one_class_for_pulumi_and_module_utils():
     assert policy_source.SettingsError is validation.SettingsError
     with pytest.raises(validation.SettingsError):        # raised by the program's builders
         policy_source.Settings.from_dict({"pod_security": {"default_action": "Nope"}})
+
+
+def test_pulumi_names_manifests_with_the_collections_function():
+    """The same manifest_name the kyverno role's kubernetes_manifest_name filter calls."""
+    assert policy_source.manifest_name is kubernetes_names.manifest_name
 
 
 def test_no_module_utils_file_is_importable_as_a_top_level_module():
