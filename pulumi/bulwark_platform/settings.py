@@ -138,6 +138,17 @@ def _repository(name: str, value: str) -> str:
     return value
 
 
+def _release(name: str, get: dict) -> ChartRelease:
+    """The pinned Helm release `name` from its `<name>Chart*`, `<name>Namespace` and values keys."""
+    return ChartRelease(
+        name=name, chart=name,
+        version=_chart_version(f"{name}ChartVersion", get[f"{name}ChartVersion"]),
+        repository=_repository(f"{name}ChartRepository", get[f"{name}ChartRepository"]),
+        namespace=_namespace(f"{name}Namespace", get[f"{name}Namespace"]),
+        values=dict(get[f"{name}Values"]),
+    )
+
+
 def from_mapping(raw: Mapping[str, Any]) -> PlatformSettings:
     """Settings from a stack config mapping (`bulwark:<key>` or bare `<key>` names)."""
     values: dict[str, Any] = {}
@@ -151,23 +162,11 @@ def from_mapping(raw: Mapping[str, Any]) -> PlatformSettings:
         values[name] = _decode(name, value)
     get = {k: values.get(k, default) for k, (_t, default, _d) in CONFIG_KEYS.items()}
 
-    kyverno = ChartRelease(
-        name="kyverno", chart="kyverno",
-        version=_chart_version("kyvernoChartVersion", get["kyvernoChartVersion"]),
-        repository=_repository("kyvernoChartRepository", get["kyvernoChartRepository"]),
-        namespace=_namespace("kyvernoNamespace", get["kyvernoNamespace"]),
-        values=dict(get["kyvernoValues"]),
-    )
+    kyverno = _release("kyverno", get)
     falco = None
     rules: tuple[Path, ...] = ()
     if get["falcoEnabled"]:
-        falco = ChartRelease(
-            name="falco", chart="falco",
-            version=_chart_version("falcoChartVersion", get["falcoChartVersion"]),
-            repository=_repository("falcoChartRepository", get["falcoChartRepository"]),
-            namespace=_namespace("falcoNamespace", get["falcoNamespace"]),
-            values=dict(get["falcoValues"]),
-        )
+        falco = _release("falco", get)
         if falco.namespace == kyverno.namespace:
             raise StackConfigError(f"{_key('falcoNamespace')}: {falco.namespace!r} is also "
                                    f"{_key('kyvernoNamespace')}; give each release its own "

@@ -3,14 +3,14 @@
 # SPDX-License-Identifier: Apache-2.0
 """The glue every cosign_* module shares, written once (as community.general's ModuleHelper).
 
-The only file of this package that imports Ansible: modules import it, nothing else does.
+The only file of this package that imports Ansible (through module_helper.py): modules import
+it, nothing else does.
 CosignModule builds the AnsibleModule from the module's own options plus the common ones,
 runs cosign through AnsibleModule.run_command, maps a CosignError to fail_json, and runs the
 module's per-image function over O(image) or O(images).
 """
 from __future__ import annotations
 
-from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.bulwark.container_security.plugins.module_utils.cosign.errors import (
     CosignError,
 )
@@ -20,23 +20,26 @@ from ansible_collections.bulwark.container_security.plugins.module_utils.cosign.
     for_each,
     summarize_failures,
 )
+from ansible_collections.bulwark.container_security.plugins.module_utils.module_helper import (
+    ModuleHelper,
+)
 
 
-class CosignModule:
+class CosignModule(ModuleHelper):
     """One cosign_* module run: ``CosignModule(spec, **AnsibleModule kwargs).run(fn)``."""
 
+    common_argument_spec = COMMON_ARGUMENT_SPEC
+
     def __init__(self, argument_spec: dict, **module_kwargs):
-        self.module = AnsibleModule(argument_spec=dict(argument_spec, **COMMON_ARGUMENT_SPEC),
-                                    supports_check_mode=True, **module_kwargs)
-        self.params = self.module.params
+        super().__init__(argument_spec, **module_kwargs)
         self.cosign = cosign_from_params(self.params, self._run)
 
     def _run(self, argv, env):
         return self.module.run_command(argv, environ_update=env)
 
-    def fail(self, error: CosignError, **extra):
-        self.module.fail_json(msg=error.message, reason=error.reason, stderr=error.detail,
-                              commands=self.cosign.commands, **extra)
+    def fail_cosign(self, error: CosignError):
+        self.fail(error.message, reason=error.reason, stderr=error.detail,
+                  commands=self.cosign.commands)
 
     def run(self, fn, *, detect_major: bool = False, report_major: bool = False):
         """Exit with fn(image) for O(image), or with one result per O(images) entry.
@@ -56,7 +59,7 @@ class CosignModule:
                 self.module.exit_json(**dict({"changed": False}, **extra,
                                              commands=self.cosign.commands, **result))
         except CosignError as error:
-            self.fail(error)
+            self.fail_cosign(error)
         results = for_each(self.params["images"], self.params["parallel"], fn)
         changed = any(r.get("changed") for r in results)
         if any(r["failed"] for r in results):

@@ -30,6 +30,7 @@ from ansible_collections.bulwark.container_security.plugins.module_utils.kyverno
     _labels,
     _mapping,
     _name,
+    _record,
     _str_list,
     _timestamp,
     _unknown,
@@ -155,10 +156,7 @@ class Workload:
 
     @classmethod
     def from_dict(cls, data, key: str) -> Workload:
-        if isinstance(data, str):
-            data = {"name": data}
-        data = _mapping(data, key)
-        _unknown(data, ("name", "kind"), key)
+        data = _record(data, key, ("name", "kind"), "name")
         kind = data.get("kind", "")
         if kind and kind not in POD_KINDS:
             raise SettingsError(f"{key}.kind", kind, "one of " + ", ".join(POD_KINDS))
@@ -244,10 +242,7 @@ class CidrSettings:
 
     @classmethod
     def from_dict(cls, data, key: str) -> CidrSettings:
-        if isinstance(data, str):
-            data = {"cidr": data}
-        data = _mapping(data, key)
-        _unknown(data, ("cidr", "except"), key)
+        data = _record(data, key, ("cidr", "except"), "cidr")
         cidr = data.get("cidr")
         if not isinstance(cidr, str) or not _CIDR.match(cidr):
             raise SettingsError(f"{key}.cidr", cidr, "a CIDR such as 10.0.0.0/8 or fd00::/8")
@@ -335,10 +330,7 @@ class NamespaceSettings:
 
     @classmethod
     def from_dict(cls, data, key: str, default_version: str) -> NamespaceSettings:
-        if isinstance(data, str):
-            data = {"name": data}
-        data = _mapping(data, key)
-        _unknown(data, cls.KEYS, key)
+        data = _record(data, key, cls.KEYS, "name")
         rules = {}
         for direction in ("ingress", "egress"):
             items = data.get(direction) or []

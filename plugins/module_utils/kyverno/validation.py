@@ -65,6 +65,15 @@ def _unknown(data: dict, known, key: str) -> None:
         raise SettingsError(where, data[extra[0]], "one of the keys " + ", ".join(sorted(known)))
 
 
+def _record(data, key: str, known, shorthand: str) -> dict:
+    """A settings mapping with only ``known`` keys; a plain string stands for ``{shorthand: s}``."""
+    if isinstance(data, str):
+        data = {shorthand: data}
+    data = _mapping(data, key)
+    _unknown(data, known, key)
+    return data
+
+
 def _bool(value, key: str) -> bool:
     if not isinstance(value, bool):
         raise SettingsError(key, value, "true or false")

@@ -3,7 +3,8 @@
 # SPDX-License-Identifier: Apache-2.0
 """The glue of the trivy_gate and trivy_scan modules, written once.
 
-The only file of this package that imports Ansible: modules import it, nothing else does.
+The only file of this package that imports Ansible (through module_helper.py): modules import
+it, nothing else does.
 GateModule gates a report with the shared gate options, writes the outputs, warns and exits
 (or fails on blocking findings); ScanModule first runs Trivy for the report.
 """
@@ -14,11 +15,13 @@ import os
 import shutil
 import tempfile
 
-from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.common.text.converters import to_native
 from ansible_collections.bulwark.container_security.plugins.module_utils.module_files import (
     read_yaml_option,
     write_if_changed,
+)
+from ansible_collections.bulwark.container_security.plugins.module_utils.module_helper import (
+    ModuleHelper,
 )
 from ansible_collections.bulwark.container_security.plugins.module_utils.trivy.scan import (
     GATE_ARGUMENT_SPEC,
@@ -29,19 +32,16 @@ from ansible_collections.bulwark.container_security.plugins.module_utils.trivy.s
 )
 
 
-class GateModule:
+class GateModule(ModuleHelper):
     """An AnsibleModule with the gate options; ``gate(report)`` exits the module."""
 
+    common_argument_spec = GATE_ARGUMENT_SPEC
+
     def __init__(self, argument_spec: dict, **module_kwargs):
-        self.module = AnsibleModule(argument_spec=dict(argument_spec, **GATE_ARGUMENT_SPEC),
-                                    supports_check_mode=True, **module_kwargs)
-        self.params = self.module.params
+        super().__init__(argument_spec, **module_kwargs)
         ignores = self.params["ignores"]
         if isinstance(ignores, str):        # a JSON string from a template
             self.params["ignores"] = json.loads(ignores) if ignores.strip() else None
-
-    def fail(self, msg, **extra):
-        self.module.fail_json(msg=to_native(msg), **extra)
 
     def gate(self, report, written=None, **extra):
         """Gate ``report``; write ``written`` ({path: text}) and the gate's outputs; exit."""
