@@ -22,8 +22,13 @@ import tracemalloc
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "plugins" / "module_utils"))
-import trivy_gate  # noqa: E402
+sys.path.insert(0, str(ROOT / ".collections"))  # the collection, linked there by `make venv`
+from ansible_collections.bulwark.container_security.plugins.module_utils.trivy import (  # noqa: E402
+    gate as trivy_gate,
+)
+from ansible_collections.bulwark.container_security.plugins.module_utils.trivy import (  # noqa: E402
+    reports as trivy_reports,
+)
 
 FINDINGS = 50_000
 FIXTURES = Path(os.environ.get("BULWARK_SHARED_FIXTURES", ROOT.parent / "shared" / "fixtures"))
@@ -84,7 +89,7 @@ def main() -> int:
         t_load = best(load)
         t_gate_file = best(gate_file)
         t_gate = best(lambda: trivy_gate.gate(loaded, **GATE_ARGS), repeat=2)
-        t_junit = best(lambda: trivy_gate.to_junit(result), repeat=1)
+        t_junit = best(lambda: trivy_reports.to_junit(result), repeat=1)
 
         gc.collect()
         tracemalloc.start()

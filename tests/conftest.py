@@ -19,7 +19,7 @@ LINK = COLLECTIONS / "ansible_collections" / "bulwark" / "container_security"
 if not LINK.exists():
     LINK.parent.mkdir(parents=True, exist_ok=True)
     LINK.symlink_to(ROOT)
-for p in (str(COLLECTIONS), str(ROOT / "lab"), str(ROOT / "plugins" / "module_utils")):
+for p in (str(COLLECTIONS), str(ROOT / "lab")):
     if p not in sys.path:
         sys.path.insert(0, p)
 

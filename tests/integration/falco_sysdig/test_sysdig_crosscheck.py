@@ -20,10 +20,18 @@ ROOT = HERE.parents[2]
 sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(ROOT / "tests" / "unit" / "falco_lint"))
 
-import falco_rules as fr  # noqa: E402
 import sysdig_sid  # noqa: E402
+from ansible_collections.bulwark.container_security.plugins.module_utils.falco import (  # noqa: E402
+    field_lookup as falco_field_lookup,  # noqa: E402
+)
+from ansible_collections.bulwark.container_security.plugins.module_utils.falco import (  # noqa: E402
+    grammar as falco_grammar,  # noqa: E402
+)
+from ansible_collections.bulwark.container_security.plugins.module_utils.falco import (  # noqa: E402
+    linter as falco_linter,  # noqa: E402
+)
+from ansible_collections.bulwark.container_security.plugins.module_utils.falco.fields import FIELDS  # noqa: E402  # noqa: E402
 from condition_cases import CASES, verdict  # noqa: E402
-from falco_fields import FIELDS  # noqa: E402
 
 BROKEN = sorted((ROOT / "tests" / "fixtures" / "falco" / "broken").glob("*.yaml"))
 LIBRARY_GLOBS = ("roles/falco/files/rules/*.yaml", "roles/falco/files/rules/*.yml",
@@ -52,12 +60,12 @@ def sysdig():
 
 
 def syscall_only(condition: str) -> bool:
-    ast = fr.parse_condition(condition)
-    for node in fr.walk(ast):
-        if isinstance(node, fr.Check):
+    ast = falco_grammar.parse_condition(condition)
+    for node in falco_grammar.walk(ast):
+        if isinstance(node, falco_grammar.Check):
             for ref in (node.lhs, node.value):
-                if isinstance(ref, fr.FieldRef):
-                    base = fr.lookup_field(ref.name, ref.arg)[0]
+                if isinstance(ref, falco_grammar.FieldRef):
+                    base = falco_field_lookup.lookup_field(ref.name, ref.arg)[0]
                     if FIELDS.get(base, ("?",))[0] != "syscall":
                         return False
     return True
@@ -65,18 +73,18 @@ def syscall_only(condition: str) -> bool:
 
 def with_stand_ins(condition: str) -> str:
     """The condition with each plugin field replaced by a syscall field of the same type."""
-    ast = copy.deepcopy(fr.parse_condition(condition))
-    for node in fr.walk(ast):
-        if isinstance(node, fr.Check):
+    ast = copy.deepcopy(falco_grammar.parse_condition(condition))
+    for node in falco_grammar.walk(ast):
+        if isinstance(node, falco_grammar.Check):
             for ref in (node.lhs, node.value):
-                if not isinstance(ref, fr.FieldRef):
+                if not isinstance(ref, falco_grammar.FieldRef):
                     continue
-                base = fr.lookup_field(ref.name, ref.arg)[0]
+                base = falco_field_lookup.lookup_field(ref.name, ref.arg)[0]
                 origin, flags = FIELDS.get(base, ("?", ""))
                 if origin.startswith("plugin:"):
                     kind = next(f[5:] for f in flags.split() if f.startswith("type:"))
                     ref.name, ref.arg = STAND_INS[kind], None
-    return fr.render(ast)
+    return falco_grammar.render(ast)
 
 
 def assert_all_accepted(sysdig, conditions: dict):
@@ -89,8 +97,8 @@ def assert_all_accepted(sysdig, conditions: dict):
 def expanded_macros(result) -> dict:
     asts = {}
     for name, item in result.macros.items():
-        asts[name] = fr.parse_condition(item.data["condition"])
-    return {f"macro {n}": fr.render(a, asts, result.lists) for n, a in asts.items()}
+        asts[name] = falco_grammar.parse_condition(item.data["condition"])
+    return {f"macro {n}": falco_grammar.render(a, asts, result.lists) for n, a in asts.items()}
 
 
 def test_condition_cases_match_the_real_compiler(sysdig):
@@ -116,7 +124,7 @@ def test_hidden_catalog_fields_are_accepted(sysdig):
 
 
 def test_upstream_rules_and_macros_expanded_are_accepted(sysdig, shared_fixtures):
-    result = fr.lint_paths([shared_fixtures / "falco" / "falco_rules.yaml"])
+    result = falco_linter.lint_paths([shared_fixtures / "falco" / "falco_rules.yaml"])
     assert result.errors == []
     candidates = {**result.expanded, **expanded_macros(result)}
     checked = {n: c for n, c in candidates.items() if syscall_only(c)}
@@ -162,7 +170,7 @@ def library(tmp_path_factory) -> list[Path]:
 
 def test_library_conditions_are_accepted(sysdig, shared_fixtures, library):
     upstream = shared_fixtures / "falco" / "falco_rules.yaml"
-    result = fr.lint_paths([upstream, *library])
+    result = falco_linter.lint_paths([upstream, *library])
     assert result.errors == []
     ours = {str(p) for p in library}
     rules = {n: c for n, c in result.expanded.items() if result.rules[n].file in ours}
@@ -180,7 +188,7 @@ def test_library_conditions_are_accepted(sysdig, shared_fixtures, library):
 
 def sysdig_inputs_for(path: Path):
     """(problem, condition, output format, what sysdig must say) per condition/output error."""
-    result = fr.lint_paths([path])
+    result = falco_linter.lint_paths([path])
     items = {**{("rule", n): r for n, r in result.rules.items()},
              **{("macro", n): m for n, m in result.macros.items()}}
     expanded = result.expanded
@@ -197,7 +205,7 @@ def sysdig_inputs_for(path: Path):
         if p.category == "value":      # e.g. "yes is not a valid boolean value (fd.num)"
             must = p.message.rsplit(" (", 1)[0]
             cond = expanded[p.name] if p.kind == "rule" else \
-                fr.render(fr.parse_condition(item.data["condition"]))
+                falco_grammar.render(falco_grammar.parse_condition(item.data["condition"]))
             yield p, cond, "", must
             continue
         field = re.search(r"'([^']+)'", p.message).group(1)
@@ -206,7 +214,8 @@ def sysdig_inputs_for(path: Path):
         elif p.kind == "rule":
             yield p, expanded[p.name], "", field.split("[")[0]
         else:
-            yield p, fr.render(fr.parse_condition(item.data["condition"])), "", field
+            ast = falco_grammar.parse_condition(item.data["condition"])
+            yield p, falco_grammar.render(ast), "", field
 
 
 def confirms(problem, must: str, got: str) -> bool:
@@ -261,8 +270,8 @@ def mutations(conditions: list[str], count: int, seed: int) -> list[str]:
 
 def agrees(condition: str, got: str) -> bool:
     ours = verdict(condition)
-    if ours is None and any(isinstance(n, fr.Ident)
-                            for n in fr.walk(fr.parse_condition(condition))):
+    if ours is None and any(isinstance(n, falco_grammar.Ident)
+                            for n in falco_grammar.walk(falco_grammar.parse_condition(condition))):
         ours = ("field", "identifier")     # a macro name sysdig cannot resolve
     if got == sysdig_sid.ACCEPTED:
         return ours is None
@@ -280,7 +289,7 @@ def test_mutated_upstream_conditions_get_the_same_verdict(sysdig, shared_fixture
     Valid / syntax error at the same index / field or value error must match the real
     compiler (unknown event types are warnings in the linter).
     """
-    result = fr.lint_paths([shared_fixtures / "falco" / "falco_rules.yaml"])
+    result = falco_linter.lint_paths([shared_fixtures / "falco" / "falco_rules.yaml"])
     conditions = list(result.expanded.values()) + list(expanded_macros(result).values())
     cases = mutations(conditions, 400, seed=20261125)
     verdicts = sysdig(cases)

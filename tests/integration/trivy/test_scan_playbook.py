@@ -75,7 +75,7 @@ def test_ignore_without_statement_is_rejected(tmp_path, reports):
     proc = play(tmp_path, scan_reports=[reports["alpine-39"]],
                 scan_ignores=[{"id": "CVE-2019-14697", "expired_at": "2099-01-01"}])
     assert proc.returncode != 0
-    assert "ignore entry #1 (CVE-2019-14697): 'statement' is required" in proc.stdout
+    assert "ignores[0] (CVE-2019-14697): 'statement' is required" in proc.stdout
 
 
 def test_budget_and_ignore_unfixed_through_the_playbook(tmp_path, reports):

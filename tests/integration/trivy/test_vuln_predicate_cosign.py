@@ -11,7 +11,13 @@ import uuid
 from pathlib import Path
 
 import pytest
-import trivy_gate as tg
+from ansible_collections.bulwark.container_security.plugins.module_utils import predicates
+from ansible_collections.bulwark.container_security.plugins.module_utils.trivy import (
+    gate as trivy_gate,
+)
+from ansible_collections.bulwark.container_security.plugins.module_utils.trivy import (
+    reports as trivy_reports,
+)
 
 pytestmark = pytest.mark.lab
 
@@ -28,9 +34,9 @@ def test_cosign_attests_and_verifies_the_vuln_predicate(tmp_path, lab_tools,
                               uuid.uuid4().hex)
 
     report = json.loads((shared_fixtures / "trivy" / "alpine-39.json").read_text())
-    result = tg.gate(report, severity="HIGH", ignore_unfixed=True)
+    result = trivy_gate.gate(report, severity="HIGH", ignore_unfixed=True)
     predicate = tmp_path / "vuln.json"
-    predicate.write_text(json.dumps(tg.to_vuln_predicate(
+    predicate.write_text(json.dumps(trivy_reports.to_vuln_predicate(
         report, result, invocation={"uri": "https://ci.example/run/1"})))
 
     offline = ["--tlog-upload=false", "--new-bundle-format=false", "--allow-insecure-registry"]
@@ -47,7 +53,7 @@ def test_cosign_attests_and_verifies_the_vuln_predicate(tmp_path, lab_tools,
     assert verify.returncode == 0, verify.stderr
     envelope = json.loads(verify.stdout.strip().splitlines()[0])
     statement = json.loads(base64.b64decode(envelope["payload"]))
-    assert statement["predicateType"] == tg.PREDICATE_TYPE
+    assert statement["predicateType"] == predicates.VULN_PREDICATE_TYPE
     pred = statement["predicate"]
     assert pred["invocation"]["uri"] == "https://ci.example/run/1"
     assert pred["invocation"]["parameters"] == ["--severity=HIGH,CRITICAL", "--ignore-unfixed"]

@@ -12,7 +12,9 @@ import functools
 
 import cel
 import celpy
-import kyverno_policies as kp
+from ansible_collections.bulwark.container_security.plugins.module_utils.kyverno import (
+    settings as kyverno_settings,
+)
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
@@ -163,5 +165,5 @@ def verdict(policy: dict, obj: dict, engine: str = "common-expression-language")
     return "fail" if result["failed"] else "pass"
 
 
-def settings(**overrides) -> kp.Settings:
-    return kp.Settings.from_dict(full_settings(**overrides))
+def settings(**overrides) -> kyverno_settings.Settings:
+    return kyverno_settings.Settings.from_dict(full_settings(**overrides))

@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import json
 
-import cosign as c
 import pytest
 from ansible.module_utils import basic
 from ansible.module_utils.testing import patch_module_args
+from ansible_collections.bulwark.container_security.plugins.module_utils.cosign import (
+    registry as cosign_registry,
+)
 from ansible_collections.bulwark.container_security.plugins.modules import (
     cosign_sign,
     cosign_verify,
@@ -30,8 +32,8 @@ def module_run(monkeypatch):
     """Run a module's main(); returns (result, calls) where calls = [(argv, environ_update)]."""
     # probes of the registry API: the registry "answers" nothing, so cosign decides
     registry = {"get": lambda url, accept: (None, b"")}
-    # looked up at call time, so a test can swap registry["get"] after the patch
-    monkeypatch.setattr(c, "_registry_get", lambda url, accept: registry["get"](url, accept))  # pylint: disable=unnecessary-lambda
+    monkeypatch.setattr(cosign_registry, "_registry_get",
+                        lambda url, accept: registry["get"](url, accept))
 
     def run(main, args, answers):
         calls = []

@@ -1,6 +1,12 @@
 """The artifact catalog: URLs, checksum sources, denylist and architecture handling."""
 import pytest
-from release_artifacts import CATALOG, ArtifactError, parse_checksums, plan, verification_plan
+from ansible_collections.bulwark.container_security.plugins.module_utils.release_artifacts import (
+    CATALOG,
+    ArtifactError,
+    parse_checksums,
+    plan,
+    verification_plan,
+)
 
 
 def test_upstream_cosign_binary():

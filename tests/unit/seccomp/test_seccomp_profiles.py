@@ -10,7 +10,9 @@ import shutil
 from pathlib import Path
 
 import pytest
-import seccomp_profiles as sp
+from ansible_collections.bulwark.container_security.plugins.module_utils import (
+    seccomp_profiles as sp,
+)
 
 ROOT = Path(__file__).resolve().parents[3]
 PROFILES = ROOT / "roles/seccomp_profiles/files/profiles"

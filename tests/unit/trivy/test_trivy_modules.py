@@ -158,7 +158,7 @@ def test_gate_module_rejects_entry_without_statement(shared_fixtures, capsys):
                             "ignores": [{"id": "CVE-2019-14697", "expired_at": "2099-01-01"}]},
               capsys)
     assert out["failed"] is True
-    assert "ignore entry #1 (CVE-2019-14697): 'statement' is required" in out["msg"]
+    assert "ignores[0] (CVE-2019-14697): 'statement' is required" in out["msg"]
 
 
 def test_gate_module_check_mode_writes_nothing(shared_fixtures, capsys, tmp_path):
@@ -172,3 +172,4 @@ def test_gate_module_check_mode_writes_nothing(shared_fixtures, capsys, tmp_path
     again = run(gate_module, {"path": str(shared_fixtures / "trivy" / "npm.json"),
                               "junit_path": str(junit)}, capsys)
     assert again["changed"] is False
+

@@ -1,4 +1,9 @@
+# Copyright (c) 2026 Bulwark maintainers
+# Apache License 2.0 (see LICENSE or https://www.apache.org/licenses/LICENSE-2.0)
+# SPDX-License-Identifier: Apache-2.0
 """Falco field and event catalog for the rules linter. GENERATED: do not edit.
+
+Generated data, not code: exempt from the 600-line limit on Python files.
 
 Regenerate with tests/tools/gen_falco_fields.py. Sources:
   syscall fields and events: `sysdig -l` / `sysdig -L` of Debian sysdig 0.41.4

@@ -1,11 +1,12 @@
-"""Trivy's configuration file and ignore policy, built from typed settings and checked first.
+# Copyright (c) 2026 Bulwark maintainers
+# Apache License 2.0 (see LICENSE or https://www.apache.org/licenses/LICENSE-2.0)
+# SPDX-License-Identifier: Apache-2.0
+"""Trivy's configuration file (trivy.yaml), built from typed settings and checked first.
 
 Plain Python, no Ansible imports (the `trivy_config` filters, the trivy role and the tests
 share it). `build_config` turns the role's flat settings into the nested trivy.yaml document;
 `validate_config` checks a document against Trivy's own JSON Schema
-(`schema/trivy-config.json` upstream) made strict; `build_ignore_policy` turns a list of
-ignore entries into a `.trivyignore.yaml` document and refuses entries without an id, a
-statement or an expiry date.
+(`schema/trivy-config.json` upstream) made strict. The ignore policy is ignores.py.
 
 Why the schema is made strict: upstream's schema describes the known keys but allows any
 other key and any string as a duration, while Trivy itself silently ignores an unknown key
@@ -18,16 +19,7 @@ the 0..255 range of a process exit code on `exit-code`.
 from __future__ import annotations
 
 import copy
-import datetime
 import json
-
-SEVERITIES = ("UNKNOWN", "LOW", "MEDIUM", "HIGH", "CRITICAL")
-IGNORE_KINDS = {
-    "vulnerability": "vulnerabilities",
-    "misconfiguration": "misconfigurations",
-    "secret": "secrets",
-    "license": "licenses",
-}
 
 # time.ParseDuration without a sign: "5m", "1h30m", "0.5s", "0".
 GO_DURATION = r"^(0|([0-9]+(\.[0-9]+)?(ns|us|\u00b5s|ms|s|m|h))+)$"
@@ -155,71 +147,3 @@ def validate_config(document, schema):
         else:
             errors.append(f"trivy.yaml {_where(error)}: {error.message}")
     return errors
-
-
-def _parse_date(value):
-    if isinstance(value, datetime.datetime):
-        return value.date()
-    if isinstance(value, datetime.date):
-        return value
-    text = str(value).strip()
-    try:
-        return datetime.date.fromisoformat(text[:10]) if len(text) >= 10 else None
-    except ValueError:
-        return None
-
-
-def build_ignore_policy(entries, today=None):
-    """(document, errors, warnings) for a `.trivyignore.yaml` made of `entries`.
-
-    Each entry needs `id`, `statement` (why it is accepted) and `expired_at` (YYYY-MM-DD);
-    optional `kind` (vulnerability, misconfiguration, secret, license; default vulnerability),
-    `paths`, `purls`. An entry already expired is kept (Trivy ignores it from then on) and
-    named in the warnings.
-    """
-    today = today or datetime.date.today()
-    document, errors, warnings = {}, [], []
-    if entries is None:
-        entries = []
-    if not isinstance(entries, list):
-        return {}, [f"trivy_ignore_entries must be a list, got {type(entries).__name__}"], []
-    allowed = {"id", "statement", "expired_at", "kind", "paths", "purls"}
-    for index, entry in enumerate(entries):
-        label = f"trivy_ignore_entries[{index}]"
-        if not isinstance(entry, dict):
-            errors.append(f"{label} must be a mapping with id, statement and expired_at")
-            continue
-        label = f"{label} ({entry.get('id') or 'no id'})"
-        extra = sorted(set(entry) - allowed)
-        if extra:
-            errors.append(f"{label}: unknown key(s) {', '.join(extra)}; allowed: "
-                          f"{', '.join(sorted(allowed))}")
-        missing = [k for k in ("id", "statement", "expired_at")
-                   if entry.get(k) is None or str(entry.get(k)).strip() == ""]
-        if missing:
-            errors.append(f"{label}: missing {', '.join(missing)} (every ignore needs an id, "
-                          f"a statement saying why, and an expiry date)")
-            continue
-        expires = _parse_date(entry["expired_at"])
-        if expires is None:
-            errors.append(f"{label}: expired_at {entry['expired_at']!r} is not a date like "
-                          f"2027-01-31")
-            continue
-        kind = entry.get("kind", "vulnerability")
-        if kind not in IGNORE_KINDS:
-            errors.append(f"{label}: kind {kind!r} is not one of {', '.join(IGNORE_KINDS)}")
-            continue
-        item = {"id": str(entry["id"]).strip()}
-        for key in ("paths", "purls"):
-            if entry.get(key):
-                if not isinstance(entry[key], list):
-                    errors.append(f"{label}: {key} must be a list of strings")
-                    continue
-                item[key] = [str(v) for v in entry[key]]
-        item["statement"] = str(entry["statement"]).strip()
-        item["expired_at"] = expires.isoformat()
-        if expires < today:
-            warnings.append(f"{label}: expired on {expires.isoformat()}, Trivy reports the "
-                            f"finding again")
-        document.setdefault(IGNORE_KINDS[kind], []).append(item)
-    return (document if not errors else {}), errors, warnings
