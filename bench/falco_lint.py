@@ -19,9 +19,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "plugins" / "module_utils"))
 import falco_rules  # noqa: E402
 
-FIXTURES = ROOT.parent / "shared" / "fixtures" / "falco"
-if not FIXTURES.exists():
-    FIXTURES = Path("/work/shared/fixtures/falco")
+FIXTURES = ROOT / "tests" / "fixtures" / "falco"
 RULES = FIXTURES / "falco_rules.yaml"
 SCHEMA = json.loads((FIXTURES / "rules.schema.json").read_text())
 REPEAT = 25

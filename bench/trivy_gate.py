@@ -13,7 +13,6 @@ import copy
 import datetime as dt
 import gc
 import json
-import os
 import resource
 import sys
 import tempfile
@@ -26,9 +25,7 @@ sys.path.insert(0, str(ROOT / "plugins" / "module_utils"))
 import trivy_gate  # noqa: E402
 
 FINDINGS = 50_000
-FIXTURES = Path(os.environ.get("BULWARK_SHARED_FIXTURES", ROOT.parent / "shared" / "fixtures"))
-if not FIXTURES.exists():
-    FIXTURES = Path("/work/shared/fixtures")
+FIXTURES = ROOT / "tests" / "fixtures"
 TODAY = dt.date(2026, 11, 25)
 GATE_ARGS = {
     "severity": "MEDIUM",          # every finding of the fixture is at or above: worst case
