@@ -79,7 +79,7 @@ molecule: setup lab-images
 	@$(LAB) exec --services -- bash lab/run-molecule.sh $(MOLECULE_SCENARIOS)
 
 collection-build: venv
-	@$(PY) -m pytest -q tests/integration/test_collection_build.py
+	@$(PY) -m pytest -q tests/integration/test_collection_build.py tests/integration/test_execution_environment.py
 
 test: setup lint lab-images
 	@$(MAKE) --no-print-directory molecule
