@@ -19,7 +19,6 @@ from pathlib import Path
 
 import pytest
 import yaml
-from bindep.depends import Depends
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
@@ -109,6 +108,7 @@ def test_introspected_requirements_stay_hash_checked(context, tmp_path):
 
 
 def _bindep(profiles: list[str]) -> set[str]:
+    from bindep.depends import Depends  # installed with ansible-builder (requirements-dev.txt)
     rules = Depends((ROOT / "bindep.txt").read_text()).active_rules(profiles)
     return {rule[0] for rule in rules}
 
