@@ -21,9 +21,7 @@ from ansible_collections.bulwark.container_security.plugins.module_utils.falco i
     linter as falco_linter,
 )
 
-FIXTURES = ROOT.parent / "shared" / "fixtures" / "falco"
-if not FIXTURES.exists():
-    FIXTURES = Path("/work/shared/fixtures/falco")
+FIXTURES = ROOT / "tests" / "fixtures" / "falco"
 RULES = FIXTURES / "falco_rules.yaml"
 SCHEMA = json.loads((FIXTURES / "rules.schema.json").read_text())
 REPEAT = 25

@@ -13,7 +13,6 @@ import copy
 import datetime as dt
 import gc
 import json
-import os
 import resource
 import sys
 import tempfile
@@ -31,9 +30,7 @@ from ansible_collections.bulwark.container_security.plugins.module_utils.trivy i
 )
 
 FINDINGS = 50_000
-FIXTURES = Path(os.environ.get("BULWARK_SHARED_FIXTURES", ROOT.parent / "shared" / "fixtures"))
-if not FIXTURES.exists():
-    FIXTURES = Path("/work/shared/fixtures")
+FIXTURES = ROOT / "tests" / "fixtures"
 TODAY = dt.date(2026, 11, 25)
 GATE_ARGS = {
     "severity": "MEDIUM",          # every finding of the fixture is at or above: worst case

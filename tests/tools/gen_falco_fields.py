@@ -2,7 +2,7 @@
 
 Inputs (data, not code):
   * ``sysdig -l`` / ``sysdig -L`` of Debian's sysdig 0.41.4 (falcosecurity libs 0.23), kept in
-    the shared fixtures: the syscall-source fields (with their ARG_/EPF_ flags) and event names;
+    tests/fixtures/falco/: the syscall-source fields (with their ARG_/EPF_ flags) and event names;
   * the "Supported Fields" tables of the Falco plugins that extract on the syscall source
     (``container``, ``k8smeta``), read from a checkout of falcosecurity/plugins.
 
@@ -10,7 +10,7 @@ Inputs (data, not code):
     falcosecurity/libs (userspace/libsinsp/sinsp_filtercheck_*.cpp).
 
 Usage:
-  python tests/tools/gen_falco_fields.py --fixtures /work/shared/fixtures/falco \
+  python tests/tools/gen_falco_fields.py --fixtures tests/fixtures/falco \
       --plugins-git PLUGINS.git --libs-git LIBS.git > plugins/module_utils/falco/fields.py
 """
 from __future__ import annotations

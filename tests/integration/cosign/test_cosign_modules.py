@@ -38,7 +38,7 @@ VERSIONS = {"3.1.1": "cosign", "2.5.0": "cosign-2.5.0"}
 def cosign_bin(request, lab_tools):
     path = lab_tools[VERSIONS[request.param]]
     if not Path(path).exists():
-        pytest.skip(f"cosign {request.param} missing ({path})")
+        pytest.fail(f"cosign {request.param} missing ({path}; python3 lab/lab.py tools fetches it)")
     return path
 
 

@@ -14,6 +14,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from conftest import skip_actionable
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[2]
@@ -46,9 +47,10 @@ STAND_INS = {"string": "proc.name", "bool": "evt.is_open_read", "abstime": "evt.
 def sysdig():
     missing = sysdig_sid.missing_tools()
     if missing:
-        pytest.skip(f"{', '.join(missing)} not installed: cannot build the sysdig sid rootfs")
+        pytest.fail(f"{', '.join(missing)} not installed: cannot build the sysdig sid rootfs "
+                    "(make setup installs debootstrap)", pytrace=False)
     if os.geteuid() != 0:
-        pytest.skip("chroot needs root: cannot run sysdig in the sid rootfs")
+        skip_actionable("chroot needs root: run this test as root to compile with sysdig")
     rootfs, seconds = sysdig_sid.build()
     print(f"\n[sysdig-sid] rootfs {rootfs} "
           + (f"built in {seconds:.0f} s" if seconds else "reused from the cache"))
@@ -148,7 +150,7 @@ def library(tmp_path_factory) -> list[Path]:
     falco role's defaults by Ansible's own template module."""
     found = sorted({p for g in LIBRARY_GLOBS for p in ROOT.glob(g)})
     if not found:
-        pytest.skip(f"no rules library found under {', '.join(LIBRARY_GLOBS)}")
+        pytest.fail(f"no rules library found under {', '.join(LIBRARY_GLOBS)}")
     out = tmp_path_factory.mktemp("library")
     files = []
     for path in found:

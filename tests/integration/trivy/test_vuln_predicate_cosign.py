@@ -26,7 +26,7 @@ def test_cosign_attests_and_verifies_the_vuln_predicate(tmp_path, lab_tools,
                                                         lab_image_factory, shared_fixtures):
     cosign = lab_tools["cosign"]
     if not Path(cosign).exists():
-        pytest.skip(f"cosign 3.1.1 missing ({cosign})")
+        pytest.fail(f"cosign 3.1.1 missing ({cosign}; python3 lab/lab.py tools fetches it)")
     env = dict(os.environ, COSIGN_PASSWORD=f"pw-{uuid.uuid4().hex}")
     subprocess.run([cosign, "generate-key-pair"], cwd=tmp_path, env=env, check=True,
                    capture_output=True)

@@ -39,11 +39,23 @@ UPSTREAM_TO_CONTROL = {
     "restrict-seccomp-strict": "restrict_seccomp",
 }
 
+# Upstream test directories in the fixtures whose control Bulwark has no policy for yet (issue
+# "Admit: every Pod Security control" adds them and empties this set). Any other directory
+# must map to one of ours.
+NOT_YET_OURS = frozenset({
+    "baseline_disallow-capabilities", "baseline_disallow-host-path", "baseline_disallow-host-ports",
+    "baseline_disallow-host-process", "baseline_disallow-proc-mount", "baseline_disallow-selinux",
+    "baseline_restrict-seccomp", "baseline_restrict-sysctls",
+    "restricted_require-run-as-non-root-user", "restricted_restrict-volume-types",
+})
+
 
 def _expectations(shared_fixtures):
     """[(test dir, upstream policy, kind, name, expected, resource)] for every recorded result."""
     out = []
-    for directory in sorted((shared_fixtures / "kyverno" / "pss-tests").iterdir()):
+    directories = sorted((shared_fixtures / "kyverno" / "pss-tests").iterdir())
+    assert NOT_YET_OURS <= {d.name for d in directories}, "NOT_YET_OURS names a missing directory"
+    for directory in (d for d in directories if d.name not in NOT_YET_OURS):
         test = yaml.safe_load((directory / "kyverno-test.yaml").read_text())
         docs = [d for d in yaml.safe_load_all((directory / "resource.yaml").read_text()) if d]
         by_id = {(d["kind"], d["metadata"]["name"]): d for d in docs}

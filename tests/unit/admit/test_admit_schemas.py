@@ -3,7 +3,7 @@
 Core kinds (Namespace, NetworkPolicy, and the Pods/controllers of the generated test suites) go
 through ``kubernetes-validate`` in strict mode for a pinned Kubernetes minor; Kyverno kinds go
 through ``jsonschema`` against datreeio's strict schemas and against the ``openAPIV3Schema`` of
-Kyverno's own CRDs (v1.19 era), both read from ``../shared/fixtures/kyverno``.
+Kyverno's own CRDs (v1.19 era), both read from ``tests/fixtures/kyverno``.
 """
 from __future__ import annotations
 

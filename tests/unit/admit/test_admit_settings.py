@@ -159,7 +159,6 @@ def test_settings_error_is_a_value_error():
 
 
 def test_filter_plugin_returns_the_bundle_and_names_bad_keys():
-    pytest.importorskip("ansible")
     from ansible.errors import AnsibleFilterError
     from ansible_collections.bulwark.container_security.plugins.filter.kyverno import FilterModule
     filters = FilterModule().filters()

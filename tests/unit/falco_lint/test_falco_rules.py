@@ -246,12 +246,10 @@ def test_non_syscall_source_skips_field_checks(tmp_path):
     assert falco_linter.lint_paths([f]).errors == []
 
 
-def test_cli_prints_one_line_per_problem_and_exits_nonzero():
-    """Run as a script by the system python3 (PyYAML only, no jsonschema)."""
-    schema = "/work/shared/fixtures/falco/rules.schema.json"
-    args = [sys.executable, str(LINTER), str(BROKEN[0]), str(BROKEN[9])]
-    if Path(schema).exists():
-        args[2:2] = ["--schema", schema]
+def test_cli_prints_one_line_per_problem_and_exits_nonzero(shared_fixtures):
+    """Run as a script, with Falco's rules schema."""
+    schema = shared_fixtures / "falco" / "rules.schema.json"
+    args = [sys.executable, str(LINTER), "--schema", str(schema), str(BROKEN[0]), str(BROKEN[9])]
     proc = subprocess.run(args, capture_output=True, text=True, check=False)
     assert proc.returncode == 1
     lines = proc.stdout.splitlines()

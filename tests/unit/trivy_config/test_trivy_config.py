@@ -1,7 +1,7 @@
 """trivy.yaml and .trivyignore.yaml logic (plugins/module_utils/trivy_config.py).
 
 The schema is upstream's own (aquasecurity/trivy schema/trivy-config.json), read from the
-copy the role ships and compared to the shared fixture so the two cannot drift apart.
+copy the role ships and compared to the copy in tests/fixtures so the two cannot drift apart.
 """
 import datetime
 import json
