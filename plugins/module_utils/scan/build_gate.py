@@ -46,9 +46,10 @@ from ansible_collections.bulwark.container_security.plugins.module_utils.trivy_g
 )
 
 # Options of trivy_gate and trivy_scan beyond the Trivy gate's (doc fragment trivy_gate).
+# report_format is trivy_gate's own (trivy_scan always reads Trivy's JSON).
+REPORT_FORMAT_SPEC = {"type": "str", "default": "auto", "choices": ["auto", *REPORT_FORMATS]}
 BUILD_GATE_ARGUMENT_SPEC = dict(
     GATE_ARGUMENT_SPEC,
-    report_format={"type": "str", "default": "auto", "choices": ["auto", *REPORT_FORMATS]},
     policies={"type": "list", "elements": "path", "default": []},
     vex={"type": "list", "elements": "path", "default": []},
     sarif_path={"type": "path"},

@@ -48,8 +48,8 @@ def detect_format(report, wanted="auto"):
         raise ValueError(f"report_format={wanted!r}; accepted: auto, {', '.join(REPORT_FORMATS)}")
     found = "grype" if is_grype_report(report) else "trivy"
     if wanted not in ("auto", found):
-        hint = "a 'matches' list" if wanted == "grype" else "'SchemaVersion' and 'Results'"
-        raise ValueError(f"report_format={wanted!r} but the report has no {hint}: it looks "
+        hint = "no 'matches' list" if wanted == "grype" else "a 'matches' list"
+        raise ValueError(f"report_format={wanted!r} but the report has {hint}: it looks "
                          f"like a {found} report")
     return found
 
