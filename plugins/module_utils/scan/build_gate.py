@@ -84,14 +84,6 @@ def read_vex(paths):
     return VexIndex(statements)
 
 
-def _states(findings, result):
-    verdict = {}
-    for state in ("ignored", "tolerated", "blocking"):
-        for finding in result[state]:
-            verdict[id(finding)] = state
-    return [(f, verdict.get(id(f), "passed")) for f in findings]
-
-
 def gate_report(report, report_format="auto", vex=None, policies=None, **gate_args):
     """Gate one Trivy or grype report; ``gate_args`` are :func:`trivy_gate.gate`'s options.
 
@@ -128,7 +120,7 @@ def gate_report(report, report_format="auto", vex=None, policies=None, **gate_ar
     result["vex_suppressed"] = len(suppressed)
     result["policy_denials"], result["policy_warnings"] = [], []
     if policies is not None:
-        verdict = evaluate_policies(policies, report, fmt, result, _states(findings, result))
+        verdict = evaluate_policies(policies, report, fmt, result, findings)
         result["policy_denials"], result["policy_warnings"] = verdict["deny"], verdict["warn"]
         result["warnings"].extend(f"policy warn: {msg}" for msg in verdict["warn"])
         if verdict["deny"]:

@@ -124,7 +124,7 @@ class RegoPolicies:
         self.sources = dict(sources)
         self.packages = []
         self.words, self.full_input = set(), False
-        rules = {}
+        self.rules = rules = {}
         for name, text in self.sources.items():
             found = _PACKAGE_RE.search(text)
             if not found:
@@ -185,7 +185,7 @@ class RegoPolicies:
         self._interp.set_input(to_rego_input(document))
         out = {rule: [] for rule in RULES}
         for package in self.packages:
-            for rule in RULES:
+            for rule in sorted(self.rules[package]):
                 query = f"data.{package}.{rule}"
                 value = self._query(query, query)
                 out[rule].extend(_messages(value, query))
@@ -275,33 +275,45 @@ def _fix_state(finding):
     return _FIX_STATE.get(status, "unknown")
 
 
-def _result_view(finding, want):
-    """One entry of ``input.results``; ``want`` is None (everything) or the policy's words."""
+def _results_view(findings, want):
+    """``input.results``; ``want`` is None (everything) or the policy's words."""
     def keep(key):
         return want is None or key in want
 
-    entry = {}
-    if keep("vulnerability"):
-        vuln = {}
-        if keep("id"):
-            vuln["id"] = finding["id"]
-        if keep("severity"):
-            vuln["severity"] = finding.get("scanner_severity") or _TITLE[finding["severity"]]
-        if keep("fix"):
-            fix = {}
-            if keep("state"):
-                fix["state"] = _fix_state(finding)
-            if keep("versions"):
-                fix["versions"] = [v.strip() for v in finding["fixed"].split(",") if v.strip()]
-            vuln["fix"] = fix
-        entry["vulnerability"] = vuln
-    if keep("artifact"):
-        pkg = {"name": finding["package"], "version": finding["installed"],
-               "type": finding.get("type", ""), "purl": finding.get("purl", "")}
-        entry["artifact"] = pkg if want is None else {k: v for k, v in pkg.items() if k in want}
-    if keep("target"):
-        entry["target"] = finding["target"]
-    return entry
+    vuln_keys = [k for k in ("id", "severity", "fix") if keep(k)] if keep("vulnerability") \
+        else None
+    fix_keys = [k for k in ("state", "versions") if keep(k)]
+    pkg_keys = [k for k in ("name", "version", "type", "purl") if keep(k)] \
+        if keep("artifact") else None
+    with_target = keep("target")
+    out = []
+    for finding in findings:
+        entry = {}
+        if vuln_keys is not None:
+            vuln = {}
+            for key in vuln_keys:
+                if key == "id":
+                    vuln["id"] = finding["id"]
+                elif key == "severity":
+                    vuln["severity"] = finding.get("scanner_severity") or \
+                        _TITLE[finding["severity"]]
+                else:
+                    fix = {}
+                    if "state" in fix_keys:
+                        fix["state"] = _fix_state(finding)
+                    if "versions" in fix_keys:
+                        fix["versions"] = [v.strip() for v in finding["fixed"].split(",")
+                                           if v.strip()]
+                    vuln["fix"] = fix
+            entry["vulnerability"] = vuln
+        if pkg_keys is not None:
+            pkg = {"name": finding["package"], "version": finding["installed"],
+                   "type": finding.get("type", ""), "purl": finding.get("purl", "")}
+            entry["artifact"] = {k: pkg[k] for k in pkg_keys}
+        if with_target:
+            entry["target"] = finding["target"]
+        out.append(entry)
+    return out
 
 
 _FINDING_KEYS = ("kind", "id", "severity", "package", "installed", "fixed", "status", "target",
@@ -309,10 +321,11 @@ _FINDING_KEYS = ("kind", "id", "severity", "package", "installed", "fixed", "sta
                  "pkg_path", "scanner_severity", "fix_state")
 
 
-def policy_input(report, report_format, gate_result, states, words=None):
+def policy_input(report, report_format, gate_result, findings, words=None):
     """The ``input`` document (module docstring); ``words`` None builds everything.
 
-    ``states`` lists (finding, state) for every finding of the report in report order.
+    ``findings`` are every normalised finding of the report in report order, the same dict
+    objects the gate result lists under blocking, tolerated and ignored.
     """
     want = None if words is None else set(words)
 
@@ -326,18 +339,22 @@ def policy_input(report, report_format, gate_result, states, words=None):
         doc["artifact"] = gate_result.get("artifact", "")
     if keep("report"):
         doc["report"] = report if want is None else _prune(report, want)
+    ignored = {id(f) for f in gate_result["ignored"]}
     if keep("findings"):
+        verdict = dict.fromkeys(ignored, "ignored")
+        for state in ("tolerated", "blocking"):
+            verdict.update(dict.fromkeys(map(id, gate_result[state]), state))
         keys = _FINDING_KEYS if want is None else [k for k in _FINDING_KEYS if k in want]
-        findings = []
-        for finding, state in states:
+        records = []
+        for finding in findings:
             record = {k: finding[k] for k in keys if k in finding}
             if "state" in keys:
-                record["state"] = state
-            findings.append(record)
-        doc["findings"] = findings
+                record["state"] = verdict.get(id(finding), "passed")
+            records.append(record)
+        doc["findings"] = records
     if keep("results"):
-        doc["results"] = [_result_view(f, want) for f, state in states
-                          if state != "ignored" and f["kind"] == "vulnerability"]
+        doc["results"] = _results_view((f for f in findings if id(f) not in ignored and
+                                        f["kind"] == "vulnerability"), want)
     if keep("gate"):
         gate = {"passed": gate_result["passed"], "counts": gate_result["counts"],
                 "blocking_counts": gate_result["blocking_counts"]}
@@ -345,7 +362,7 @@ def policy_input(report, report_format, gate_result, states, words=None):
     return doc
 
 
-def evaluate_policies(policies, report, report_format, gate_result, states):
+def evaluate_policies(policies, report, report_format, gate_result, findings):
     """deny and warn messages of loaded :class:`RegoPolicies` over one gated report."""
     words = None if policies.full_input else policies.words
-    return policies.evaluate(policy_input(report, report_format, gate_result, states, words))
+    return policies.evaluate(policy_input(report, report_format, gate_result, findings, words))

@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import copy
+import re
 
 import pytest
 from ansible_collections.bulwark.container_security.plugins.module_utils.scan import rego
@@ -144,10 +145,10 @@ def test_input_holds_only_what_the_policies_name(load):
     policies = seed()
     assert not policies.full_input
     result = gate_report(report, severity="HIGH", today=TODAY)
-    states = [(f, "blocking") for f in result["blocking"]]
-    doc = rego.policy_input(report, "trivy", result, states, policies.words)
+    findings = result["blocking"]
+    doc = rego.policy_input(report, "trivy", result, findings, policies.words)
     assert doc == {"results": [{"vulnerability": {"severity": "Critical"}}] * 2}
-    full = rego.policy_input(report, "trivy", result, states, None)
+    full = rego.policy_input(report, "trivy", result, findings, None)
     assert set(full) == {"format", "artifact", "report", "findings", "results", "gate"}
     assert full["results"][0] == {
         "vulnerability": {"id": "CVE-2019-14697", "severity": "Critical",
@@ -167,3 +168,18 @@ def test_input_holds_only_what_the_policies_name(load):
 def test_dynamic_access_gets_the_whole_input(body):
     policies = rego.RegoPolicies({"dyn.rego": f"package dyn\n\ndeny[msg] {{\n  {body}\n}}\n"})
     assert policies.full_input is True
+
+
+def test_example_policies_in_the_docs_run(repo_root, load):
+    text = (repo_root / "docs" / "build_gate.md").read_text()
+    blocks = re.findall(r"```rego\n(.*?)```", text, re.S)
+    assert len(blocks) == 2 and blocks[0] == SEED_POLICY
+    team = rego.RegoPolicies({"docs/team.rego": blocks[1]})
+    result = gate_report(load("trivy/alpine-39.json"), severity="CRITICAL", policies=team,
+                         today=TODAY, ignores=[{"id": "CVE-2019-14697", "statement": "static",
+                                                "expired_at": "2026-12-31",
+                                                "purls": ["pkg:apk/alpine/musl-utils"]}])
+    assert result["policy_denials"] == [
+        "CRITICAL CVE-2019-14697 in musl 1.1.20-r4 (fixed in 1.1.20-r5)"]
+    assert result["policy_warnings"] == [
+        "accepted CVE-2019-14697 in musl-utils: ignored until 2026-12-31: static"]
