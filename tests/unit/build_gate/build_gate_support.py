@@ -1,10 +1,22 @@
 # Copyright (c) 2026 Bulwark maintainers
 # Apache License 2.0 (see LICENSE or https://www.apache.org/licenses/LICENSE-2.0)
 # SPDX-License-Identifier: Apache-2.0
-"""Constants shared by the build gate tests."""
+"""Constants and test data shared by the build gate tests (no conftest.py here: it would
+shadow tests/conftest.py for `from conftest import ...`)."""
 from __future__ import annotations
 
 import datetime as dt
+import json
+from pathlib import Path
+
+# Upstream files copied into the checkout (provenance in tests/fixtures/PROVENANCE.md); a
+# missing file fails the test that reads it.
+FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
+
+
+def load(name):
+    """A JSON file of tests/fixtures, parsed."""
+    return json.loads((FIXTURES / name).read_text())
 
 TODAY = dt.date(2026, 11, 25)
 # The seed project's policy, verbatim.
@@ -15,3 +27,4 @@ deny[msg] {
   msg := "Critical vulnerability found in image. Deployment blocked."
 }
 """
+

@@ -14,7 +14,7 @@ from ansible_collections.bulwark.container_security.plugins.module_utils.scan.bu
 from ansible_collections.bulwark.container_security.plugins.module_utils.trivy_gate import (
     to_junit,
 )
-from build_gate_support import TODAY
+from build_gate_support import TODAY, load
 
 
 def ids(findings):
@@ -23,7 +23,7 @@ def ids(findings):
 
 @pytest.mark.parametrize("name", ["grype/TestJsonImgsPresenter.json",
                                   "grype/TestJsonDirsPresenter.json"])
-def test_severity_threshold_on_grype_reports(load, name):
+def test_severity_threshold_on_grype_reports(name):
     report = load(name)
     high = gate_report(report, severity="HIGH", today=TODAY)
     assert high["report_format"] == "grype"
@@ -38,7 +38,7 @@ def test_severity_threshold_on_grype_reports(load, name):
         ("CVE-1999-0001", "package-1", "1.1.1")]
 
 
-def test_image_artifact_target_and_purl(load):
+def test_image_artifact_target_and_purl():
     result = gate_report(load("grype/TestJsonImgsPresenter.json"), severity="LOW", today=TODAY)
     assert result["artifact"] == "user-input" and result["artifact_type"] == "image"
     crit = next(f for f in result["blocking"] if f["id"] == "CVE-1999-0002")
@@ -46,7 +46,7 @@ def test_image_artifact_target_and_purl(load):
     assert crit["class"] == "os-pkgs" and crit["scanner_severity"] == "Critical"
 
 
-def test_ignore_unfixed_reads_fix_state(load):
+def test_ignore_unfixed_reads_fix_state():
     report = load("grype/TestJsonImgsPresenter.json")
     # CVE-1999-0001: state fixed (kept); CVE-1999-0002: empty state and no versions (unfixed).
     result = gate_report(report, severity="LOW", ignore_unfixed=True, today=TODAY)
@@ -58,7 +58,7 @@ def test_ignore_unfixed_reads_fix_state(load):
 @pytest.mark.parametrize("state,unfixed", [("fixed", False), ("not-fixed", True),
                                            ("wont-fix", True), ("unknown", True),
                                            ("", False)])
-def test_every_fix_state(load, state, unfixed):
+def test_every_fix_state(state, unfixed):
     report = load("grype/TestJsonImgsPresenter.json")
     match = report["matches"][0]  # CVE-1999-0001 names fix versions
     match["vulnerability"]["fix"]["state"] = state
@@ -71,7 +71,7 @@ def test_every_fix_state(load, state, unfixed):
 @pytest.mark.parametrize("word,rank", [("Negligible", "UNKNOWN"), ("Unknown", "UNKNOWN"),
                                        ("Low", "LOW"), ("Medium", "MEDIUM"), ("High", "HIGH"),
                                        ("Critical", "CRITICAL"), ("", "UNKNOWN")])
-def test_severity_mapping_puts_negligible_below_low(load, word, rank):
+def test_severity_mapping_puts_negligible_below_low(word, rank):
     report = load("grype/TestJsonImgsPresenter.json")
     report["matches"][0]["vulnerability"]["severity"] = word
     finding = next(grype.iter_grype_findings(report))
@@ -80,7 +80,7 @@ def test_severity_mapping_puts_negligible_below_low(load, word, rank):
     assert bool(at_low["blocking"]) is (rank != "UNKNOWN")
 
 
-def test_ignores_with_statement_and_expiry_and_aliases(load):
+def test_ignores_with_statement_and_expiry_and_aliases():
     report = load("grype/TestJsonImgsPresenter.json")
     report["matches"][1]["relatedVulnerabilities"] = [{"id": "GHSA-xxxx-yyyy-zzzz"}]
     entry = {"id": "GHSA-xxxx-yyyy-zzzz", "statement": "not reachable",
@@ -96,7 +96,7 @@ def test_ignores_with_statement_and_expiry_and_aliases(load):
         gate_report(report, ignores=[{"id": "CVE-1999-0002", "expired_at": "2026-12-31"}])
 
 
-def test_budgets_junit_and_summary(load):
+def test_budgets_junit_and_summary():
     report = load("grype/TestJsonImgsPresenter.json")
     within = gate_report(report, severity="CRITICAL", budgets={"CRITICAL": 1}, today=TODAY)
     assert within["passed"] is True and ids(within["tolerated"]) == [
@@ -109,12 +109,12 @@ def test_budgets_junit_and_summary(load):
     assert suite.find("testcase").get("name") == "CVE-1999-0002 package-2 2.2.2"
 
 
-def test_empty_grype_report_passes(load):
+def test_empty_grype_report_passes():
     result = gate_report(load("grype/TestEmptyJsonPresenter.json"), severity="UNKNOWN")
     assert result["passed"] is True and result["total"] == 0 and result["report_format"] == "grype"
 
 
-def test_format_detection_and_mismatch(load):
+def test_format_detection_and_mismatch():
     assert grype.detect_format(load("trivy/alpine-39.json")) == "trivy"
     assert grype.detect_format(load("grype/TestEmptyJsonPresenter.json")) == "grype"
     with pytest.raises(ValueError, match="report_format='grype' but the report has no 'matches'"):

@@ -12,7 +12,7 @@ from ansible_collections.bulwark.container_security.plugins.module_utils.scan im
 from ansible_collections.bulwark.container_security.plugins.module_utils.scan.build_gate import (
     gate_report,
 )
-from build_gate_support import SEED_POLICY, TODAY
+from build_gate_support import SEED_POLICY, TODAY, load
 
 SEED_MESSAGE = "Critical vulnerability found in image. Deployment blocked."
 # One policy for both scanners: it reads the normalised findings, in Rego v1 syntax.
@@ -46,7 +46,7 @@ def seed():
     return rego.RegoPolicies({"policies/seed.rego": SEED_POLICY})
 
 
-def test_seed_policy_blocks_critical_trivy_report_and_passes_one_without(load):
+def test_seed_policy_blocks_critical_trivy_report_and_passes_one_without():
     report = load("trivy/alpine-39.json")
     blocked = gate_report(report, severity="CRITICAL", budgets={"CRITICAL": 5},
                           policies=seed(), today=TODAY)
@@ -59,7 +59,7 @@ def test_seed_policy_blocks_critical_trivy_report_and_passes_one_without(load):
     assert clean["passed"] is True and clean["policy_denials"] == []
 
 
-def test_seed_policy_on_grype_report(load):
+def test_seed_policy_on_grype_report():
     report = load("grype/TestJsonImgsPresenter.json")
     blocked = gate_report(report, severity="CRITICAL", budgets={"CRITICAL": 1},
                           policies=seed(), today=TODAY)
@@ -71,7 +71,7 @@ def test_seed_policy_on_grype_report(load):
     assert accepted["passed"] is True and accepted["policy_denials"] == []
 
 
-def test_one_policy_serves_trivy_and_grype(load):
+def test_one_policy_serves_trivy_and_grype():
     policies = rego.RegoPolicies({"shared.rego": SHARED_POLICY})
     trivy = gate_report(load("trivy/alpine-39.json"), severity="HIGH", policies=policies,
                         today=TODAY, ignores=[{"id": "CVE-2019-14697", "statement": "not used",
@@ -88,7 +88,7 @@ def test_one_policy_serves_trivy_and_grype(load):
     assert grype["policy_warnings"] == []
 
 
-def test_policy_reads_the_raw_report(load):
+def test_policy_reads_the_raw_report():
     policy = """package raw
 deny[msg] {
   v := input.report.Results[_].Vulnerabilities[_]
@@ -101,7 +101,7 @@ deny[msg] {
     assert result["policy_denials"] == ["musl: CVE-2019-14697"]
 
 
-def test_several_files_and_packages(tmp_path, load):
+def test_several_files_and_packages(tmp_path):
     extra = "package team.extra\n\nwarn[msg] {\n  count(input.results) > 3\n" \
             "  msg := sprintf(\"%d vulnerabilities\", [count(input.results)])\n}\n"
     policies = rego.RegoPolicies({"seed.rego": SEED_POLICY, "extra.rego": extra})
@@ -132,7 +132,7 @@ def test_package_without_deny_or_warn_is_refused():
         rego.RegoPolicies({"nopkg.rego": "deny[msg] { msg := \"x\" }\n"})
 
 
-def test_evaluation_error_fails_closed(load):
+def test_evaluation_error_fails_closed():
     policy = "package boom\n\ndeny[msg] {\n  x := count(input.results) / 0\n" \
              "  msg := sprintf(\"%v\", [x])\n}\n"
     policies = rego.RegoPolicies({"boom.rego": policy})
@@ -140,7 +140,7 @@ def test_evaluation_error_fails_closed(load):
         gate_report(load("trivy/alpine-39.json"), policies=policies, today=TODAY)
 
 
-def test_input_holds_only_what_the_policies_name(load):
+def test_input_holds_only_what_the_policies_name():
     report = load("trivy/alpine-39.json")
     policies = seed()
     assert not policies.full_input
@@ -170,7 +170,7 @@ def test_dynamic_access_gets_the_whole_input(body):
     assert policies.full_input is True
 
 
-def test_example_policies_in_the_docs_run(repo_root, load):
+def test_example_policies_in_the_docs_run(repo_root):
     text = (repo_root / "docs" / "build_gate.md").read_text()
     blocks = re.findall(r"```rego\n(.*?)```", text, re.S)
     assert len(blocks) == 2 and blocks[0] == SEED_POLICY

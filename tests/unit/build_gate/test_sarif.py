@@ -18,14 +18,14 @@ from ansible_collections.bulwark.container_security.plugins.module_utils.scan.sa
     SECURITY_SEVERITY,
     to_sarif,
 )
-from build_gate_support import TODAY
+from build_gate_support import FIXTURES, TODAY, load
 
 URI_REFERENCE = re.compile(r"[A-Za-z0-9\-._~/?#\[\]@!$&'()*+,;=%:]+")
 
 
 @pytest.fixture(scope="module")
-def validator(fixtures):
-    schema = json.loads((fixtures / "sarif" / "sarif-schema-2.1.0.json").read_text())
+def validator():
+    schema = json.loads((FIXTURES / "sarif" / "sarif-schema-2.1.0.json").read_text())
     jsonschema.Draft7Validator.check_schema(schema)
     return jsonschema.Draft7Validator(schema, format_checker=jsonschema.FormatChecker())
 
@@ -35,7 +35,7 @@ def errors(validator, log):
             for e in validator.iter_errors(json.loads(json.dumps(log)))]
 
 
-def test_upstream_goldens_are_valid_and_a_broken_log_is_not(validator, load):
+def test_upstream_goldens_are_valid_and_a_broken_log_is_not(validator):
     assert errors(validator, load("trivy/alpine-310.sarif")) == []
     assert errors(validator, load("grype/TestSarifPresenter_image.sarif")) == []
     broken = load("trivy/alpine-310.sarif")
@@ -44,7 +44,7 @@ def test_upstream_goldens_are_valid_and_a_broken_log_is_not(validator, load):
 
 
 @pytest.fixture
-def gated(load):
+def gated():
     trivy = gate_report(load("trivy/alpine-39.json"), severity="HIGH", today=TODAY,
                         ignores=[{"id": "CVE-2019-1549", "statement": "no fork() in the app",
                                   "expired_at": "2026-12-31"}])
@@ -89,7 +89,7 @@ def test_one_rule_per_vulnerability_id_with_security_severity(gated):
     assert to_sarif(trivy, include_ignored=False)["runs"][0]["results"] == blocking
 
 
-def test_shape_matches_what_trivy_and_grype_write(gated, load):
+def test_shape_matches_what_trivy_and_grype_write(gated):
     trivy, grype = gated
     upstream = load("trivy/alpine-310.sarif")["runs"][0]
     ours = to_sarif(trivy)["runs"][0]

@@ -12,7 +12,7 @@ from ansible_collections.bulwark.container_security.plugins.module_utils.scan.bu
     gate_report,
     read_vex,
 )
-from build_gate_support import TODAY
+from build_gate_support import FIXTURES, TODAY, load
 
 
 def keyset(report):
@@ -20,22 +20,22 @@ def keyset(report):
             for r in report["Results"] for v in r.get("Vulnerabilities") or []}
 
 
-def index(load, name):
+def index(name):
     return vex.VexIndex(vex.load_vex(load(f"trivy/vex/{name}"), name))
 
 
-def test_openvex_reproduces_trivys_filtered_report(load):
+def test_openvex_reproduces_trivys_filtered_report():
     full, expected = load("trivy/gomod.json"), load("trivy/vex/gomod-vex.json")
-    filtered = vex.filter_trivy_report(full, index(load, "openvex.json"))
+    filtered = vex.filter_trivy_report(full, index("openvex.json"))
     assert keyset(filtered) == keyset(expected)
     assert filtered["Results"] == expected["Results"]
     assert keyset(full) - keyset(filtered) == {
         ("go.mod", "CVE-2022-23628", "github.com/open-policy-agent/opa", "v0.35.0")}
 
 
-def test_gate_lists_vex_suppressed_findings_with_justification(load, fixtures):
+def test_gate_lists_vex_suppressed_findings_with_justification():
     result = gate_report(load("trivy/gomod.json"), severity="UNKNOWN", today=TODAY,
-                         vex=read_vex([fixtures / "trivy/vex/openvex.json"]))
+                         vex=read_vex([FIXTURES / "trivy/vex/openvex.json"]))
     gated = {(f["target"], f["id"], f["package"], f["installed"]) for f in result["blocking"]}
     assert gated == keyset(load("trivy/vex/gomod-vex.json"))
     assert result["vex_suppressed"] == 1 and result["total"] == 5
@@ -63,8 +63,8 @@ def report_with(purl, vuln_id, severity="CRITICAL"):
     ("csaf-vex.json", "pkg:golang/github.com/aquasecurity/go-transitive@v4.0.0",
      "CVE-2024-0001", "vulnerable_code_not_in_execute_path"),
 ])
-def test_cyclonedx_and_csaf_apply_to_their_products(load, doc, purl, vuln_id, justification):
-    idx = index(load, doc)
+def test_cyclonedx_and_csaf_apply_to_their_products(doc, purl, vuln_id, justification):
+    idx = index(doc)
     result = gate_report(report_with(purl, vuln_id), vex=idx, today=TODAY)
     assert result["passed"] is True and result["vex_suppressed"] == 1
     assert result["ignored"][0]["vex"]["justification"] == justification
