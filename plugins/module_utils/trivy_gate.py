@@ -712,10 +712,14 @@ def gate_task(report, params, ignore_file_data=None):
                   ignore_unfixed=params.get("ignore_unfixed", False),
                   ignores=merge_ignores(params.get("ignores"), ignore_file_data),
                   budgets=params.get("budgets"), today=params.get("today"))
+    return result, task_outputs(result, params, to_vuln_predicate(report, result))
+
+
+def task_outputs(result, params, predicate):
+    """{output path: content} of the JUnit and predicate files the module params ask for."""
     outputs = {}
     if params.get("junit_path"):
         outputs[params["junit_path"]] = to_junit(result)
     if params.get("predicate_path"):
-        outputs[params["predicate_path"]] = json.dumps(
-            to_vuln_predicate(report, result), indent=2, sort_keys=True) + "\n"
-    return result, outputs
+        outputs[params["predicate_path"]] = json.dumps(predicate, indent=2, sort_keys=True) + "\n"
+    return outputs

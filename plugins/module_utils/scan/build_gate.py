@@ -41,7 +41,7 @@ from ansible_collections.bulwark.container_security.plugins.module_utils.trivy_g
     iter_findings,
     merge_ignores,
     summarize,
-    to_junit,
+    task_outputs,
     to_vuln_predicate,
 )
 
@@ -153,12 +153,7 @@ def gate_task(report, params, ignore_file_data=None):
         severity=params.get("severity", "HIGH"), ignore_unfixed=params.get("ignore_unfixed"),
         ignores=merge_ignores(params.get("ignores"), ignore_file_data),
         budgets=params.get("budgets"), today=params.get("today"))
-    outputs = {}
-    if params.get("junit_path"):
-        outputs[params["junit_path"]] = to_junit(result)
+    outputs = task_outputs(result, params, _predicate(report, result, result["report_format"]))
     if params.get("sarif_path"):
         outputs[params["sarif_path"]] = json.dumps(to_sarif(result), indent=2) + "\n"
-    if params.get("predicate_path"):
-        outputs[params["predicate_path"]] = json.dumps(
-            _predicate(report, result, result["report_format"]), indent=2, sort_keys=True) + "\n"
     return result, outputs

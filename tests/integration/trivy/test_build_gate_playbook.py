@@ -23,7 +23,6 @@ deny[msg] {
 
 def play(tmp_path, **extra):
     extra.setdefault("scan_junit_path", str(tmp_path / "gate.junit.xml"))
-    extra.setdefault("scan_sarif_path", str(tmp_path / "gate.sarif"))
     extra.setdefault("scan_today", "2026-11-25")
     varsfile = tmp_path / "vars.json"
     varsfile.write_text(json.dumps(extra))
@@ -34,7 +33,7 @@ def test_seed_policy_blocks_grype_and_trivy_reports_and_sarif_is_valid(tmp_path)
     policy = tmp_path / "seed.rego"
     policy.write_text(SEED_POLICY)
     proc = play(tmp_path, scan_severity="CRITICAL", scan_budgets={"CRITICAL": 5},
-                scan_policies=[str(policy)],
+                scan_policies=[str(policy)], scan_sarif_path=str(tmp_path / "gate.sarif"),
                 scan_reports=[str(FIXTURES / "grype/TestJsonImgsPresenter.json"),
                               str(FIXTURES / "trivy/gomod.json")])
     out = proc.stdout + proc.stderr
@@ -55,6 +54,7 @@ def test_vex_and_format_pass_the_gomod_report(tmp_path):
                 scan_vex=[str(FIXTURES / "trivy/vex/openvex.json")],
                 scan_reports=[str(FIXTURES / "trivy/gomod.json")])
     assert proc.returncode == 0, proc.stdout[-3000:]
+    # scan_sarif_path defaults to the JUnit path with .sarif: gate.junit.xml -> gate.sarif.
     log = json.loads((tmp_path / "gate.sarif").read_text())
     (note,) = [r for r in log["runs"][0]["results"] if r["ruleId"] == "CVE-2022-23628"]
     assert note["level"] == "note"
