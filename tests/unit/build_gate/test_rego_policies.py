@@ -183,3 +183,28 @@ def test_example_policies_in_the_docs_run(repo_root):
         "CRITICAL CVE-2019-14697 in musl 1.1.20-r4 (fixed in 1.1.20-r5)"]
     assert result["policy_warnings"] == [
         "accepted CVE-2019-14697 in musl-utils: ignored until 2026-12-31: static"]
+
+
+def test_full_input_policy_sees_everything():
+    policy = """package everything
+# bulwark: full-input
+deny[msg] {
+  input.format == "grype"
+  not input.gate.passed
+  some k
+  input.report.source[k]
+  k == "type"
+  msg := sprintf("%s blocked by the gate (%d findings)", [input.artifact, count(input.findings)])
+}
+"""
+    policies = rego.RegoPolicies({"all.rego": policy})
+    assert policies.full_input is True
+    result = gate_report(load("grype/TestJsonImgsPresenter.json"), severity="HIGH",
+                         policies=policies, today=TODAY)
+    assert result["policy_denials"] == ["user-input blocked by the gate (2 findings)"]
+
+
+def test_missing_regopy_is_named(monkeypatch):
+    monkeypatch.setattr(rego, "regopy", None)
+    with pytest.raises(rego.PolicyError, match="need the Python package regopy"):
+        rego.RegoPolicies({"seed.rego": SEED_POLICY})
