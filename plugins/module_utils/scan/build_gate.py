@@ -1,7 +1,7 @@
 # Copyright (c) 2026 Bulwark maintainers
 # Apache License 2.0 (see LICENSE or https://www.apache.org/licenses/LICENSE-2.0)
 # SPDX-License-Identifier: Apache-2.0
-"""The build gate around ``trivy_gate.gate``: Trivy or grype report, VEX, Rego, SARIF.
+"""The build gate around ``trivy.gate.gate``: Trivy or grype report, VEX, Rego, SARIF.
 
 Order of decisions for one report:
 
@@ -37,14 +37,18 @@ from ansible_collections.bulwark.container_security.plugins.module_utils.scan.ve
     load_vex,
     vex_reason,
 )
-from ansible_collections.bulwark.container_security.plugins.module_utils.trivy_gate import (
-    GATE_ARGUMENT_SPEC,
+from ansible_collections.bulwark.container_security.plugins.module_utils.trivy.gate import (
     gate,
     iter_findings,
-    merge_ignores,
+)
+from ansible_collections.bulwark.container_security.plugins.module_utils.trivy.reports import (
     summarize,
-    task_outputs,
     to_vuln_predicate,
+)
+from ansible_collections.bulwark.container_security.plugins.module_utils.trivy.scan import (
+    GATE_ARGUMENT_SPEC,
+    merge_ignores,
+    task_outputs,
 )
 
 # Options of trivy_gate and trivy_scan beyond the Trivy gate's (doc fragment trivy_gate).
@@ -104,7 +108,7 @@ def _cyclic_gc_paused():
 
 
 def gate_report(report, report_format="auto", vex=None, policies=None, **gate_args):
-    """Gate one Trivy or grype report; ``gate_args`` are :func:`trivy_gate.gate`'s options.
+    """Gate one Trivy or grype report; ``gate_args`` are :func:`trivy.gate.gate`'s options.
 
     ``vex`` is a :class:`VexIndex` (or None), ``policies`` loaded :class:`RegoPolicies` (or
     None). The result is the gate's, plus ``report_format``, ``vex_suppressed`` (count),

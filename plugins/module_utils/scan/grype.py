@@ -3,7 +3,7 @@
 # SPDX-License-Identifier: Apache-2.0
 """grype's JSON report (``grype -o json``) as the gate's normalised findings.
 
-The gate (``trivy_gate.gate``) works on flat finding dicts; this module yields the same dicts
+The gate (``trivy.gate.gate``) works on flat finding dicts; this module yields the same dicts
 from grype's ``matches[]`` so severity threshold, ignore-unfixed, ignores and budgets apply
 unchanged. Mapping:
 

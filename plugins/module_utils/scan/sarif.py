@@ -19,7 +19,7 @@ import hashlib
 import re
 from urllib.parse import quote
 
-from ansible_collections.bulwark.container_security.plugins.module_utils.trivy_gate import (
+from ansible_collections.bulwark.container_security.plugins.module_utils.trivy.severities import (
     SEVERITIES,
 )
 
@@ -203,4 +203,3 @@ def to_sarif(results, include_ignored=True):
         runs["trivy"] = _Run("trivy")
     return {"version": "2.1.0", "$schema": SARIF_SCHEMA,
             "runs": [run.as_dict() for run in runs.values()]}
-

@@ -27,8 +27,8 @@ from __future__ import annotations
 import copy
 from urllib.parse import unquote
 
-from ansible_collections.bulwark.container_security.plugins.module_utils.trivy_gate import (
-    _parse_purl,
+from ansible_collections.bulwark.container_security.plugins.module_utils.trivy.ignores import (
+    parse_purl,
 )
 
 SUPPRESSING = ("not_affected", "fixed")
@@ -50,7 +50,7 @@ def _purl(text):
     """Parsed purl with percent-decoded parts (cached), or None when not a purl."""
     if text in _PURL_CACHE:
         return _PURL_CACHE[text]
-    parsed = _parse_purl(text) if isinstance(text, str) else None
+    parsed = parse_purl(text) if isinstance(text, str) else None
     if parsed is not None:
         ptype, namespace, name, version, quals = parsed
         parsed = (ptype, unquote(namespace), unquote(name), unquote(version),

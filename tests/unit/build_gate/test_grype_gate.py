@@ -11,7 +11,7 @@ from ansible_collections.bulwark.container_security.plugins.module_utils.scan im
 from ansible_collections.bulwark.container_security.plugins.module_utils.scan.build_gate import (
     gate_report,
 )
-from ansible_collections.bulwark.container_security.plugins.module_utils.trivy_gate import (
+from ansible_collections.bulwark.container_security.plugins.module_utils.trivy.reports import (
     to_junit,
 )
 from build_gate_support import TODAY, load
