@@ -7,16 +7,13 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from pathlib import Path
-
-# Upstream files copied into the checkout (provenance in tests/fixtures/PROVENANCE.md); a
-# missing file fails the test that reads it.
-FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
 
 
-def load(name):
-    """A JSON file of tests/fixtures, parsed."""
-    return json.loads((FIXTURES / name).read_text())
+def load(shared_fixtures, name):
+    """A JSON file of tests/fixtures (the ``shared_fixtures`` directory), parsed; a missing
+    file fails the test that reads it."""
+    return json.loads((shared_fixtures / name).read_text())
+
 
 TODAY = dt.date(2026, 11, 25)
 # The seed project's policy, verbatim.
@@ -27,4 +24,3 @@ deny[msg] {
   msg := "Critical vulnerability found in image. Deployment blocked."
 }
 """
-

@@ -8,19 +8,15 @@ from __future__ import annotations
 import json
 
 import pytest
-from ansible.module_utils.testing import patch_module_args
 from ansible_collections.bulwark.container_security.plugins.modules import (
     trivy_gate as gate_module,
 )
-from build_gate_support import FIXTURES, SEED_POLICY
+from build_gate_support import SEED_POLICY
+from conftest import run_module
 
 
 def run(args, capsys):
-    with patch_module_args(args), pytest.raises(SystemExit) as exc:
-        gate_module.main()
-    out = json.loads(capsys.readouterr().out)
-    out["_rc"] = exc.value.code
-    return out
+    return run_module(gate_module, args, capsys)
 
 
 @pytest.fixture
@@ -30,9 +26,10 @@ def seed_file(tmp_path):
     return str(path)
 
 
-def test_grype_report_with_seed_policy_writes_sarif_and_junit(seed_file, tmp_path, capsys):
+def test_grype_report_with_seed_policy_writes_sarif_and_junit(shared_fixtures, seed_file, tmp_path,
+                                                              capsys):
     sarif, junit = tmp_path / "gate.sarif", tmp_path / "gate.xml"
-    out = run({"path": str(FIXTURES / "grype/TestJsonImgsPresenter.json"),
+    out = run({"path": str(shared_fixtures / "grype/TestJsonImgsPresenter.json"),
                "severity": "CRITICAL", "budgets": {"CRITICAL": 1}, "policies": [seed_file],
                "sarif_path": str(sarif), "junit_path": str(junit)}, capsys)
     assert out["failed"] is True and out["report_format"] == "grype"
@@ -43,26 +40,27 @@ def test_grype_report_with_seed_policy_writes_sarif_and_junit(seed_file, tmp_pat
     assert 'classname="policy"' in junit.read_text()
 
 
-def test_vex_option_suppresses_with_justification(capsys):
-    out = run({"path": str(FIXTURES / "trivy/gomod.json"), "severity": "UNKNOWN",
-               "vex": [str(FIXTURES / "trivy/vex/openvex.json")],
+def test_vex_option_suppresses_with_justification(shared_fixtures, capsys):
+    out = run({"path": str(shared_fixtures / "trivy/gomod.json"), "severity": "UNKNOWN",
+               "vex": [str(shared_fixtures / "trivy/vex/openvex.json")],
                "fail_on_blocking": False}, capsys)
     assert out["vex_suppressed"] == 1
     assert out["ignored"][0]["id"] == "CVE-2022-23628"
     assert "vulnerable_code_not_in_execute_path" in out["ignored"][0]["reason"]
 
 
-def test_rego_syntax_error_fails_the_task_naming_file_and_line(tmp_path, capsys):
+def test_rego_syntax_error_fails_the_task_naming_file_and_line(shared_fixtures, tmp_path, capsys):
     broken = tmp_path / "broken.rego"
     broken.write_text("package b\n\ndeny[msg] {\n  msg := \n}\n")
-    out = run({"path": str(FIXTURES / "trivy/alpine-39.json"), "policies": [str(broken)],
+    out = run({"path": str(shared_fixtures / "trivy/alpine-39.json"), "policies": [str(broken)],
                "fail_on_blocking": False}, capsys)
     assert out["failed"] is True and f"{broken}:4:" in out["msg"]
 
 
-def test_missing_policy_file_and_wrong_format_are_named(tmp_path, capsys):
-    out = run({"path": str(FIXTURES / "trivy/alpine-39.json"),
+def test_missing_policy_file_and_wrong_format_are_named(shared_fixtures, tmp_path, capsys):
+    out = run({"path": str(shared_fixtures / "trivy/alpine-39.json"),
                "policies": [str(tmp_path / "nope.rego")]}, capsys)
     assert out["failed"] is True and f"policies: cannot read {tmp_path / 'nope.rego'}" in out["msg"]
-    out = run({"path": str(FIXTURES / "trivy/alpine-39.json"), "report_format": "grype"}, capsys)
+    out = run({"path": str(shared_fixtures / "trivy/alpine-39.json"), "report_format": "grype"},
+              capsys)
     assert out["failed"] is True and "looks like a trivy report" in out["msg"]

@@ -12,7 +12,6 @@ import re
 import jsonschema
 import pytest
 import yaml
-from build_gate_support import FIXTURES
 
 # GitLab CI keywords as documented at https://docs.gitlab.com/ci/yaml/ (late 2026); global
 # keywords deprecated at top level (image, services, cache, before_script...) are left out
@@ -62,8 +61,8 @@ def docs(repo_root):
     return repo_root / "docs" / "ci"
 
 
-def test_github_workflow_validates_against_schemastore(docs):
-    schema = json.loads((FIXTURES / "ci" / "github-workflow.schema.json").read_text())
+def test_github_workflow_validates_against_schemastore(shared_fixtures, docs):
+    schema = json.loads((shared_fixtures / "ci" / "github-workflow.schema.json").read_text())
     workflow = load_yaml(docs / "github-actions.yml")
     validator = jsonschema.Draft7Validator(schema)
     assert [e.message for e in validator.iter_errors(workflow)] == []

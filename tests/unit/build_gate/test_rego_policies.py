@@ -46,8 +46,8 @@ def seed():
     return rego.RegoPolicies({"policies/seed.rego": SEED_POLICY})
 
 
-def test_seed_policy_blocks_critical_trivy_report_and_passes_one_without():
-    report = load("trivy/alpine-39.json")
+def test_seed_policy_blocks_critical_trivy_report_and_passes_one_without(shared_fixtures):
+    report = load(shared_fixtures, "trivy/alpine-39.json")
     blocked = gate_report(report, severity="CRITICAL", budgets={"CRITICAL": 5},
                           policies=seed(), today=TODAY)
     # The gate alone tolerates the two CRITICAL findings (budget); the policy still blocks.
@@ -59,8 +59,8 @@ def test_seed_policy_blocks_critical_trivy_report_and_passes_one_without():
     assert clean["passed"] is True and clean["policy_denials"] == []
 
 
-def test_seed_policy_on_grype_report():
-    report = load("grype/TestJsonImgsPresenter.json")
+def test_seed_policy_on_grype_report(shared_fixtures):
+    report = load(shared_fixtures, "grype/TestJsonImgsPresenter.json")
     blocked = gate_report(report, severity="CRITICAL", budgets={"CRITICAL": 1},
                           policies=seed(), today=TODAY)
     assert blocked["policy_denials"] == [SEED_MESSAGE] and blocked["passed"] is False
@@ -71,24 +71,25 @@ def test_seed_policy_on_grype_report():
     assert accepted["passed"] is True and accepted["policy_denials"] == []
 
 
-def test_one_policy_serves_trivy_and_grype():
+def test_one_policy_serves_trivy_and_grype(shared_fixtures):
     policies = rego.RegoPolicies({"shared.rego": SHARED_POLICY})
-    trivy = gate_report(load("trivy/alpine-39.json"), severity="HIGH", policies=policies,
-                        today=TODAY, ignores=[{"id": "CVE-2019-14697", "statement": "not used",
-                                               "expired_at": "2026-12-31",
-                                               "purls": ["pkg:apk/alpine/musl-utils"]}])
+    trivy = gate_report(load(shared_fixtures, "trivy/alpine-39.json"), severity="HIGH",
+                        policies=policies, today=TODAY,
+                        ignores=[{"id": "CVE-2019-14697", "statement": "not used",
+                                  "expired_at": "2026-12-31",
+                                  "purls": ["pkg:apk/alpine/musl-utils"]}])
     assert trivy["policy_denials"] == ["CVE-2019-14697 in musl 1.1.20-r4"]
     assert trivy["policy_warnings"] == [
         "accepted CVE-2019-14697: ignored until 2026-12-31: not used"]
     assert "policy warn: accepted CVE-2019-14697: ignored until 2026-12-31: not used" in \
         trivy["warnings"]
-    grype = gate_report(load("grype/TestJsonImgsPresenter.json"), severity="HIGH",
+    grype = gate_report(load(shared_fixtures, "grype/TestJsonImgsPresenter.json"), severity="HIGH",
                         policies=policies, today=TODAY)
     assert grype["policy_denials"] == ["CVE-1999-0002 in package-2 2.2.2"]
     assert grype["policy_warnings"] == []
 
 
-def test_policy_reads_the_raw_report():
+def test_policy_reads_the_raw_report(shared_fixtures):
     policy = """package raw
 deny[msg] {
   v := input.report.Results[_].Vulnerabilities[_]
@@ -96,18 +97,18 @@ deny[msg] {
   msg := sprintf("musl: %s", [v.VulnerabilityID])
 }
 """
-    result = gate_report(load("trivy/alpine-39.json"), severity="CRITICAL", today=TODAY,
-                         policies=rego.RegoPolicies({"raw.rego": policy}))
+    result = gate_report(load(shared_fixtures, "trivy/alpine-39.json"), severity="CRITICAL",
+                         today=TODAY, policies=rego.RegoPolicies({"raw.rego": policy}))
     assert result["policy_denials"] == ["musl: CVE-2019-14697"]
 
 
-def test_several_files_and_packages(tmp_path):
+def test_several_files_and_packages(shared_fixtures, tmp_path):
     extra = "package team.extra\n\nwarn[msg] {\n  count(input.results) > 3\n" \
             "  msg := sprintf(\"%d vulnerabilities\", [count(input.results)])\n}\n"
     policies = rego.RegoPolicies({"seed.rego": SEED_POLICY, "extra.rego": extra})
     assert policies.packages == ["misujob.security", "team.extra"]
-    result = gate_report(load("trivy/alpine-39.json"), severity="CRITICAL", policies=policies,
-                         today=TODAY)
+    result = gate_report(load(shared_fixtures, "trivy/alpine-39.json"), severity="CRITICAL",
+                         policies=policies, today=TODAY)
     assert result["policy_denials"] == [SEED_MESSAGE]
     assert result["policy_warnings"] == ["6 vulnerabilities"]
 
@@ -132,16 +133,16 @@ def test_package_without_deny_or_warn_is_refused():
         rego.RegoPolicies({"nopkg.rego": "deny[msg] { msg := \"x\" }\n"})
 
 
-def test_evaluation_error_fails_closed():
+def test_evaluation_error_fails_closed(shared_fixtures):
     policy = "package boom\n\ndeny[msg] {\n  x := count(input.results) / 0\n" \
              "  msg := sprintf(\"%v\", [x])\n}\n"
     policies = rego.RegoPolicies({"boom.rego": policy})
     with pytest.raises(rego.PolicyError, match="Rego evaluation of data.boom.deny failed"):
-        gate_report(load("trivy/alpine-39.json"), policies=policies, today=TODAY)
+        gate_report(load(shared_fixtures, "trivy/alpine-39.json"), policies=policies, today=TODAY)
 
 
-def test_input_holds_only_what_the_policies_name():
-    report = load("trivy/alpine-39.json")
+def test_input_holds_only_what_the_policies_name(shared_fixtures):
+    report = load(shared_fixtures, "trivy/alpine-39.json")
     policies = seed()
     assert not policies.full_input
     result = gate_report(report, severity="HIGH", today=TODAY)
@@ -170,22 +171,23 @@ def test_dynamic_access_gets_the_whole_input(body):
     assert policies.full_input is True
 
 
-def test_example_policies_in_the_docs_run(repo_root):
+def test_example_policies_in_the_docs_run(shared_fixtures, repo_root):
     text = (repo_root / "docs" / "build_gate.md").read_text()
     blocks = re.findall(r"```rego\n(.*?)```", text, re.S)
     assert len(blocks) == 2 and blocks[0] == SEED_POLICY
     team = rego.RegoPolicies({"docs/team.rego": blocks[1]})
-    result = gate_report(load("trivy/alpine-39.json"), severity="CRITICAL", policies=team,
-                         today=TODAY, ignores=[{"id": "CVE-2019-14697", "statement": "static",
-                                                "expired_at": "2026-12-31",
-                                                "purls": ["pkg:apk/alpine/musl-utils"]}])
+    result = gate_report(load(shared_fixtures, "trivy/alpine-39.json"), severity="CRITICAL",
+                         policies=team, today=TODAY,
+                         ignores=[{"id": "CVE-2019-14697", "statement": "static",
+                                   "expired_at": "2026-12-31",
+                                   "purls": ["pkg:apk/alpine/musl-utils"]}])
     assert result["policy_denials"] == [
         "CRITICAL CVE-2019-14697 in musl 1.1.20-r4 (fixed in 1.1.20-r5)"]
     assert result["policy_warnings"] == [
         "accepted CVE-2019-14697 in musl-utils: ignored until 2026-12-31: static"]
 
 
-def test_full_input_policy_sees_everything():
+def test_full_input_policy_sees_everything(shared_fixtures):
     policy = """package everything
 # bulwark: full-input
 deny[msg] {
@@ -199,7 +201,7 @@ deny[msg] {
 """
     policies = rego.RegoPolicies({"all.rego": policy})
     assert policies.full_input is True
-    result = gate_report(load("grype/TestJsonImgsPresenter.json"), severity="HIGH",
+    result = gate_report(load(shared_fixtures, "grype/TestJsonImgsPresenter.json"), severity="HIGH",
                          policies=policies, today=TODAY)
     assert result["policy_denials"] == ["user-input blocked by the gate (2 findings)"]
 

@@ -18,14 +18,14 @@ from ansible_collections.bulwark.container_security.plugins.module_utils.scan.sa
     SECURITY_SEVERITY,
     to_sarif,
 )
-from build_gate_support import FIXTURES, TODAY, load
+from build_gate_support import TODAY, load
 
 URI_REFERENCE = re.compile(r"[A-Za-z0-9\-._~/?#\[\]@!$&'()*+,;=%:]+")
 
 
 @pytest.fixture(scope="module")
-def validator():
-    schema = json.loads((FIXTURES / "sarif" / "sarif-schema-2.1.0.json").read_text())
+def validator(shared_fixtures):
+    schema = json.loads((shared_fixtures / "sarif" / "sarif-schema-2.1.0.json").read_text())
     jsonschema.Draft7Validator.check_schema(schema)
     return jsonschema.Draft7Validator(schema, format_checker=jsonschema.FormatChecker())
 
@@ -35,21 +35,21 @@ def errors(validator, log):
             for e in validator.iter_errors(json.loads(json.dumps(log)))]
 
 
-def test_upstream_goldens_are_valid_and_a_broken_log_is_not(validator):
-    assert errors(validator, load("trivy/alpine-310.sarif")) == []
-    assert errors(validator, load("grype/TestSarifPresenter_image.sarif")) == []
-    broken = load("trivy/alpine-310.sarif")
+def test_upstream_goldens_are_valid_and_a_broken_log_is_not(shared_fixtures, validator):
+    assert errors(validator, load(shared_fixtures, "trivy/alpine-310.sarif")) == []
+    assert errors(validator, load(shared_fixtures, "grype/TestSarifPresenter_image.sarif")) == []
+    broken = load(shared_fixtures, "trivy/alpine-310.sarif")
     broken["runs"][0]["results"][0]["level"] = "fatal"
     assert errors(validator, broken)
 
 
 @pytest.fixture
-def gated():
-    trivy = gate_report(load("trivy/alpine-39.json"), severity="HIGH", today=TODAY,
+def gated(shared_fixtures):
+    trivy = gate_report(load(shared_fixtures, "trivy/alpine-39.json"), severity="HIGH", today=TODAY,
                         ignores=[{"id": "CVE-2019-1549", "statement": "no fork() in the app",
                                   "expired_at": "2026-12-31"}])
-    grype = gate_report(load("grype/TestJsonImgsPresenter.json"), severity="CRITICAL",
-                        ignore_unfixed=False, today=TODAY,
+    grype = gate_report(load(shared_fixtures, "grype/TestJsonImgsPresenter.json"),
+                        severity="CRITICAL", ignore_unfixed=False, today=TODAY,
                         policies=rego.RegoPolicies({"s.rego": "package s\ndeny[m] {\n"
                                                     "  count(input.results) > 1\n"
                                                     "  m := \"too many\"\n}\n"}))
@@ -69,7 +69,7 @@ def test_trivy_and_grype_results_are_valid_sarif(validator, gated):
 
 
 def test_one_rule_per_vulnerability_id_with_security_severity(gated):
-    trivy, _ = gated
+    trivy = gated[0]
     (run,) = to_sarif(trivy)["runs"]
     rules = run["tool"]["driver"]["rules"]
     # Two musl packages block on CVE-2019-14697, two openssl packages are ignored for 1549.
@@ -89,16 +89,16 @@ def test_one_rule_per_vulnerability_id_with_security_severity(gated):
     assert to_sarif(trivy, include_ignored=False)["runs"][0]["results"] == blocking
 
 
-def test_shape_matches_what_trivy_and_grype_write(gated):
+def test_shape_matches_what_trivy_and_grype_write(shared_fixtures, gated):
     trivy, grype = gated
-    upstream = load("trivy/alpine-310.sarif")["runs"][0]
+    upstream = load(shared_fixtures, "trivy/alpine-310.sarif")["runs"][0]
     ours = to_sarif(trivy)["runs"][0]
     assert set(upstream["tool"]["driver"]["rules"][0]) <= set(ours["tool"]["driver"]["rules"][0])
     assert set(upstream["results"][0]) <= set(ours["results"][0])
     assert set(upstream["results"][0]["locations"][0]["physicalLocation"]) == \
         set(ours["results"][0]["locations"][0]["physicalLocation"])
     assert ours["tool"]["driver"]["name"] == upstream["tool"]["driver"]["name"] == "Trivy"
-    grype_upstream = load("grype/TestSarifPresenter_image.sarif")["runs"][0]
+    grype_upstream = load(shared_fixtures, "grype/TestSarifPresenter_image.sarif")["runs"][0]
     grype_ours = to_sarif(grype)["runs"][0]
     assert grype_ours["tool"]["driver"]["name"] == grype_upstream["tool"]["driver"]["name"]
     assert all("security-severity" in r["properties"]

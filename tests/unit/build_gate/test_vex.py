@@ -12,7 +12,7 @@ from ansible_collections.bulwark.container_security.plugins.module_utils.scan.bu
     gate_report,
     read_vex,
 )
-from build_gate_support import FIXTURES, TODAY, load
+from build_gate_support import TODAY, load
 
 
 def keyset(report):
@@ -20,24 +20,25 @@ def keyset(report):
             for r in report["Results"] for v in r.get("Vulnerabilities") or []}
 
 
-def index(name):
-    return vex.VexIndex(vex.load_vex(load(f"trivy/vex/{name}"), name))
+def index(shared_fixtures, name):
+    return vex.VexIndex(vex.load_vex(load(shared_fixtures, f"trivy/vex/{name}"), name))
 
 
-def test_openvex_reproduces_trivys_filtered_report():
-    full, expected = load("trivy/gomod.json"), load("trivy/vex/gomod-vex.json")
-    filtered = vex.filter_trivy_report(full, index("openvex.json"))
+def test_openvex_reproduces_trivys_filtered_report(shared_fixtures):
+    full = load(shared_fixtures, "trivy/gomod.json")
+    expected = load(shared_fixtures, "trivy/vex/gomod-vex.json")
+    filtered = vex.filter_trivy_report(full, index(shared_fixtures, "openvex.json"))
     assert keyset(filtered) == keyset(expected)
     assert filtered["Results"] == expected["Results"]
     assert keyset(full) - keyset(filtered) == {
         ("go.mod", "CVE-2022-23628", "github.com/open-policy-agent/opa", "v0.35.0")}
 
 
-def test_gate_lists_vex_suppressed_findings_with_justification():
-    result = gate_report(load("trivy/gomod.json"), severity="UNKNOWN", today=TODAY,
-                         vex=read_vex([FIXTURES / "trivy/vex/openvex.json"]))
+def test_gate_lists_vex_suppressed_findings_with_justification(shared_fixtures):
+    result = gate_report(load(shared_fixtures, "trivy/gomod.json"), severity="UNKNOWN", today=TODAY,
+                         vex=read_vex([shared_fixtures / "trivy/vex/openvex.json"]))
     gated = {(f["target"], f["id"], f["package"], f["installed"]) for f in result["blocking"]}
-    assert gated == keyset(load("trivy/vex/gomod-vex.json"))
+    assert gated == keyset(load(shared_fixtures, "trivy/vex/gomod-vex.json"))
     assert result["vex_suppressed"] == 1 and result["total"] == 5
     (hidden,) = result["ignored"]
     assert hidden["id"] == "CVE-2022-23628"
@@ -63,12 +64,14 @@ def report_with(purl, vuln_id, severity="CRITICAL"):
     ("csaf-vex.json", "pkg:golang/github.com/aquasecurity/go-transitive@v4.0.0",
      "CVE-2024-0001", "vulnerable_code_not_in_execute_path"),
 ])
-def test_cyclonedx_and_csaf_apply_to_their_products(doc, purl, vuln_id, justification):
-    idx = index(doc)
+def test_cyclonedx_and_csaf_apply_to_their_products(shared_fixtures, doc, purl, vuln_id,
+                                                    justification):
+    idx = index(shared_fixtures, doc)
     result = gate_report(report_with(purl, vuln_id), vex=idx, today=TODAY)
     assert result["passed"] is True and result["vex_suppressed"] == 1
     assert result["ignored"][0]["vex"]["justification"] == justification
-    assert result["ignored"][0]["vex"]["format"] == vex.vex_format(load(f"trivy/vex/{doc}"))
+    doc_format = vex.vex_format(load(shared_fixtures, f"trivy/vex/{doc}"))
+    assert result["ignored"][0]["vex"]["format"] == doc_format
     # Another version, another package or another vulnerability is not covered.
     other_version = purl.replace("@", "@9", 1)
     assert gate_report(report_with(other_version, vuln_id), vex=idx)["passed"] is False
