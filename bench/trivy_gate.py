@@ -1,5 +1,8 @@
 """Gate a 50,000-finding Trivy report vs json.load of the same file (goal: ratio <= 2x).
 
+A second ratio adds one Rego policy (the seed's deny-on-Critical, evaluated by regopy) to the
+gate: same goal, json.load + gate + policy <= 2x json.load.
+
 The report is Trivy's recorded alpine-39 output (fixtures/trivy/alpine-39.json, upstream's
 golden file) with its findings multiplied to 50,000, package names made distinct. Timings are
 best of 3, measured side by side in this run. "gate the file" = json.load + gate(), the whole
@@ -22,12 +25,24 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / ".collections"))  # the collection, linked there by `make venv`
+from ansible_collections.bulwark.container_security.plugins.module_utils.scan import (  # noqa: E402
+    build_gate,
+    rego,
+)
 from ansible_collections.bulwark.container_security.plugins.module_utils.trivy import (  # noqa: E402
     gate as trivy_gate,
 )
 from ansible_collections.bulwark.container_security.plugins.module_utils.trivy import (  # noqa: E402
     reports as trivy_reports,
 )
+
+SEED_POLICY = """package misujob.security
+
+deny[msg] {
+  input.results[_].vulnerability.severity == "Critical"
+  msg := "Critical vulnerability found in image. Deployment blocked."
+}
+"""
 
 FINDINGS = 50_000
 FIXTURES = ROOT / "tests" / "fixtures"
@@ -88,6 +103,20 @@ def main() -> int:
         t_gate = best(lambda: trivy_gate.gate(loaded, **GATE_ARGS), repeat=2)
         t_junit = best(lambda: trivy_reports.to_junit(result), repeat=1)
 
+        policies = rego.RegoPolicies({"seed.rego": SEED_POLICY})
+
+        def gate_file_rego():
+            return build_gate.gate_report(load(), policies=policies, **GATE_ARGS)
+
+        ruled = gate_file_rego()
+        assert ruled["policy_denials"] and ruled["total"] == FINDINGS
+        t_gate_file_rego = best(gate_file_rego)
+        t_rego = best(lambda: build_gate.gate_report(loaded, policies=policies, **GATE_ARGS),
+                      repeat=2) - t_gate
+        gated = ruled["blocking"] + ruled["tolerated"] + ruled["ignored"]
+        doc = rego.policy_input(loaded, "trivy", ruled, gated, policies.words)
+        t_input = best(lambda: rego.to_rego_input(doc), repeat=2)
+
         gc.collect()
         tracemalloc.start()
         trivy_gate.gate(loaded, **GATE_ARGS)
@@ -103,6 +132,12 @@ def main() -> int:
     print(f"  json.load + gate          {t_gate_file:7.3f} s   ratio {ratio:.2f}x "
           f"(goal <= 2x: {verdict})")
     print(f"  gate alone                {t_gate:7.3f} s   {t_gate / t_load:.2f}x json.load")
+    ratio_rego = t_gate_file_rego / t_load
+    verdict_rego = "goal met" if ratio_rego <= 2.0 else "GOAL MISSED"
+    print(f"  json.load + gate + Rego   {t_gate_file_rego:7.3f} s   ratio {ratio_rego:.2f}x "
+          f"(goal <= 2x: {verdict_rego}; one policy, the seed's deny on Critical)")
+    print(f"  Rego alone (input + eval) {t_rego:7.3f} s   of which building regopy's input of "
+          f"{len(doc['results']):,} results {t_input:.3f} s")
     print(f"  JUnit of {len(result['blocking']):,} blocking    {t_junit:7.3f} s")
     print(f"  gate peak memory (tracemalloc, beyond the loaded report) "
           f"{gate_peak / 1e6:.1f} MB")

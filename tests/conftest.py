@@ -7,6 +7,7 @@ Any other skip is reported as a failure.
 """
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -14,6 +15,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from ansible.module_utils.testing import patch_module_args
 
 ROOT = Path(__file__).resolve().parent.parent
 COLLECTIONS = ROOT / ".collections"
@@ -150,3 +152,13 @@ def run_playbook(args, **kw) -> subprocess.CompletedProcess:
     exe = Path(sys.executable).parent / "ansible-playbook"
     return subprocess.run([str(exe), *args], env=ansible_env(**kw.pop("env", {})),
                           capture_output=True, text=True, cwd=ROOT, **kw)
+
+
+def run_module(module, args, capsys) -> dict:
+    """A module's main() run in-process with ``args`` (patch_module_args); its JSON result,
+    with the exit code under ``_rc``."""
+    with patch_module_args(args), pytest.raises(SystemExit) as exc:
+        module.main()
+    out = json.loads(capsys.readouterr().out)
+    out["_rc"] = exc.value.code
+    return out

@@ -61,6 +61,36 @@ options:
         C(https://cosign.sigstore.dev/attestation/vuln/v1)), for
         C(cosign attest --type vuln --predicate).
     type: path
+  policies:
+    description:
+      - Rego files (C(.rego)) on the host running the module, evaluated by the rego-cpp
+        interpreter (Python package C(regopy), needed only when this is set). For every
+        package they declare, C(data.<package>.deny) and C(data.<package>.warn) are queried;
+        each C(deny) message fails the gate, C(warn) messages become task warnings.
+      - The policy's C(input) holds the raw C(report), normalised C(findings) (the same for
+        Trivy and grype, each with the gate's verdict in C(state)), the C(results) the gate
+        did not ignore shaped like grype's matches (C(results[_].vulnerability.severity) is
+        C(Critical), C(High) ...), and C(gate) (passed, counts). See C(docs/build_gate.md).
+      - A syntax error (named with file and line), a package without C(deny) or C(warn) and
+        an evaluation error fail the task.
+    type: list
+    elements: path
+    default: []
+  vex:
+    description:
+      - VEX documents (OpenVEX, CycloneDX VEX or CSAF VEX, JSON) on the host running the
+        module. A finding whose vulnerability a statement declares C(not_affected) or
+        C(fixed) for its package purl (product, or subcomponent of a product) is ignored
+        with the VEX justification as reason, as C(trivy --vex) filters it.
+    type: list
+    elements: path
+    default: []
+  sarif_path:
+    description:
+      - Write SARIF 2.1.0 here for code scanning (GitHub C(upload-sarif)) - blocking
+        findings at level C(error), ignored ones at level C(note) with a suppression and its
+        reason, Rego denials; one rule per vulnerability id with C(security-severity).
+    type: path
   fail_on_blocking:
     description:
       - Fail the task with the one-screen summary when findings block. Set false to collect
@@ -68,4 +98,3 @@ options:
     type: bool
     default: true
 """
-

@@ -1,16 +1,20 @@
 #!/usr/bin/python
-"""Gate an existing Trivy JSON report: no trivy needed."""
+"""Gate an existing Trivy or grype JSON report: no scanner needed."""
 from __future__ import annotations
 
 DOCUMENTATION = r"""
 ---
 module: trivy_gate
-short_description: Pass or fail a Trivy JSON report by severity, fix status, ignores and budgets
+short_description: Pass or fail a Trivy or grype JSON report by severity, fix, ignores, VEX and Rego
 version_added: 0.1.0
 description:
-  - Reads a Trivy report (C(--format json), schema version 2) and decides whether it blocks.
-    Trivy does not need to be installed; use M(bulwark.container_security.trivy_scan) to run
-    Trivy and gate in one step.
+  - Reads a Trivy report (C(--format json), schema version 2) or a grype report
+    (C(grype -o json)) and decides whether it blocks. No scanner needs to be installed; use
+    M(bulwark.container_security.trivy_scan) to run Trivy and gate in one step.
+  - grype severities map to Trivy's - C(Negligible) and C(Unknown) rank as C(UNKNOWN), below
+    C(LOW). For O(ignore_unfixed), grype's C(fix.state) C(not-fixed), C(wont-fix) and
+    C(unknown) are unfixed, C(fixed) is fixed, and an empty state is fixed only when
+    C(fix.versions) names a version.
   - Every field of the report is optional, as Trivy omits empty ones. Vulnerabilities, secrets
     and failed misconfigurations are gated; a finding without C(Severity) counts as C(UNKNOWN).
   - O(ignore_unfixed) has exactly Trivy's meaning (every status except C(fixed) is dropped,
@@ -26,17 +30,26 @@ options:
   report:
     description: The report itself, as a mapping or a JSON string. Exclusive with O(path).
     type: raw
+  report_format:
+    description:
+      - Scanner that wrote the report. V(auto) tells them apart (grype's has a C(matches)
+        list); V(trivy) or V(grype) also checks it.
+    type: str
+    choices: [auto, trivy, grype]
+    default: auto
 attributes:
   check_mode:
     support: full
-    description: The gate is read-only; in check mode the JUnit and predicate files are not written.
+    description: >-
+      The gate is read-only; in check mode the JUnit, SARIF and predicate files are not
+      written.
   diff_mode:
     support: none
     description: Nothing but the optional output files is written.
 extends_documentation_fragment:
   - bulwark.container_security.trivy_gate
 notes:
-  - C(changed) is true only when O(junit_path) or O(predicate_path) got new content.
+  - C(changed) is true only when O(junit_path), O(sarif_path) or O(predicate_path) got new content.
 author:
   - Bulwark maintainers
 """
@@ -54,6 +67,14 @@ EXAMPLES = r"""
     budgets:
       MEDIUM: 3
     junit_path: reports/app.junit.xml
+
+- name: Gate a grype report with the team's Rego policy and the vendor's VEX statements
+  bulwark.container_security.trivy_gate:
+    path: reports/app.grype.json
+    severity: CRITICAL
+    policies: [policies/build.rego]
+    vex: [vex/app.openvex.json]
+    sarif_path: reports/app.sarif
 
 - name: Collect a verdict without failing
   bulwark.container_security.trivy_gate:
@@ -87,7 +108,7 @@ blocking:
   type: list
   elements: dict
 ignored:
-  description: Findings hidden by ignore-unfixed or an ignore entry, each with its C(reason).
+  description: Findings hidden by VEX, ignore-unfixed or an ignore entry, each with its C(reason).
   returned: always
   type: list
   elements: dict
@@ -110,6 +131,24 @@ artifact:
   description: C(ArtifactName) of the report.
   returned: always
   type: str
+report_format:
+  description: Scanner format of the report, C(trivy) or C(grype).
+  returned: always
+  type: str
+vex_suppressed:
+  description: Number of findings VEX statements suppressed (listed in RV(ignored)).
+  returned: always
+  type: int
+policy_denials:
+  description: Messages of the Rego C(deny) rules; any message fails the gate.
+  returned: always
+  type: list
+  elements: str
+policy_warnings:
+  description: Messages of the Rego C(warn) rules (also in RV(gate_warnings)).
+  returned: always
+  type: list
+  elements: str
 report_path:
   description: The report file gated (empty when O(report) was given inline).
   returned: always
@@ -118,13 +157,17 @@ report_path:
 
 import json  # noqa: E402
 
+from ansible_collections.bulwark.container_security.plugins.module_utils.scan.build_gate import (  # noqa: E402
+    REPORT_FORMAT_SPEC,
+)
 from ansible_collections.bulwark.container_security.plugins.module_utils.trivy.module import (  # noqa: E402
     GateModule,
 )
 
 
 def main():
-    helper = GateModule({"path": {"type": "path"}, "report": {"type": "raw"}},
+    helper = GateModule({"path": {"type": "path"}, "report": {"type": "raw"},
+                         "report_format": REPORT_FORMAT_SPEC},
                         mutually_exclusive=[("path", "report")],
                         required_one_of=[("path", "report")])
     report = helper.params["report"]
@@ -135,7 +178,7 @@ def main():
         elif isinstance(report, str):
             report = json.loads(report)
     except (OSError, ValueError) as exc:
-        helper.fail(f"cannot read the Trivy report: {exc}")
+        helper.fail(f"cannot read the report: {exc}")
     helper.gate(report, report_path=helper.params["path"] or "")
 
 

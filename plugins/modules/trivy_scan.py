@@ -10,7 +10,8 @@ version_added: 0.1.0
 description:
   - Runs C(trivy <kind> --format json) on one target, keeps the report, then applies the same
     gate as M(bulwark.container_security.trivy_gate) (severity threshold, ignore-unfixed,
-    ignores with expiry, budgets) and fails with a one-screen summary when findings block.
+    ignores with expiry, budgets, VEX, Rego policies) and fails with a one-screen summary
+    when findings block.
   - The report always holds every finding - the command pins C(--severity) to all severities
     and C(--exit-code 0) whatever C(trivy.yaml) says - so the gate, not Trivy, decides.
   - Client/server mode with O(server) - the scan uses the server's vulnerability DB, so
@@ -105,7 +106,8 @@ attributes:
     support: none
     description: A scan changes nothing on the host but the optional report and output files.
 notes:
-  - C(changed) is true when O(report_path), O(junit_path) or O(predicate_path) was written.
+  - C(changed) is true when O(report_path), O(junit_path), O(sarif_path) or O(predicate_path)
+    was written.
 requirements:
   - trivy on the host running the module
 author:
@@ -164,7 +166,7 @@ blocking:
   type: list
   elements: dict
 ignored:
-  description: Findings hidden by ignore-unfixed or an ignore entry, each with its C(reason).
+  description: Findings hidden by VEX, ignore-unfixed or an ignore entry, each with its C(reason).
   returned: when Trivy ran
   type: list
   elements: dict
@@ -186,6 +188,24 @@ artifact:
   description: C(ArtifactName) of the report.
   returned: when Trivy ran
   type: str
+report_format:
+  description: Scanner format of the report, C(trivy) or C(grype).
+  returned: when Trivy ran
+  type: str
+vex_suppressed:
+  description: Number of findings VEX statements suppressed (listed in RV(ignored)).
+  returned: when Trivy ran
+  type: int
+policy_denials:
+  description: Messages of the Rego C(deny) rules; any message fails the gate.
+  returned: when Trivy ran
+  type: list
+  elements: str
+policy_warnings:
+  description: Messages of the Rego C(warn) rules (also in RV(gate_warnings)).
+  returned: when Trivy ran
+  type: list
+  elements: str
 report_path:
   description: Where the report was kept (empty when it was temporary).
   returned: always

@@ -141,14 +141,15 @@ def _is_unfixed(finding):
 
 
 def gate(report, severity="HIGH", ignore_unfixed=False, ignores=None,  # noqa: PLR0917
-         budgets=None, today=None):
+         budgets=None, today=None, findings=None):
     """Gate one Trivy report and return a result dict (see module docstring for the rules).
 
     ``severity``: minimum blocking severity (``HIGH`` = HIGH and CRITICAL) or an explicit
     comma list / list as Trivy's ``--severity`` takes. ``ignores``: ignore policy as accepted
     by :func:`load_ignore_policy`. ``budgets``: ``{"MEDIUM": 3}`` tolerates up to 3 MEDIUM
     findings (at any threshold) and blocks all of them beyond that. ``today``: date used for
-    expiry (default: today's UTC date).
+    expiry (default: today's UTC date). ``findings``: normalised findings to gate instead of
+    the Trivy report's (scan/build_gate.py feeds grype reports and VEX-filtered ones here).
 
     Result keys: passed, artifact, severity, blocking_severities, counts (every finding in the
     report by severity), blocking_counts, blocking, ignored (each with a ``reason``),
@@ -174,7 +175,7 @@ def gate(report, severity="HIGH", ignore_unfixed=False, ignores=None,  # noqa: P
     ignored, candidates = [], []
     expired_hits = {}
     total = 0
-    for finding in iter_findings(report):
+    for finding in iter_findings(report) if findings is None else findings:
         total += 1
         sev = finding["severity"]
         counts[sev] += 1

@@ -5,7 +5,8 @@
 
 The only file of this package that imports Ansible (through module_helper.py): modules import
 it, nothing else does.
-GateModule gates a report with the shared gate options, writes the outputs, warns and exits
+GateModule gates a report with the shared gate options (the Trivy gate's plus the build
+gate's VEX, Rego policies and SARIF, scan/build_gate.py), writes the outputs, warns and exits
 (or fails on blocking findings); ScanModule first runs Trivy for the report.
 """
 from __future__ import annotations
@@ -23,10 +24,12 @@ from ansible_collections.bulwark.container_security.plugins.module_utils.module_
 from ansible_collections.bulwark.container_security.plugins.module_utils.module_helper import (
     ModuleHelper,
 )
-from ansible_collections.bulwark.container_security.plugins.module_utils.trivy.scan import (
-    GATE_ARGUMENT_SPEC,
-    SCAN_ARGUMENT_SPEC,
+from ansible_collections.bulwark.container_security.plugins.module_utils.scan.build_gate import (
+    BUILD_GATE_ARGUMENT_SPEC,
     gate_task,
+)
+from ansible_collections.bulwark.container_security.plugins.module_utils.trivy.scan import (
+    SCAN_ARGUMENT_SPEC,
     scan_command_from_params,
     scan_environment,
 )
@@ -35,7 +38,7 @@ from ansible_collections.bulwark.container_security.plugins.module_utils.trivy.s
 class GateModule(ModuleHelper):
     """An AnsibleModule with the gate options; ``gate(report)`` exits the module."""
 
-    common_argument_spec = GATE_ARGUMENT_SPEC
+    common_argument_spec = BUILD_GATE_ARGUMENT_SPEC
 
     def __init__(self, argument_spec: dict, **module_kwargs):
         super().__init__(argument_spec, **module_kwargs)

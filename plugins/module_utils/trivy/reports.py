@@ -29,7 +29,8 @@ def summarize(result, max_lines=SUMMARY_LINES):
     """One screen of text: verdict, counts, the worst blocking findings, warnings."""
     name = result.get("artifact") or "report"
     blocking = result.get("blocking", [])
-    verdict = "PASSED" if not blocking else "FAILED"
+    denials = result.get("policy_denials") or []
+    verdict = "PASSED" if result.get("passed", not blocking) else "FAILED"
     lines = [
         f"trivy gate {verdict} for {name}: {len(blocking)} blocking "
         f"(severity {_threshold_text(result.get('blocking_severities', []))}"
@@ -50,6 +51,7 @@ def summarize(result, max_lines=SUMMARY_LINES):
                      f"  [{finding['target']}]")
     if len(blocking) > max_lines:
         lines.append(f"  ... and {len(blocking) - max_lines} more blocking finding(s)")
+    lines.extend(f"  policy deny: {msg}" for msg in denials[:max_lines])
     warnings = result.get("warnings") or result.get("gate_warnings") or []
     lines.extend(f"  warning: {w}" for w in warnings[:5])
     return "\n".join(lines)
@@ -66,6 +68,7 @@ def to_junit(result):
     total_tests = total_failures = 0
     for res in results:
         blocking = res.get("blocking", [])
+        denials = res.get("policy_denials") or []
         suite = ET.SubElement(suites, "testsuite", name=f"trivy: {res.get('artifact') or 'report'}",
                               tests=str(max(len(blocking), 1)), failures=str(len(blocking)),
                               errors="0", skipped="0")
@@ -80,7 +83,14 @@ def to_junit(result):
                                     message=f"{finding['severity']} {finding['id']} in "
                                             f"{what or finding['target']}; fixed: {fix}")
             failure.text = "\n".join(x for x in (finding.get("title"), finding.get("url")) if x)
-        if not blocking:
+        for msg in denials:  # Rego deny messages (scan/build_gate.py) fail like findings
+            ET.SubElement(ET.SubElement(suite, "testcase", classname="policy", name=msg),
+                          "failure", type="policy", message=msg)
+        suite.set("tests", str(max(len(blocking) + len(denials), 1)))
+        suite.set("failures", str(len(blocking) + len(denials)))
+        total_tests += len(denials) - (1 if denials and not blocking else 0)
+        total_failures += len(denials)
+        if not blocking and not denials:
             ET.SubElement(suite, "testcase", classname="trivy", name="no blocking findings")
         warnings = res.get("warnings") or res.get("gate_warnings")
         if warnings:

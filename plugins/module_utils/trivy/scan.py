@@ -7,10 +7,8 @@ from __future__ import annotations
 
 import json
 
-from ansible_collections.bulwark.container_security.plugins.module_utils.trivy.gate import gate
 from ansible_collections.bulwark.container_security.plugins.module_utils.trivy.reports import (
     to_junit,
-    to_vuln_predicate,
 )
 from ansible_collections.bulwark.container_security.plugins.module_utils.trivy.severities import (
     SEVERITIES,
@@ -89,6 +87,7 @@ def scan_environment(token=None):
 
 # Options shared by the trivy_gate and trivy_scan modules (documented in the doc fragment
 # bulwark.container_security.trivy_gate); plain data, so it lives beside the logic it feeds.
+# scan/build_gate.py extends it (policies, vex, sarif_path) and its gate_task is the modules'.
 GATE_ARGUMENT_SPEC = {
     "severity": {"type": "str", "default": "HIGH"},
     "ignore_unfixed": {"type": "bool", "default": False},
@@ -117,19 +116,14 @@ def merge_ignores(inline, from_file=None):
     return merged
 
 
-def gate_task(report, params, ignore_file_data=None):
-    """Gate with module params; return (result, {output path: content}) for the module to write."""
-    result = gate(report, severity=params.get("severity", "HIGH"),
-                  ignore_unfixed=params.get("ignore_unfixed", False),
-                  ignores=merge_ignores(params.get("ignores"), ignore_file_data),
-                  budgets=params.get("budgets"), today=params.get("today"))
+def task_outputs(result, params, predicate):
+    """{output path: content} of the JUnit and predicate files the module params ask for."""
     outputs = {}
     if params.get("junit_path"):
         outputs[params["junit_path"]] = to_junit(result)
     if params.get("predicate_path"):
-        outputs[params["predicate_path"]] = json.dumps(
-            to_vuln_predicate(report, result), indent=2, sort_keys=True) + "\n"
-    return result, outputs
+        outputs[params["predicate_path"]] = json.dumps(predicate, indent=2, sort_keys=True) + "\n"
+    return outputs
 
 
 # Options of the trivy_scan module besides the gate's (documented in its DOCUMENTATION).

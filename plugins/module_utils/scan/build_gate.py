@@ -1,0 +1,187 @@
+# Copyright (c) 2026 Bulwark maintainers
+# Apache License 2.0 (see LICENSE or https://www.apache.org/licenses/LICENSE-2.0)
+# SPDX-License-Identifier: Apache-2.0
+"""The build gate around ``trivy.gate.gate``: Trivy or grype report, VEX, Rego, SARIF.
+
+Order of decisions for one report:
+
+1. the format is detected (or checked against ``report_format``) and the findings normalised;
+2. VEX statements hide the findings they declare ``not_affected`` or ``fixed``; these are
+   listed under ``ignored`` with the VEX justification and never block;
+3. the gate's own rules run (severity, ignore-unfixed, ignores with expiry, budgets);
+4. the Rego policies see the report, every finding with the gate's verdict and the results
+   the gate did not ignore; each ``deny`` message fails the gate, ``warn`` messages become
+   warnings.
+"""
+from __future__ import annotations
+
+import contextlib
+import gc
+import json
+
+from ansible_collections.bulwark.container_security.plugins.module_utils.scan.grype import (
+    REPORT_FORMATS,
+    detect_format,
+    grype_artifact,
+    iter_grype_findings,
+)
+from ansible_collections.bulwark.container_security.plugins.module_utils.scan.rego import (
+    RegoPolicies,
+    evaluate_policies,
+)
+from ansible_collections.bulwark.container_security.plugins.module_utils.scan.sarif import (
+    to_sarif,
+)
+from ansible_collections.bulwark.container_security.plugins.module_utils.scan.vex import (
+    VexIndex,
+    load_vex,
+    vex_reason,
+)
+from ansible_collections.bulwark.container_security.plugins.module_utils.trivy.gate import (
+    gate,
+    iter_findings,
+)
+from ansible_collections.bulwark.container_security.plugins.module_utils.trivy.reports import (
+    summarize,
+    to_vuln_predicate,
+)
+from ansible_collections.bulwark.container_security.plugins.module_utils.trivy.scan import (
+    GATE_ARGUMENT_SPEC,
+    merge_ignores,
+    task_outputs,
+)
+
+# Options of trivy_gate and trivy_scan beyond the Trivy gate's (doc fragment trivy_gate).
+# report_format is trivy_gate's own (trivy_scan always reads Trivy's JSON).
+REPORT_FORMAT_SPEC = {"type": "str", "default": "auto", "choices": ["auto", *REPORT_FORMATS]}
+BUILD_GATE_ARGUMENT_SPEC = dict(
+    GATE_ARGUMENT_SPEC,
+    policies={"type": "list", "elements": "path", "default": []},
+    vex={"type": "list", "elements": "path", "default": []},
+    sarif_path={"type": "path"},
+)
+
+
+def read_policies(paths):
+    """{path: text} of .rego files; ValueError naming the file that cannot be read."""
+    sources = {}
+    for path in paths or ():
+        try:
+            with open(path, encoding="utf-8") as handle:
+                sources[str(path)] = handle.read()
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ValueError(f"policies: cannot read {path}: {exc}") from exc
+    return sources
+
+
+def read_vex(paths):
+    """A VexIndex over the statements of every VEX file (JSON), in the order given."""
+    statements = []
+    for path in paths or ():
+        try:
+            with open(path, encoding="utf-8") as handle:
+                doc = json.load(handle)
+        except (OSError, ValueError) as exc:
+            raise ValueError(f"vex: cannot read {path} as JSON: {exc}") from exc
+        try:
+            statements.extend(load_vex(doc, str(path)))
+        except ValueError as exc:
+            raise ValueError(f"vex: {path}: {exc}") from exc
+    return VexIndex(statements)
+
+
+@contextlib.contextmanager
+def _cyclic_gc_paused():
+    """Pause Python's cyclic garbage collector (reference counting still frees everything).
+
+    The gate and the policy input build only acyclic dicts and lists, but their allocations
+    trigger full collections that walk every object of the freshly loaded report: ~10 million
+    for a 50,000-finding one, 1 to 3 s per gate run in bench/trivy_gate.py.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def gate_report(report, report_format="auto", vex=None, policies=None, **gate_args):
+    """Gate one Trivy or grype report; ``gate_args`` are :func:`trivy.gate.gate`'s options.
+
+    ``vex`` is a :class:`VexIndex` (or None), ``policies`` loaded :class:`RegoPolicies` (or
+    None). The result is the gate's, plus ``report_format``, ``vex_suppressed`` (count),
+    ``policy_denials`` and ``policy_warnings``.
+    """
+    with _cyclic_gc_paused():
+        return _gate_report(report, report_format, vex, policies, gate_args)
+
+
+def _gate_report(report, report_format, vex, policies, gate_args):
+    fmt = detect_format(report, report_format)
+    source = iter_grype_findings(report) if fmt == "grype" else iter_findings(report)
+    findings, suppressed = [], []
+
+    def feed():
+        for finding in source:
+            findings.append(finding)
+            stmt = vex.match(finding) if vex else None
+            if stmt is None:
+                yield finding
+            else:
+                finding["reason"] = vex_reason(stmt)
+                finding["vex"] = {k: stmt[k] for k in ("status", "justification", "statement",
+                                                       "format", "source")}
+                suppressed.append(finding)
+
+    result = gate(report, findings=feed(), **gate_args)
+    if fmt == "grype":
+        result["artifact"] = grype_artifact(report)
+        result["artifact_type"] = str((report.get("source") or {}).get("type") or "")
+    result["report_format"] = fmt
+    if suppressed:
+        result["ignored"] = suppressed + result["ignored"]
+        result["total"] += len(suppressed)
+        for finding in suppressed:
+            result["counts"][finding["severity"]] += 1
+    result["vex_suppressed"] = len(suppressed)
+    result["policy_denials"], result["policy_warnings"] = [], []
+    if policies is not None:
+        verdict = evaluate_policies(policies, report, fmt, result, findings)
+        result["policy_denials"], result["policy_warnings"] = verdict["deny"], verdict["warn"]
+        result["warnings"].extend(f"policy warn: {msg}" for msg in verdict["warn"])
+        if verdict["deny"]:
+            result["passed"] = False
+    result["summary"] = summarize(result)
+    return result
+
+
+def _predicate(report, result, fmt):
+    if fmt != "grype":
+        return to_vuln_predicate(report, result)
+    version = str((report.get("descriptor") or {}).get("version") or "")
+    predicate = to_vuln_predicate({"CreatedAt": (report.get("descriptor") or {}).get(
+        "timestamp")}, result)
+    predicate["scanner"].update(uri=f"pkg:github/anchore/grype@{version}" if version else
+                                "pkg:github/anchore/grype", version=version, result=report)
+    return predicate
+
+
+def gate_task(report, params, ignore_file_data=None):
+    """Gate with module params; return (result, {output path: content}) for the module to write.
+
+    Reads the ``policies`` and ``vex`` files named in ``params``; every error is a ValueError
+    naming the option and file.
+    """
+    sources = read_policies(params.get("policies"))
+    result = gate_report(
+        report, report_format=params.get("report_format") or "auto",
+        vex=read_vex(params.get("vex")), policies=RegoPolicies(sources) if sources else None,
+        severity=params.get("severity", "HIGH"), ignore_unfixed=params.get("ignore_unfixed"),
+        ignores=merge_ignores(params.get("ignores"), ignore_file_data),
+        budgets=params.get("budgets"), today=params.get("today"))
+    outputs = task_outputs(result, params, _predicate(report, result, result["report_format"]))
+    if params.get("sarif_path"):
+        outputs[params["sarif_path"]] = json.dumps(to_sarif(result), indent=2) + "\n"
+    return result, outputs

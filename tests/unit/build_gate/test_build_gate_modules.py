@@ -1,0 +1,66 @@
+# Copyright (c) 2026 Bulwark maintainers
+# Apache License 2.0 (see LICENSE or https://www.apache.org/licenses/LICENSE-2.0)
+# SPDX-License-Identifier: Apache-2.0
+"""trivy_gate run in-process (patch_module_args) on grype and Trivy reports with the build
+gate's options: report_format, policies, vex, sarif_path."""
+from __future__ import annotations
+
+import json
+
+import pytest
+from ansible_collections.bulwark.container_security.plugins.modules import (
+    trivy_gate as gate_module,
+)
+from build_gate_support import SEED_POLICY
+from conftest import run_module
+
+
+def run(args, capsys):
+    return run_module(gate_module, args, capsys)
+
+
+@pytest.fixture
+def seed_file(tmp_path):
+    path = tmp_path / "seed.rego"
+    path.write_text(SEED_POLICY)
+    return str(path)
+
+
+def test_grype_report_with_seed_policy_writes_sarif_and_junit(shared_fixtures, seed_file, tmp_path,
+                                                              capsys):
+    sarif, junit = tmp_path / "gate.sarif", tmp_path / "gate.xml"
+    out = run({"path": str(shared_fixtures / "grype/TestJsonImgsPresenter.json"),
+               "severity": "CRITICAL", "budgets": {"CRITICAL": 1}, "policies": [seed_file],
+               "sarif_path": str(sarif), "junit_path": str(junit)}, capsys)
+    assert out["failed"] is True and out["report_format"] == "grype"
+    assert out["blocking"] == [] and out["policy_denials"] == [
+        "Critical vulnerability found in image. Deployment blocked."]
+    assert "policy deny: Critical vulnerability" in out["msg"]
+    assert json.loads(sarif.read_text())["runs"][0]["tool"]["driver"]["name"] == "grype"
+    assert 'classname="policy"' in junit.read_text()
+
+
+def test_vex_option_suppresses_with_justification(shared_fixtures, capsys):
+    out = run({"path": str(shared_fixtures / "trivy/gomod.json"), "severity": "UNKNOWN",
+               "vex": [str(shared_fixtures / "trivy/vex/openvex.json")],
+               "fail_on_blocking": False}, capsys)
+    assert out["vex_suppressed"] == 1
+    assert out["ignored"][0]["id"] == "CVE-2022-23628"
+    assert "vulnerable_code_not_in_execute_path" in out["ignored"][0]["reason"]
+
+
+def test_rego_syntax_error_fails_the_task_naming_file_and_line(shared_fixtures, tmp_path, capsys):
+    broken = tmp_path / "broken.rego"
+    broken.write_text("package b\n\ndeny[msg] {\n  msg := \n}\n")
+    out = run({"path": str(shared_fixtures / "trivy/alpine-39.json"), "policies": [str(broken)],
+               "fail_on_blocking": False}, capsys)
+    assert out["failed"] is True and f"{broken}:4:" in out["msg"]
+
+
+def test_missing_policy_file_and_wrong_format_are_named(shared_fixtures, tmp_path, capsys):
+    out = run({"path": str(shared_fixtures / "trivy/alpine-39.json"),
+               "policies": [str(tmp_path / "nope.rego")]}, capsys)
+    assert out["failed"] is True and f"policies: cannot read {tmp_path / 'nope.rego'}" in out["msg"]
+    out = run({"path": str(shared_fixtures / "trivy/alpine-39.json"), "report_format": "grype"},
+              capsys)
+    assert out["failed"] is True and "looks like a trivy report" in out["msg"]

@@ -1,0 +1,119 @@
+# Copyright (c) 2026 Bulwark maintainers
+# Apache License 2.0 (see LICENSE or https://www.apache.org/licenses/LICENSE-2.0)
+# SPDX-License-Identifier: Apache-2.0
+"""VEX documents from Trivy's test data: the gomod pair must come out exactly as trivy --vex."""
+from __future__ import annotations
+
+import json
+
+import pytest
+from ansible_collections.bulwark.container_security.plugins.module_utils.scan import vex
+from ansible_collections.bulwark.container_security.plugins.module_utils.scan.build_gate import (
+    gate_report,
+    read_vex,
+)
+from build_gate_support import TODAY, load
+
+
+def keyset(report):
+    return {(r["Target"], v["VulnerabilityID"], v["PkgName"], v["InstalledVersion"])
+            for r in report["Results"] for v in r.get("Vulnerabilities") or []}
+
+
+def index(shared_fixtures, name):
+    return vex.VexIndex(vex.load_vex(load(shared_fixtures, f"trivy/vex/{name}"), name))
+
+
+def test_openvex_reproduces_trivys_filtered_report(shared_fixtures):
+    full = load(shared_fixtures, "trivy/gomod.json")
+    expected = load(shared_fixtures, "trivy/vex/gomod-vex.json")
+    filtered = vex.filter_trivy_report(full, index(shared_fixtures, "openvex.json"))
+    assert keyset(filtered) == keyset(expected)
+    assert filtered["Results"] == expected["Results"]
+    assert keyset(full) - keyset(filtered) == {
+        ("go.mod", "CVE-2022-23628", "github.com/open-policy-agent/opa", "v0.35.0")}
+
+
+def test_gate_lists_vex_suppressed_findings_with_justification(shared_fixtures):
+    result = gate_report(load(shared_fixtures, "trivy/gomod.json"), severity="UNKNOWN", today=TODAY,
+                         vex=read_vex([shared_fixtures / "trivy/vex/openvex.json"]))
+    gated = {(f["target"], f["id"], f["package"], f["installed"]) for f in result["blocking"]}
+    assert gated == keyset(load(shared_fixtures, "trivy/vex/gomod-vex.json"))
+    assert result["vex_suppressed"] == 1 and result["total"] == 5
+    (hidden,) = result["ignored"]
+    assert hidden["id"] == "CVE-2022-23628"
+    assert hidden["reason"].startswith("VEX not_affected (openvex ")
+    assert hidden["reason"].endswith(": vulnerable_code_not_in_execute_path")
+    assert hidden["vex"]["statement"] == "The vulnerable code isn't called"
+
+
+def report_with(purl, vuln_id, severity="CRITICAL"):
+    name = purl.split("/")[-1].split("@")[0]
+    return {"SchemaVersion": 2, "ArtifactName": "app", "Results": [{
+        "Target": "app", "Class": "lang-pkgs", "Type": "jar", "Vulnerabilities": [{
+            "VulnerabilityID": vuln_id, "PkgName": name, "InstalledVersion": "1",
+            "Severity": severity, "PkgIdentifier": {"PURL": purl}}]}]}
+
+
+@pytest.mark.parametrize("doc,purl,vuln_id,justification", [
+    ("cyclonedx-vex.json", "pkg:maven/org.springframework.boot/spring-boot@2.6.0",
+     "CVE-2021-44228", "code_not_reachable"),
+    ("cyclonedx-vex.json",
+     "pkg:deb/ubuntu/libstdc%2B%2B6@12.3.0-1ubuntu1~22.04?arch=amd64&distro=ubuntu-22.04",
+     "CVE-2022-27943", ""),
+    ("csaf-vex.json", "pkg:golang/github.com/aquasecurity/go-transitive@v4.0.0",
+     "CVE-2024-0001", "vulnerable_code_not_in_execute_path"),
+])
+def test_cyclonedx_and_csaf_apply_to_their_products(shared_fixtures, doc, purl, vuln_id,
+                                                    justification):
+    idx = index(shared_fixtures, doc)
+    result = gate_report(report_with(purl, vuln_id), vex=idx, today=TODAY)
+    assert result["passed"] is True and result["vex_suppressed"] == 1
+    assert result["ignored"][0]["vex"]["justification"] == justification
+    doc_format = vex.vex_format(load(shared_fixtures, f"trivy/vex/{doc}"))
+    assert result["ignored"][0]["vex"]["format"] == doc_format
+    # Another version, another package or another vulnerability is not covered.
+    other_version = purl.replace("@", "@9", 1)
+    assert gate_report(report_with(other_version, vuln_id), vex=idx)["passed"] is False
+    assert gate_report(report_with(purl, "CVE-2000-0001"), vex=idx)["passed"] is False
+
+
+def openvex_doc(*statements):
+    return {"@context": "https://openvex.dev/ns/v0.2.0", "timestamp": "2026-01-01T00:00:00Z",
+            "statements": list(statements)}
+
+
+def test_latest_openvex_statement_decides_and_versionless_purl_covers_all():
+    purl = "pkg:npm/%40scope/lib@1.2.3"
+    older = {"vulnerability": {"name": "CVE-2026-1"}, "status": "not_affected",
+             "justification": "inline_mitigations_already_exist",
+             "timestamp": "2026-01-02T00:00:00Z", "products": [{"@id": "pkg:npm/%40scope/lib"}]}
+    newer = dict(older, status="affected", timestamp="2026-02-01T00:00:00Z",
+                 action_statement="upgrade")
+    suppressed = vex.VexIndex(vex.load_vex(openvex_doc(older)))
+    assert gate_report(report_with(purl, "CVE-2026-1"), vex=suppressed)["passed"] is True
+    # Listed first but newer: the affected statement revokes the not_affected one.
+    revoked = vex.VexIndex(vex.load_vex(openvex_doc(newer, older)))
+    assert gate_report(report_with(purl, "CVE-2026-1"), vex=revoked)["passed"] is False
+
+
+def test_openvex_alias_and_subcomponent_of_artifact():
+    stmt = {"vulnerability": {"name": "GHSA-aaaa-bbbb-cccc", "aliases": ["CVE-2026-2"]},
+            "status": "fixed", "products": [{"@id": "pkg:oci/app",
+                                            "subcomponents": [{"@id": "pkg:pypi/requests"}]}]}
+    idx = vex.VexIndex(vex.load_vex(openvex_doc(stmt)))
+    assert gate_report(report_with("pkg:pypi/requests@2.0", "CVE-2026-2"), vex=idx)["passed"]
+    assert not gate_report(report_with("pkg:pypi/urllib3@2.0", "CVE-2026-2"), vex=idx)["passed"]
+
+
+def test_unknown_and_unreadable_documents_are_named(tmp_path):
+    with pytest.raises(ValueError, match="unknown VEX format"):
+        vex.load_vex({"hello": "world"})
+    bad = tmp_path / "bad.json"
+    bad.write_text("{not json")
+    with pytest.raises(ValueError, match=f"vex: cannot read {bad} as JSON"):
+        read_vex([bad])
+    spdx = tmp_path / "spdx.json"
+    spdx.write_text(json.dumps({"spdxVersion": "SPDX-2.3"}))
+    with pytest.raises(ValueError, match=f"vex: {spdx}: unknown VEX format"):
+        read_vex([spdx])
