@@ -83,6 +83,7 @@ from ansible_collections.bulwark.container_security.plugins.module_utils.seccomp
     validate,
 )
 
+
 def main():
     module = AnsibleModule(
         argument_spec={
@@ -115,6 +116,7 @@ def main():
     if errors:
         module.fail_json(msg=f"{source}: " + "; ".join(errors), **result)
     module.exit_json(**result)
+
 
 if __name__ == "__main__":
     main()

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+# manifest_name is re-exported: components.py and render.py name manifests with it
 from ansible_collections.bulwark.container_security.plugins.module_utils.kubernetes_names import (  # noqa: F401
-    manifest_name,  # the names of components.py and render.py
+    manifest_name,  # pylint: disable=unused-import
 )
 from ansible_collections.bulwark.container_security.plugins.module_utils.kyverno.builders import (
     build_bundle,
@@ -88,5 +89,3 @@ def plan(manifests: list[dict]) -> Plan:
         else:
             result.other.append(manifest)
     return result
-
-
