@@ -11,8 +11,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 # manifest_name is re-exported: components.py and render.py name manifests with it
+# pylint: disable-next=unused-import
 from ansible_collections.bulwark.container_security.plugins.module_utils.kubernetes_names import (  # noqa: F401
-    manifest_name,  # pylint: disable=unused-import
+    manifest_name,
 )
 from ansible_collections.bulwark.container_security.plugins.module_utils.kyverno.builders import (
     build_bundle,
