@@ -1,4 +1,7 @@
 #!/usr/bin/python
+# Copyright (c) 2026 Bulwark maintainers
+# Apache License 2.0 (see LICENSE or https://www.apache.org/licenses/LICENSE-2.0)
+# SPDX-License-Identifier: Apache-2.0
 """Gate an existing Trivy JSON report: no trivy needed."""
 from __future__ import annotations
 
@@ -26,19 +29,21 @@ options:
   report:
     description: The report itself, as a mapping or a JSON string. Exclusive with O(path).
     type: raw
+extends_documentation_fragment:
+  - bulwark.container_security.trivy_gate
+  - bulwark.container_security.attributes
+  - bulwark.container_security.attributes.platform
 attributes:
   check_mode:
     support: full
-    description: The gate is read-only; in check mode the JUnit and predicate files are not written.
+    details: The gate is read-only; in check mode the JUnit and predicate files are not written.
   diff_mode:
     support: none
-    description: Nothing but the optional output files is written.
-extends_documentation_fragment:
-  - bulwark.container_security.trivy_gate
+    details: Nothing but the optional output files is written.
 notes:
   - C(changed) is true only when O(junit_path) or O(predicate_path) got new content.
 author:
-  - Bulwark maintainers
+  - Bulwark maintainers (!UNKNOWN)
 """
 
 EXAMPLES = r"""
