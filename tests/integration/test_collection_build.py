@@ -30,7 +30,7 @@ PLAYBOOKS = sorted(p.stem for p in (ROOT / "playbooks").glob("*.yml"))
 PRIVATE = ("Makefile", "ansible.cfg", "pyproject.toml", "requirements.in", "requirements-dev.in",
            "requirements-dev.txt", "requirements-lab.in", "requirements-lab.txt", "lab", "tests",
            "molecule", "tools", "bench", ".ci", ".config", ".venv", ".lab", ".collections",
-           ".cache", ".git", ".gitignore", ".yamllint", ".ansible-lint")
+           ".cache", ".git", ".gitignore", ".yamllint", ".ansible-lint", "plugins/ruff.toml")
 SHIPPED = ("MANIFEST.json", "README.md", "LICENSE", "meta/runtime.yml", "requirements.txt",
            "requirements.yml", "bindep.txt", "execution-environment.yml", "playbooks/scan.yml",
            "roles/release_artifact/meta/argument_specs.yml",

@@ -435,7 +435,7 @@ class Linter(RulesLoader):
                 if not isinstance(values, list):
                     self.err(rule.file, line, "rule", rule.name,
                              f"exception '{ename}': 'values' must be a list")
-            for f, c in zip(fields, comps, strict=False):
+            for f, c in zip(fields, comps):
                 if c not in ALL_OPS or c in UNARY_OPS:
                     self.err(rule.file, line, "rule", rule.name,
                              f"exception '{ename}': invalid comp '{c}' "
@@ -524,7 +524,7 @@ class Linter(RulesLoader):
                 if not isinstance(tup, list) or not len(tup) == len(fields) == len(comps):
                     continue
                 conj = []
-                for f, c, v in zip(fields, comps, tup, strict=False):
+                for f, c, v in zip(fields, comps, tup):
                     if isinstance(v, list):
                         conj.append(f"{f} {c} ({', '.join(value(x) for x in v)})")
                     elif c in LIST_OPS:
