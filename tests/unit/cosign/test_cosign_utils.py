@@ -1,4 +1,4 @@
-"""Pure logic of plugins/module_utils/cosign.py: command lines per cosign generation, reference
+"""Pure logic of plugins/module_utils/cosign/: command lines per cosign generation, reference
 parsing, output parsing and failure reasons. The error texts below were recorded from the real
 cosign 3.1.1 and 2.5.0 binaries of the lab (see tests/integration/cosign for the live runs)."""
 from __future__ import annotations

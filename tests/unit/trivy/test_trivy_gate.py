@@ -1,4 +1,4 @@
-"""The Trivy gate (plugins/module_utils/trivy_gate.py) against Trivy's own golden reports.
+"""The Trivy gate (plugins/module_utils/trivy/gate.py) against Trivy's own golden reports.
 
 The reports under fixtures/trivy/ are real `trivy` output recorded by Trivy's integration
 tests; pairs of them are the same scan with and without a filter, so the gate must reproduce

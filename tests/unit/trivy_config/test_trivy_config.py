@@ -1,4 +1,4 @@
-"""trivy.yaml and .trivyignore.yaml logic (plugins/module_utils/trivy_config.py).
+"""trivy.yaml and .trivyignore.yaml logic (plugins/module_utils/trivy/config.py, trivy/ignores.py).
 
 The schema is upstream's own (aquasecurity/trivy schema/trivy-config.json), read from the
 copy the role ships and compared to the copy in tests/fixtures so the two cannot drift apart.
