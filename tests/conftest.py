@@ -150,8 +150,9 @@ def ansible_env(**extra) -> dict:
 def run_playbook(args, **kw) -> subprocess.CompletedProcess:
     """ansible-playbook from the venv with the collection on its path; output captured."""
     exe = Path(sys.executable).parent / "ansible-playbook"
+    check = kw.pop("check", False)  # callers assert on returncode and output
     return subprocess.run([str(exe), *args], env=ansible_env(**kw.pop("env", {})),
-                          capture_output=True, text=True, cwd=ROOT, **kw)
+                          capture_output=True, text=True, cwd=ROOT, check=check, **kw)
 
 
 def run_module(module, args, capsys) -> dict:

@@ -2,16 +2,24 @@
 # Copyright (c) 2026 Bulwark maintainers
 # Apache License 2.0 (see LICENSE or https://www.apache.org/licenses/LICENSE-2.0)
 # SPDX-License-Identifier: Apache-2.0
-"""The Falco rules linter CLI, runnable without installing the collection.
+"""The Falco rules linter as a command line, runnable without installing the collection.
 
-    python3 tools/falco_rules_lint.py [--schema rules.schema.json] [--fields FILE] FILE|DIR...
+    python3 tools/falco_rules_lint.py [--schema rules.schema.json] [--fields FILE] [--expand] \
+        FILE|DIR...
 
-Finds the collection and runs plugins/module_utils/falco/cli.py through the collection's
-namespace, the one import path modules, tests and the Pulumi program use. Two layouts work:
-the checkout (this file in tools/, the collection linked under .collections/, created here
-when missing, as `make venv` and the tests do), and a copy on a node (this file beside an
+prints one line per problem, ``FILE:LINE: rule 'NAME': message``, and exits 1 when there are
+errors (2 without PyYAML). The linting is plugins/module_utils/falco/ (linter.py), imported
+through the collection's namespace, the one import path modules, tests and the Pulumi program
+use; the command line lives here because module_utils code runs inside modules, which report
+through exit_json rather than print and exit. Two layouts work: the checkout (this file in
+tools/, the collection linked under .collections/, created here when missing, as `make venv`
+and the tests do), and a copy on a node (this file beside an
 ansible_collections/bulwark/container_security tree holding plugins/module_utils/falco/).
 """
+from __future__ import annotations
+
+import argparse
+import json
 import sys
 from pathlib import Path
 
@@ -31,8 +39,45 @@ def collections_root() -> Path:
     return root
 
 
+def main(argv=None) -> int:
+    # Imported here: run as a script, the collection is on sys.path only once
+    # collections_root() has put it there.
+    from ansible_collections.bulwark.container_security.plugins.module_utils.falco import (
+        field_lookup,
+        linter,
+        loader,
+    )
+    from ansible_collections.bulwark.container_security.plugins.module_utils.falco import (
+        fields as catalog,
+    )
+
+    ap = argparse.ArgumentParser(description="Lint Falco rules files (Falco's loading semantics).")
+    ap.add_argument("--schema", help="Falco's rules JSON schema (falco --rule-schema)")
+    ap.add_argument("--fields", help="extra fields, e.g. the output of `falco --list` on a node "
+                                     "with plugins: field names at the start of lines")
+    ap.add_argument("--expand", action="store_true", help="print the expanded conditions as JSON")
+    ap.add_argument("files", nargs="+")
+    a = ap.parse_args(argv)
+    if loader.yaml is None:
+        print(f"falco rules lint: {loader.PYYAML_MISSING}", file=sys.stderr)
+        return 2
+    fields = None
+    if a.fields:
+        fields = dict(catalog.FIELDS)
+        fields.update(field_lookup.read_field_list(Path(a.fields).read_text()))
+    result = linter.lint_paths(a.files, a.schema, fields)
+    if a.expand:
+        print(json.dumps(result.expanded, indent=1))
+    for w in result.warnings:
+        print(f"note: {w.message}" if w.file == "-" else f"warning: {w}", file=sys.stderr)
+    for e in result.errors:
+        print(e)
+    if not a.expand:
+        print(f"{len(result.errors)} error(s), {len(result.warnings)} warning(s) in "
+              f"{len(a.files)} file(s)", file=sys.stderr)
+    return 1 if result.errors else 0
+
+
 if __name__ == "__main__":
     sys.path.insert(0, str(collections_root()))
-    from ansible_collections.bulwark.container_security.plugins.module_utils.falco.cli import main
-
     sys.exit(main())

@@ -1,4 +1,7 @@
-"""Options every cosign_* module takes (see COMMON_ARGUMENT_SPEC in module_utils/cosign.py)."""
+# Copyright (c) 2026 Bulwark maintainers
+# Apache License 2.0 (see LICENSE or https://www.apache.org/licenses/LICENSE-2.0)
+# SPDX-License-Identifier: Apache-2.0
+"""Options every cosign_* module takes (COMMON_ARGUMENT_SPEC in module_utils/cosign/params.py)."""
 from __future__ import annotations
 
 

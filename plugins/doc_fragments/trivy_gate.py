@@ -1,3 +1,6 @@
+# Copyright (c) 2026 Bulwark maintainers
+# Apache License 2.0 (see LICENSE or https://www.apache.org/licenses/LICENSE-2.0)
+# SPDX-License-Identifier: Apache-2.0
 """Options of the Trivy gate shared by the trivy_gate and trivy_scan modules."""
 from __future__ import annotations
 

@@ -1,3 +1,6 @@
+# Copyright (c) 2026 Bulwark maintainers
+# Apache License 2.0 (see LICENSE or https://www.apache.org/licenses/LICENSE-2.0)
+# SPDX-License-Identifier: Apache-2.0
 """Filters building containers/image policy documents (logic in module_utils/containers_policy)."""
 from __future__ import annotations
 

@@ -1,3 +1,6 @@
+# Copyright (c) 2026 Bulwark maintainers
+# Apache License 2.0 (see LICENSE or https://www.apache.org/licenses/LICENSE-2.0)
+# SPDX-License-Identifier: Apache-2.0
 """Filters over the collection's release artifact catalog (logic in module_utils)."""
 from __future__ import annotations
 

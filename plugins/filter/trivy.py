@@ -1,3 +1,6 @@
+# Copyright (c) 2026 Bulwark maintainers
+# Apache License 2.0 (see LICENSE or https://www.apache.org/licenses/LICENSE-2.0)
+# SPDX-License-Identifier: Apache-2.0
 """Filters over the Trivy gate (logic in plugins/module_utils/trivy/).
 
     {{ report | bulwark.container_security.trivy_gate(severity='HIGH', ignore_unfixed=true) }}

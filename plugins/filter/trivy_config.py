@@ -1,3 +1,6 @@
+# Copyright (c) 2026 Bulwark maintainers
+# Apache License 2.0 (see LICENSE or https://www.apache.org/licenses/LICENSE-2.0)
+# SPDX-License-Identifier: Apache-2.0
 """Filters for the trivy role: trivy.yaml and .trivyignore.yaml built and checked before writing.
 
 Thin wrappers over plugins/module_utils/trivy/config.py and trivy/ignores.py (the one ignore

@@ -1,3 +1,6 @@
+# Copyright (c) 2026 Bulwark maintainers
+# Apache License 2.0 (see LICENSE or https://www.apache.org/licenses/LICENSE-2.0)
+# SPDX-License-Identifier: Apache-2.0
 """containers/image signature policy for cosign-signed images: policy.json and registries.d.
 
 Plain Python, no Ansible imports: the `cosign` role (through the `containers_policy` filters),

@@ -1,3 +1,6 @@
+# Copyright (c) 2026 Bulwark maintainers
+# Apache License 2.0 (see LICENSE or https://www.apache.org/licenses/LICENSE-2.0)
+# SPDX-License-Identifier: Apache-2.0
 """Falco configuration drop-ins checked against Falco's own config JSON schema.
 
 Plain Python, no Ansible imports. The schema is upstream's (`falco --config-schema`), shipped in

@@ -1,3 +1,6 @@
+# Copyright (c) 2026 Bulwark maintainers
+# Apache License 2.0 (see LICENSE or https://www.apache.org/licenses/LICENSE-2.0)
+# SPDX-License-Identifier: Apache-2.0
 """File helpers shared by the collection's modules.
 
 They take the running AnsibleModule as an argument (duck-typed: fail_json, atomic_move,

@@ -1,3 +1,6 @@
+# Copyright (c) 2026 Bulwark maintainers
+# Apache License 2.0 (see LICENSE or https://www.apache.org/licenses/LICENSE-2.0)
+# SPDX-License-Identifier: Apache-2.0
 """Release artifacts of the tools Bulwark installs: names, URLs, checksums, denylists.
 
 Plain Python, no Ansible imports: the `release_artifact` filter, the shared installer role,

@@ -1,3 +1,6 @@
+# Copyright (c) 2026 Bulwark maintainers
+# Apache License 2.0 (see LICENSE or https://www.apache.org/licenses/LICENSE-2.0)
+# SPDX-License-Identifier: Apache-2.0
 """Seccomp profiles for the kubelet: structure checks and syscall names checked by libseccomp.
 
 Plain Python, no Ansible imports: the `seccomp_profile_validate` module, the role and the

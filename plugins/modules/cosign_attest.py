@@ -1,5 +1,7 @@
 #!/usr/bin/python
-# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# Copyright (c) 2026 Bulwark maintainers
+# Apache License 2.0 (see LICENSE or https://www.apache.org/licenses/LICENSE-2.0)
+# SPDX-License-Identifier: Apache-2.0
 """Ansible module: attach a signed in-toto attestation (SBOM, vulnerability report, ...)."""
 from __future__ import annotations
 
@@ -59,6 +61,8 @@ options:
     default: true
 extends_documentation_fragment:
   - bulwark.container_security.cosign
+  - bulwark.container_security.attributes
+  - bulwark.container_security.attributes.platform
 attributes:
   check_mode:
     support: full
@@ -68,7 +72,7 @@ attributes:
 seealso:
   - module: bulwark.container_security.cosign_verify_attestation
 author:
-  - Bulwark contributors
+  - Bulwark maintainers (!UNKNOWN)
 """
 
 EXAMPLES = r"""

@@ -1,5 +1,7 @@
 #!/usr/bin/python
-# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# Copyright (c) 2026 Bulwark maintainers
+# Apache License 2.0 (see LICENSE or https://www.apache.org/licenses/LICENSE-2.0)
+# SPDX-License-Identifier: Apache-2.0
 """Ansible module: verify cosign signatures of a container image."""
 from __future__ import annotations
 
@@ -72,16 +74,13 @@ options:
     default: true
 extends_documentation_fragment:
   - bulwark.container_security.cosign
-attributes:
-  check_mode:
-    support: full
-    details: Read-only; runs the same in check mode.
-  diff_mode:
-    support: none
+  - bulwark.container_security.attributes
+  - bulwark.container_security.attributes.read_only
+  - bulwark.container_security.attributes.platform
 seealso:
   - module: bulwark.container_security.cosign_sign
 author:
-  - Bulwark contributors
+  - Bulwark maintainers (!UNKNOWN)
 """
 
 EXAMPLES = r"""

@@ -1,5 +1,7 @@
 #!/usr/bin/python
-# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# Copyright (c) 2026 Bulwark maintainers
+# Apache License 2.0 (see LICENSE or https://www.apache.org/licenses/LICENSE-2.0)
+# SPDX-License-Identifier: Apache-2.0
 """Ansible module: lint Falco rules files the way Falco loads them."""
 from __future__ import annotations
 
@@ -20,7 +22,7 @@ description:
     errors), the rule, macro or list, and the problem. Warnings are returned, and fail the task
     only with O(fail_on_warnings).
   - Never changes anything. Falco itself is not needed; the same checks run as a command,
-    C(python3 plugins/module_utils/falco_rules.py FILE...), for CI.
+    C(python3 tools/falco_rules_lint.py FILE...) in a checkout, for CI.
 options:
   paths:
     description:
@@ -43,13 +45,10 @@ options:
     description: Return every rule's condition with macros, lists and exceptions expanded.
     type: bool
     default: false
-attributes:
-  check_mode:
-    support: full
-    details: Read-only; the same checks run in check mode.
-  diff_mode:
-    support: none
-    details: Nothing is changed, so there is nothing to diff.
+extends_documentation_fragment:
+  - bulwark.container_security.attributes
+  - bulwark.container_security.attributes.read_only
+  - bulwark.container_security.attributes.platform
 requirements:
   - PyYAML on the host that runs the module (Debian package C(python3-yaml)).
 notes:
@@ -57,7 +56,7 @@ notes:
     plugin READMEs. Rules of other sources (C(k8s_audit), C(aws_cloudtrail), ...) get every
     check except field names.
 author:
-  - Bulwark maintainers
+  - Bulwark maintainers (!UNKNOWN)
 """
 
 EXAMPLES = r"""

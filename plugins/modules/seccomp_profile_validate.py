@@ -1,4 +1,7 @@
 #!/usr/bin/python
+# Copyright (c) 2026 Bulwark maintainers
+# Apache License 2.0 (see LICENSE or https://www.apache.org/licenses/LICENSE-2.0)
+# SPDX-License-Identifier: Apache-2.0
 """Validate a seccomp profile: structure and every syscall name against libseccomp."""
 from __future__ import annotations
 
@@ -27,17 +30,14 @@ options:
     description: Name or path of libseccomp's C(scmp_sys_resolver).
     type: str
     default: scmp_sys_resolver
-attributes:
-  check_mode:
-    support: full
-    description: Read-only; runs the same checks in check mode.
-  diff_mode:
-    support: none
-    description: Nothing is changed, so there is nothing to diff.
+extends_documentation_fragment:
+  - bulwark.container_security.attributes
+  - bulwark.container_security.attributes.read_only
+  - bulwark.container_security.attributes.platform
 requirements:
   - scmp_sys_resolver (Debian package C(seccomp)) on the host running the module
 author:
-  - Bulwark maintainers
+  - Bulwark maintainers (!UNKNOWN)
 """
 
 EXAMPLES = r"""
@@ -83,6 +83,7 @@ from ansible_collections.bulwark.container_security.plugins.module_utils.seccomp
     validate,
 )
 
+
 def main():
     module = AnsibleModule(
         argument_spec={
@@ -115,6 +116,7 @@ def main():
     if errors:
         module.fail_json(msg=f"{source}: " + "; ".join(errors), **result)
     module.exit_json(**result)
+
 
 if __name__ == "__main__":
     main()

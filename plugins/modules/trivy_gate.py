@@ -1,4 +1,7 @@
 #!/usr/bin/python
+# Copyright (c) 2026 Bulwark maintainers
+# Apache License 2.0 (see LICENSE or https://www.apache.org/licenses/LICENSE-2.0)
+# SPDX-License-Identifier: Apache-2.0
 """Gate an existing Trivy or grype JSON report: no scanner needed."""
 from __future__ import annotations
 
@@ -37,21 +40,21 @@ options:
     type: str
     choices: [auto, trivy, grype]
     default: auto
+extends_documentation_fragment:
+  - bulwark.container_security.trivy_gate
+  - bulwark.container_security.attributes
+  - bulwark.container_security.attributes.platform
 attributes:
   check_mode:
     support: full
-    description: >-
-      The gate is read-only; in check mode the JUnit, SARIF and predicate files are not
-      written.
+    details: The gate is read-only; in check mode the JUnit, SARIF and predicate files are not written.
   diff_mode:
     support: none
-    description: Nothing but the optional output files is written.
-extends_documentation_fragment:
-  - bulwark.container_security.trivy_gate
+    details: Nothing but the optional output files is written.
 notes:
   - C(changed) is true only when O(junit_path), O(sarif_path) or O(predicate_path) got new content.
 author:
-  - Bulwark maintainers
+  - Bulwark maintainers (!UNKNOWN)
 """
 
 EXAMPLES = r"""

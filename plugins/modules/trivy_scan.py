@@ -1,4 +1,7 @@
 #!/usr/bin/python
+# Copyright (c) 2026 Bulwark maintainers
+# Apache License 2.0 (see LICENSE or https://www.apache.org/licenses/LICENSE-2.0)
+# SPDX-License-Identifier: Apache-2.0
 """Run trivy (image, fs, rootfs, sbom) with JSON output, then gate the report."""
 from __future__ import annotations
 
@@ -96,22 +99,24 @@ options:
     default: false
 extends_documentation_fragment:
   - bulwark.container_security.trivy_gate
+  - bulwark.container_security.attributes
+  - bulwark.container_security.attributes.platform
 attributes:
   check_mode:
     support: partial
-    description:
+    details:
       - In check mode Trivy is not run; the module returns the command it would run and
         C(skipped=true).
   diff_mode:
     support: none
-    description: A scan changes nothing on the host but the optional report and output files.
+    details: A scan changes nothing on the host but the optional report and output files.
 notes:
   - C(changed) is true when O(report_path), O(junit_path), O(sarif_path) or O(predicate_path)
     was written.
 requirements:
   - trivy on the host running the module
 author:
-  - Bulwark maintainers
+  - Bulwark maintainers (!UNKNOWN)
 """
 
 EXAMPLES = r"""

@@ -10,8 +10,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+# manifest_name is re-exported: components.py and render.py name manifests with it
+# pylint: disable-next=unused-import
 from ansible_collections.bulwark.container_security.plugins.module_utils.kubernetes_names import (  # noqa: F401
-    manifest_name,  # the names of components.py and render.py
+    manifest_name,
 )
 from ansible_collections.bulwark.container_security.plugins.module_utils.kyverno.builders import (
     build_bundle,
@@ -88,5 +90,3 @@ def plan(manifests: list[dict]) -> Plan:
         else:
             result.other.append(manifest)
     return result
-
-

@@ -30,7 +30,7 @@ PLAYBOOKS = sorted(p.stem for p in (ROOT / "playbooks").glob("*.yml"))
 PRIVATE = ("Makefile", "ansible.cfg", "pyproject.toml", "requirements.in", "requirements-dev.in",
            "requirements-dev.txt", "requirements-lab.in", "requirements-lab.txt", "lab", "tests",
            "molecule", "tools", "bench", ".ci", ".config", ".venv", ".lab", ".collections",
-           ".cache", ".git", ".gitignore", ".yamllint", ".ansible-lint")
+           ".cache", ".git", ".gitignore", ".yamllint", ".ansible-lint", "plugins/ruff.toml")
 SHIPPED = ("MANIFEST.json", "README.md", "LICENSE", "meta/runtime.yml", "requirements.txt",
            "requirements.yml", "bindep.txt", "execution-environment.yml", "playbooks/scan.yml",
            "roles/release_artifact/meta/argument_specs.yml",
@@ -42,14 +42,14 @@ def installed(tmp_path_factory):
     out = tmp_path_factory.mktemp("build")
     built = subprocess.run([str(BIN / "ansible-galaxy"), "collection", "build", "--force",
                             "--output-path", str(out), str(ROOT)],
-                           capture_output=True, text=True)
+                           capture_output=True, text=True, check=False)
     assert built.returncode == 0, built.stdout + built.stderr
     tarball = out / f"{GALAXY['namespace']}-{GALAXY['name']}-{GALAXY['version']}.tar.gz"
     assert tarball.exists(), sorted(p.name for p in out.iterdir())
     dest = tmp_path_factory.mktemp("collections")
     inst = subprocess.run([str(BIN / "ansible-galaxy"), "collection", "install", "--offline",
                            "--force", "--no-deps", "-p", str(dest), str(tarball)],
-                          capture_output=True, text=True)
+                          capture_output=True, text=True, check=False)
     assert inst.returncode == 0, inst.stdout + inst.stderr
     assert sorted(os.listdir(dest / "ansible_collections")) == [GALAXY["namespace"]]
     return tarball, dest
@@ -71,11 +71,11 @@ def _env(dest):
 
 def _run(tool, *args, dest, cwd):
     return subprocess.run([str(BIN / tool), *args], capture_output=True, text=True,
-                          env=_env(dest), cwd=cwd)
+                          env=_env(dest), cwd=cwd, check=False)
 
 
 def test_tarball_holds_the_collection_and_nothing_private(installed):
-    tarball, _ = installed
+    tarball, _dest = installed
     with tarfile.open(tarball) as tar:
         names = tar.getnames()
     assert "galaxy.yml" not in names
@@ -88,7 +88,7 @@ def test_tarball_holds_the_collection_and_nothing_private(installed):
 
 
 def test_the_installed_copy_is_the_one_ansible_uses(installed, tmp_path):
-    _, dest = installed
+    _tarball, dest = installed
     res = _run("ansible-galaxy", "collection", "list", FQCN, "--format", "json",
                dest=dest, cwd=tmp_path)
     assert res.returncode == 0, res.stdout + res.stderr
@@ -96,7 +96,7 @@ def test_the_installed_copy_is_the_one_ansible_uses(installed, tmp_path):
 
 
 def test_installed_collection_plugins_load(installed, tmp_path):
-    _, dest = installed
+    _tarball, dest = installed
     play = tmp_path / "play.yml"
     play.write_text(
         "- hosts: localhost\n  gather_facts: false\n  tasks:\n"
@@ -115,7 +115,7 @@ def test_scan_is_among_the_shipped_playbooks():
 
 @pytest.mark.parametrize("playbook", PLAYBOOKS)
 def test_playbook_syntax_check_by_fqcn(installed, tmp_path, playbook):
-    _, dest = installed
+    _tarball, dest = installed
     res = _run("ansible-playbook", f"{FQCN}.{playbook}", "--syntax-check", "-i", "localhost,",
                dest=dest, cwd=tmp_path)
     assert res.returncode == 0, res.stdout + res.stderr
@@ -123,7 +123,7 @@ def test_playbook_syntax_check_by_fqcn(installed, tmp_path, playbook):
 
 
 def test_every_module_has_documentation(installed, tmp_path):
-    _, dest = installed
+    _tarball, dest = installed
     modules = sorted(p.stem for p in (ROOT / "plugins/modules").glob("*.py")
                      if p.stem != "__init__")
     assert modules
@@ -135,7 +135,7 @@ def test_every_module_has_documentation(installed, tmp_path):
 
 
 def test_documented_filters_render_and_once_one_is_documented_all_are(installed, tmp_path):
-    _, dest = installed
+    _tarball, dest = installed
     res = _run("ansible-doc", "-t", "filter", "-l", FQCN, "--json", dest=dest, cwd=tmp_path)
     assert res.returncode == 0, res.stderr
     listed = json.loads(res.stdout)

@@ -56,7 +56,7 @@ PLAYS = {
         paths: ["{rules}"]
       register: lint
     - ansible.builtin.assert:
-        that: lint is not failed and lint.rules == ['Shell in container']
+        that: lint is not failed and lint.errors == [] and lint.counts.rules == 1
 """,
     "seccomp_profile_validate": """
     - name: Validate an inline profile
@@ -205,18 +205,7 @@ def _run(name, interpreter, tmp_path, request) -> subprocess.CompletedProcess:
                          "-e", f"ansible_python_interpreter={interpreter}"])
 
 
-# Known failures on 3.9, in code being restructured now (notes/sanity_todo.md); strict, so
-# the mark must go when the fix lands.
-XFAIL_ON_OLDEST = {
-    "falco_rules_lint": "module_utils/falco_rules.py calls zip(..., strict=False): zip() takes "
-                        "keyword arguments only from Python 3.10",
-}
-
-
-@pytest.mark.parametrize("name", [
-    pytest.param(name, marks=pytest.mark.xfail(strict=True, reason=XFAIL_ON_OLDEST[name]))
-    if name in XFAIL_ON_OLDEST else name
-    for name in sorted(PLAYS)])
+@pytest.mark.parametrize("name", sorted(PLAYS))
 def test_module_runs_on_the_oldest_python(name, oldest_python, tmp_path, request):
     interpreter = oldest_python
     if name in NEEDS_PYYAML:

@@ -176,7 +176,7 @@ def main() -> None:
     out += [f"    {e!r}," for e in evts]
     out += ["})", "", "EVENT_ARGS = frozenset({"]
     out += [f"    {e!r}," for e in event_args(events_text)]
-    out += ["})", ""]
+    out += ["})"]
     print("\n".join(out))
 
 

@@ -35,6 +35,10 @@ from ansible_collections.bulwark.container_security.plugins.module_utils.predica
 
 
 # --------------------------------------------------------------------------- operations
+def _stored_layout(cosign: Cosign, image: str, digest: str, fmt: str) -> str:
+    return detect_layout(image, digest, fmt, cosign.insecure, cosign.registry_get)
+
+
 def sign_image(cosign: Cosign, image: str, key: str, *, password: str | None = None,
                public_key: str | None = None, fmt: str = "legacy",
                annotations: dict | None = None, force: bool = False,
@@ -47,7 +51,7 @@ def sign_image(cosign: Cosign, image: str, key: str, *, password: str | None = N
     result = {"digest": digest, "image": ref, "format": fmt, "changed": False}
     # A registry that answers shows at once when no signature of that layout exists yet:
     # then there is nothing to verify and signing is the only way forward.
-    stored = stored_layouts(image, digest, cosign.insecure)
+    stored = stored_layouts(image, digest, cosign.insecure, cosign.registry_get)
     nothing_stored = stored is not None and not has_layout_in(stored, fmt)
     if not force and not nothing_stored:
         if not public_key:
@@ -57,8 +61,8 @@ def sign_image(cosign: Cosign, image: str, key: str, *, password: str | None = N
             # told `legacy`, so the existing signature must be in the requested layout.
             payloads, err = cosign.try_verify(ref, key=pub, fmt=fmt, annotations=annotations)
         if payloads and digest in payload_digests(payloads) \
-                and has_layout(image, digest, fmt, cosign.insecure):
-            result["layout"] = detect_layout(image, digest, fmt, cosign.insecure)
+                and has_layout(image, digest, fmt, cosign.insecure, cosign.registry_get):
+            result["layout"] = _stored_layout(cosign, image, digest, fmt)
             result["signed_before"] = True
             return result
         if err and err.reason in ("registry_unreachable", "image_not_found"):
@@ -68,7 +72,7 @@ def sign_image(cosign: Cosign, image: str, key: str, *, password: str | None = N
         result["layout"] = LAYOUT_LEGACY if fmt == "legacy" else LAYOUT_BUNDLE_UNKNOWN
         return result
     cosign._check(cosign.sign_argv(ref, key, fmt, annotations), env, what=f"signing {ref}")
-    result["layout"] = detect_layout(image, digest, fmt, cosign.insecure)
+    result["layout"] = _stored_layout(cosign, image, digest, fmt)
     return result
 
 
@@ -150,7 +154,7 @@ def attest_image(cosign: Cosign, image: str, key: str, *, predicate_path: str,
                 ref, ptype, key=pub, fmt=fmt if fmt == "legacy" else None))
         if rc == 0 and any(_same_predicate(s.get("predicate"), wanted)
                            for s in parse_attestations(out, include_predicate=True)):
-            result["layout"] = detect_layout(image, digest, fmt, cosign.insecure)
+            result["layout"] = _stored_layout(cosign, image, digest, fmt)
             return result
         if rc != 0 and classify(err) in ("registry_unreachable", "image_not_found"):
             raise cosign.error(err, cosign.commands[-1], f"checking {ref}")
@@ -159,7 +163,7 @@ def attest_image(cosign: Cosign, image: str, key: str, *, predicate_path: str,
         return result
     cosign._check(cosign.attest_argv(ref, key, predicate_path, ptype, fmt), env,
                   what=f"attesting {ref}")
-    result["layout"] = detect_layout(image, digest, fmt, cosign.insecure)
+    result["layout"] = _stored_layout(cosign, image, digest, fmt)
     return result
 
 

@@ -6,11 +6,16 @@
 The only file of this package that imports Ansible (through module_helper.py): modules import
 it, nothing else does.
 CosignModule builds the AnsibleModule from the module's own options plus the common ones,
-runs cosign through AnsibleModule.run_command, maps a CosignError to fail_json, and runs the
-module's per-image function over O(image) or O(images).
+runs cosign through AnsibleModule.run_command, asks the registry API through Ansible's
+open_url, maps a CosignError to fail_json, and runs the module's per-image function over
+O(image) or O(images).
 """
 from __future__ import annotations
 
+import urllib.error
+
+from ansible.module_utils.urls import ConnectionError as UrlsConnectionError
+from ansible.module_utils.urls import open_url
 from ansible_collections.bulwark.container_security.plugins.module_utils.cosign.errors import (
     CosignError,
 )
@@ -25,6 +30,20 @@ from ansible_collections.bulwark.container_security.plugins.module_utils.module_
 )
 
 
+def registry_get(url: str, accept: str, timeout: float = 5.0):
+    """(HTTP status or None, body) of an anonymous GET, for registry.py's layout probes:
+    None when the registry cannot be reached, the status of an HTTP error with no body."""
+    if not url.startswith(("https://", "http://")):
+        return None, b""
+    try:
+        with open_url(url, headers={"Accept": accept}, timeout=timeout) as response:
+            return response.status, response.read()
+    except urllib.error.HTTPError as error:
+        return error.code, b""
+    except (urllib.error.URLError, UrlsConnectionError, OSError):
+        return None, b""
+
+
 class CosignModule(ModuleHelper):
     """One cosign_* module run: ``CosignModule(spec, **AnsibleModule kwargs).run(fn)``."""
 
@@ -32,7 +51,7 @@ class CosignModule(ModuleHelper):
 
     def __init__(self, argument_spec: dict, **module_kwargs):
         super().__init__(argument_spec, **module_kwargs)
-        self.cosign = cosign_from_params(self.params, self._run)
+        self.cosign = cosign_from_params(self.params, self._run, registry_get)
 
     def _run(self, argv, env):
         return self.module.run_command(argv, environ_update=env)

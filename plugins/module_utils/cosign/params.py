@@ -53,10 +53,11 @@ def public_key_options(params: dict) -> list:
     return [read_key_option(k) for k in params.get("public_keys") or []]
 
 
-def cosign_from_params(params: dict, run) -> Cosign:
+def cosign_from_params(params: dict, run, registry_get=None) -> Cosign:
     return Cosign(params["cosign_path"], run=run, major=params.get("cosign_major"),
                   insecure_registry=params["insecure_registry"],
-                  offline=not params["transparency_log"], crane=params.get("crane_path"))
+                  offline=not params["transparency_log"], crane=params.get("crane_path"),
+                  registry_get=registry_get)
 
 
 def read_key_option(value: str) -> str:

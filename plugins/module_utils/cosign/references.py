@@ -29,7 +29,7 @@ def parse_reference(ref: str) -> dict:
     last = name.rsplit("/", 1)[-1]
     if ":" in last:
         name, tag = name.rsplit(":", 1)
-    first, _, rest = name.partition("/")
+    first, _sep, rest = name.partition("/")
     if rest and ("." in first or ":" in first or first == "localhost"):
         registry, repository = first, rest
     else:

@@ -2,12 +2,14 @@
 # Apache License 2.0 (see LICENSE or https://www.apache.org/licenses/LICENSE-2.0)
 # SPDX-License-Identifier: Apache-2.0
 """The signature layouts stored next to an image in a registry, read over the registry API.
+
+Plain Python without HTTP of its own: the caller passes ``getter(url, accept) -> (status or
+None, body)``. Modules pass cosign/module.py's ``registry_get`` (Ansible's open_url: proxies,
+CA bundle); without a getter the registry is not asked and the layout stays unknown.
 """
 from __future__ import annotations
 
 import json
-import urllib.error
-import urllib.request
 
 from ansible_collections.bulwark.container_security.plugins.module_utils.cosign.errors import (
     LAYOUT_BUNDLE_UNKNOWN,
@@ -21,24 +23,13 @@ from ansible_collections.bulwark.container_security.plugins.module_utils.cosign.
 )
 
 
-def _registry_get(url: str, accept: str, timeout: float = 5.0):
-    if not url.startswith(("https://", "http://")):
-        return None, b""
-    req = urllib.request.Request(url, headers={"Accept": accept})  # noqa: S310 (checked above)
-    try:
-        with urllib.request.urlopen(req, timeout=timeout) as r:  # noqa: S310 (checked above)
-            return r.status, r.read()
-    except urllib.error.HTTPError as e:
-        return e.code, b""
-    except (urllib.error.URLError, OSError):
-        return None, b""
-
-
 def stored_layouts(ref: str, digest: str, insecure: bool = False, getter=None):
     """The signature layouts stored for `digest`, asking the registry API anonymously:
     a subset of {legacy-sig-tag, bundle-referrer, bundle-tag-fallback}, or None when the
-    registry does not answer without credentials (the storage cannot be told then)."""
-    getter = getter or _registry_get
+    registry does not answer without credentials or no getter was given (the storage cannot
+    be told then)."""
+    if getter is None:
+        return None
     p = parse_reference(ref)
     host = "registry-1.docker.io" if p["registry"] == "docker.io" else p["registry"]
     for scheme in (("https", "http") if insecure else ("https",)):

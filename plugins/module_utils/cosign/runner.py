@@ -134,13 +134,15 @@ class Cosign:
 
     def __init__(self, binary: str = "cosign", run=subprocess_runner, *, major: int | None = None,
                  insecure_registry: bool = False, offline: bool = False,
-                 crane: str | None = None):
+                 crane: str | None = None, registry_get=None):
         self.binary = binary
         self.run = run
         self._major = major
         self.insecure = insecure_registry
         self.offline = offline
         self.crane = crane
+        # getter(url, accept) -> (status, body) for the registry API probes (registry.py)
+        self.registry_get = registry_get
         self.commands = []  # every argv run, for the module result and the tests
 
     # -- plumbing

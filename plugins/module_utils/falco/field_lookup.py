@@ -13,8 +13,9 @@ from ansible_collections.bulwark.container_security.plugins.module_utils.falco.f
 )
 
 
-def lookup_field(name: str, arg: str | None, fields: dict = FIELDS):
-    """Return (base field name, flags, error message or None)."""
+def lookup_field(name: str, arg: str | None, fields: dict | None = None):
+    """Return (base field name, flags, error message or None); fields defaults to FIELDS."""
+    fields = FIELDS if fields is None else fields
     base, flags, problem = _lookup_field(name, arg, fields)
     if problem is None and base in ("evt.arg", "evt.rawarg"):
         if arg is not None:     # evt.arg[N]: by position only

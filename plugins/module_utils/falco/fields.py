@@ -990,4 +990,3 @@ EVENT_ARGS = frozenset({
     'vtid',
     'whence',
 })
-

@@ -65,7 +65,7 @@ class _Match:
     def end(self):
         return self._end
 
-    def group(self, _=0):
+    def group(self, group_index=0):  # re.Match.group's signature; only group 0 exists
         return self._text[self._start:self._end]
 
 

@@ -66,6 +66,7 @@ DEPRECATED_FIELDS = {       # Falco 0.44 warns on these (falco_load_result.cpp)
 }
 EVTTYPE_WARN_LIMIT = 100    # more event types than this counts as "matches too many"
 
+
 class Linter(RulesLoader):
     """RulesLoader plus the checks Falco runs on what was loaded."""
 
@@ -237,7 +238,7 @@ class Linter(RulesLoader):
             elif isinstance(node, Check):
                 self._field_problem(item, kind, text, node.lhs, source)
                 if isinstance(node.value, FieldRef):
-                    base, flags, _ = self._lookup(node.lhs.name, node.lhs.arg)
+                    base, flags, _problem = self._lookup(node.lhs.name, node.lhs.arg)
                     if source == SYSCALL_SOURCE and "no_rhs" in flags:
                         line, col, file = self._locate(item, text, node.pos)
                         self.err(file, line, kind, item.name,
@@ -434,19 +435,19 @@ class Linter(RulesLoader):
                 if not isinstance(values, list):
                     self.err(rule.file, line, "rule", rule.name,
                              f"exception '{ename}': 'values' must be a list")
-            for f, c in zip(fields, comps, strict=False):
+            for f, c in zip(fields, comps):
                 if c not in ALL_OPS or c in UNARY_OPS:
                     self.err(rule.file, line, "rule", rule.name,
                              f"exception '{ename}': invalid comp '{c}' "
                              f"(one of {', '.join(o for o in ALL_OPS if o not in UNARY_OPS)})")
-                m = _FIELD_RE.fullmatch(str(f).split("[")[0])
+                m = _FIELD_RE.fullmatch(str(f).partition("[")[0])
                 if not m:
                     self.err(rule.file, line, "rule", rule.name,
                              f"exception '{ename}': '{f}' is not a field name")
                     continue
                 if source == SYSCALL_SOURCE:
                     arg = str(f)[len(m.group(0)) + 1:-1] if "[" in str(f) else None
-                    _, _, problem = self._lookup(m.group(0), arg)
+                    _base, _flags, problem = self._lookup(m.group(0), arg)
                     if problem:
                         self.err(rule.file, line, "rule", rule.name,
                                  f"exception '{ename}': {problem}", category="field")
@@ -463,7 +464,7 @@ class Linter(RulesLoader):
             if problem is None and "filter_only" in flags:
                 problem = f"field '{name}' can only be used in conditions, not in outputs"
             if problem or base in DEPRECATED_FIELDS:
-                _, col = _position(rule.marks, "output", m.start(), out)
+                _line, col = _position(rule.marks, "output", m.start(), out)
             if problem:
                 self.err(rule.file, self._line(rule, "output"), "rule", rule.name,
                          f"output %{name}{arg or ''}: {problem}", col, category="output")
@@ -490,7 +491,7 @@ class Linter(RulesLoader):
                 continue
             exceptions = self._exceptions_conditions(rule)
             if exceptions:
-                text = f"({text})" + "".join(f" and not {e}" for _, e in exceptions)
+                text = f"({text})" + "".join(f" and not {e}" for _name, e in exceptions)
             out[name] = text
         return out
 
@@ -523,7 +524,7 @@ class Linter(RulesLoader):
                 if not isinstance(tup, list) or not len(tup) == len(fields) == len(comps):
                     continue
                 conj = []
-                for f, c, v in zip(fields, comps, tup, strict=False):
+                for f, c, v in zip(fields, comps, tup):
                     if isinstance(v, list):
                         conj.append(f"{f} {c} ({', '.join(value(x) for x in v)})")
                     elif c in LIST_OPS:

@@ -168,7 +168,7 @@ class RulesLoader:
         if not isinstance(data, list):
             self.err(path, 1, "file", path, "a rules file is a YAML list of items")
             return
-        for node, item in zip(root.value, data, strict=False):
+        for node, item in zip(root.value, data):
             self.load_item(path, buffer, node, item)
 
     def load_item(self, path, buffer, node, item):

@@ -170,6 +170,6 @@ def build_test_suites(settings: Settings | dict) -> dict[str, str]:
                 "metadata": {"name": name}, "policies": ["policy.yaml"],
                 "resources": ["resources.yaml"], "values": values, "results": results}
         suites[f"{name}/policy.yaml"] = _yaml_docs([policy])
-        suites[f"{name}/resources.yaml"] = _yaml_docs([r for r, _ in cases])
+        suites[f"{name}/resources.yaml"] = _yaml_docs([r for r, _verdict in cases])
         suites[f"{name}/kyverno-test.yaml"] = _yaml_docs([test])
     return suites

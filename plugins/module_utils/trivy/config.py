@@ -98,7 +98,7 @@ def build_config(settings, extra=None):
     default applies. Unknown setting names are an error (they would be silently dropped).
     """
     settings = dict(settings or {})
-    known = {name for name, _ in SETTINGS}
+    known = {name for name, _path in SETTINGS}
     unknown = sorted(set(settings) - known)
     if unknown:
         raise TrivyConfigError(f"unknown trivy setting(s) {', '.join(unknown)}; known: "

@@ -261,8 +261,8 @@ def parse_purl(text):
     if not text or not text.startswith("pkg:"):
         return None
     rest = text[4:].split("#", 1)[0]
-    rest, _, query = rest.partition("?")
-    rest, _, version = rest.partition("@")
+    rest, _sep, query = rest.partition("?")
+    rest, _sep, version = rest.partition("@")
     parts = rest.strip("/").split("/")
     ptype = parts[0].lower()
     name = parts[-1] if len(parts) > 1 else ""
@@ -295,4 +295,3 @@ def entry_matches(entry, finding):
     if entry["purls"] and purl:
         return any(_purl_matches(p, purl) for p in entry["purls"])
     return True
-

@@ -14,6 +14,7 @@ from ansible_collections.bulwark.container_security.plugins.module_utils.trivy.s
 
 SUMMARY_LINES = 20
 
+
 def _counts_text(counts):
     return ", ".join(f"{s} {counts[s]}" for s in reversed(SEVERITIES) if counts.get(s))
 

@@ -135,7 +135,7 @@ SCAN_ARGUMENT_SPEC = {
     "report_path": {"type": "path"},
     "server": {"type": "str"},
     "token": {"type": "str", "no_log": True},
-    "token_header": {"type": "str"},
+    "token_header": {"type": "str", "no_log": False},  # a header name, not a secret
     "cache_dir": {"type": "path"},
     "cache_backend": {"type": "str"},
     "scanners": {"type": "list", "elements": "str"},

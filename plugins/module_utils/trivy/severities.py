@@ -10,6 +10,7 @@ from __future__ import annotations
 SEVERITIES = ("UNKNOWN", "LOW", "MEDIUM", "HIGH", "CRITICAL")
 RANK = {name: rank for rank, name in enumerate(SEVERITIES)}
 
+
 def blocking_set(severity):
     """'HIGH' = HIGH and above; 'HIGH,CRITICAL' or a list = exactly those (Trivy's style)."""
     if isinstance(severity, str) and "," not in severity:

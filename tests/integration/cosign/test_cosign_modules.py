@@ -1,8 +1,9 @@
 """The cosign modules' logic against the REAL lab registry with the REAL cosign 3.1.1 and
 2.5.0 binaries (every test runs for both), plus the playbooks through ansible-playbook.
 
-Direct calls go through plugins/module_utils/cosign.py, the code path the modules run;
-tests marked `playbook` run the modules themselves through ansible-playbook."""
+Direct calls go through plugins/module_utils/cosign/ (flows.py, runner.py), the code path the
+modules run, with the modules' registry getter (cosign/module.py's registry_get, Ansible's
+open_url); tests marked `playbook` run the modules themselves through ansible-playbook."""
 from __future__ import annotations
 
 import json
@@ -20,6 +21,9 @@ from ansible_collections.bulwark.container_security.plugins.module_utils.cosign 
 )
 from ansible_collections.bulwark.container_security.plugins.module_utils.cosign import (
     flows as cosign_flows,
+)
+from ansible_collections.bulwark.container_security.plugins.module_utils.cosign import (
+    module as cosign_module,
 )
 from ansible_collections.bulwark.container_security.plugins.module_utils.cosign import (
     references as cosign_references,
@@ -59,7 +63,7 @@ def keys(tmp_path_factory, lab_tools):
 @pytest.fixture
 def cosign(cosign_bin, lab_tools):
     return cosign_runner.Cosign(cosign_bin, insecure_registry=True, offline=True,
-                                crane=lab_tools["crane"])
+                                crane=lab_tools["crane"], registry_get=cosign_module.registry_get)
 
 
 @pytest.fixture
@@ -120,7 +124,7 @@ def test_verify_with_another_key_fails_clearly(cosign, keys, image):
 
 
 def test_unsigned_image_fails_with_no_signature(cosign, keys, image):
-    ref, _ = image()
+    ref, _digest = image()
     with pytest.raises(cosign_errors.CosignError) as e:
         cosign_flows.verify_image(cosign, ref, public_keys=[keys["alpha"]["pub"]])
     assert e.value.reason == "no_signature"
@@ -143,7 +147,7 @@ def test_image_changed_after_signing_fails(cosign, keys, image):
     assert e.value.reason == "no_signature"
     # the old digest itself still verifies: the signature was for exactly that content
     assert cosign_flows.verify_image(cosign, ref.rsplit(":", 1)[0] + "@" + old,
-                          public_keys=[keys["alpha"]["pub"]])["verified"]
+                                     public_keys=[keys["alpha"]["pub"]])["verified"]
 
 
 def test_key_rotation_any_of_two_keys(cosign, keys, image):
@@ -178,7 +182,7 @@ def test_sbom_attestation_from_syft(cosign, keys, image, lab_tools, tmp_path,
     subprocess.run([lab_tools["syft"], f"registry:{by_digest}", "-o",
                     f"{syft_format}={sbom}"], check=True, env=env, capture_output=True)
     res = cosign_flows.attest_image(cosign, ref, keys["alpha"]["key"], predicate_path=str(sbom),
-                         ptype=ptype, password=keys["alpha"]["password"])
+                                    ptype=ptype, password=keys["alpha"]["password"])
     assert res["changed"] is True and res["digest"] == digest
     # syft run again on the same image: new serial/timestamp, same content -> no new attestation
     sbom2 = tmp_path / "sbom-again.json"
@@ -186,10 +190,10 @@ def test_sbom_attestation_from_syft(cosign, keys, image, lab_tools, tmp_path,
                     f"{syft_format}={sbom2}"], check=True, env=env, capture_output=True)
     assert sbom2.read_text() != sbom.read_text()
     again = cosign_flows.attest_image(cosign, ref, keys["alpha"]["key"], predicate_path=str(sbom2),
-                           ptype=ptype, password=keys["alpha"]["password"])
+                                      ptype=ptype, password=keys["alpha"]["password"])
     assert again["changed"] is False
     out = cosign_flows.verify_attestation(cosign, ref, ptype, public_keys=[keys["alpha"]["pub"]],
-                               include_predicate=True)
+                                          include_predicate=True)
     assert out["attestations"][0]["predicate_type"] == predicates.PREDICATE_TYPES[ptype]
     assert out["attestations"][0]["predicate"] == json.loads(sbom.read_text())
     with pytest.raises(cosign_errors.CosignError) as e:
@@ -234,11 +238,12 @@ def test_check_mode_writes_nothing(cosign, keys, image, lab_registry):
 
 def test_signatures_cross_versions(lab_tools, keys, image):
     """A legacy signature from either version verifies with the other one."""
-    opts = {"insecure_registry": True, "offline": True, "crane": lab_tools["crane"]}
+    opts = {"insecure_registry": True, "offline": True, "crane": lab_tools["crane"],
+            "registry_get": cosign_module.registry_get}
     v3 = cosign_runner.Cosign(lab_tools["cosign"], **opts)
     v2 = cosign_runner.Cosign(lab_tools["cosign-2.5.0"], **opts)
-    ref_3, _ = image()
-    ref_2, _ = image()
+    ref_3, _digest_3 = image()
+    ref_2, _digest_2 = image()
     sign(v3, ref_3, keys["alpha"])
     sign(v2, ref_2, keys["alpha"])
     assert cosign_flows.verify_image(v2, ref_3, public_keys=[keys["alpha"]["pub"]])["verified"]
@@ -248,7 +253,7 @@ def test_signatures_cross_versions(lab_tools, keys, image):
 def test_cosign3_bundle_layout_falls_back_to_tag(lab_tools, keys, image, lab_registry):
     """Distribution 2.8 has no referrers API: cosign 3 stores the bundle under sha256-<hex>."""
     v3 = cosign_runner.Cosign(lab_tools["cosign"], insecure_registry=True, offline=True,
-                  crane=lab_tools["crane"])
+                              crane=lab_tools["crane"], registry_get=cosign_module.registry_get)
     ref, digest = image()
     res = sign(v3, ref, keys["alpha"], fmt="bundle")
     assert res["layout"] == cosign_errors.LAYOUT_TAG_FALLBACK

@@ -81,7 +81,7 @@ def test_every_kind_the_role_writes_loads_in_trivy_scan(tmp_path, shared_fixture
         {"id": "AVD-DS-0002", "kind": "misconfiguration", "statement": "root on purpose",
          "expired_at": until},
     ]
-    result, written, _ = scan_with_role_file(tmp_path, shared_fixtures, entries)
+    result, written, _output = scan_with_role_file(tmp_path, shared_fixtures, entries)
     assert sorted(written) == ["licenses", "misconfigurations", "secrets", "vulnerabilities"]
     assert result["passed"] is True, result["summary"]
     assert sorted(f["package"] for f in result["ignored"]) == ["musl", "musl-utils"]
@@ -90,10 +90,10 @@ def test_every_kind_the_role_writes_loads_in_trivy_scan(tmp_path, shared_fixture
 
 
 def test_an_entry_expiring_today_utc_is_expired_for_the_role_and_the_module(tmp_path,
-                                                                          shared_fixtures):
+                                                                            shared_fixtures):
     """Trivy's rule (expired once midnight UTC of expired_at has passed), in both places."""
     today = dt.datetime.now(dt.timezone.utc).date().isoformat()
-    result, _, output = scan_with_role_file(tmp_path, shared_fixtures, [
+    result, _written, output = scan_with_role_file(tmp_path, shared_fixtures, [
         {"id": "CVE-2019-14697", "statement": "musl not reachable", "expired_at": today}])
     assert f"ignore CVE-2019-14697 expired on {today}" in output     # the role's warning
     assert result["passed"] is False and result["ignored"] == []

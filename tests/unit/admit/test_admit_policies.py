@@ -44,7 +44,7 @@ def test_every_pod_security_policy_excludes_system_and_configured_namespaces():
 
 def test_system_namespaces_are_configurable():
     s = kyverno_settings.Settings.from_dict({"system_namespaces": ["kube-system", "security"],
-                               "excluded_namespaces": ["security", "ci"]})
+                                             "excluded_namespaces": ["security", "ci"]})
     assert s.all_excluded_namespaces() == ["kube-system", "security", "ci"]
 
 

@@ -39,7 +39,7 @@ def test_full_settings_round_trip():
 
 def test_image_verification_switches_on_with_keys():
     s = kyverno_settings.Settings.from_dict({"image_verification": {"public_keys": [TEST_KEYS[0]],
-                                                      "image_globs": ["*"]}})
+                                                                    "image_globs": ["*"]}})
     assert s.image_verification.enabled is True
 
 

@@ -9,7 +9,7 @@ import pytest
 from ansible.module_utils import basic
 from ansible.module_utils.testing import patch_module_args
 from ansible_collections.bulwark.container_security.plugins.module_utils.cosign import (
-    registry as cosign_registry,
+    module as cosign_module,
 )
 from ansible_collections.bulwark.container_security.plugins.modules import (
     cosign_sign,
@@ -31,9 +31,7 @@ class Exit(Exception):
 def module_run(monkeypatch):
     """Run a module's main(); returns (result, calls) where calls = [(argv, environ_update)]."""
     # probes of the registry API: the registry "answers" nothing, so cosign decides
-    registry = {"get": lambda url, accept: (None, b"")}
-    monkeypatch.setattr(cosign_registry, "_registry_get",
-                        lambda url, accept: registry["get"](url, accept))
+    monkeypatch.setattr(cosign_module, "registry_get", lambda url, accept: (None, b""))
 
     def run(main, args, answers):
         calls = []
@@ -55,7 +53,6 @@ def module_run(monkeypatch):
         with patch_module_args(args), pytest.raises(Exit) as e:
             main()
         return e.value.args[0], calls
-    run.registry = registry
     return run
 
 

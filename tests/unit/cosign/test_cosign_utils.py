@@ -1,4 +1,4 @@
-"""Pure logic of plugins/module_utils/cosign.py: command lines per cosign generation, reference
+"""Pure logic of plugins/module_utils/cosign/: command lines per cosign generation, reference
 parsing, output parsing and failure reasons. The error texts below were recorded from the real
 cosign 3.1.1 and 2.5.0 binaries of the lab (see tests/integration/cosign for the live runs)."""
 from __future__ import annotations
@@ -92,12 +92,6 @@ def test_major_is_told_by_sign_flags_once():
     assert [a for a, _env in run.calls] == [["cosign", "sign", "--help"]]
 
 
-@pytest.fixture(autouse=True)
-def registry_silent(monkeypatch):
-    """No registry answers in unit tests (layout probes return 'unknown')."""
-    monkeypatch.setattr(cosign_registry, "_registry_get", lambda url, accept: (None, b""))
-
-
 # --------------------------------------------------------------------------- command lines
 REF = f"127.0.0.1:15000/a/b@{DIGEST}"
 
@@ -120,7 +114,7 @@ def test_sign_argv_cosign3_bundle_online():
 def test_sign_argv_cosign2():
     co = cosign_runner.Cosign("cosign", major=2, offline=True)
     assert co.sign_argv(REF, "k.key") == ["cosign", "sign", "--key", "k.key", "--yes",
-                                         "--tlog-upload=false", REF]
+                                          "--tlog-upload=false", REF]
     with pytest.raises(cosign_errors.CosignError) as e:
         co.sign_argv(REF, "k.key", "bundle")
     assert e.value.reason == "unsupported"
@@ -251,11 +245,11 @@ def test_sign_signs_when_verify_fails_and_check_mode_writes_nothing():
                       (sub("sign"), (0, "", "Pushing signature"))])
     co = cosign_runner.Cosign("cosign", run=run, major=2)
     res = cosign_flows.sign_image(co, REF, "k.key", password="pw", public_key="k.pub",
-                       check_mode=True)
+                                  check_mode=True)
     assert res["changed"] is True
-    assert [a[1] for a, _ in run.calls] == ["verify"]
+    assert [a[1] for a, _env in run.calls] == ["verify"]
     res = cosign_flows.sign_image(co, REF, "k.key", password="pw", public_key="k.pub")
-    assert [a[1] for a, _ in run.calls] == ["verify", "verify", "sign"]
+    assert [a[1] for a, _env in run.calls] == ["verify", "verify", "sign"]
     assert run.calls[-1][1] == {"COSIGN_PASSWORD": "pw"}
 
 
@@ -311,7 +305,7 @@ def test_pem_keys_go_through_private_temp_files():
     co = cosign_runner.Cosign("cosign", run=run, major=3)
     with pytest.raises(cosign_errors.CosignError) as e:
         cosign_flows.verify_image(co, REF, public_keys=["-----BEGIN PUBLIC KEY-----\nAAAA\n"
-                                             "-----END PUBLIC KEY-----"])
+                                                        "-----END PUBLIC KEY-----"])
     assert e.value.reason == "no_signature"
     path, text = seen[0]
     assert text.startswith("-----BEGIN PUBLIC KEY-----")
@@ -333,13 +327,13 @@ def test_sbom_regenerated_for_the_same_image_counts_as_the_same_predicate():
             "documentNamespace": "https://anchore.com/syft/image/a-1"}
     assert cosign_flows._same_predicate(spdx, {**spdx, "creationInfo": {"created": "t2",
                                                                         "creators": ["x"]},
-                                    "documentNamespace": "https://anchore.com/syft/image/a-2"})
+                                               "documentNamespace": "https://anchore.com/syft/image/a-2"})
 
 
-def test_sign_skips_the_verify_when_the_registry_shows_no_signature(monkeypatch):
-    monkeypatch.setattr(cosign_registry, "_registry_get", _layouts(["v1"]))
+def test_sign_skips_the_verify_when_the_registry_shows_no_signature():
     run = FakeRunner([(sub("sign"), (0, "", ""))])
-    co = cosign_runner.Cosign("cosign", run=run, major=3, offline=True)
+    co = cosign_runner.Cosign("cosign", run=run, major=3, offline=True,
+                              registry_get=_layouts(["v1"]))
     res = cosign_flows.sign_image(co, REF, "k.key", password="pw")
     assert res["changed"] is True
     assert [a[1] for a, _env in run.calls] == ["sign"]  # no public-key, no verify

@@ -24,7 +24,7 @@ def verdict(condition: str):
     as a macro with the syscall fields only (sysdig's view: it loads no plugins)."""
     linter = falco_linter.Linter(fields=SYSCALL_FIELDS)
     linter.load_macro(falco_loader.Item("macro", "m", "<condition>", 1,
-                              {"macro": "m", "condition": condition}, {}))
+                                        {"macro": "m", "condition": condition}, {}))
     linter.check()
     for e in linter.result.errors:
         if e.category == "syntax":

@@ -20,10 +20,10 @@ def test_condition_verdict_matches_the_libs_compiler(condition, expected):
 
 
 def test_operators_and_transformers_are_falcos():
-    assert set(falco_grammar.ALL_OPS) == {"=", "==", "!=", "<", "<=", ">", ">=", "contains",
-                                          "icontains",
-                               "bcontains", "startswith", "bstartswith", "endswith", "glob",
-                               "iglob", "in", "intersects", "pmatch", "exists", "regex"}
+    assert set(falco_grammar.ALL_OPS) == {
+        "=", "==", "!=", "<", "<=", ">", ">=", "contains", "icontains", "bcontains",
+        "startswith", "bstartswith", "endswith", "glob", "iglob", "in", "intersects", "pmatch",
+        "exists", "regex"}
     assert set(falco_grammar.RHS_TRANSFORMERS) == {"tolower", "toupper", "b64", "basename", "len",
                                                    "val"}
 

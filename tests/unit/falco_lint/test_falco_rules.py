@@ -1,4 +1,5 @@
 """The rules loader and linter: upstream's stable ruleset, the broken set, Falco's semantics."""
+import importlib.util
 import json
 import re
 import subprocess
@@ -6,9 +7,6 @@ import sys
 from pathlib import Path
 
 import pytest
-from ansible_collections.bulwark.container_security.plugins.module_utils.falco import (
-    cli as falco_cli,
-)
 from ansible_collections.bulwark.container_security.plugins.module_utils.falco import (
     grammar as falco_grammar,
 )
@@ -24,7 +22,7 @@ from ansible_collections.bulwark.container_security.plugins.module_utils.falco i
 
 ROOT = Path(__file__).resolve().parents[3]
 BROKEN = sorted((ROOT / "tests" / "fixtures" / "falco" / "broken").glob("*.yaml"))
-LINTER = ROOT / "tools" / "falco_rules_lint.py"   # the CLI script; falco/cli.py does the work
+LINTER = ROOT / "tools" / "falco_rules_lint.py"   # the CLI; plugins/module_utils/falco/ lints
 
 
 @pytest.fixture(scope="module")
@@ -395,7 +393,10 @@ def test_fast_schema_path_agrees_with_jsonschema(upstream, schema):
 
 
 def test_without_pyyaml_the_cli_names_the_package(monkeypatch, capsys):
-    monkeypatch.setattr(falco_cli, "yaml", None)
+    spec = importlib.util.spec_from_file_location("falco_rules_lint", LINTER)
+    falco_cli = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(falco_cli)
+    monkeypatch.setattr(falco_loader, "yaml", None)
     monkeypatch.setattr(falco_linter, "yaml", None)
     assert falco_cli.main([str(BROKEN[0])]) == 2
     assert "apt install python3-yaml" in capsys.readouterr().err

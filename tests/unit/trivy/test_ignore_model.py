@@ -22,7 +22,7 @@ ENTRY = {"id": "CVE-1", "statement": "why", "expired_at": "2027-01-01"}
 
 def both(entries):
     """(errors of the role's builder, error of the gate's loader or '')."""
-    _, errors, _ = trivy_ignores.build_ignore_policy(entries, today=TODAY)
+    _document, errors, _warnings = trivy_ignores.build_ignore_policy(entries, today=TODAY)
     try:
         trivy_ignores.load_ignore_policy(entries)
         loaded = ""
@@ -49,7 +49,7 @@ def test_license_entries_are_accepted_by_both_and_kept_in_the_file():
     entry = dict(ENTRY, id="GPL-3.0", kind="license", paths=["usr/share/**"])
     errors, loaded = both([entry])
     assert errors == [] and loaded == ""
-    document, _, _ = trivy_ignores.build_ignore_policy([entry], today=TODAY)
+    document, _errors, _warnings = trivy_ignores.build_ignore_policy([entry], today=TODAY)
     assert document == {"licenses": [{"id": "GPL-3.0", "paths": ["usr/share/**"],
                                       "statement": "why", "expired_at": "2027-01-01"}]}
     assert trivy_ignores.load_ignore_policy(document)[0]["kind"] == "license"
@@ -72,7 +72,7 @@ def test_expiry_day_is_the_same_for_the_role_and_the_gate(shared_fixtures, expir
     import json
 
     entry = {"id": "CVE-2019-14697", "statement": "s", "expired_at": expires.isoformat()}
-    _, _, warnings = trivy_ignores.build_ignore_policy([entry], today=TODAY)
+    _document, _errors, warnings = trivy_ignores.build_ignore_policy([entry], today=TODAY)
     report = json.loads((shared_fixtures / "trivy" / "alpine-39.json").read_text())
     result = trivy_gate.gate(report, ignores=[entry], today=TODAY)
     assert bool(warnings) is expired

@@ -1,4 +1,4 @@
-"""The Trivy gate (plugins/module_utils/trivy_gate.py) against Trivy's own golden reports.
+"""The Trivy gate (plugins/module_utils/trivy/gate.py) against Trivy's own golden reports.
 
 The reports under fixtures/trivy/ are real `trivy` output recorded by Trivy's integration
 tests; pairs of them are the same scan with and without a filter, so the gate must reproduce
@@ -180,7 +180,7 @@ def test_upstream_example_ignore_file_is_rejected_for_missing_statements(shared_
 
 def test_policy_round_trips_to_trivyignore_yaml():
     entries = trivy_ignores.load_ignore_policy({"vulnerabilities": _ignore(dt.date(2027, 1, 31),
-                                                                 paths=["app/**"])})
+                                                                           paths=["app/**"])})
     assert entries[0]["expired_at"] == dt.date(2027, 1, 31)
     assert trivy_ignores.to_trivyignore(entries) == {"vulnerabilities": [{
         "id": "CVE-2019-14697", "statement": "musl not reachable from the app",

@@ -172,4 +172,3 @@ def test_gate_module_check_mode_writes_nothing(shared_fixtures, capsys, tmp_path
     again = run(gate_module, {"path": str(shared_fixtures / "trivy" / "npm.json"),
                               "junit_path": str(junit)}, capsys)
     assert again["changed"] is False
-

@@ -1,4 +1,4 @@
-"""trivy.yaml and .trivyignore.yaml logic (plugins/module_utils/trivy_config.py).
+"""trivy.yaml and .trivyignore.yaml logic (plugins/module_utils/trivy/config.py, trivy/ignores.py).
 
 The schema is upstream's own (aquasecurity/trivy schema/trivy-config.json), read from the
 copy the role ships and compared to the copy in tests/fixtures so the two cannot drift apart.
@@ -118,8 +118,8 @@ def test_exit_code_range(schema):
 
 
 def test_extra_keys_merge_and_validate(schema):
-    doc = trivy_config.build_config(good_settings(), extra={"scan": {"parallel": 2},
-                                                  "registry": {"mirrors": {"docker.io": ["m"]}}})
+    extra = {"scan": {"parallel": 2}, "registry": {"mirrors": {"docker.io": ["m"]}}}
+    doc = trivy_config.build_config(good_settings(), extra=extra)
     assert doc["scan"]["parallel"] == 2 and doc["scan"]["scanners"] == ["vuln", "secret"]
     assert trivy_config.validate_config(doc, schema) == []
 
@@ -155,7 +155,7 @@ def test_ignore_policy_groups_by_kind_and_keeps_statement():
 def test_ignore_entry_without_required_field_rejected(missing):
     entry = {"id": "CVE-1", "statement": "why", "expired_at": "2027-01-01"}
     entry[missing] = "  " if missing != "expired_at" else None
-    doc, errors, _ = trivy_ignores.build_ignore_policy([entry], today=TODAY)
+    doc, errors, _warnings = trivy_ignores.build_ignore_policy([entry], today=TODAY)
     assert doc == {}
     assert len(errors) == 1 and f"'{missing}' is required" in errors[0]
 
@@ -167,7 +167,7 @@ def test_ignore_entry_without_required_field_rejected(missing):
     ("CVE-1", "must be a mapping"),
 ])
 def test_ignore_entry_shape_errors(entry, message):
-    _, errors, _ = trivy_ignores.build_ignore_policy([entry], today=TODAY)
+    _document, errors, _warnings = trivy_ignores.build_ignore_policy([entry], today=TODAY)
     assert errors and message in errors[0]
 
 
@@ -186,7 +186,7 @@ def test_upstream_example_ignore_file_ids_fit_the_format(shared_fixtures):
     kinds = {v: k for k, v in trivy_ignores.IGNORE_KINDS.items()}
     entries = [dict(item, kind=kinds[section], statement="reviewed", expired_at="2027-01-01")
                for section, items in example.items() for item in items]
-    doc, errors, _ = trivy_ignores.build_ignore_policy(entries, today=TODAY)
+    doc, errors, _warnings = trivy_ignores.build_ignore_policy(entries, today=TODAY)
     assert errors == []
     assert {s: [i["id"] for i in v] for s, v in doc.items()} == \
         {s: [i["id"] for i in v] for s, v in example.items()}
