@@ -47,7 +47,9 @@ extends_documentation_fragment:
 attributes:
   check_mode:
     support: full
-    details: The gate is read-only; in check mode the JUnit, SARIF and predicate files are not written.
+    details: >-
+      The gate is read-only; in check mode the JUnit, SARIF and predicate files are not
+      written.
   diff_mode:
     support: none
     details: Nothing but the optional output files is written.
