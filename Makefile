@@ -12,9 +12,17 @@ export ANSIBLE_ROLES_PATH := $(CURDIR)/roles
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 COLLECTION_LINK := .collections/ansible_collections/bulwark/container_security
 MOLECULE_SCENARIOS ?=
+# Python requirements, each compiled with hashes from its .in file by `make lock`:
+# runtime (controller), dev (tests, lint; includes runtime), lab (lab tools).
+REQUIREMENTS := requirements.txt requirements-dev.txt requirements-lab.txt
+# The lock tool, pinned; it lives in its own venv (never in $(VENV)) and reads PyPI only.
+LOCK_TOOL := uv==0.13.8
+LOCK_VENV ?= $(CURDIR)/.cache/lock-tool
+LOCK := $(LOCK_VENV)/bin/uv pip compile --quiet --no-config --index-url https://pypi.org/simple \
+        --generate-hashes --universal --python-version 3.11 --custom-compile-command "make lock"
 
 .PHONY: setup setup-system venv lab-images lab-tools demo test lint unit integration molecule \
-        collection-build bench clean lab-down changelog
+        collection-build bench clean lab-down changelog sanity lock
 
 setup: setup-system venv lab-tools
 
@@ -23,12 +31,21 @@ setup-system:
 
 venv: $(VENV)/.installed $(COLLECTION_LINK)
 
-$(VENV)/.installed: requirements.txt
-	@echo "[setup] python venv $(VENV) from requirements.txt"
+$(VENV)/.installed: $(REQUIREMENTS)
+	@echo "[setup] python venv $(VENV) from $(REQUIREMENTS) (hash-checked)"
 	@test -x $(PY) || python3 -m venv $(VENV)
-	@$(PY) -m pip install -q --upgrade pip
-	@$(PY) -m pip install -q -r requirements.txt
+	@$(PY) -m pip install -q --require-hashes $(addprefix -r ,$(REQUIREMENTS))
 	@touch $@
+
+# Regenerate the hashed requirement files from the .in files. Existing pins are kept unless an
+# .in file changes; dev is held to the runtime pins and lab to the dev pins, so the three
+# install together without conflicts.
+lock:
+	@test -x $(LOCK_VENV)/bin/uv || { python3 -m venv $(LOCK_VENV) && \
+	  $(LOCK_VENV)/bin/python -m pip install -q $(LOCK_TOOL); }
+	$(LOCK) -o requirements.txt requirements.in
+	$(LOCK) -c requirements.txt -o requirements-dev.txt requirements-dev.in
+	$(LOCK) -c requirements-dev.txt -o requirements-lab.txt requirements-lab.in
 
 $(COLLECTION_LINK):
 	@mkdir -p $(dir $@)
@@ -61,10 +78,24 @@ integration: setup lab-images
 molecule: setup lab-images
 	@$(LAB) exec --services -- bash lab/run-molecule.sh $(MOLECULE_SCENARIOS)
 
-collection-build: venv
-	@$(PY) -m pytest -q tests/integration/test_collection_build.py
+# ansible-test sanity (ansible-core's own checks for collections), run locally, no containers
+# (tools/sanity.sh; 2 to 5 minutes by machine load, once ~/.ansible/test/venv holds its venvs).
+# - ansible-test only runs inside .../ansible_collections/bulwark/container_security and resolves
+#   symlinks, so the .collections link does not do: the files git knows about are copied to
+#   .cache/sanity/ansible_collections/... with a fresh `git init` there (ansible-test lists the
+#   files to check with git; without it, it finds this checkout's .git and sees nothing).
+# - It bootstraps pip in each venv with get-pip.py from ci-files.testing.ansible.com, which these
+#   machines cannot reach, unless ~/.ansible/test/cache/get_pip_24_2.py exists. The script puts
+#   tools/get_pip_standin.py there: ensurepip, then pip installs the pinned packages from PyPI.
+# - Targets: Python 3.9 (oldest the modules support, tests/config.yml) and the venv's 3.11.
+# - Skipped: shellcheck and pslint (no shellcheck or pwsh here; no shell or PowerShell plugins).
+sanity: venv
+	@VENV_BIN=$(BIN) bash tools/sanity.sh
 
-test: setup lint lab-images
+collection-build: venv
+	@$(PY) -m pytest -q tests/integration/test_collection_build.py tests/integration/test_execution_environment.py
+
+test: setup lint sanity lab-images
 	@$(MAKE) --no-print-directory molecule
 	@$(LAB) exec --services -- $(PY) -m pytest tests
 

@@ -37,7 +37,7 @@ def config(count: int) -> dict:
 
 def measure(count: int, repeat: int = 3, collector: bool = True) -> tuple[float, float, int]:
     best_cpu, best_wall, registered = float("inf"), float("inf"), 0
-    for _ in range(repeat):
+    for _repeat in range(repeat):
         gc.collect()
         if not collector:
             gc.disable()

@@ -13,7 +13,6 @@ import copy
 import datetime as dt
 import gc
 import json
-import os
 import resource
 import sys
 import tempfile
@@ -22,13 +21,16 @@ import tracemalloc
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "plugins" / "module_utils"))
-import trivy_gate  # noqa: E402
+sys.path.insert(0, str(ROOT / ".collections"))  # the collection, linked there by `make venv`
+from ansible_collections.bulwark.container_security.plugins.module_utils.trivy import (  # noqa: E402
+    gate as trivy_gate,
+)
+from ansible_collections.bulwark.container_security.plugins.module_utils.trivy import (  # noqa: E402
+    reports as trivy_reports,
+)
 
 FINDINGS = 50_000
-FIXTURES = Path(os.environ.get("BULWARK_SHARED_FIXTURES", ROOT.parent / "shared" / "fixtures"))
-if not FIXTURES.exists():
-    FIXTURES = Path("/work/shared/fixtures")
+FIXTURES = ROOT / "tests" / "fixtures"
 TODAY = dt.date(2026, 11, 25)
 GATE_ARGS = {
     "severity": "MEDIUM",          # every finding of the fixture is at or above: worst case
@@ -56,7 +58,7 @@ def build_report(path: Path) -> int:
 
 def best(fn, repeat=3):
     times = []
-    for _ in range(repeat):
+    for _repeat in range(repeat):
         gc.collect()
         start = time.perf_counter()
         value = fn()
@@ -84,12 +86,12 @@ def main() -> int:
         t_load = best(load)
         t_gate_file = best(gate_file)
         t_gate = best(lambda: trivy_gate.gate(loaded, **GATE_ARGS), repeat=2)
-        t_junit = best(lambda: trivy_gate.to_junit(result), repeat=1)
+        t_junit = best(lambda: trivy_reports.to_junit(result), repeat=1)
 
         gc.collect()
         tracemalloc.start()
         trivy_gate.gate(loaded, **GATE_ARGS)
-        _, gate_peak = tracemalloc.get_traced_memory()
+        _gate_current, gate_peak = tracemalloc.get_traced_memory()
         tracemalloc.stop()
         rss_peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
 

@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Bulwark lab: systemd node images, a local artifact mirror and a real OCI registry.
 
 Everything here uses the Python standard library, so it runs before the venv exists.
@@ -7,6 +6,7 @@ All state lives under .lab/ (or $BULWARK_LAB_DIR); everything the lab starts, `d
     python3 lab/lab.py images            # Debian 12 + 13 systemd images in podman (cached)
     python3 lab/lab.py tools             # cosign 3.1.1 / 2.5.0, crane from Debian, syft from PyPI
     python3 lab/lab.py mirror start|stop # artifacts laid out like upstream GitHub releases
+    python3 lab/lab.py mirror build      # (re)write the mirror's files only
     python3 lab/lab.py registry start|stop
     python3 lab/lab.py push-image REPO:TAG [--content TEXT]
     python3 lab/lab.py env               # shell exports for podman/molecule/tests
@@ -17,6 +17,7 @@ All state lives under .lab/ (or $BULWARK_LAB_DIR); everything the lab starts, `d
 from __future__ import annotations
 
 import argparse
+import gzip
 import hashlib
 import io
 import json
@@ -54,6 +55,9 @@ DEBIAN_TOOLS = {
     "crane": ("sid", "crane", "0.20.7", "usr/bin/crane"),
 }
 SYFT_VERSION = "1.18.1"
+# A stand-in laid out like Trivy's release (Trivy itself cannot be fetched here), signed with a
+# lab key by the real cosign: it proves the installer's download + Sigstore check, not Trivy.
+TRIVY_STANDIN_VERSION = "0.75.0"
 
 
 def log(msg: str) -> None:
@@ -61,8 +65,8 @@ def log(msg: str) -> None:
 
 
 def run(cmd, **kw) -> subprocess.CompletedProcess:
-    kw.setdefault("check", True)
-    return subprocess.run([str(c) for c in cmd], **kw)
+    check = kw.pop("check", True)
+    return subprocess.run([str(c) for c in cmd], check=check, **kw)
 
 
 # --------------------------------------------------------------------------- podman
@@ -246,7 +250,52 @@ def build_mirror() -> Path:
             tar.add(t["syft"], arcname="syft")
             _tar_add_bytes(tar, "LICENSE", b"Apache-2.0 (anchore/syft)\n")
     write_checksums(d, f"syft_{SYFT_VERSION}_checksums.txt")
+    key = cosign_key_pair(t["cosign"], STATE / "keys" / "lab-signing").with_suffix(".key")
+    write_trivy_standin(root / "aquasecurity/trivy/releases/download" / f"v{TRIVY_STANDIN_VERSION}",
+                        TRIVY_STANDIN_VERSION, t["cosign"], key)
     return root
+
+
+def cosign_key_pair(cosign: Path, prefix: Path) -> Path:
+    """A cosign key pair <prefix>.key/.pub with an empty password (lab only); returns the .pub."""
+    pub = prefix.with_suffix(".pub")
+    if not pub.exists():
+        prefix.parent.mkdir(parents=True, exist_ok=True)
+        run([cosign, "generate-key-pair", "--output-key-prefix", prefix], cwd=prefix.parent,
+            env=dict(os.environ, COSIGN_PASSWORD=""), stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL)
+    return pub
+
+
+def sign_blob(cosign: Path, key: Path, blob: Path) -> Path:
+    """<blob>.sigstore.json made offline (no transparency log), as cosign 3.1.1 needs it."""
+    bundle = blob.with_name(blob.name + ".sigstore.json")
+    run([cosign, "sign-blob", "--key", key, "--bundle", bundle, "--tlog-upload=false",
+         "--use-signing-config=false", "--yes", blob],
+        env=dict(os.environ, COSIGN_PASSWORD=""), stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL)
+    return bundle
+
+
+def write_trivy_standin(release: Path, version: str, cosign: Path, key: Path) -> Path:
+    """trivy_<v>_Linux-64bit.tar.gz (a `trivy` script that only answers its version), the
+    checksums file and the Sigstore bundle, named like upstream's; returns the tarball."""
+    release.mkdir(parents=True, exist_ok=True)
+    asset = release / f"trivy_{version}_Linux-64bit.tar.gz"
+    script = ("#!/bin/sh\n# Bulwark lab stand-in, NOT Trivy: it only answers its version.\n"
+              f'case "$1" in --version|version) echo "Version: {version}"; exit 0;; esac\n'
+              'echo "lab stand-in for trivy: not a scanner" >&2\nexit 2\n')
+    if not asset.exists():
+        with open(asset, "wb") as raw, gzip.GzipFile(fileobj=raw, mode="wb", mtime=0) as gz, \
+                tarfile.open(fileobj=gz, mode="w") as tar:
+            _tar_add_bytes(tar, "trivy", script.encode(), 0o755)
+            _tar_add_bytes(tar, "README.md", b"Bulwark lab stand-in for Trivy's release tarball\n")
+    (release / f"trivy_{version}_checksums.txt").write_text(f"{sha256_file(asset)}  {asset.name}\n")
+    bundle = asset.with_name(asset.name + ".sigstore.json")
+    newest_input = max(asset.stat().st_mtime, key.stat().st_mtime)
+    if not bundle.exists() or bundle.stat().st_mtime < newest_input:
+        sign_blob(cosign, key, asset)
+    return asset
 
 
 def port_open(port: int) -> bool:
@@ -288,7 +337,7 @@ def stop_daemon(name: str) -> None:
     pid = int(pidfile.read_text())
     if _alive(pid):
         os.killpg(pid, signal.SIGTERM)
-        for _ in range(50):
+        for _attempt in range(50):
             if not _alive(pid):
                 break
             time.sleep(0.1)
@@ -386,7 +435,8 @@ def main(argv=None) -> int:
     sub.add_parser("tools")
     for name in ("mirror", "registry"):
         sp = sub.add_parser(name)
-        sp.add_argument("action", choices=["start", "stop"])
+        actions = ["start", "stop"] + (["build"] if name == "mirror" else [])
+        sp.add_argument("action", choices=actions)
     pi = sub.add_parser("push-image")
     pi.add_argument("ref")
     pi.add_argument("--content")
@@ -410,7 +460,8 @@ def main(argv=None) -> int:
         for name, path in tools().items():
             print(f"{name}\t{path}")
     elif a.cmd == "mirror":
-        mirror_start() if a.action == "start" else stop_daemon("mirror")
+        actions = {"start": mirror_start, "build": build_mirror}
+        actions.get(a.action, lambda: stop_daemon("mirror"))()
     elif a.cmd == "registry":
         registry_start() if a.action == "start" else stop_daemon("registry")
     elif a.cmd == "push-image":

@@ -43,7 +43,7 @@ def render(settings: PlatformSettings, manifests: list[dict] | None = None) -> d
               ("admission", plan.admission))
     for folder, group in groups:
         for manifest in group:
-            path = f"{folder}/{policy_source.resource_name(manifest)}.yaml"
+            path = f"{folder}/{policy_source.manifest_name(manifest)}.yaml"
             if path in files:
                 raise ValueError(f"two manifests render to {path}: names must be unique")
             files[path] = manifest

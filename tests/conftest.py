@@ -1,7 +1,9 @@
-"""Shared pytest fixtures: the collection on sys.path, and the lab (mirror, registry, tools).
+"""Shared pytest fixtures: the collection on sys.path, upstream test data, and the lab.
 
-Lab fixtures start what they need and stop it at the end of the session. When a lab part
-cannot exist on this machine, the test is skipped with the missing tool named.
+Lab fixtures start what they need and stop it at the end of the session. A missing tool or
+fixture is a failure that names it, never a skip: the only skips allowed are the ones a user
+can act on (`skip_actionable`), and the run ends with their count ("actionable skips: N").
+Any other skip is reported as a failure.
 """
 from __future__ import annotations
 
@@ -19,15 +21,63 @@ LINK = COLLECTIONS / "ansible_collections" / "bulwark" / "container_security"
 if not LINK.exists():
     LINK.parent.mkdir(parents=True, exist_ok=True)
     LINK.symlink_to(ROOT)
-for p in (str(COLLECTIONS), str(ROOT / "lab"), str(ROOT / "plugins" / "module_utils")):
+for p in (str(COLLECTIONS), str(ROOT / "lab")):
     if p not in sys.path:
         sys.path.insert(0, p)
 
 import lab  # noqa: E402  (lab/lab.py)
 
-FIXTURES = ROOT.parent / "shared" / "fixtures"
-if not FIXTURES.exists():
-    FIXTURES = Path(os.environ.get("BULWARK_SHARED_FIXTURES", "/work/shared/fixtures"))
+# Upstream data copied unchanged, with its provenance (tests/fixtures/PROVENANCE.md).
+FIXTURES = ROOT / "tests" / "fixtures"
+ACTIONABLE = "[actionable]"
+
+
+def skip_actionable(reason: str) -> None:
+    """Skip for a reason the user can act on (say how); counted at the end of the run."""
+    pytest.skip(f"{ACTIONABLE} {reason}")
+
+
+def require_tool(binary: str, how: str = "make setup installs it") -> str:
+    """The path of `binary`, or a failure naming it and how to get it."""
+    path = shutil.which(binary)
+    if not path:
+        pytest.fail(f"{binary} is not installed ({how})", pytrace=False)
+    return path
+
+
+def pytest_configure(config):
+    config.addinivalue_line(
+        "markers", "requires_tool(binary, how): fail (never skip) when `binary` is not on PATH")
+
+
+def pytest_runtest_setup(item):
+    for mark in item.iter_markers("requires_tool"):
+        require_tool(*mark.args, **mark.kwargs)
+
+
+def _skip_reason(report) -> str:
+    longrepr = report.longrepr
+    return str(longrepr[2] if isinstance(longrepr, tuple) else longrepr)
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """A skip that is not `skip_actionable` (importorskip, skipif, an empty parameter set…)
+    is reported as a failure: missing data or tools must not pass unnoticed."""
+    outcome = yield
+    report = outcome.get_result()
+    reason = _skip_reason(report) if report.skipped else ""
+    if report.skipped and not hasattr(report, "wasxfail") and ACTIONABLE not in reason:
+        report.outcome = "failed"
+        report.longrepr = f"skipped without a reason the user can act on: {reason}"
+
+
+def pytest_terminal_summary(terminalreporter):
+    skipped = [r for r in terminalreporter.stats.get("skipped", []) if not hasattr(r, "wasxfail")]
+    terminalreporter.write_sep("-", f"actionable skips: {len(skipped)}")
+    for report in skipped:
+        reason = _skip_reason(report).replace("Skipped: ", "").replace(ACTIONABLE, "").strip()
+        terminalreporter.write_line(f"{report.nodeid}: {reason}")
 
 
 @pytest.fixture(scope="session")
@@ -37,27 +87,24 @@ def repo_root() -> Path:
 
 @pytest.fixture(scope="session")
 def shared_fixtures() -> Path:
-    if not FIXTURES.exists():
-        pytest.skip(f"upstream reference fixtures missing: {FIXTURES}")
+    """tests/fixtures: the upstream data the tests share (name kept from when it lived in
+    ../shared; nothing outside the checkout is read)."""
+    if not (FIXTURES / "PROVENANCE.md").is_file():
+        pytest.fail(f"upstream test data missing: {FIXTURES} (restore it from git)", pytrace=False)
     return FIXTURES
-
-
-def _require(binary: str) -> None:
-    if not shutil.which(binary):
-        pytest.skip(f"{binary} is not installed (make setup installs it)")
 
 
 @pytest.fixture(scope="session")
 def lab_tools() -> dict:
     """Real binaries: cosign (3.1.1), cosign-2.5.0, crane, syft."""
-    _require("apt-get")
+    require_tool("apt-get")
     return {k: str(v) for k, v in lab.tools().items()}
 
 
 @pytest.fixture(scope="session")
 def lab_registry(lab_tools) -> str:
     """A real OCI registry (CNCF Distribution) on 127.0.0.1; yields host:port."""
-    _require("docker-registry")
+    require_tool("docker-registry")
     was_up = lab.port_open(lab.REGISTRY_PORT)
     lab.registry_start()
     yield lab.registry_host()

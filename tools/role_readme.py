@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Generate the "Variables" section of each role README from its meta/argument_specs.yml.
 
     python3 tools/role_readme.py            # rewrite the sections in place
@@ -88,8 +87,8 @@ def main(argv=None) -> int:
     ap.add_argument("--check", action="store_true")
     args = ap.parse_args(argv)
     roles = sorted(p.parent.parent for p in ROOT.glob("roles/*/meta/argument_specs.yml"))
-    ok = all([update(role, args.check) for role in roles])
-    return 0 if ok else 1
+    results = [update(role, args.check) for role in roles]  # all of them, not up to the first stale
+    return 0 if all(results) else 1
 
 
 if __name__ == "__main__":

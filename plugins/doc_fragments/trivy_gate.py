@@ -22,15 +22,26 @@ options:
     default: false
   ignores:
     description:
-      - Accepted risks. Each entry needs C(id), C(statement) (why) and C(expired_at)
-        (YYYY-MM-DD); C(paths) (globs on the result target or package path) and C(purls)
-        narrow it. An entry without statement or expiry is rejected.
-      - An entry whose date is today or earlier no longer hides its findings; the task warns.
-      - Either a list of vulnerability entries or the C(.trivyignore.yaml) mapping with
-        C(vulnerabilities), C(secrets) and C(misconfigurations) lists.
+      - Accepted risks, in the one ignore model the C(bulwark.container_security.trivy) role
+        writes too. Each entry needs C(id), C(statement) (why) and C(expired_at) (a date,
+        YYYY-MM-DD); C(paths) (globs on the result target or package path) and C(purls)
+        (package URLs, C(pkg:type/namespace/name@version), vulnerability entries only)
+        narrow it. An entry without statement or expiry, or with a malformed purl, is
+        rejected before anything runs, naming the entry.
+      - Expiry follows Trivy (C(pkg/result/ignore.go)) - C(expired_at) is read as midnight
+        UTC of that day, so an entry hides its findings up to the day before and is expired
+        from C(expired_at) on (UTC). Expired entries are reported in RV(gate_warnings).
+      - Either a list of entries (C(kind) is C(vulnerability) when absent, or
+        C(misconfiguration), C(secret), C(license)) or the C(.trivyignore.yaml) mapping
+        with C(vulnerabilities), C(misconfigurations), C(secrets) and C(licenses) lists.
+        License entries are accepted and validated, but the gate has no license findings to
+        hide with them (Trivy applies them when its license scanner runs).
     type: raw
   ignore_file:
-    description: A C(.trivyignore.yaml) on the host running the module, merged with O(ignores).
+    description:
+      - A C(.trivyignore.yaml) on the host running the module (for example the one the
+        C(bulwark.container_security.trivy) role writes), merged with O(ignores); the same
+        rules apply to its entries.
     type: path
   budgets:
     description:

@@ -4,6 +4,7 @@ from __future__ import annotations
 from ansible_collections.bulwark.container_security.plugins.module_utils.falco_config import (
     config_errors,
     gpg_primary_fingerprints,
+    validate_argv,
 )
 
 
@@ -17,4 +18,5 @@ class FilterModule:
         return {
             "falco_config_errors": falco_config_errors,
             "falco_gpg_primary_fingerprints": gpg_primary_fingerprints,
+            "falco_rules_validate_argv": validate_argv,
         }

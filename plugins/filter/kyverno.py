@@ -2,11 +2,20 @@
 from __future__ import annotations
 
 from ansible.errors import AnsibleFilterError
-from ansible_collections.bulwark.container_security.plugins.module_utils.kyverno_policies import (
-    Settings,
-    SettingsError,
+from ansible_collections.bulwark.container_security.plugins.module_utils.kubernetes_names import (
+    manifest_name,
+)
+from ansible_collections.bulwark.container_security.plugins.module_utils.kyverno.builders import (
     build_bundle,
+)
+from ansible_collections.bulwark.container_security.plugins.module_utils.kyverno.settings import (
+    Settings,
+)
+from ansible_collections.bulwark.container_security.plugins.module_utils.kyverno.suites import (
     build_test_suites,
+)
+from ansible_collections.bulwark.container_security.plugins.module_utils.kyverno.validation import (
+    SettingsError,
 )
 
 
@@ -27,9 +36,19 @@ def kyverno_test_suites(settings):
     return build_test_suites(_settings(settings))
 
 
+def kubernetes_manifest_name(manifest):
+    """``kind-namespace-name`` of a manifest: the file name the role writes it to, and the
+    logical name the Pulumi program gives it (both call kubernetes_names.manifest_name)."""
+    try:
+        return manifest_name(manifest)
+    except ValueError as exc:
+        raise AnsibleFilterError(f"kubernetes_manifest_name: {exc}") from exc
+
+
 class FilterModule:
     def filters(self):
         return {
             "kyverno_policy_bundle": kyverno_policy_bundle,
             "kyverno_test_suites": kyverno_test_suites,
+            "kubernetes_manifest_name": kubernetes_manifest_name,
         }

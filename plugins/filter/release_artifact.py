@@ -8,11 +8,12 @@ from ansible_collections.bulwark.container_security.plugins.module_utils.release
 
 
 def release_artifact_plan(tool, version, architecture, mirror_url="", base_url="", sha256="",
-                          denylist=None):
+                          denylist=None, verification=None):
     """Return the install plan of one artifact, or {'error': message} for bad input."""
     try:
         return plan(tool, version, architecture, mirror_url=mirror_url or None,
-                    base_url=base_url or None, sha256=sha256 or None, denylist=denylist)
+                    base_url=base_url or None, sha256=sha256 or None, denylist=denylist,
+                    verification=verification)
     except ArtifactError as exc:
         return {"error": str(exc)}
 

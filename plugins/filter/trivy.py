@@ -1,4 +1,4 @@
-"""Filters over the Trivy gate (logic in plugins/module_utils/trivy_gate.py).
+"""Filters over the Trivy gate (logic in plugins/module_utils/trivy/).
 
     {{ report | bulwark.container_security.trivy_gate(severity='HIGH', ignore_unfixed=true) }}
     {{ [result1, result2] | bulwark.container_security.trivy_junit }}
@@ -9,8 +9,8 @@ from __future__ import annotations
 import json
 
 from ansible.errors import AnsibleFilterError
-from ansible_collections.bulwark.container_security.plugins.module_utils.trivy_gate import (
-    gate,
+from ansible_collections.bulwark.container_security.plugins.module_utils.trivy.gate import gate
+from ansible_collections.bulwark.container_security.plugins.module_utils.trivy.reports import (
     to_junit,
     to_vuln_predicate,
 )

@@ -1,17 +1,20 @@
 """Filters for the trivy role: trivy.yaml and .trivyignore.yaml built and checked before writing.
 
-Thin wrappers over plugins/module_utils/trivy_config.py; they return errors as data so the
+Thin wrappers over plugins/module_utils/trivy/config.py and trivy/ignores.py (the one ignore
+model the trivy_gate and trivy_scan modules also use); they return errors as data so the
 role can fail with a readable message before any file on the host is touched.
 """
 from __future__ import annotations
 
 import datetime
 
-from ansible_collections.bulwark.container_security.plugins.module_utils.trivy_config import (
+from ansible_collections.bulwark.container_security.plugins.module_utils.trivy.config import (
     TrivyConfigError,
     build_config,
-    build_ignore_policy,
     validate_config,
+)
+from ansible_collections.bulwark.container_security.plugins.module_utils.trivy.ignores import (
+    build_ignore_policy,
 )
 
 
@@ -32,7 +35,10 @@ def trivy_config_validate(document, schema):
 
 
 def trivy_ignore_policy(entries, today=""):
-    """{'document': ..., 'errors': [...], 'warnings': [...]} for .trivyignore.yaml."""
+    """{'document': ..., 'errors': [...], 'warnings': [...]} for .trivyignore.yaml.
+
+    ``today`` (YYYY-MM-DD) defaults to today's UTC date: an entry expires on its expired_at day.
+    """
     day = datetime.date.fromisoformat(today) if today else None
     document, errors, warnings = build_ignore_policy(entries, today=day)
     return {"document": document, "errors": errors, "warnings": warnings}

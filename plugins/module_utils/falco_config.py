@@ -32,3 +32,15 @@ def gpg_primary_fingerprints(colon_lines):
             fingerprints.append(fields[9].upper())
         previous = fields[0]
     return fingerprints
+
+
+def validate_argv(files, file_option=""):
+    """The arguments a rules validation command gets for ``files``, in order.
+
+    ``falco -V FILE -V FILE`` needs the option before each file; the collection's linter
+    (``file_option=""``) takes the files alone.
+    """
+    if isinstance(files, str) or not isinstance(files, (list, tuple)):
+        raise ValueError(f"files={files!r} must be a list of paths")
+    option = [file_option] if file_option else []
+    return [arg for path in files for arg in [*option, str(path)]]

@@ -74,6 +74,8 @@ CATALOG = {
         "checksums": None,
         "format": "tar.gz",
         "binary": "falco",
+        # The tarball is laid out like the root filesystem under one top directory.
+        "root": "falco-{version}-{arch}",
         "member": "falco-{version}-{arch}/usr/bin/falco",
         "arch": {"x86_64": "x86_64", "aarch64": "aarch64"},
         "version_command": ["--version"],
@@ -90,13 +92,14 @@ class ArtifactError(ValueError):
 
 
 def plan(tool, version, architecture, mirror_url=None, sha256=None, denylist=None,
-         base_url=None):
+         base_url=None, verification=None):
     """Everything the installer needs to fetch and verify one release artifact.
 
     `mirror_url` replaces the upstream host but keeps the upstream path layout
     (<mirror>/<owner>/<repo>/releases/download/<tag>/<asset>), so a mirror is a plain copy.
     `sha256` pins the checksum; otherwise the upstream checksums file is used.
     `denylist` adds {version: reason} entries to the catalog's own.
+    `verification` asks for a signature check of the downloaded asset (see `verification_plan`).
     """
     if tool not in CATALOG:
         raise ArtifactError(f"tool {tool!r} is not in the artifact catalog; known: "
@@ -133,17 +136,20 @@ def plan(tool, version, architecture, mirror_url=None, sha256=None, denylist=Non
         checksum = f"sha256:{base}/{spec['checksums'].format(**fmt)}"
     else:
         raise ArtifactError(f"{tool} publishes no checksums file: pin the sha256 of {asset}")
+    url = f"{base}/{asset}"
     return {
         "tool": tool,
         "version": version,
         "arch": arch,
         "asset": asset,
-        "url": f"{base}/{asset}",
+        "url": url,
         "checksum": checksum,
         "format": spec["format"],
         "binary": spec["binary"],
         "member": spec.get("member", "").format(**fmt),
+        "root": spec.get("root", "").format(**fmt),
         "version_command": list(spec["version_command"]),
+        "verification": verification_plan(verification, url),
     }
 
 
@@ -155,3 +161,76 @@ def parse_checksums(text, asset):
             if _SHA256_RE.match(parts[0].lower()):
                 return parts[0].lower()
     raise ArtifactError(f"{asset} is not listed in the checksums file")
+
+
+VERIFICATION_KINDS = ("sigstore", "gpg")
+_SIGNATURE_SUFFIX = {"sigstore": ".sigstore.json", "gpg": ".asc"}
+_FINGERPRINT_RE = re.compile(r"^[0-9A-F]{40}$")
+_VERIFICATION_KEYS = {
+    "kind", "setting", "signature_url",
+    "cosign", "certificate_identity", "certificate_identity_regexp", "certificate_oidc_issuer",
+    "key", "ignore_tlog",
+    "keyring", "fingerprint",
+}
+
+
+def verification_plan(verification, url):
+    """The signature check of the asset at `url`, normalized; {} when none is asked for.
+
+    Two kinds, both checked on the downloaded file before it is unpacked:
+    - `sigstore`: `cosign verify-blob --bundle <url>.sigstore.json`, either keyless against
+      `certificate_identity` (or `certificate_identity_regexp`) and `certificate_oidc_issuer`,
+      or against a public key file on the host (`key`; `ignore_tlog` for bundles made offline,
+      without a transparency log entry).
+    - `gpg`: a detached signature `<url>.asc` made by the key whose primary fingerprint is
+      `fingerprint`, read from the keyring file `keyring` on the host.
+    `setting` names the user's variable that asked for the check, for error messages.
+    """
+    if not verification:
+        return {}
+    if not isinstance(verification, dict):
+        raise ArtifactError(f"release_artifact_verification must be a dict, got {verification!r}")
+    setting = str(verification.get("setting") or "release_artifact_verification")
+    unknown = sorted(set(verification) - _VERIFICATION_KEYS)
+    if unknown:
+        raise ArtifactError(f"{setting}: unknown verification keys {', '.join(unknown)}; "
+                            f"accepted: {', '.join(sorted(_VERIFICATION_KEYS))}")
+    kind = verification.get("kind")
+    if kind not in VERIFICATION_KINDS:
+        raise ArtifactError(f"{setting}: verification kind {kind!r} is not one of "
+                            f"{', '.join(VERIFICATION_KINDS)}")
+    signature_url = str(verification.get("signature_url") or url + _SIGNATURE_SUFFIX[kind])
+    out = {"kind": kind, "setting": setting, "signature_url": signature_url,
+           "signature_asset": signature_url.rstrip("/").rsplit("/", 1)[-1]}
+    if kind == "gpg":
+        fingerprint = str(verification.get("fingerprint") or "").upper().replace(" ", "")
+        if not _FINGERPRINT_RE.match(fingerprint):
+            raise ArtifactError(f"{setting}: gpg verification needs the signing key's 40 hex digit "
+                                f"fingerprint, got {verification.get('fingerprint')!r}")
+        if not verification.get("keyring"):
+            raise ArtifactError(f"{setting}: gpg verification needs the keyring file that holds "
+                                f"the key {fingerprint}")
+        out.update(command="gpg", fingerprint=fingerprint, keyring=str(verification["keyring"]))
+        return out
+    out["command"] = str(verification.get("cosign") or "cosign")
+    key = verification.get("key")
+    identity = verification.get("certificate_identity")
+    identity_re = verification.get("certificate_identity_regexp")
+    issuer = verification.get("certificate_oidc_issuer")
+    if key:
+        if identity or identity_re or issuer:
+            raise ArtifactError(f"{setting}: give either a public key or a certificate identity "
+                                f"and issuer, not both")
+        args = ["--key", str(key)]
+    else:
+        if bool(identity) == bool(identity_re) or not issuer:
+            raise ArtifactError(f"{setting}: sigstore verification needs a public key, or exactly "
+                                f"one of certificate_identity / certificate_identity_regexp and "
+                                f"a certificate_oidc_issuer")
+        args = (["--certificate-identity", str(identity)] if identity
+                else ["--certificate-identity-regexp", str(identity_re)])
+        args += ["--certificate-oidc-issuer", str(issuer)]
+    if verification.get("ignore_tlog"):
+        args.append("--insecure-ignore-tlog=true")
+    out["cosign_args"] = args
+    return out

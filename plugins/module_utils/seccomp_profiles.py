@@ -15,6 +15,15 @@ import json
 import shutil
 import subprocess
 
+
+def builtin_profiles(names, directory):
+    """[{name, src}] for the role's built-in profiles ``<directory>/<name>.json``, in order."""
+    if isinstance(names, str) or not isinstance(names, (list, tuple)):
+        raise ValueError(f"seccomp_profiles_builtin={names!r} must be a list of profile names")
+    return [{"name": str(name), "src": f"{str(directory).rstrip('/')}/{name}.json"}
+            for name in names]
+
+
 ACTIONS = frozenset({
     "SCMP_ACT_KILL", "SCMP_ACT_KILL_PROCESS", "SCMP_ACT_KILL_THREAD", "SCMP_ACT_TRAP",
     "SCMP_ACT_ERRNO", "SCMP_ACT_TRACE", "SCMP_ACT_ALLOW", "SCMP_ACT_LOG", "SCMP_ACT_NOTIFY",

@@ -117,44 +117,28 @@ reason:
   type: str
 """
 
-from ansible.module_utils.basic import AnsibleModule
-
-from ansible_collections.bulwark.container_security.plugins.module_utils.cosign import (
-    COMMON_ARGUMENT_SPEC,
-    CosignError,
+from ansible_collections.bulwark.container_security.plugins.module_utils.cosign.flows import (
     attest_image,
-    cosign_from_params,
+)
+from ansible_collections.bulwark.container_security.plugins.module_utils.cosign.module import (
+    CosignModule,
+)
+from ansible_collections.bulwark.container_security.plugins.module_utils.cosign.params import (
+    SIGNING_ARGUMENT_SPEC,
     read_key_option,
 )
 
 
 def main():
-    spec = {
-        "image": {"type": "str", "required": True},
-        "predicate": {"type": "path", "required": True},
-        "predicate_type": {"type": "str", "default": "custom"},
-        "key": {"type": "str", "required": True, "no_log": False},
-        "key_password": {"type": "str", "no_log": True},
-        "public_key": {"type": "str", "no_log": False},
-        "signature_format": {"type": "str", "choices": ["legacy", "bundle"],
-                             "default": "legacy"},
-        "force": {"type": "bool", "default": False},
-    }
-    spec.update(COMMON_ARGUMENT_SPEC)
-    module = AnsibleModule(argument_spec=spec, supports_check_mode=True)
-    p = module.params
-    cosign = cosign_from_params(
-        p, lambda argv, env: module.run_command(argv, environ_update=env))
-    try:
-        result = attest_image(
-            cosign, p["image"], p["key"], predicate_path=p["predicate"],
-            ptype=p["predicate_type"], password=p["key_password"],
-            public_key=read_key_option(p["public_key"]) if p["public_key"] else None,
-            fmt=p["signature_format"], force=p["force"], check_mode=module.check_mode)
-    except CosignError as e:
-        module.fail_json(msg=e.message, reason=e.reason, stderr=e.detail,
-                         commands=cosign.commands)
-    module.exit_json(commands=cosign.commands, **result)
+    helper = CosignModule(dict(SIGNING_ARGUMENT_SPEC, image={"type": "str", "required": True},
+                               predicate={"type": "path", "required": True},
+                               predicate_type={"type": "str", "default": "custom"}))
+    p = helper.params
+    helper.run(lambda image: attest_image(
+        helper.cosign, image, p["key"], predicate_path=p["predicate"],
+        ptype=p["predicate_type"], password=p["key_password"],
+        public_key=read_key_option(p["public_key"]) if p["public_key"] else None,
+        fmt=p["signature_format"], force=p["force"], check_mode=helper.module.check_mode))
 
 
 if __name__ == "__main__":

@@ -156,64 +156,37 @@ results:
   elements: dict
 """
 
-from ansible.module_utils.basic import AnsibleModule
-
-from ansible_collections.bulwark.container_security.plugins.module_utils.cosign import (
-    COMMON_ARGUMENT_SPEC,
-    CosignError,
-    cosign_from_params,
-    for_each,
-    read_key_option,
+from ansible_collections.bulwark.container_security.plugins.module_utils.cosign.flows import (
     sign_image,
-    summarize_failures,
+)
+from ansible_collections.bulwark.container_security.plugins.module_utils.cosign.module import (
+    CosignModule,
+)
+from ansible_collections.bulwark.container_security.plugins.module_utils.cosign.params import (
+    IMAGES_ARGUMENT_SPEC,
+    SIGNING_ARGUMENT_SPEC,
+    read_key_option,
 )
 
 
 def main():
-    spec = {
-        "image": {"type": "str"},
-        "images": {"type": "list", "elements": "str"},
-        "parallel": {"type": "int", "default": 1},
-        "key": {"type": "str", "required": True, "no_log": False},
-        "key_password": {"type": "str", "no_log": True},
-        "public_key": {"type": "str", "no_log": False},
-        "signature_format": {"type": "str", "choices": ["legacy", "bundle"],
-                             "default": "legacy"},
-        "annotations": {"type": "dict", "default": {}},
-        "force": {"type": "bool", "default": False},
-    }
-    spec.update(COMMON_ARGUMENT_SPEC)
-    module = AnsibleModule(argument_spec=spec, supports_check_mode=True,
-                           required_one_of=[("image", "images")],
-                           mutually_exclusive=[("image", "images")])
-    p = module.params
-    cosign = cosign_from_params(
-        p, lambda argv, env: module.run_command(argv, environ_update=env))
+    helper = CosignModule(
+        dict(IMAGES_ARGUMENT_SPEC, **SIGNING_ARGUMENT_SPEC,
+             annotations={"type": "dict", "default": {}}),
+        required_one_of=[("image", "images")], mutually_exclusive=[("image", "images")])
+    p = helper.params
 
     def sign(image):
         result = sign_image(
-            cosign, image, p["key"], password=p["key_password"],
+            helper.cosign, image, p["key"], password=p["key_password"],
             public_key=read_key_option(p["public_key"]) if p["public_key"] else None,
             fmt=p["signature_format"],
             annotations={k: str(v) for k, v in p["annotations"].items()},
-            force=p["force"], check_mode=module.check_mode)
+            force=p["force"], check_mode=helper.module.check_mode)
         result.pop("format", None)
         return result
 
-    try:
-        major = cosign.major  # once, before any parallel work
-        if p["image"] is not None:
-            module.exit_json(cosign_major=major, commands=cosign.commands, **sign(p["image"]))
-    except CosignError as e:
-        module.fail_json(msg=e.message, reason=e.reason, stderr=e.detail,
-                         commands=cosign.commands)
-    results = for_each(p["images"], p["parallel"], sign)
-    changed = any(r.get("changed") for r in results)
-    if any(r["failed"] for r in results):
-        module.fail_json(msg=summarize_failures(results), changed=changed, results=results,
-                         commands=cosign.commands)
-    module.exit_json(changed=changed, cosign_major=major, results=results,
-                     commands=cosign.commands)
+    helper.run(sign, report_major=True)
 
 
 if __name__ == "__main__":

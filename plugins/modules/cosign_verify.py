@@ -149,67 +149,41 @@ commands:
   elements: list
 """
 
-from ansible.module_utils.basic import AnsibleModule
-
-from ansible_collections.bulwark.container_security.plugins.module_utils.cosign import (
-    COMMON_ARGUMENT_SPEC,
-    CosignError,
-    cosign_from_params,
-    for_each,
-    read_key_option,
-    summarize_failures,
+from ansible_collections.bulwark.container_security.plugins.module_utils.cosign.flows import (
     verify_image,
+)
+from ansible_collections.bulwark.container_security.plugins.module_utils.cosign.module import (
+    CosignModule,
+)
+from ansible_collections.bulwark.container_security.plugins.module_utils.cosign.params import (
+    IMAGES_ARGUMENT_SPEC,
+    TRUST_ARGUMENT_SPEC,
+    TRUST_CONSTRAINTS,
+    public_key_options,
 )
 
 
 def main():
-    spec = {
-        "image": {"type": "str"},
-        "images": {"type": "list", "elements": "str"},
-        "parallel": {"type": "int", "default": 1},
-        "public_keys": {"type": "list", "elements": "str", "no_log": False},
-        "key_match": {"type": "str", "choices": ["any", "all"], "default": "any"},
-        "certificate_identity": {"type": "str"},
-        "certificate_oidc_issuer": {"type": "str"},
-        "expected_digest": {"type": "str"},
-        "signature_format": {"type": "str", "choices": ["auto", "legacy", "bundle"],
-                             "default": "auto"},
-        "annotations": {"type": "dict", "default": {}},
-    }
-    spec.update(COMMON_ARGUMENT_SPEC)
-    module = AnsibleModule(
-        argument_spec=spec, supports_check_mode=True,
-        required_together=[("certificate_identity", "certificate_oidc_issuer")],
-        required_one_of=[("public_keys", "certificate_identity"), ("image", "images")],
+    helper = CosignModule(
+        dict(IMAGES_ARGUMENT_SPEC, **TRUST_ARGUMENT_SPEC,
+             expected_digest={"type": "str"},
+             signature_format={"type": "str", "choices": ["auto", "legacy", "bundle"],
+                               "default": "auto"},
+             annotations={"type": "dict", "default": {}}),
+        required_together=TRUST_CONSTRAINTS["required_together"],
+        required_one_of=TRUST_CONSTRAINTS["required_one_of"] + [("image", "images")],
         mutually_exclusive=[("image", "images"), ("images", "expected_digest")])
-    p = module.params
-    cosign = cosign_from_params(
-        p, lambda argv, env: module.run_command(argv, environ_update=env))
+    p = helper.params
     fmt = None if p["signature_format"] == "auto" else p["signature_format"]
+
     def verify(image):
         return verify_image(
-            cosign, image, public_keys=[read_key_option(k) for k in p["public_keys"] or []],
-            mode=p["key_match"], identity=p["certificate_identity"],
-            issuer=p["certificate_oidc_issuer"], expected_digest=p["expected_digest"],
-            fmt=fmt, annotations={k: str(v) for k, v in p["annotations"].items()})
+            helper.cosign, image, public_keys=public_key_options(p), mode=p["key_match"],
+            identity=p["certificate_identity"], issuer=p["certificate_oidc_issuer"],
+            expected_digest=p["expected_digest"], fmt=fmt,
+            annotations={k: str(v) for k, v in p["annotations"].items()})
 
-    if p["image"] is not None:
-        try:
-            result = verify(p["image"])
-        except CosignError as e:
-            module.fail_json(msg=e.message, reason=e.reason, stderr=e.detail,
-                             commands=cosign.commands)
-        module.exit_json(changed=False, commands=cosign.commands, **result)
-    if fmt == "legacy":
-        try:
-            cosign.major  # noqa: B018  (detected once, before any parallel work)
-        except CosignError as e:
-            module.fail_json(msg=e.message, reason=e.reason, commands=cosign.commands)
-    results = for_each(p["images"], p["parallel"], verify)
-    if any(r["failed"] for r in results):
-        module.fail_json(msg=summarize_failures(results), results=results,
-                         commands=cosign.commands)
-    module.exit_json(changed=False, results=results, commands=cosign.commands)
+    helper.run(verify, detect_major=fmt == "legacy" and p["images"] is not None)
 
 
 if __name__ == "__main__":

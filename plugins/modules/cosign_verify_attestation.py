@@ -102,45 +102,30 @@ commands:
   elements: list
 """
 
-from ansible.module_utils.basic import AnsibleModule
-
-from ansible_collections.bulwark.container_security.plugins.module_utils.cosign import (
-    COMMON_ARGUMENT_SPEC,
-    CosignError,
-    cosign_from_params,
-    read_key_option,
+from ansible_collections.bulwark.container_security.plugins.module_utils.cosign.flows import (
     verify_attestation,
+)
+from ansible_collections.bulwark.container_security.plugins.module_utils.cosign.module import (
+    CosignModule,
+)
+from ansible_collections.bulwark.container_security.plugins.module_utils.cosign.params import (
+    TRUST_ARGUMENT_SPEC,
+    TRUST_CONSTRAINTS,
+    public_key_options,
 )
 
 
 def main():
-    spec = {
-        "image": {"type": "str", "required": True},
-        "predicate_type": {"type": "str", "default": "custom"},
-        "public_keys": {"type": "list", "elements": "str", "no_log": False},
-        "key_match": {"type": "str", "choices": ["any", "all"], "default": "any"},
-        "certificate_identity": {"type": "str"},
-        "certificate_oidc_issuer": {"type": "str"},
-        "include_predicate": {"type": "bool", "default": False},
-    }
-    spec.update(COMMON_ARGUMENT_SPEC)
-    module = AnsibleModule(
-        argument_spec=spec, supports_check_mode=True,
-        required_together=[("certificate_identity", "certificate_oidc_issuer")],
-        required_one_of=[("public_keys", "certificate_identity")])
-    p = module.params
-    cosign = cosign_from_params(
-        p, lambda argv, env: module.run_command(argv, environ_update=env))
-    try:
-        result = verify_attestation(
-            cosign, p["image"], p["predicate_type"],
-            public_keys=[read_key_option(k) for k in p["public_keys"] or []] or None,
-            mode=p["key_match"], identity=p["certificate_identity"],
-            issuer=p["certificate_oidc_issuer"], include_predicate=p["include_predicate"])
-    except CosignError as e:
-        module.fail_json(msg=e.message, reason=e.reason, stderr=e.detail,
-                         commands=cosign.commands)
-    module.exit_json(changed=False, commands=cosign.commands, **result)
+    helper = CosignModule(
+        dict(TRUST_ARGUMENT_SPEC, image={"type": "str", "required": True},
+             predicate_type={"type": "str", "default": "custom"},
+             include_predicate={"type": "bool", "default": False}),
+        **TRUST_CONSTRAINTS)
+    p = helper.params
+    helper.run(lambda image: verify_attestation(
+        helper.cosign, image, p["predicate_type"], public_keys=public_key_options(p) or None,
+        mode=p["key_match"], identity=p["certificate_identity"],
+        issuer=p["certificate_oidc_issuer"], include_predicate=p["include_predicate"]))
 
 
 if __name__ == "__main__":

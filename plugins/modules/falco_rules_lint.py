@@ -116,7 +116,7 @@ expanded:
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib  # noqa: E402
 
-from ansible_collections.bulwark.container_security.plugins.module_utils.falco_rules import (  # noqa: E402
+from ansible_collections.bulwark.container_security.plugins.module_utils.falco.linter import (  # noqa: E402
     lint_paths,
 )
 

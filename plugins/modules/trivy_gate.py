@@ -118,55 +118,25 @@ report_path:
 
 import json  # noqa: E402
 
-from ansible.module_utils.basic import AnsibleModule  # noqa: E402
-from ansible.module_utils.common.text.converters import to_native  # noqa: E402
-from ansible_collections.bulwark.container_security.plugins.module_utils.module_files import (  # noqa: E402
-    read_yaml_option,
-    write_if_changed,
-)
-from ansible_collections.bulwark.container_security.plugins.module_utils.trivy_gate import (  # noqa: E402
-    GATE_ARGUMENT_SPEC,
-    gate_task,
+from ansible_collections.bulwark.container_security.plugins.module_utils.trivy.module import (  # noqa: E402
+    GateModule,
 )
 
+
 def main():
-    module = AnsibleModule(
-        argument_spec=dict(
-            path={"type": "path"},
-            report={"type": "raw"},
-            **GATE_ARGUMENT_SPEC,
-        ),
-        mutually_exclusive=[("path", "report")],
-        required_one_of=[("path", "report")],
-        supports_check_mode=True,
-    )
-    params = module.params
-    report = params["report"]
+    helper = GateModule({"path": {"type": "path"}, "report": {"type": "raw"}},
+                        mutually_exclusive=[("path", "report")],
+                        required_one_of=[("path", "report")])
+    report = helper.params["report"]
     try:
-        if params["path"]:
-            with open(params["path"], encoding="utf-8") as handle:
+        if helper.params["path"]:
+            with open(helper.params["path"], encoding="utf-8") as handle:
                 report = json.load(handle)
         elif isinstance(report, str):
             report = json.loads(report)
     except (OSError, ValueError) as exc:
-        module.fail_json(msg=f"cannot read the Trivy report: {to_native(exc)}")
-    ignores = params["ignores"]
-    if isinstance(ignores, str):
-        params["ignores"] = json.loads(ignores) if ignores.strip() else None
-    try:
-        result, outputs = gate_task(report, params, read_yaml_option(module, "ignore_file"))
-    except ValueError as exc:
-        module.fail_json(msg=to_native(exc))
-    changed = False
-    for path, content in outputs.items():
-        changed = write_if_changed(module, path, content) or changed
-    output = dict(result, changed=changed, report_path=params["path"] or "")
-    output["gate_warnings"] = output.pop("warnings")
-    for warning in output["gate_warnings"]:
-        module.warn(warning)
-    if not result["passed"] and params["fail_on_blocking"]:
-        module.fail_json(msg=result["summary"], **output)
-    module.exit_json(**output)
+        helper.fail(f"cannot read the Trivy report: {exc}")
+    helper.gate(report, report_path=helper.params["path"] or "")
 
 
 if __name__ == "__main__":

@@ -192,122 +192,13 @@ report_path:
   type: str
 """
 
-import json  # noqa: E402
-import os  # noqa: E402
-import shutil  # noqa: E402
-import tempfile  # noqa: E402
+from ansible_collections.bulwark.container_security.plugins.module_utils.trivy.module import (  # noqa: E402
+    ScanModule,
+)
 
-from ansible.module_utils.basic import AnsibleModule  # noqa: E402
-from ansible.module_utils.common.text.converters import to_native  # noqa: E402
-from ansible_collections.bulwark.container_security.plugins.module_utils.module_files import (  # noqa: E402
-    read_yaml_option,
-    write_if_changed,
-)
-from ansible_collections.bulwark.container_security.plugins.module_utils.trivy_gate import (  # noqa: E402
-    GATE_ARGUMENT_SPEC,
-    gate_task,
-    scan_command,
-    scan_environment,
-)
 
 def main():
-    module = AnsibleModule(
-        argument_spec=dict(
-            target={"type": "str", "required": True},
-            kind={"type": "str", "choices": ["image", "fs", "rootfs", "sbom"],
-                  "default": "image"},
-            input_archive={"type": "bool", "default": False},
-            trivy_path={"type": "str", "default": "trivy"},
-            report_path={"type": "path"},
-            server={"type": "str"},
-            token={"type": "str", "no_log": True},
-            token_header={"type": "str"},
-            cache_dir={"type": "path"},
-            cache_backend={"type": "str"},
-            scanners={"type": "list", "elements": "str"},
-            skip_db_update={"type": "bool", "default": False},
-            offline_scan={"type": "bool", "default": False},
-            db_repositories={"type": "list", "elements": "str", "default": []},
-            java_db_repositories={"type": "list", "elements": "str", "default": []},
-            timeout={"type": "str"},
-            config_file={"type": "path"},
-            insecure={"type": "bool", "default": False},
-            **GATE_ARGUMENT_SPEC,
-        ),
-        required_by={"token_header": ("server",), "token": ("server",)},
-        supports_check_mode=True,
-    )
-    params = module.params
-    ignores = params["ignores"]
-    if isinstance(ignores, str):
-        params["ignores"] = json.loads(ignores) if ignores.strip() else None
-
-    workdir = tempfile.mkdtemp(prefix="trivy-scan-")
-    try:
-        output = params["report_path"] or os.path.join(workdir, "report.json")
-        partial = os.path.join(workdir, "partial.json")
-        try:
-            trivy = params["trivy_path"]
-            if module.check_mode:
-                binary = trivy
-            else:
-                binary = module.get_bin_path(trivy, required=False) or (
-                    trivy if os.path.isabs(trivy) and os.access(trivy, os.X_OK) else None)
-                if not binary:
-                    module.fail_json(msg=f"trivy_path={trivy!r}: trivy is not installed on "
-                                         "this host (the bulwark.container_security.trivy role "
-                                         "installs it)")
-            argv = scan_command(
-                params["target"], params["kind"], trivy=binary, output=partial,
-                input_archive=params["input_archive"], server=params["server"],
-                token_header=params["token_header"], cache_dir=params["cache_dir"],
-                cache_backend=params["cache_backend"], scanners=params["scanners"],
-                skip_db_update=params["skip_db_update"], offline_scan=params["offline_scan"],
-                db_repositories=params["db_repositories"],
-                java_db_repositories=params["java_db_repositories"],
-                timeout=params["timeout"], config=params["config_file"],
-                insecure=params["insecure"])
-        except ValueError as exc:
-            module.fail_json(msg=to_native(exc))
-        shown = [output if a == partial else a for a in argv]
-        if module.check_mode:
-            module.exit_json(changed=False, skipped=True, passed=True, command=shown,
-                             report_path=params["report_path"] or "",
-                             msg="check mode: trivy not run")
-        if params["cache_dir"]:
-            os.makedirs(params["cache_dir"], mode=0o700, exist_ok=True)
-        rc, stdout, stderr = module.run_command(
-            argv, environ_update=scan_environment(params["token"]))
-        if rc != 0:
-            module.fail_json(msg=f"trivy failed (rc={rc}): {stderr.strip() or stdout.strip()}",
-                             rc=rc, stdout=stdout, stderr=stderr, command=shown)
-        try:
-            with open(partial, encoding="utf-8") as handle:
-                text = handle.read()
-            report = json.loads(text)
-        except (OSError, ValueError) as exc:
-            module.fail_json(msg=f"trivy wrote no readable JSON report: {to_native(exc)}",
-                             command=shown, stderr=stderr)
-        try:
-            result, outputs = gate_task(report, params, read_yaml_option(module, "ignore_file"))
-        except ValueError as exc:
-            module.fail_json(msg=to_native(exc), command=shown)
-        changed = False
-        if params["report_path"]:
-            changed = write_if_changed(module, params["report_path"], text) or changed
-        for path, content in outputs.items():
-            changed = write_if_changed(module, path, content) or changed
-    finally:
-        shutil.rmtree(workdir, ignore_errors=True)
-
-    out = dict(result, changed=changed, command=shown,
-               report_path=params["report_path"] or "")
-    out["gate_warnings"] = out.pop("warnings")
-    for warning in out["gate_warnings"]:
-        module.warn(warning)
-    if not result["passed"] and params["fail_on_blocking"]:
-        module.fail_json(msg=result["summary"], **out)
-    module.exit_json(**out)
+    ScanModule(required_by={"token_header": ("server",), "token": ("server",)}).scan()
 
 
 if __name__ == "__main__":

@@ -3,6 +3,10 @@ from __future__ import annotations
 
 import gc
 
+from .collection import ensure_importable
+
+ensure_importable()   # before any submodule imports the collection's module_utils
+
 # CPython's young-generation threshold (700 allocations between collections) is tuned for
 # short-lived objects. A Pulumi program keeps every resource's inputs, outputs and futures
 # alive until it ends, and the runtime keeps rebuilding large containers over them, so with

@@ -31,7 +31,7 @@ def declare(manifest: dict, opts: pulumi.ResourceOptions,
     `patch` declares a server-side-apply patch of an object someone else owns (an existing
     namespace that only gets our Pod Security labels) instead of an object Pulumi owns.
     """
-    name = policy_source.resource_name(manifest)
+    name = policy_source.manifest_name(manifest)
     kind = manifest["kind"]
     if kind == "Namespace" and patch:
         return k8s.core.v1.NamespacePatch(name, metadata=_metadata(manifest), opts=opts)
@@ -61,7 +61,7 @@ class NetworkIsolation(pulumi.ComponentResource):
         super().__init__(f"{TYPE_PREFIX}:NetworkIsolation", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         self.network_policies = [declare(m, child) for m in network_policies]
-        self.register_outputs({"networkPolicies": [policy_source.resource_name(m)
+        self.register_outputs({"networkPolicies": [policy_source.manifest_name(m)
                                                    for m in network_policies]})
 
 
@@ -76,7 +76,7 @@ class Admission(pulumi.ComponentResource):
         after = [kyverno] + ([namespaces] if namespaces is not None else [])
         child = pulumi.ResourceOptions(parent=self, depends_on=after)
         self.policies = [declare(m, child) for m in policies]
-        self.register_outputs({"policies": [policy_source.resource_name(m) for m in policies]})
+        self.register_outputs({"policies": [policy_source.manifest_name(m) for m in policies]})
 
 
 class Platform(pulumi.ComponentResource):

@@ -1,26 +1,32 @@
-"""The one policy source: the collection's policy builders, imported standalone.
+"""The one policy source: the collection's policy builders, imported through its namespace.
 
-plugins/module_utils/kyverno_policies.py is plain Python (no Ansible imports), so the
-program puts that directory on sys.path and calls the same builders the `kyverno` role's
-filter calls. The manifests are then sorted by the component that owns them.
+The program calls the same builders the `kyverno` role's filter calls, imported the same way
+(bulwark_platform puts the collection on sys.path once, see collection.py), so the process
+holds one copy of each module: one SettingsError class. The manifests are then sorted by the
+component that owns them, and named with the collection's manifest_name, as the role names
+its files.
 """
 from __future__ import annotations
 
-import sys
 from dataclasses import dataclass, field
 
-from .settings import REPO_ROOT, PlatformSettings, StackConfigError
+from ansible_collections.bulwark.container_security.plugins.module_utils.kubernetes_names import (  # noqa: F401
+    manifest_name,  # the names of components.py and render.py
+)
+from ansible_collections.bulwark.container_security.plugins.module_utils.kyverno.builders import (
+    build_bundle,
+)
+from ansible_collections.bulwark.container_security.plugins.module_utils.kyverno.settings import (
+    Settings,
+)
+from ansible_collections.bulwark.container_security.plugins.module_utils.kyverno.validation import (
+    DEFAULT_SYSTEM_NAMESPACES,
+    SettingsError,
+)
 
-MODULE_UTILS = REPO_ROOT / "plugins" / "module_utils"
+from .settings import PlatformSettings, StackConfigError
+
 KYVERNO_GROUPS = ("policies.kyverno.io/", "kyverno.io/")
-
-
-def builders():
-    if str(MODULE_UTILS) not in sys.path:
-        sys.path.insert(0, str(MODULE_UTILS))
-    import kyverno_policies
-
-    return kyverno_policies
 
 
 def policy_settings(settings: PlatformSettings):
@@ -29,15 +35,14 @@ def policy_settings(settings: PlatformSettings):
     The namespaces of the Kyverno and Falco releases are always added to the builders'
     system namespaces (excluded from the pod security policies), whatever they are called.
     """
-    kp = builders()
     policy = dict(settings.policy)
-    system = policy.get("system_namespaces", list(kp.DEFAULT_SYSTEM_NAMESPACES))
+    system = policy.get("system_namespaces", list(DEFAULT_SYSTEM_NAMESPACES))
     if isinstance(system, list):
         policy["system_namespaces"] = system + [n for n in settings.system_namespaces
                                                 if n not in system]
     try:
-        return kp.Settings.from_dict(policy)
-    except kp.SettingsError as exc:
+        return Settings.from_dict(policy)
+    except SettingsError as exc:
         raise StackConfigError(f"bulwark:policy.{exc}") from None
 
 
@@ -48,7 +53,7 @@ def existing_namespaces(settings: PlatformSettings) -> set[str]:
 
 def bundle(settings: PlatformSettings) -> list[dict]:
     """Every manifest of the policy bundle, each with an explicit metadata.name."""
-    manifests = builders().build_bundle(policy_settings(settings))
+    manifests = build_bundle(policy_settings(settings))
     for manifest in manifests:
         if not manifest.get("metadata", {}).get("name"):
             raise ValueError(f"policy builder returned a {manifest.get('kind')} "
@@ -85,11 +90,3 @@ def plan(manifests: list[dict]) -> Plan:
     return result
 
 
-def resource_name(manifest: dict) -> str:
-    """A logical Pulumi name unique across the stack: kind, namespace and name."""
-    meta = manifest["metadata"]
-    parts = [manifest["kind"].lower()]
-    if meta.get("namespace"):
-        parts.append(meta["namespace"])
-    parts.append(meta["name"])
-    return "-".join(parts)

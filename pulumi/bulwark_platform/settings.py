@@ -6,8 +6,8 @@ either from Pulumi (strings, JSON for objects/arrays) or from a stack file read 
 `render.py` (native YAML values); both are normalised here. A bad value raises
 StackConfigError naming the key, the value and what would be accepted.
 
-The `policy` key is handed unchanged to the policy builders (plugins/module_utils/
-kyverno_policies.py), the one policy source shared with the Ansible `kyverno` role.
+The `policy` key is handed unchanged to the policy builders (plugins/module_utils/kyverno/),
+the one policy source shared with the Ansible `kyverno` role.
 """
 from __future__ import annotations
 
@@ -17,6 +17,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from ansible_collections.bulwark.container_security.plugins.module_utils.kubernetes_names import (
+    DNS_LABEL,
+)
 
 PROJECT = "bulwark"
 PULUMI_DIR = Path(__file__).resolve().parent.parent
@@ -52,12 +56,11 @@ CONFIG_KEYS: dict[str, tuple[str, Any, str]] = {
                         "the repository root). Empty: the collection's falco role rules."),
     "falcoValues": ("object", {}, "Extra Helm values merged over the program's falco values."),
     "policy": ("object", {},
-               "Settings of the policy builders (plugins/module_utils/kyverno_policies.py): "
+               "Settings of the policy builders (plugins/module_utils/kyverno/): "
                "pod security controls, image signatures, exceptions, namespaces, networking."),
 }
 
 _CHART_VERSION_RE = re.compile(r"^\d+\.\d+\.\d+(?:-[0-9A-Za-z.-]+)?$")
-_DNS_LABEL_RE = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
 _PY_TYPES = {"string": str, "boolean": bool, "array": list, "object": dict, "integer": int}
 
 
@@ -123,7 +126,7 @@ def _chart_version(name: str, value: str) -> str:
 
 
 def _namespace(name: str, value: str) -> str:
-    if not _DNS_LABEL_RE.match(value):
+    if not DNS_LABEL.match(value):
         raise StackConfigError(f"{_key(name)}: {value!r} is not a Kubernetes namespace name "
                                "(lowercase letters, digits and '-', at most 63 characters)")
     return value
@@ -133,6 +136,17 @@ def _repository(name: str, value: str) -> str:
     if not value.startswith(("https://", "oci://")):
         raise StackConfigError(f"{_key(name)}: {value!r} must be an https:// or oci:// URL")
     return value
+
+
+def _release(name: str, get: dict) -> ChartRelease:
+    """The pinned Helm release `name` from its `<name>Chart*`, `<name>Namespace` and values keys."""
+    return ChartRelease(
+        name=name, chart=name,
+        version=_chart_version(f"{name}ChartVersion", get[f"{name}ChartVersion"]),
+        repository=_repository(f"{name}ChartRepository", get[f"{name}ChartRepository"]),
+        namespace=_namespace(f"{name}Namespace", get[f"{name}Namespace"]),
+        values=dict(get[f"{name}Values"]),
+    )
 
 
 def from_mapping(raw: Mapping[str, Any]) -> PlatformSettings:
@@ -148,23 +162,11 @@ def from_mapping(raw: Mapping[str, Any]) -> PlatformSettings:
         values[name] = _decode(name, value)
     get = {k: values.get(k, default) for k, (_t, default, _d) in CONFIG_KEYS.items()}
 
-    kyverno = ChartRelease(
-        name="kyverno", chart="kyverno",
-        version=_chart_version("kyvernoChartVersion", get["kyvernoChartVersion"]),
-        repository=_repository("kyvernoChartRepository", get["kyvernoChartRepository"]),
-        namespace=_namespace("kyvernoNamespace", get["kyvernoNamespace"]),
-        values=dict(get["kyvernoValues"]),
-    )
+    kyverno = _release("kyverno", get)
     falco = None
     rules: tuple[Path, ...] = ()
     if get["falcoEnabled"]:
-        falco = ChartRelease(
-            name="falco", chart="falco",
-            version=_chart_version("falcoChartVersion", get["falcoChartVersion"]),
-            repository=_repository("falcoChartRepository", get["falcoChartRepository"]),
-            namespace=_namespace("falcoNamespace", get["falcoNamespace"]),
-            values=dict(get["falcoValues"]),
-        )
+        falco = _release("falco", get)
         if falco.namespace == kyverno.namespace:
             raise StackConfigError(f"{_key('falcoNamespace')}: {falco.namespace!r} is also "
                                    f"{_key('kyvernoNamespace')}; give each release its own "

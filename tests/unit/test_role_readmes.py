@@ -8,5 +8,5 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def test_role_readmes_match_argument_specs():
     res = subprocess.run([sys.executable, str(ROOT / "tools/role_readme.py"), "--check"],
-                         capture_output=True, text=True)
+                         capture_output=True, text=True, check=False)
     assert res.returncode == 0, res.stdout + res.stderr

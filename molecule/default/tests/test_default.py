@@ -27,3 +27,12 @@ def test_syft_installed_from_tarball(host):
 def test_no_staging_left_behind(host):
     leftovers = host.run("ls -A /opt/bulwark/tools | grep -c '^.staging' || true")
     assert leftovers.stdout.strip() == "0"
+
+
+def test_downloads_kept_once_in_the_root_only_cache(host):
+    cache = host.file("/var/cache/bulwark/release-artifacts")
+    assert cache.is_directory and cache.user == "root" and cache.mode == 0o700
+    assert host.file("/var/cache/bulwark/release-artifacts/cosign/3.1.1").listdir() == [
+        "cosign-linux-amd64"]
+    assert host.file("/var/cache/bulwark/release-artifacts/syft/1.18.1").listdir() == [
+        "syft_1.18.1_linux_amd64.tar.gz"]

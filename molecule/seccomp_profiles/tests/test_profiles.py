@@ -24,7 +24,7 @@ def node(host):
 
 
 def test_only_managed_profiles_with_right_modes(host):
-    stats, _ = node(host)
+    stats, _profiles = node(host)
     assert stats["/var/lib/kubelet/seccomp"][:3] == ["root", "root", "755"]
     assert stats[DIR][:3] == ["root", "root", "755"]
     files = {path: info for path, info in stats.items() if path.endswith(".json")}
@@ -34,7 +34,7 @@ def test_only_managed_profiles_with_right_modes(host):
 
 
 def test_profiles_are_what_was_validated(host):
-    _, profiles = node(host)
+    _stats, profiles = node(host)
     for name in NAMES:
         profile = profiles[f"{DIR}/{name}.json"]
         assert profile["defaultAction"] in {"SCMP_ACT_ERRNO", "SCMP_ACT_KILL_PROCESS"}

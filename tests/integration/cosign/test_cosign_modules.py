@@ -13,8 +13,20 @@ import urllib.request
 import uuid
 from pathlib import Path
 
-import cosign as c
 import pytest
+from ansible_collections.bulwark.container_security.plugins.module_utils import predicates
+from ansible_collections.bulwark.container_security.plugins.module_utils.cosign import (
+    errors as cosign_errors,
+)
+from ansible_collections.bulwark.container_security.plugins.module_utils.cosign import (
+    flows as cosign_flows,
+)
+from ansible_collections.bulwark.container_security.plugins.module_utils.cosign import (
+    references as cosign_references,
+)
+from ansible_collections.bulwark.container_security.plugins.module_utils.cosign import (
+    runner as cosign_runner,
+)
 from conftest import run_playbook
 
 pytestmark = pytest.mark.lab
@@ -26,7 +38,7 @@ VERSIONS = {"3.1.1": "cosign", "2.5.0": "cosign-2.5.0"}
 def cosign_bin(request, lab_tools):
     path = lab_tools[VERSIONS[request.param]]
     if not Path(path).exists():
-        pytest.skip(f"cosign {request.param} missing ({path})")
+        pytest.fail(f"cosign {request.param} missing ({path}; python3 lab/lab.py tools fetches it)")
     return path
 
 
@@ -46,7 +58,8 @@ def keys(tmp_path_factory, lab_tools):
 
 @pytest.fixture
 def cosign(cosign_bin, lab_tools):
-    return c.Cosign(cosign_bin, insecure_registry=True, offline=True, crane=lab_tools["crane"])
+    return cosign_runner.Cosign(cosign_bin, insecure_registry=True, offline=True,
+                                crane=lab_tools["crane"])
 
 
 @pytest.fixture
@@ -61,13 +74,13 @@ def image(lab_image_factory):
 
 
 def tags(lab_registry, tag_ref):
-    repo = c.parse_reference(tag_ref)["repository"]
+    repo = cosign_references.parse_reference(tag_ref)["repository"]
     with urllib.request.urlopen(f"http://{lab_registry}/v2/{repo}/tags/list") as r:
         return sorted(json.load(r)["tags"] or [])
 
 
 def sign(cosign, ref, key, **kw):
-    return c.sign_image(cosign, ref, key["key"], password=key["password"], **kw)
+    return cosign_flows.sign_image(cosign, ref, key["key"], password=key["password"], **kw)
 
 
 def test_sign_then_verify_returns_digest_layout_and_payloads(cosign, keys, image):
@@ -75,15 +88,15 @@ def test_sign_then_verify_returns_digest_layout_and_payloads(cosign, keys, image
     res = sign(cosign, ref, keys["alpha"])
     assert res["changed"] is True
     assert res["digest"] == digest
-    assert res["layout"] == c.LAYOUT_LEGACY
-    out = c.verify_image(cosign, ref, public_keys=[keys["alpha"]["pub"]])
+    assert res["layout"] == cosign_errors.LAYOUT_LEGACY
+    out = cosign_flows.verify_image(cosign, ref, public_keys=[keys["alpha"]["pub"]])
     assert out["verified"] is True and out["digest"] == digest
-    assert c.payload_digests(out["payloads"]) == [digest]
+    assert cosign_runner.payload_digests(out["payloads"]) == [digest]
     assert all(keys["alpha"]["password"] not in " ".join(a) for a in cosign.commands)
 
 
 def test_resigning_reports_no_change(cosign, keys, image):
-    ref, _ = image()
+    ref, _digest = image()
     assert sign(cosign, ref, keys["alpha"])["changed"] is True
     before = tags(cosign_registry(ref), ref)
     again = sign(cosign, ref, keys["alpha"])
@@ -94,22 +107,22 @@ def test_resigning_reports_no_change(cosign, keys, image):
 
 
 def cosign_registry(ref):
-    return c.parse_reference(ref)["registry"]
+    return cosign_references.parse_reference(ref)["registry"]
 
 
 def test_verify_with_another_key_fails_clearly(cosign, keys, image):
-    ref, _ = image()
+    ref, _digest = image()
     sign(cosign, ref, keys["alpha"])
-    with pytest.raises(c.CosignError) as e:
-        c.verify_image(cosign, ref, public_keys=[keys["beta"]["pub"]])
+    with pytest.raises(cosign_errors.CosignError) as e:
+        cosign_flows.verify_image(cosign, ref, public_keys=[keys["beta"]["pub"]])
     assert e.value.reason == "wrong_key"
     assert "not by any of the trusted keys" in e.value.message
 
 
 def test_unsigned_image_fails_with_no_signature(cosign, keys, image):
     ref, _ = image()
-    with pytest.raises(c.CosignError) as e:
-        c.verify_image(cosign, ref, public_keys=[keys["alpha"]["pub"]])
+    with pytest.raises(cosign_errors.CosignError) as e:
+        cosign_flows.verify_image(cosign, ref, public_keys=[keys["alpha"]["pub"]])
     assert e.value.reason == "no_signature"
     assert "no signature found" in e.value.message
 
@@ -120,32 +133,35 @@ def test_image_changed_after_signing_fails(cosign, keys, image):
     sign(cosign, ref, keys["alpha"])
     ref2, new = image(name=name, content="rebuilt behind our back")  # same tag, new digest
     assert ref2 == ref and new != old
-    with pytest.raises(c.CosignError) as e:
-        c.verify_image(cosign, ref, public_keys=[keys["alpha"]["pub"]], expected_digest=old)
+    with pytest.raises(cosign_errors.CosignError) as e:
+        cosign_flows.verify_image(cosign, ref, public_keys=[keys["alpha"]["pub"]],
+                                  expected_digest=old)
     assert e.value.reason == "digest_mismatch"
     assert new in e.value.message and old in e.value.message
-    with pytest.raises(c.CosignError) as e:
-        c.verify_image(cosign, ref, public_keys=[keys["alpha"]["pub"]])
+    with pytest.raises(cosign_errors.CosignError) as e:
+        cosign_flows.verify_image(cosign, ref, public_keys=[keys["alpha"]["pub"]])
     assert e.value.reason == "no_signature"
     # the old digest itself still verifies: the signature was for exactly that content
-    assert c.verify_image(cosign, ref.rsplit(":", 1)[0] + "@" + old,
+    assert cosign_flows.verify_image(cosign, ref.rsplit(":", 1)[0] + "@" + old,
                           public_keys=[keys["alpha"]["pub"]])["verified"]
 
 
 def test_key_rotation_any_of_two_keys(cosign, keys, image):
-    ref_a, _ = image()
-    ref_b, _ = image()
+    ref_a, _digest_a = image()
+    ref_b, _digest_b = image()
     sign(cosign, ref_a, keys["alpha"])
     sign(cosign, ref_b, keys["beta"])
     trusted = [keys["alpha"]["pub"], keys["beta"]["pub"]]
-    assert c.verify_image(cosign, ref_a, public_keys=trusted)["verified_keys"] == [trusted[0]]
-    assert c.verify_image(cosign, ref_b, public_keys=trusted)["verified_keys"] == [trusted[1]]
-    with pytest.raises(c.CosignError) as e:  # alpha removed from the trust store
-        c.verify_image(cosign, ref_a, public_keys=[keys["beta"]["pub"]])
+    assert cosign_flows.verify_image(cosign, ref_a,
+                                     public_keys=trusted)["verified_keys"] == [trusted[0]]
+    assert cosign_flows.verify_image(cosign, ref_b,
+                                     public_keys=trusted)["verified_keys"] == [trusted[1]]
+    with pytest.raises(cosign_errors.CosignError) as e:  # alpha removed from the trust store
+        cosign_flows.verify_image(cosign, ref_a, public_keys=[keys["beta"]["pub"]])
     assert e.value.reason == "wrong_key"
-    assert c.verify_image(cosign, ref_b, public_keys=[keys["beta"]["pub"]])["verified"]
-    with pytest.raises(c.CosignError):  # all-of: only one of the two signed ref_a
-        c.verify_image(cosign, ref_a, public_keys=trusted, mode="all")
+    assert cosign_flows.verify_image(cosign, ref_b, public_keys=[keys["beta"]["pub"]])["verified"]
+    with pytest.raises(cosign_errors.CosignError):  # all-of: only one of the two signed ref_a
+        cosign_flows.verify_image(cosign, ref_a, public_keys=trusted, mode="all")
 
 
 @pytest.mark.parametrize(("syft_format", "ptype", "wrong"), [
@@ -158,10 +174,10 @@ def test_sbom_attestation_from_syft(cosign, keys, image, lab_tools, tmp_path,
     sbom = tmp_path / "sbom.json"
     env = dict(os.environ, SYFT_REGISTRY_INSECURE_USE_HTTP="true",
                SYFT_CHECK_FOR_APP_UPDATE="false")
-    by_digest = c.by_digest(ref, digest)
+    by_digest = cosign_references.by_digest(ref, digest)
     subprocess.run([lab_tools["syft"], f"registry:{by_digest}", "-o",
                     f"{syft_format}={sbom}"], check=True, env=env, capture_output=True)
-    res = c.attest_image(cosign, ref, keys["alpha"]["key"], predicate_path=str(sbom),
+    res = cosign_flows.attest_image(cosign, ref, keys["alpha"]["key"], predicate_path=str(sbom),
                          ptype=ptype, password=keys["alpha"]["password"])
     assert res["changed"] is True and res["digest"] == digest
     # syft run again on the same image: new serial/timestamp, same content -> no new attestation
@@ -169,18 +185,18 @@ def test_sbom_attestation_from_syft(cosign, keys, image, lab_tools, tmp_path,
     subprocess.run([lab_tools["syft"], f"registry:{by_digest}", "-o",
                     f"{syft_format}={sbom2}"], check=True, env=env, capture_output=True)
     assert sbom2.read_text() != sbom.read_text()
-    again = c.attest_image(cosign, ref, keys["alpha"]["key"], predicate_path=str(sbom2),
+    again = cosign_flows.attest_image(cosign, ref, keys["alpha"]["key"], predicate_path=str(sbom2),
                            ptype=ptype, password=keys["alpha"]["password"])
     assert again["changed"] is False
-    out = c.verify_attestation(cosign, ref, ptype, public_keys=[keys["alpha"]["pub"]],
+    out = cosign_flows.verify_attestation(cosign, ref, ptype, public_keys=[keys["alpha"]["pub"]],
                                include_predicate=True)
-    assert out["attestations"][0]["predicate_type"] == c.PREDICATE_TYPES[ptype]
+    assert out["attestations"][0]["predicate_type"] == predicates.PREDICATE_TYPES[ptype]
     assert out["attestations"][0]["predicate"] == json.loads(sbom.read_text())
-    with pytest.raises(c.CosignError) as e:
-        c.verify_attestation(cosign, ref, wrong, public_keys=[keys["alpha"]["pub"]])
+    with pytest.raises(cosign_errors.CosignError) as e:
+        cosign_flows.verify_attestation(cosign, ref, wrong, public_keys=[keys["alpha"]["pub"]])
     assert e.value.reason == "predicate_mismatch"
-    with pytest.raises(c.CosignError) as e:
-        c.verify_attestation(cosign, ref, ptype, public_keys=[keys["beta"]["pub"]])
+    with pytest.raises(cosign_errors.CosignError) as e:
+        cosign_flows.verify_attestation(cosign, ref, ptype, public_keys=[keys["beta"]["pub"]])
     assert e.value.reason == "wrong_key"
 
 
@@ -193,11 +209,11 @@ def _closed_port() -> int:
 def test_registry_down_clear_error_nothing_written(cosign, keys, image, lab_registry):
     ref, digest = image()
     before = tags(lab_registry, ref)
-    repo = c.parse_reference(ref)["repository"]
+    repo = cosign_references.parse_reference(ref)["repository"]
     down = f"127.0.0.1:{_closed_port()}/{repo}"
     tmp_before = set(os.listdir("/tmp"))
     for target in (f"{down}:v1", f"{down}@{digest}"):
-        with pytest.raises(c.CosignError) as e:
+        with pytest.raises(cosign_errors.CosignError) as e:
             sign(cosign, target, keys["alpha"])
         assert e.value.reason == "registry_unreachable"
         assert "registry could not be reached" in e.value.message
@@ -209,7 +225,7 @@ def test_registry_down_clear_error_nothing_written(cosign, keys, image, lab_regi
 
 
 def test_check_mode_writes_nothing(cosign, keys, image, lab_registry):
-    ref, _ = image()
+    ref, _digest = image()
     before = tags(lab_registry, ref)
     res = sign(cosign, ref, keys["alpha"], check_mode=True)
     assert res["changed"] is True
@@ -219,31 +235,32 @@ def test_check_mode_writes_nothing(cosign, keys, image, lab_registry):
 def test_signatures_cross_versions(lab_tools, keys, image):
     """A legacy signature from either version verifies with the other one."""
     opts = {"insecure_registry": True, "offline": True, "crane": lab_tools["crane"]}
-    v3 = c.Cosign(lab_tools["cosign"], **opts)
-    v2 = c.Cosign(lab_tools["cosign-2.5.0"], **opts)
+    v3 = cosign_runner.Cosign(lab_tools["cosign"], **opts)
+    v2 = cosign_runner.Cosign(lab_tools["cosign-2.5.0"], **opts)
     ref_3, _ = image()
     ref_2, _ = image()
     sign(v3, ref_3, keys["alpha"])
     sign(v2, ref_2, keys["alpha"])
-    assert c.verify_image(v2, ref_3, public_keys=[keys["alpha"]["pub"]])["verified"]
-    assert c.verify_image(v3, ref_2, public_keys=[keys["alpha"]["pub"]])["verified"]
+    assert cosign_flows.verify_image(v2, ref_3, public_keys=[keys["alpha"]["pub"]])["verified"]
+    assert cosign_flows.verify_image(v3, ref_2, public_keys=[keys["alpha"]["pub"]])["verified"]
 
 
 def test_cosign3_bundle_layout_falls_back_to_tag(lab_tools, keys, image, lab_registry):
     """Distribution 2.8 has no referrers API: cosign 3 stores the bundle under sha256-<hex>."""
-    v3 = c.Cosign(lab_tools["cosign"], insecure_registry=True, offline=True,
+    v3 = cosign_runner.Cosign(lab_tools["cosign"], insecure_registry=True, offline=True,
                   crane=lab_tools["crane"])
     ref, digest = image()
     res = sign(v3, ref, keys["alpha"], fmt="bundle")
-    assert res["layout"] == c.LAYOUT_TAG_FALLBACK
-    assert c.signature_tag(digest, "") in tags(lab_registry, ref)
+    assert res["layout"] == cosign_errors.LAYOUT_TAG_FALLBACK
+    assert cosign_references.signature_tag(digest, "") in tags(lab_registry, ref)
     assert sign(v3, ref, keys["alpha"], fmt="bundle")["changed"] is False
     # a bundle is not the legacy layout containers/image needs: asking for legacy signs again
     legacy = sign(v3, ref, keys["alpha"], fmt="legacy")
-    assert legacy["changed"] is True and legacy["layout"] == c.LAYOUT_LEGACY
-    assert c.verify_image(v3, ref, public_keys=[keys["alpha"]["pub"]], fmt="bundle")["verified"]
-    v2 = c.Cosign(lab_tools["cosign-2.5.0"], insecure_registry=True, offline=True)
-    with pytest.raises(c.CosignError) as e:
+    assert legacy["changed"] is True and legacy["layout"] == cosign_errors.LAYOUT_LEGACY
+    assert cosign_flows.verify_image(v3, ref, public_keys=[keys["alpha"]["pub"]],
+                                     fmt="bundle")["verified"]
+    v2 = cosign_runner.Cosign(lab_tools["cosign-2.5.0"], insecure_registry=True, offline=True)
+    with pytest.raises(cosign_errors.CosignError) as e:
         sign(v2, ref, keys["alpha"], fmt="bundle")
     assert e.value.reason == "unsupported"
 
@@ -276,9 +293,9 @@ def test_sign_playbook_hides_password_and_is_idempotent(cosign_bin, keys, image,
 def test_verify_playbook_any_of_keys_and_clear_refusal(lab_tools, keys, image, tmp_path):
     """verify.yml through ansible-playbook (cosign 3.1.1; both versions share this path)."""
     cosign_bin = lab_tools["cosign"]
-    signer = c.Cosign(cosign_bin, insecure_registry=True, offline=True)
+    signer = cosign_runner.Cosign(cosign_bin, insecure_registry=True, offline=True)
     pinned = [image(), image()]
-    refs = [ref for ref, _ in pinned]
+    refs = [ref for ref, _digest in pinned]
     for ref in refs:
         sign(signer, ref, keys["alpha"])
     verify = _vars(tmp_path, verify_images=refs, verify_public_keys=[keys["beta"]["pub"],

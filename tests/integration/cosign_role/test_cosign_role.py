@@ -9,14 +9,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-import shutil
 import subprocess
 import time
 import uuid
 from pathlib import Path
 
 import pytest
-from conftest import ansible_env, run_playbook
+from conftest import ansible_env, require_tool, run_playbook
 
 import lab
 
@@ -51,13 +50,12 @@ def apt_update(node, attempts=3):
 @pytest.fixture(scope="module")
 def nodes(lab_registry, lab_mirror, tmp_path_factory):
     """Both lab nodes, booted with systemd; yields (inventory path, {group: container name})."""
-    if not shutil.which("podman"):
-        pytest.skip("podman is not installed (make setup installs it)")
+    require_tool("podman")
     suffix = uuid.uuid4().hex[:6]
     names = {group: f"bulwark-cosign-it-{group}-{suffix}" for group in NODES}
     for image in NODES.values():
         if podman("image", "exists", image, check=False).returncode != 0:
-            pytest.skip(f"lab image {image} is missing (python3 lab/lab.py images)")
+            pytest.fail(f"lab image {image} is missing (python3 lab/lab.py images builds it)")
     try:
         for group, image in NODES.items():
             podman("run", "-d", "--name", names[group], "--systemd=always", "--network", "host",
@@ -98,7 +96,7 @@ def sign(cosign, key: Path, image: str) -> None:
                           "--tlog-upload=false", "--new-bundle-format=false",
                           "--allow-insecure-registry", "--yes", image],
                          env={"COSIGN_PASSWORD": "test", "PATH": "/usr/bin:/bin",
-                              "HOME": str(key.parent)}, capture_output=True, text=True)
+                              "HOME": str(key.parent)}, capture_output=True, text=True, check=False)
     assert res.returncode == 0, res.stderr
 
 
@@ -114,7 +112,7 @@ def sha256_on(node, path):
 
 
 def test_debian12_refuses_enforcement_and_writes_nothing(nodes, cosign, lab_image_factory,
-                                                          tmp_path):
+                                                         tmp_path):
     inventory, names = nodes
     node = names["debian12"]
     res = role(inventory, "debian12", {
@@ -171,7 +169,7 @@ def test_debian13_demo_copies_the_signed_image_and_refuses_the_unsigned(nodes, r
 
 
 def test_debian13_rotation_two_keys_then_removed_key_is_refused(nodes, cosign, lab_image_factory,
-                                                                 tmp_path):
+                                                                tmp_path):
     inventory, names = nodes
     node = names["debian13"]
     repo = f"bulwark-it/rotation-{uuid.uuid4().hex[:6]}"

@@ -42,7 +42,7 @@ def node(tmp_path, shared_fixtures):
         "falco_rules_dir": str(tmp_path / "etc/falco/rules.d"),
         "falco_rules_staging_dir": str(tmp_path / "staging"),
         "falco_rules_validate_command": [sys.executable,
-                                         str(ROOT / "plugins/module_utils/falco_rules.py")],
+                                         str(ROOT / "tools/falco_rules_lint.py")],
         "falco_rules_validate_file_option": "",
         "falco_rules_validate_base_files": [str(shared_fixtures / "falco/falco_rules.yaml")],
     }

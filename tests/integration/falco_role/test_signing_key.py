@@ -9,7 +9,6 @@ from __future__ import annotations
 import functools
 import http.server
 import json
-import shutil
 import subprocess
 import threading
 from pathlib import Path
@@ -18,7 +17,7 @@ import pytest
 from conftest import run_playbook
 
 PLAYBOOK = str(Path(__file__).with_name("signing_key.yml"))
-pytestmark = pytest.mark.skipif(shutil.which("gpg") is None, reason="gpg is not installed")
+pytestmark = pytest.mark.requires_tool("gpg", "Debian package gnupg")
 
 
 def make_key(home: Path, uid: str) -> tuple[str, bytes]:

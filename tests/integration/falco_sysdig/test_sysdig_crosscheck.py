@@ -14,16 +14,25 @@ import sys
 from pathlib import Path
 
 import pytest
+from conftest import skip_actionable
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[2]
 sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(ROOT / "tests" / "unit" / "falco_lint"))
 
-import falco_rules as fr  # noqa: E402
 import sysdig_sid  # noqa: E402
+from ansible_collections.bulwark.container_security.plugins.module_utils.falco import (  # noqa: E402
+    field_lookup as falco_field_lookup,  # noqa: E402
+)
+from ansible_collections.bulwark.container_security.plugins.module_utils.falco import (  # noqa: E402
+    grammar as falco_grammar,  # noqa: E402
+)
+from ansible_collections.bulwark.container_security.plugins.module_utils.falco import (  # noqa: E402
+    linter as falco_linter,  # noqa: E402
+)
+from ansible_collections.bulwark.container_security.plugins.module_utils.falco.fields import FIELDS  # noqa: E402  # noqa: E402
 from condition_cases import CASES, verdict  # noqa: E402
-from falco_fields import FIELDS  # noqa: E402
 
 BROKEN = sorted((ROOT / "tests" / "fixtures" / "falco" / "broken").glob("*.yaml"))
 LIBRARY_GLOBS = ("roles/falco/files/rules/*.yaml", "roles/falco/files/rules/*.yml",
@@ -38,9 +47,10 @@ STAND_INS = {"string": "proc.name", "bool": "evt.is_open_read", "abstime": "evt.
 def sysdig():
     missing = sysdig_sid.missing_tools()
     if missing:
-        pytest.skip(f"{', '.join(missing)} not installed: cannot build the sysdig sid rootfs")
+        pytest.fail(f"{', '.join(missing)} not installed: cannot build the sysdig sid rootfs "
+                    "(make setup installs debootstrap)", pytrace=False)
     if os.geteuid() != 0:
-        pytest.skip("chroot needs root: cannot run sysdig in the sid rootfs")
+        skip_actionable("chroot needs root: run this test as root to compile with sysdig")
     rootfs, seconds = sysdig_sid.build()
     print(f"\n[sysdig-sid] rootfs {rootfs} "
           + (f"built in {seconds:.0f} s" if seconds else "reused from the cache"))
@@ -52,12 +62,12 @@ def sysdig():
 
 
 def syscall_only(condition: str) -> bool:
-    ast = fr.parse_condition(condition)
-    for node in fr.walk(ast):
-        if isinstance(node, fr.Check):
+    ast = falco_grammar.parse_condition(condition)
+    for node in falco_grammar.walk(ast):
+        if isinstance(node, falco_grammar.Check):
             for ref in (node.lhs, node.value):
-                if isinstance(ref, fr.FieldRef):
-                    base = fr.lookup_field(ref.name, ref.arg)[0]
+                if isinstance(ref, falco_grammar.FieldRef):
+                    base = falco_field_lookup.lookup_field(ref.name, ref.arg)[0]
                     if FIELDS.get(base, ("?",))[0] != "syscall":
                         return False
     return True
@@ -65,18 +75,18 @@ def syscall_only(condition: str) -> bool:
 
 def with_stand_ins(condition: str) -> str:
     """The condition with each plugin field replaced by a syscall field of the same type."""
-    ast = copy.deepcopy(fr.parse_condition(condition))
-    for node in fr.walk(ast):
-        if isinstance(node, fr.Check):
+    ast = copy.deepcopy(falco_grammar.parse_condition(condition))
+    for node in falco_grammar.walk(ast):
+        if isinstance(node, falco_grammar.Check):
             for ref in (node.lhs, node.value):
-                if not isinstance(ref, fr.FieldRef):
+                if not isinstance(ref, falco_grammar.FieldRef):
                     continue
-                base = fr.lookup_field(ref.name, ref.arg)[0]
+                base = falco_field_lookup.lookup_field(ref.name, ref.arg)[0]
                 origin, flags = FIELDS.get(base, ("?", ""))
                 if origin.startswith("plugin:"):
                     kind = next(f[5:] for f in flags.split() if f.startswith("type:"))
                     ref.name, ref.arg = STAND_INS[kind], None
-    return fr.render(ast)
+    return falco_grammar.render(ast)
 
 
 def assert_all_accepted(sysdig, conditions: dict):
@@ -89,13 +99,13 @@ def assert_all_accepted(sysdig, conditions: dict):
 def expanded_macros(result) -> dict:
     asts = {}
     for name, item in result.macros.items():
-        asts[name] = fr.parse_condition(item.data["condition"])
-    return {f"macro {n}": fr.render(a, asts, result.lists) for n, a in asts.items()}
+        asts[name] = falco_grammar.parse_condition(item.data["condition"])
+    return {f"macro {n}": falco_grammar.render(a, asts, result.lists) for n, a in asts.items()}
 
 
 def test_condition_cases_match_the_real_compiler(sysdig):
     """The table the unit tests hold the parser to is what the libs compiler really says."""
-    verdicts = sysdig([c for c, _ in CASES])
+    verdicts = sysdig([c for c, _expected in CASES])
     wrong = []
     for (cond, expected), got in zip(CASES, verdicts, strict=True):
         if expected is None:
@@ -110,13 +120,13 @@ def test_condition_cases_match_the_real_compiler(sysdig):
 
 
 def test_hidden_catalog_fields_are_accepted(sysdig):
-    hidden = [n for n, (_, flags) in FIELDS.items() if "hidden" in flags.split()]
+    hidden = [n for n, (_origin, flags) in FIELDS.items() if "hidden" in flags.split()]
     assert hidden
     assert_all_accepted(sysdig, {n: f"{n} exists" for n in hidden})
 
 
 def test_upstream_rules_and_macros_expanded_are_accepted(sysdig, shared_fixtures):
-    result = fr.lint_paths([shared_fixtures / "falco" / "falco_rules.yaml"])
+    result = falco_linter.lint_paths([shared_fixtures / "falco" / "falco_rules.yaml"])
     assert result.errors == []
     candidates = {**result.expanded, **expanded_macros(result)}
     checked = {n: c for n, c in candidates.items() if syscall_only(c)}
@@ -140,7 +150,7 @@ def library(tmp_path_factory) -> list[Path]:
     falco role's defaults by Ansible's own template module."""
     found = sorted({p for g in LIBRARY_GLOBS for p in ROOT.glob(g)})
     if not found:
-        pytest.skip(f"no rules library found under {', '.join(LIBRARY_GLOBS)}")
+        pytest.fail(f"no rules library found under {', '.join(LIBRARY_GLOBS)}")
     out = tmp_path_factory.mktemp("library")
     files = []
     for path in found:
@@ -153,7 +163,8 @@ def library(tmp_path_factory) -> list[Path]:
              "-c", "local", "-e", f"ansible_python_interpreter={sys.executable}",
              "-e", f"@{ROOT / 'roles' / 'falco' / 'defaults' / 'main.yml'}",
              "-m", "ansible.builtin.template", "-a", f"src={path} dest={dest}"],
-            capture_output=True, text=True, cwd=ROOT, env={**os.environ, "ANSIBLE_NOCOLOR": "1"})
+            capture_output=True, text=True, cwd=ROOT, env={**os.environ, "ANSIBLE_NOCOLOR": "1"},
+            check=False)
         assert proc.returncode == 0, proc.stdout + proc.stderr
         files.append(dest)
     return files
@@ -161,7 +172,7 @@ def library(tmp_path_factory) -> list[Path]:
 
 def test_library_conditions_are_accepted(sysdig, shared_fixtures, library):
     upstream = shared_fixtures / "falco" / "falco_rules.yaml"
-    result = fr.lint_paths([upstream, *library])
+    result = falco_linter.lint_paths([upstream, *library])
     assert result.errors == []
     ours = {str(p) for p in library}
     rules = {n: c for n, c in result.expanded.items() if result.rules[n].file in ours}
@@ -179,7 +190,7 @@ def test_library_conditions_are_accepted(sysdig, shared_fixtures, library):
 
 def sysdig_inputs_for(path: Path):
     """(problem, condition, output format, what sysdig must say) per condition/output error."""
-    result = fr.lint_paths([path])
+    result = falco_linter.lint_paths([path])
     items = {**{("rule", n): r for n, r in result.rules.items()},
              **{("macro", n): m for n, m in result.macros.items()}}
     expanded = result.expanded
@@ -196,7 +207,7 @@ def sysdig_inputs_for(path: Path):
         if p.category == "value":      # e.g. "yes is not a valid boolean value (fd.num)"
             must = p.message.rsplit(" (", 1)[0]
             cond = expanded[p.name] if p.kind == "rule" else \
-                fr.render(fr.parse_condition(item.data["condition"]))
+                falco_grammar.render(falco_grammar.parse_condition(item.data["condition"]))
             yield p, cond, "", must
             continue
         field = re.search(r"'([^']+)'", p.message).group(1)
@@ -205,7 +216,8 @@ def sysdig_inputs_for(path: Path):
         elif p.kind == "rule":
             yield p, expanded[p.name], "", field.split("[")[0]
         else:
-            yield p, fr.render(fr.parse_condition(item.data["condition"])), "", field
+            ast = falco_grammar.parse_condition(item.data["condition"])
+            yield p, falco_grammar.render(ast), "", field
 
 
 def confirms(problem, must: str, got: str) -> bool:
@@ -246,7 +258,7 @@ MUTATION_TOKENS = ("(", ")", ",", " and ", " or ", " not ", "=", '"', "'", " in 
 def mutations(conditions: list[str], count: int, seed: int) -> list[str]:
     rnd = random.Random(seed)
     out = []
-    for _ in range(count):
+    for _repeat in range(count):
         c = rnd.choice(conditions)
         i, op = rnd.randrange(len(c)), rnd.random()
         if op < 0.4:
@@ -260,8 +272,8 @@ def mutations(conditions: list[str], count: int, seed: int) -> list[str]:
 
 def agrees(condition: str, got: str) -> bool:
     ours = verdict(condition)
-    if ours is None and any(isinstance(n, fr.Ident)
-                            for n in fr.walk(fr.parse_condition(condition))):
+    if ours is None and any(isinstance(n, falco_grammar.Ident)
+                            for n in falco_grammar.walk(falco_grammar.parse_condition(condition))):
         ours = ("field", "identifier")     # a macro name sysdig cannot resolve
     if got == sysdig_sid.ACCEPTED:
         return ours is None
@@ -279,7 +291,7 @@ def test_mutated_upstream_conditions_get_the_same_verdict(sysdig, shared_fixture
     Valid / syntax error at the same index / field or value error must match the real
     compiler (unknown event types are warnings in the linter).
     """
-    result = fr.lint_paths([shared_fixtures / "falco" / "falco_rules.yaml"])
+    result = falco_linter.lint_paths([shared_fixtures / "falco" / "falco_rules.yaml"])
     conditions = list(result.expanded.values()) + list(expanded_macros(result).values())
     cases = mutations(conditions, 400, seed=20261125)
     verdicts = sysdig(cases)

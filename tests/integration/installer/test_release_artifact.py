@@ -6,68 +6,14 @@ throw-away HTTP server laid out the same way when a test needs a corrupted artif
 """
 from __future__ import annotations
 
-import functools
 import hashlib
-import http.server
-import json
 import shutil
-import threading
-from pathlib import Path
 
 import pytest
-from conftest import run_playbook
+from installer_helpers import changed_count, install, serve_directories
 
-PLAYBOOK = str(Path(__file__).with_name("install.yml"))
+_recording_mirror = pytest.fixture(name="recording_mirror")(serve_directories)
 COSIGN_DEVEL = r"GitVersion:\s+devel"  # Debian's cosign build does not stamp its version
-
-
-def install(tmp_path, **variables):
-    variables.setdefault("release_artifact_install_root", str(tmp_path / "opt"))
-    variables.setdefault("release_artifact_bin_dir", str(tmp_path / "bin"))
-    (tmp_path / "bin").mkdir(exist_ok=True)
-    varfile = tmp_path / "vars.json"
-    varfile.write_text(json.dumps(variables))
-    return run_playbook([PLAYBOOK, "-e", f"@{varfile}"])
-
-
-def changed_count(result) -> int:
-    line = next(ln for ln in result.stdout.splitlines() if ln.startswith("localhost"))
-    return int(line.split("changed=")[1].split()[0])
-
-
-class RecordingServer:
-    """A loopback HTTP server over a directory that remembers every requested path."""
-
-    def __init__(self, root: Path):
-        self.requests: list[str] = []
-        outer = self
-
-        class Handler(http.server.SimpleHTTPRequestHandler):
-            def log_message(self, *args):
-                outer.requests.append(self.path)
-
-        handler = functools.partial(Handler, directory=str(root))
-        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
-        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
-
-    def close(self):
-        self.httpd.shutdown()
-        self.httpd.server_close()
-
-
-@pytest.fixture
-def recording_mirror(tmp_path):
-    servers = []
-
-    def make(root: Path) -> RecordingServer:
-        srv = RecordingServer(root)
-        servers.append(srv)
-        return srv
-
-    yield make
-    for srv in servers:
-        srv.close()
 
 
 @pytest.mark.lab
@@ -89,7 +35,7 @@ def test_install_from_mirror_then_nothing_to_do(tmp_path, lab_mirror):
 
 @pytest.mark.lab
 def test_checksum_mismatch_fails_and_keeps_previous_binary(tmp_path, lab_mirror,
-                                                          recording_mirror, lab_tools):
+                                                           recording_mirror, lab_tools):
     ok = install(tmp_path, release_artifact_tool="cosign", release_artifact_version="3.1.1",
                  release_artifact_mirror_url=lab_mirror,
                  release_artifact_version_pattern=COSIGN_DEVEL)

@@ -6,9 +6,17 @@ from __future__ import annotations
 
 import json
 
-import kyverno_policies
 import pytest
 import yaml
+from ansible_collections.bulwark.container_security.plugins.module_utils.kyverno import (
+    builders as kyverno_builders,
+)
+from ansible_collections.bulwark.container_security.plugins.module_utils.kyverno import (
+    settings as kyverno_settings,
+)
+from ansible_collections.bulwark.container_security.plugins.module_utils.kyverno import (
+    suites as kyverno_suites,
+)
 from conftest import ROOT, run_playbook
 
 EXAMPLE = yaml.safe_load((ROOT / "pulumi" / "Pulumi.example.yaml").read_text())
@@ -29,7 +37,7 @@ def test_render_writes_the_builders_bundle(tmp_path):
     proc = play(tmp_path, SETTINGS, out)
     assert proc.returncode == 0, proc.stdout + proc.stderr
 
-    expected = kyverno_policies.build_bundle(kyverno_policies.Settings.from_dict(SETTINGS))
+    expected = kyverno_builders.build_bundle(kyverno_settings.Settings.from_dict(SETTINGS))
     written = [d for d in yaml.safe_load_all((out / "bundle.yaml").read_text()) if d]
     assert written == expected
     files = sorted(p.name for p in (out / "policies").iterdir())
@@ -40,7 +48,7 @@ def test_render_writes_the_builders_bundle(tmp_path):
                                     meta["name"]) if p) + ".yaml"
         assert yaml.safe_load((out / "policies" / name).read_text()) == manifest
 
-    suites = kyverno_policies.build_test_suites(kyverno_policies.Settings.from_dict(SETTINGS))
+    suites = kyverno_suites.build_test_suites(kyverno_settings.Settings.from_dict(SETTINGS))
     on_disk = {str(p.relative_to(out / "tests")): p.read_text()
                for p in (out / "tests").rglob("*") if p.is_file()}
     assert on_disk == suites

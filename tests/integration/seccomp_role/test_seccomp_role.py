@@ -3,15 +3,13 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 from pathlib import Path
 
 import pytest
 from conftest import run_playbook
 
 PLAYBOOK = str(Path(__file__).with_name("distribute.yml"))
-pytestmark = pytest.mark.skipif(shutil.which("scmp_sys_resolver") is None,
-                                reason="scmp_sys_resolver (Debian package seccomp) missing")
+pytestmark = pytest.mark.requires_tool("scmp_sys_resolver", "Debian package seccomp")
 
 
 def distribute(tmp_path, *args, **variables):

@@ -11,16 +11,22 @@ import uuid
 from pathlib import Path
 
 import pytest
-import trivy_gate as tg
+from ansible_collections.bulwark.container_security.plugins.module_utils import predicates
+from ansible_collections.bulwark.container_security.plugins.module_utils.trivy import (
+    gate as trivy_gate,
+)
+from ansible_collections.bulwark.container_security.plugins.module_utils.trivy import (
+    reports as trivy_reports,
+)
 
 pytestmark = pytest.mark.lab
 
 
 def test_cosign_attests_and_verifies_the_vuln_predicate(tmp_path, lab_tools,
-                                                         lab_image_factory, shared_fixtures):
+                                                        lab_image_factory, shared_fixtures):
     cosign = lab_tools["cosign"]
     if not Path(cosign).exists():
-        pytest.skip(f"cosign 3.1.1 missing ({cosign})")
+        pytest.fail(f"cosign 3.1.1 missing ({cosign}; python3 lab/lab.py tools fetches it)")
     env = dict(os.environ, COSIGN_PASSWORD=f"pw-{uuid.uuid4().hex}")
     subprocess.run([cosign, "generate-key-pair"], cwd=tmp_path, env=env, check=True,
                    capture_output=True)
@@ -28,26 +34,26 @@ def test_cosign_attests_and_verifies_the_vuln_predicate(tmp_path, lab_tools,
                               uuid.uuid4().hex)
 
     report = json.loads((shared_fixtures / "trivy" / "alpine-39.json").read_text())
-    result = tg.gate(report, severity="HIGH", ignore_unfixed=True)
+    result = trivy_gate.gate(report, severity="HIGH", ignore_unfixed=True)
     predicate = tmp_path / "vuln.json"
-    predicate.write_text(json.dumps(tg.to_vuln_predicate(
+    predicate.write_text(json.dumps(trivy_reports.to_vuln_predicate(
         report, result, invocation={"uri": "https://ci.example/run/1"})))
 
     offline = ["--tlog-upload=false", "--new-bundle-format=false", "--allow-insecure-registry"]
     attest = subprocess.run(
         [cosign, "attest", "--key", str(tmp_path / "cosign.key"), "--yes", "--type", "vuln",
          "--predicate", str(predicate), "--use-signing-config=false", *offline, image],
-        env=env, capture_output=True, text=True, timeout=120)
+        env=env, capture_output=True, text=True, timeout=120, check=False)
     assert attest.returncode == 0, attest.stderr
     verify = subprocess.run(
         [cosign, "verify-attestation", "--type", "vuln", "--key", str(tmp_path / "cosign.pub"),
          "--insecure-ignore-tlog=true", "--new-bundle-format=false",
          "--allow-insecure-registry", image],
-        env=env, capture_output=True, text=True, timeout=120)
+        env=env, capture_output=True, text=True, timeout=120, check=False)
     assert verify.returncode == 0, verify.stderr
     envelope = json.loads(verify.stdout.strip().splitlines()[0])
     statement = json.loads(base64.b64decode(envelope["payload"]))
-    assert statement["predicateType"] == tg.PREDICATE_TYPE
+    assert statement["predicateType"] == predicates.VULN_PREDICATE_TYPE
     pred = statement["predicate"]
     assert pred["invocation"]["uri"] == "https://ci.example/run/1"
     assert pred["invocation"]["parameters"] == ["--severity=HIGH,CRITICAL", "--ignore-unfixed"]

@@ -12,7 +12,9 @@ import functools
 
 import cel
 import celpy
-import kyverno_policies as kp
+from ansible_collections.bulwark.container_security.plugins.module_utils.kyverno import (
+    settings as kyverno_settings,
+)
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
@@ -59,15 +61,13 @@ def full_settings(**overrides) -> dict:
                  {"name": "from-ingress", "pod_selector": {"app": "api"},
                   "namespaces": ["ingress-nginx"], "ports": [8080]},
                  {"name": "from-frontend", "pods": {"app": "frontend"},
-                  "ports": [{"port": "https", "protocol": "TCP"}]},
-             ],
+                  "ports": [{"port": "https", "protocol": "TCP"}]}],
              "egress": [
                  {"name": "to-database", "namespaces": ["databases"], "pods": {"app": "postgres"},
                   "ports": [{"port": 5432}]},
                  {"name": "to-partner", "cidrs": [{"cidr": "203.0.113.0/24",
                                                    "except": ["203.0.113.7/32"]}],
-                  "ports": [{"port": 30000, "end_port": 30100, "protocol": "UDP"}]},
-             ]},
+                  "ports": [{"port": 30000, "end_port": 30100, "protocol": "UDP"}]}]},
             {"name": "kube-public", "existing": True,
              "pod_security": {"enforce": "baseline", "warn": "restricted", "version": "v1.32"},
              "default_deny": False, "allow_dns": False},
@@ -165,5 +165,5 @@ def verdict(policy: dict, obj: dict, engine: str = "common-expression-language")
     return "fail" if result["failed"] else "pass"
 
 
-def settings(**overrides) -> kp.Settings:
-    return kp.Settings.from_dict(full_settings(**overrides))
+def settings(**overrides) -> kyverno_settings.Settings:
+    return kyverno_settings.Settings.from_dict(full_settings(**overrides))

@@ -10,9 +10,18 @@ from __future__ import annotations
 import copy
 from datetime import datetime, timezone
 
-import kyverno_policies as kp
 import pytest
 from admit_support import ENGINES, TEST_KEYS, evaluate_policy, full_settings, settings
+from ansible_collections.bulwark.container_security.plugins.module_utils import predicates
+from ansible_collections.bulwark.container_security.plugins.module_utils.kyverno import (
+    builders as kyverno_builders,
+)
+from ansible_collections.bulwark.container_security.plugins.module_utils.kyverno import (
+    settings as kyverno_settings,
+)
+from ansible_collections.bulwark.container_security.plugins.module_utils.kyverno import (
+    validation as kyverno_validation,
+)
 
 
 def _by_kind(bundle, kind):
@@ -21,7 +30,7 @@ def _by_kind(bundle, kind):
 
 # ---------------------------------------------------------------------------- pod security
 def test_every_pod_security_policy_excludes_system_and_configured_namespaces():
-    for policy in kp.build_pod_security_policies(settings()):
+    for policy in kyverno_builders.build_pod_security_policies(settings()):
         constraints = policy["spec"]["matchConstraints"]
         (expression,) = constraints["namespaceSelector"]["matchExpressions"]
         assert expression == {"key": "kubernetes.io/metadata.name", "operator": "NotIn",
@@ -34,14 +43,14 @@ def test_every_pod_security_policy_excludes_system_and_configured_namespaces():
 
 
 def test_system_namespaces_are_configurable():
-    s = kp.Settings.from_dict({"system_namespaces": ["kube-system", "security"],
+    s = kyverno_settings.Settings.from_dict({"system_namespaces": ["kube-system", "security"],
                                "excluded_namespaces": ["security", "ci"]})
     assert s.all_excluded_namespaces() == ["kube-system", "security", "ci"]
 
 
 def test_validation_actions_are_chosen_per_policy():
     policies = {p["metadata"]["annotations"]["bulwark.io/control"]: p["spec"]
-                for p in kp.build_pod_security_policies(settings())}
+                for p in kyverno_builders.build_pod_security_policies(settings())}
     assert policies["disallow_privileged_containers"]["validationActions"] == ["Deny"]
     assert policies["disallow_privileged_containers"]["failurePolicy"] == "Fail"
     assert policies["disallow_host_namespaces"]["validationActions"] == ["Audit", "Warn"]
@@ -51,7 +60,7 @@ def test_validation_actions_are_chosen_per_policy():
 
 # ---------------------------------------------------------------------------- image policy
 def test_image_policy_carries_every_key_and_glob():
-    policy = kp.build_image_policy(settings())
+    policy = kyverno_builders.build_image_policy(settings())
     spec = policy["spec"]
     assert policy["apiVersion"] == "policies.kyverno.io/v1"
     assert [a["cosign"]["key"]["data"] for a in spec["attestors"]] == list(TEST_KEYS)
@@ -68,28 +77,29 @@ def test_image_policy_carries_every_key_and_glob():
 
 
 def test_image_policy_vulnerability_attestation_is_optional():
-    with_vuln = kp.build_image_policy(settings())["spec"]
+    with_vuln = kyverno_builders.build_image_policy(settings())["spec"]
     assert with_vuln["attestations"] == [{"name": "vulnerabilities",
-                                          "intoto": {"type": kp.VULN_PREDICATE_TYPE}}]
+                                          "intoto": {"type": predicates.VULN_PREDICATE_TYPE}}]
     expressions = " ".join(v["expression"] for v in with_vuln["validations"])
     assert "verifyAttestationSignatures(image, attestations.vulnerabilities" in expressions
     assert "metadata.scanFinishedOn" in expressions and "duration('72h')" in expressions
     data = full_settings()
     data["image_verification"]["require_vulnerability_attestation"] = False
-    without = kp.build_image_policy(kp.Settings.from_dict(data))["spec"]
+    without = kyverno_builders.build_image_policy(kyverno_settings.Settings.from_dict(data))["spec"]
     assert "attestations" not in without and len(without["validations"]) == 1
 
 
 def test_vulnerability_predicate_matches_the_trivy_gate():
-    trivy_gate = pytest.importorskip("trivy_gate")
-    assert trivy_gate.PREDICATE_TYPE == kp.VULN_PREDICATE_TYPE
+    """One home: the policy demands what `cosign attest --type vuln` writes for the gate."""
+    assert predicates.VULN_PREDICATE_TYPE == predicates.PREDICATE_TYPES["vuln"]
+    assert predicates.VULN_PREDICATE_TYPE in str(kyverno_builders.build_image_policy(settings()))
 
 
 def test_image_policy_expressions_parse_in_cel():
     """Kyverno's image functions are not in the Python engines, but the syntax must parse."""
     import celpy
     env = celpy.Environment()
-    for validation in kp.build_image_policy(settings())["spec"]["validations"]:
+    for validation in kyverno_builders.build_image_policy(settings())["spec"]["validations"]:
         env.compile(validation["expression"])
 
 
@@ -99,7 +109,7 @@ def _run_image_policy(images, signatures, scans, now):
     it, ``scans`` maps image -> (attestor names, cosign vuln predicate). The stubs stand in for
     Kyverno's registry access; the CEL logic (any key, every image, scan age) is ours."""
     import cel
-    spec = kp.build_image_policy(settings())["spec"]
+    spec = kyverno_builders.build_image_policy(settings())["spec"]
     context = cel.Context()
     context.add_variable("images", {"containers": [], "initContainers": [],
                                     "ephemeralContainers": [], **images})
@@ -109,7 +119,7 @@ def _run_image_policy(images, signatures, scans, now):
     context.add_function("verifyImageSignatures", lambda image, attestors: sum(
         1 for a in attestors if a["name"] in signatures.get(image, ())))
     context.add_function("verifyAttestationSignatures", lambda image, attestation, attestors: sum(
-        1 for a in attestors if attestation["type"] == kp.VULN_PREDICATE_TYPE
+        1 for a in attestors if attestation["type"] == predicates.VULN_PREDICATE_TYPE
         and a["name"] in scans.get(image, ((), {}))[0]))
     context.add_function("extractPayload", lambda image, attestation: scans[image][1])
     context.add_function("time.now", lambda: now)
@@ -150,8 +160,8 @@ def test_image_policy_logic_with_stubbed_kyverno_image_functions(images, signatu
 
 def test_legacy_policy_differs_only_where_the_legacy_kind_requires():
     s = settings()
-    modern = kp.build_image_policy(s)
-    legacy = kp.build_legacy_image_policy(s)
+    modern = kyverno_builders.build_image_policy(s)
+    legacy = kyverno_builders.build_legacy_image_policy(s)
     assert (legacy["apiVersion"], legacy["kind"]) == ("kyverno.io/v1", "ClusterPolicy")
     assert legacy["metadata"] == modern["metadata"]
     (rule,) = legacy["spec"]["rules"]
@@ -164,7 +174,7 @@ def test_legacy_policy_differs_only_where_the_legacy_kind_requires():
     assert all(e["keys"]["rekor"] == {"ignoreTlog": True} for e in attestor["entries"])
     assert verify["imageReferences"] == [g["glob"] for g in modern["spec"]["matchImageReferences"]]
     kinds = set(rule["match"]["any"][0]["resources"]["kinds"])
-    assert kinds == set(kp.POD_KINDS)
+    assert kinds == set(kyverno_validation.POD_KINDS)
     excluded = modern["spec"]["matchConstraints"]["namespaceSelector"]["matchExpressions"][0]
     assert rule["exclude"]["any"][0]["resources"]["namespaces"] == excluded["values"]
     assert verify["failureAction"] == "Enforce" and modern["spec"]["validationActions"] == ["Deny"]
@@ -182,20 +192,20 @@ def test_legacy_policy_differs_only_where_the_legacy_kind_requires():
 def test_legacy_action_mapping(actions, failure_action, warning):
     data = full_settings()
     data["image_verification"]["action"] = actions
-    legacy = kp.build_legacy_image_policy(kp.Settings.from_dict(data))
+    legacy = kyverno_builders.build_legacy_image_policy(kyverno_settings.Settings.from_dict(data))
     assert legacy["spec"]["rules"][0]["verifyImages"][0]["failureAction"] == failure_action
     assert legacy["spec"].get("emitWarning", False) is warning
 
 
 def test_bundle_emits_the_legacy_kind_only_on_request():
-    kinds = {m["kind"] for m in kp.build_bundle(full_settings())}
+    kinds = {m["kind"] for m in kyverno_builders.build_bundle(full_settings())}
     assert "ImageValidatingPolicy" in kinds and "ClusterPolicy" not in kinds
     data = full_settings()
     data["image_verification"]["legacy_cluster_policy"] = True
-    kinds = {m["kind"] for m in kp.build_bundle(data)}
+    kinds = {m["kind"] for m in kyverno_builders.build_bundle(data)}
     assert "ClusterPolicy" in kinds and "ImageValidatingPolicy" not in kinds
     assert not {"ImageValidatingPolicy", "ClusterPolicy"} & {
-        m["kind"] for m in kp.build_bundle({})}
+        m["kind"] for m in kyverno_builders.build_bundle({})}
 
 
 # ---------------------------------------------------------------------------- exceptions
@@ -205,13 +215,14 @@ def _workload(kind, name, namespace="observability"):
 
 
 def test_exception_expires_and_refers_to_our_policies():
-    (exc,) = _by_kind(kp.build_bundle(full_settings()), "PolicyException")
+    (exc,) = _by_kind(kyverno_builders.build_bundle(full_settings()), "PolicyException")
     assert exc["metadata"]["namespace"] == "observability"
     assert exc["spec"]["expiresAt"] == "2027-03-31T00:00:00Z"
     assert exc["spec"]["policyRefs"] == [
         {"kind": "ValidatingPolicy", "name": "bulwark-disallow-host-namespaces"},
         {"kind": "ValidatingPolicy", "name": "bulwark-require-read-only-root-filesystem"}]
-    names = {p["metadata"]["name"] for p in kp.build_pod_security_policies(settings())}
+    names = {p["metadata"]["name"]
+             for p in kyverno_builders.build_pod_security_policies(settings())}
     assert {r["name"] for r in exc["spec"]["policyRefs"]} <= names
 
 
@@ -225,7 +236,7 @@ def test_exception_expires_and_refers_to_our_policies():
 ])
 def test_exception_match_conditions_select_only_the_named_workloads(engine, kind, name,
                                                                     namespace, exempt):
-    (exc,) = _by_kind(kp.build_bundle(full_settings()), "PolicyException")
+    (exc,) = _by_kind(kyverno_builders.build_bundle(full_settings()), "PolicyException")
     as_policy = {"spec": {"matchConditions": exc["spec"]["matchConditions"], "validations": []}}
     result = evaluate_policy(as_policy, _workload(kind, name, namespace), engine)
     assert result["matched"] is exempt
@@ -261,7 +272,7 @@ def test_exception_covers_the_pods_a_named_controller_creates(engine, resource, 
         "workloads": [{"name": "web.v2", "kind": "Deployment"},
                       {"name": "report", "kind": "CronJob"},
                       {"name": "backup", "kind": "StatefulSet"}]}]
-    (exc,) = _by_kind(kp.build_bundle(data), "PolicyException")
+    (exc,) = _by_kind(kyverno_builders.build_bundle(data), "PolicyException")
     as_policy = {"spec": {"matchConditions": exc["spec"]["matchConditions"], "validations": []}}
     assert evaluate_policy(as_policy, resource, engine)["matched"] is exempt
 
@@ -269,7 +280,7 @@ def test_exception_covers_the_pods_a_named_controller_creates(engine, resource, 
 def test_image_verification_exception_refers_to_the_image_policy():
     data = full_settings()
     data["exceptions"][0]["policies"] = ["image_verification"]
-    (exc,) = _by_kind(kp.build_bundle(data), "PolicyException")
+    (exc,) = _by_kind(kyverno_builders.build_bundle(data), "PolicyException")
     assert exc["spec"]["policyRefs"] == [{"kind": "ImageValidatingPolicy",
                                           "name": "bulwark-verify-image-signatures"}]
 
@@ -277,7 +288,7 @@ def test_image_verification_exception_refers_to_the_image_policy():
 # ---------------------------------------------------------------------------- namespaces
 def test_namespaces_carry_pinned_pod_security_admission_labels():
     namespaces = {n["metadata"]["name"]: n["metadata"]["labels"]
-                  for n in _by_kind(kp.build_bundle(full_settings()), "Namespace")}
+                  for n in _by_kind(kyverno_builders.build_bundle(full_settings()), "Namespace")}
     assert namespaces["payments"] == {
         "app.kubernetes.io/managed-by": "bulwark",
         "app.kubernetes.io/part-of": "bulwark",
@@ -299,7 +310,7 @@ def test_namespaces_carry_pinned_pod_security_admission_labels():
 # ---------------------------------------------------------------------------- network policies
 def _network(namespace):
     return {m["metadata"]["name"]: m["spec"]
-            for m in _by_kind(kp.build_bundle(full_settings()), "NetworkPolicy")
+            for m in _by_kind(kyverno_builders.build_bundle(full_settings()), "NetworkPolicy")
             if m["metadata"]["namespace"] == namespace}
 
 
@@ -340,15 +351,15 @@ def test_allowlists_from_settings():
 
 def test_dns_target_is_configurable():
     data = full_settings(dns={"namespace": "dns", "pod_labels": {"app": "coredns"}, "port": 5353})
-    egress = _by_kind(kp.build_bundle(data), "NetworkPolicy")[1]["spec"]["egress"][0]
+    egress = _by_kind(kyverno_builders.build_bundle(data), "NetworkPolicy")[1]["spec"]["egress"][0]
     assert egress["to"][0]["podSelector"] == {"matchLabels": {"app": "coredns"}}
     assert egress["ports"][0]["port"] == 5353
 
 
 # ---------------------------------------------------------------------------- bundle
 def test_bundle_order_and_determinism():
-    first = kp.build_bundle(full_settings())
-    assert first == kp.build_bundle(copy.deepcopy(full_settings()))
+    first = kyverno_builders.build_bundle(full_settings())
+    assert first == kyverno_builders.build_bundle(copy.deepcopy(full_settings()))
     kinds = [m["kind"] for m in first]
     assert kinds.index("Namespace") < kinds.index("NetworkPolicy") < kinds.index(
         "ValidatingPolicy") < kinds.index("PolicyException")
@@ -360,6 +371,6 @@ def test_bundle_scales_linearly():
         return full_settings(namespaces=[
             {"name": f"team-{i:03d}", "ingress": [{"name": "web", "namespaces": ["ingress"]}]}
             for i in range(n)])
-    small, large = kp.build_bundle(data(20)), kp.build_bundle(data(200))
+    small, large = kyverno_builders.build_bundle(data(20)), kyverno_builders.build_bundle(data(200))
     fixed = len(small) - 20 * 4
     assert len(large) - fixed == 200 * 4

@@ -3,16 +3,25 @@
 Core kinds (Namespace, NetworkPolicy, and the Pods/controllers of the generated test suites) go
 through ``kubernetes-validate`` in strict mode for a pinned Kubernetes minor; Kyverno kinds go
 through ``jsonschema`` against datreeio's strict schemas and against the ``openAPIV3Schema`` of
-Kyverno's own CRDs (v1.19 era), both read from ``../shared/fixtures/kyverno``.
+Kyverno's own CRDs (v1.19 era), both read from ``tests/fixtures/kyverno``.
 """
 from __future__ import annotations
 
 import jsonschema
 import kubernetes_validate
-import kyverno_policies as kp
 import pytest
 import yaml
 from admit_support import full_settings
+from ansible_collections.bulwark.container_security.plugins.module_utils import kubernetes_names
+from ansible_collections.bulwark.container_security.plugins.module_utils.kyverno import (
+    builders as kyverno_builders,
+)
+from ansible_collections.bulwark.container_security.plugins.module_utils.kyverno import (
+    settings as kyverno_settings,
+)
+from ansible_collections.bulwark.container_security.plugins.module_utils.kyverno import (
+    suites as kyverno_suites,
+)
 
 KUBERNETES_MINOR = "1.33"
 CORE_KINDS = {"Namespace", "NetworkPolicy"}
@@ -38,14 +47,14 @@ def _bundles():
     legacy["image_verification"] = {**legacy["image_verification"],
                                     "legacy_cluster_policy": True, "action": ["Warn", "Audit"]}
     return {
-        "defaults": kp.build_bundle({}),
-        "full": kp.build_bundle(full),
-        "legacy": kp.build_bundle(legacy),
+        "defaults": kyverno_builders.build_bundle({}),
+        "full": kyverno_builders.build_bundle(full),
+        "legacy": kyverno_builders.build_bundle(legacy),
     }
 
 
 BUNDLES = _bundles()
-MANIFESTS = [(f"{name}:{kp.manifest_id(m)}", m) for name, bundle in BUNDLES.items()
+MANIFESTS = [(f"{name}:{kubernetes_names.manifest_name(m)}", m) for name, bundle in BUNDLES.items()
              for m in bundle]
 
 
@@ -66,14 +75,14 @@ def crd_schemas(kyverno_dir):
 
 
 def test_bundles_cover_every_kind():
-    kinds = {m["kind"] for _, m in MANIFESTS}
+    kinds = {m["kind"] for _manifest_id, m in MANIFESTS}
     assert kinds == {"Namespace", "NetworkPolicy", "ValidatingPolicy", "ImageValidatingPolicy",
                      "ClusterPolicy", "PolicyException"}
 
 
 @pytest.mark.parametrize("bundle", sorted(BUNDLES))
 def test_every_manifest_has_an_explicit_unique_name(bundle):
-    ids = [kp.manifest_id(m) for m in BUNDLES[bundle]]
+    ids = [kubernetes_names.manifest_name(m) for m in BUNDLES[bundle]]
     assert len(ids) == len(set(ids))
     for manifest in BUNDLES[bundle]:
         name = manifest["metadata"]["name"]
@@ -89,8 +98,9 @@ def test_core_kinds_validate_strict(ident, manifest):
 
 
 def test_strict_validation_has_teeth():
-    policy = kp.build_network_policies(kp.Settings.from_dict({}),
-                                       kp.Settings.from_dict({"namespaces": ["a"]}).namespaces[0])
+    namespace = kyverno_settings.Settings.from_dict({"namespaces": ["a"]}).namespaces[0]
+    policy = kyverno_builders.build_network_policies(kyverno_settings.Settings.from_dict({}),
+                                                     namespace)
     broken = {**policy[0], "spec": {**policy[0]["spec"], "policyType": ["Ingress"]}}
     with pytest.raises(kubernetes_validate.ValidationError):
         kubernetes_validate.validate(broken, KUBERNETES_MINOR, strict=True)
@@ -112,7 +122,8 @@ def test_datree_schemas_are_strict_enough_to_catch_a_typo(kyverno_dir):
     import json
     schema = json.loads((kyverno_dir / "schemas" / DATREE[("policies.kyverno.io/v1",
                                                            "ValidatingPolicy")]).read_text())
-    policy = kp.build_pod_security_policies(kp.Settings.from_dict({}))[0]
+    policy = kyverno_builders.build_pod_security_policies(
+        kyverno_settings.Settings.from_dict({}))[0]
     policy["spec"]["validationAction"] = policy["spec"].pop("validationActions")
     with pytest.raises(jsonschema.ValidationError):
         VALIDATOR(schema).validate(policy)
@@ -126,7 +137,7 @@ def test_exception_expiry_is_rfc3339_as_the_crd_declares(crd_schemas):
 
 
 def test_generated_suite_resources_validate_strict():
-    suites = kp.build_test_suites({})
+    suites = kyverno_suites.build_test_suites({})
     count = 0
     for path, text in suites.items():
         if path.endswith("/resources.yaml"):

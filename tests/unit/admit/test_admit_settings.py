@@ -1,33 +1,44 @@
 """Typed settings: defaults, normalisation, and errors that name the key and what is allowed."""
 from __future__ import annotations
 
-import kyverno_policies as kp
 import pytest
 from admit_support import TEST_KEYS, full_settings
+from ansible_collections.bulwark.container_security.plugins.module_utils.kyverno import (
+    builders as kyverno_builders,
+)
+from ansible_collections.bulwark.container_security.plugins.module_utils.kyverno import (
+    settings as kyverno_settings,
+)
+from ansible_collections.bulwark.container_security.plugins.module_utils.kyverno import (
+    suites as kyverno_suites,
+)
+from ansible_collections.bulwark.container_security.plugins.module_utils.kyverno import (
+    validation as kyverno_validation,
+)
 
 
 def test_defaults_are_restricted_and_audit_first():
-    s = kp.Settings.from_dict({})
+    s = kyverno_settings.Settings.from_dict({})
     assert s.pod_security.default_actions == ("Audit",)
     assert s.pod_security.allowed_capabilities == ("NET_BIND_SERVICE",)
     assert s.pod_security.seccomp_profile_types == ("RuntimeDefault", "Localhost")
     assert s.all_excluded_namespaces() == ["kube-system", "kyverno", "falco"]
     assert s.image_verification.enabled is False
     assert s.pod_security_admission_version == "v1.33"
-    assert kp.Settings.from_dict(None) == s
+    assert kyverno_settings.Settings.from_dict(None) == s
 
 
 def test_full_settings_round_trip():
-    s = kp.Settings.from_dict(full_settings())
+    s = kyverno_settings.Settings.from_dict(full_settings())
     assert s.image_verification.public_keys == TEST_KEYS
-    assert s.exceptions[0].workloads == (kp.Workload("node-agent", "DaemonSet"),
-                                         kp.Workload("node-agent-debug"))
-    assert s.namespaces[0].ingress[0].ports == (kp.PortSettings(8080),)
+    assert s.exceptions[0].workloads == (kyverno_settings.Workload("node-agent", "DaemonSet"),
+                                         kyverno_settings.Workload("node-agent-debug"))
+    assert s.namespaces[0].ingress[0].ports == (kyverno_settings.PortSettings(8080),)
     assert s.pod_security.actions_for("disallow_host_namespaces") == ("Audit", "Warn")
 
 
 def test_image_verification_switches_on_with_keys():
-    s = kp.Settings.from_dict({"image_verification": {"public_keys": [TEST_KEYS[0]],
+    s = kyverno_settings.Settings.from_dict({"image_verification": {"public_keys": [TEST_KEYS[0]],
                                                       "image_globs": ["*"]}})
     assert s.image_verification.enabled is True
 
@@ -35,7 +46,8 @@ def test_image_verification_switches_on_with_keys():
 def test_expiry_is_normalised_to_utc():
     data = full_settings()
     data["exceptions"][0]["expires_at"] = "2027-03-31T02:00:00+02:00"
-    assert kp.Settings.from_dict(data).exceptions[0].expires_at == "2027-03-31T00:00:00Z"
+    expires_at = kyverno_settings.Settings.from_dict(data).exceptions[0].expires_at
+    assert expires_at == "2027-03-31T00:00:00Z"
 
 
 def _with(path, value, base=None):
@@ -119,8 +131,8 @@ BAD = [
                          ids=[f"{b[0]}={b[1]!r}"[:60] for b in BAD])
 def test_bad_settings_name_the_key_and_what_is_allowed(path, value, key, allowed):
     data = _with(path, value)
-    with pytest.raises(kp.SettingsError) as caught:
-        kp.Settings.from_dict(data)
+    with pytest.raises(kyverno_validation.SettingsError) as caught:
+        kyverno_settings.Settings.from_dict(data)
     assert caught.value.key == key
     assert allowed in caught.value.allowed
     assert str(caught.value).startswith(f"{key}: ")
@@ -132,26 +144,26 @@ def test_image_exception_needs_the_image_validating_policy(image_verification):
     data = full_settings()
     data["image_verification"].update(image_verification)
     data["exceptions"][0]["policies"] = ["restrict_seccomp", "image_verification"]
-    with pytest.raises(kp.SettingsError) as caught:
-        kp.Settings.from_dict(data)
+    with pytest.raises(kyverno_validation.SettingsError) as caught:
+        kyverno_settings.Settings.from_dict(data)
     assert caught.value.key == "exceptions[0].policies[1]"
 
 
 def test_build_bundle_accepts_plain_data_and_raises_the_same_error():
-    with pytest.raises(kp.SettingsError, match=r"^pod_security\.default_action: "):
-        kp.build_bundle({"pod_security": {"default_action": "Block"}})
+    with pytest.raises(kyverno_validation.SettingsError, match=r"^pod_security\.default_action: "):
+        kyverno_builders.build_bundle({"pod_security": {"default_action": "Block"}})
 
 
 def test_settings_error_is_a_value_error():
-    assert issubclass(kp.SettingsError, ValueError)
+    assert issubclass(kyverno_validation.SettingsError, ValueError)
 
 
 def test_filter_plugin_returns_the_bundle_and_names_bad_keys():
-    pytest.importorskip("ansible")
     from ansible.errors import AnsibleFilterError
     from ansible_collections.bulwark.container_security.plugins.filter.kyverno import FilterModule
     filters = FilterModule().filters()
-    assert filters["kyverno_policy_bundle"](full_settings()) == kp.build_bundle(full_settings())
-    assert set(filters["kyverno_test_suites"]({})) == set(kp.build_test_suites({}))
+    assert filters["kyverno_policy_bundle"](full_settings()) == \
+        kyverno_builders.build_bundle(full_settings())
+    assert set(filters["kyverno_test_suites"]({})) == set(kyverno_suites.build_test_suites({}))
     with pytest.raises(AnsibleFilterError, match="image_verification.public_keys"):
         filters["kyverno_policy_bundle"]({"image_verification": {"enabled": True}})

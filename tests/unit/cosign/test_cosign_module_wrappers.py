@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import json
 
-import cosign as c
 import pytest
 from ansible.module_utils import basic
 from ansible.module_utils.testing import patch_module_args
+from ansible_collections.bulwark.container_security.plugins.module_utils.cosign import (
+    registry as cosign_registry,
+)
 from ansible_collections.bulwark.container_security.plugins.modules import (
     cosign_sign,
     cosign_verify,
@@ -30,7 +32,8 @@ def module_run(monkeypatch):
     """Run a module's main(); returns (result, calls) where calls = [(argv, environ_update)]."""
     # probes of the registry API: the registry "answers" nothing, so cosign decides
     registry = {"get": lambda url, accept: (None, b"")}
-    monkeypatch.setattr(c, "_registry_get", lambda url, accept: registry["get"](url, accept))
+    monkeypatch.setattr(cosign_registry, "_registry_get",
+                        lambda url, accept: registry["get"](url, accept))
 
     def run(main, args, answers):
         calls = []
@@ -80,7 +83,7 @@ def test_sign_runs_exactly_these_commands(module_run, pub):
         (word("sign"), (0, "", "Pushing signature"))])
     assert result["changed"] is True and result["digest"] == DIGEST
     assert result["layout"] == "legacy-sig-tag" and result["cosign_major"] == 3
-    argvs = [a for a, _ in calls]
+    argvs = [a for a, _env in calls]
     assert argvs == [
         ["/usr/bin/cosign", "sign", "--help"],
         ["/usr/bin/cosign", "verify", "--key", pub,
@@ -99,7 +102,7 @@ def test_sign_check_mode_stops_before_signing(module_run, pub):
             "public_key": pub, "cosign_major": 2, "_ansible_check_mode": True}
     result, calls = module_run(cosign_sign.main, args, [(word("verify"), (10, "", NO_SIG))])
     assert result["changed"] is True
-    assert [a[1] for a, _ in calls] == ["verify"]
+    assert [a[1] for a, _env in calls] == ["verify"]
 
 
 def test_sign_images_list_reports_each_and_fails_with_all_reasons(module_run, pub):
@@ -108,7 +111,7 @@ def test_sign_images_list_reports_each_and_fails_with_all_reasons(module_run, pu
                "decrypt: encrypted: decryption failed")
     args = {"images": [REF, other], "key": "k.key", "key_password": "bad",
             "public_key": pub, "cosign_major": 2, "parallel": 2}
-    result, _ = module_run(cosign_sign.main, args, [
+    result, _calls = module_run(cosign_sign.main, args, [
         (word("verify"), (10, "", NO_SIG)), (word("sign"), (1, "", refused))])
     assert result["failed"] is True
     assert result["msg"].startswith("2 of 2 image(s) failed")
@@ -126,8 +129,8 @@ def test_verify_any_of_two_keys_and_wrong_key_reason(module_run, tmp_path):
     result, calls = module_run(cosign_verify.main, args, answers)
     assert result["verified_keys"] == [str(new)] and result["changed"] is False
     assert len(calls) == 2  # no version probe: the default format needs none
-    result, _ = module_run(cosign_verify.main, {"image": REF, "public_keys": [str(old)]},
-                           answers)
+    result, _calls = module_run(cosign_verify.main, {"image": REF, "public_keys": [str(old)]},
+                                answers)
     assert result["failed"] and result["reason"] == "wrong_key"
     assert "not by any of the trusted keys" in result["msg"]
 

@@ -6,8 +6,25 @@ from __future__ import annotations
 import base64
 import json
 
-import cosign as c
 import pytest
+from ansible_collections.bulwark.container_security.plugins.module_utils.cosign import (
+    errors as cosign_errors,
+)
+from ansible_collections.bulwark.container_security.plugins.module_utils.cosign import (
+    flows as cosign_flows,
+)
+from ansible_collections.bulwark.container_security.plugins.module_utils.cosign import (
+    params as cosign_params,
+)
+from ansible_collections.bulwark.container_security.plugins.module_utils.cosign import (
+    references as cosign_references,
+)
+from ansible_collections.bulwark.container_security.plugins.module_utils.cosign import (
+    registry as cosign_registry,
+)
+from ansible_collections.bulwark.container_security.plugins.module_utils.cosign import (
+    runner as cosign_runner,
+)
 
 DIGEST = "sha256:" + "ab" * 32
 OTHER = "sha256:" + "cd" * 32
@@ -42,42 +59,43 @@ def sub(word):
     ("team/app", ("docker.io", "team/app", None, None)),
 ])
 def test_parse_reference(ref, want):
-    p = c.parse_reference(ref)
+    p = cosign_references.parse_reference(ref)
     assert (p["registry"], p["repository"], p["tag"], p["digest"]) == want
 
 
 @pytest.mark.parametrize("ref", ["", "a b", "reg.io/app@sha256:short", "reg.io/App:1"])
 def test_parse_reference_rejects(ref):
-    with pytest.raises(c.CosignError):
-        c.parse_reference(ref)
+    with pytest.raises(cosign_errors.CosignError):
+        cosign_references.parse_reference(ref)
 
 
 def test_by_digest_drops_the_tag():
-    assert c.by_digest("127.0.0.1:15000/a/b:v1", DIGEST) == f"127.0.0.1:15000/a/b@{DIGEST}"
-    assert c.by_digest(f"reg.io/a@{OTHER}", DIGEST) == f"reg.io/a@{DIGEST}"
-    assert c.signature_tag(DIGEST) == "sha256-" + "ab" * 32 + ".sig"
-    assert c.signature_tag(DIGEST, "") == "sha256-" + "ab" * 32
+    assert cosign_references.by_digest("127.0.0.1:15000/a/b:v1",
+                                       DIGEST) == f"127.0.0.1:15000/a/b@{DIGEST}"
+    assert cosign_references.by_digest(f"reg.io/a@{OTHER}", DIGEST) == f"reg.io/a@{DIGEST}"
+    assert cosign_references.signature_tag(DIGEST) == "sha256-" + "ab" * 32 + ".sig"
+    assert cosign_references.signature_tag(DIGEST, "") == "sha256-" + "ab" * 32
 
 
 # --------------------------------------------------------------------------- versions
 def test_version_detection_release_and_distro_builds():
-    assert c.parse_version("GitVersion:    v3.1.1\nGitCommit: x") == "3.1.1"
-    assert c.parse_version("GitVersion:    devel\n") is None  # Debian's builds say this
-    assert c.major_from_sign_help("    --use-signing-config=true:\n") == 3
-    assert c.major_from_sign_help("    --tlog-upload=true:\n") == 2
+    assert cosign_runner.parse_version("GitVersion:    v3.1.1\nGitCommit: x") == "3.1.1"
+    assert cosign_runner.parse_version("GitVersion:    devel\n") is None  # Debian's builds say this
+    assert cosign_runner.major_from_sign_help("    --use-signing-config=true:\n") == 3
+    assert cosign_runner.major_from_sign_help("    --tlog-upload=true:\n") == 2
 
 
 def test_major_is_told_by_sign_flags_once():
     run = FakeRunner([(sub("sign"), (0, "    --use-signing-config=true:\n", ""))])
-    co = c.Cosign("cosign", run=run)
+    co = cosign_runner.Cosign("cosign", run=run)
     assert co.major == 3 and co.major == 3
-    assert [a for a, _ in run.calls] == [["cosign", "sign", "--help"]]
+    assert [a for a, _env in run.calls] == [["cosign", "sign", "--help"]]
 
 
 @pytest.fixture(autouse=True)
 def registry_silent(monkeypatch):
     """No registry answers in unit tests (layout probes return 'unknown')."""
-    monkeypatch.setattr(c, "_registry_get", lambda url, accept: (None, b""))
+    monkeypatch.setattr(cosign_registry, "_registry_get", lambda url, accept: (None, b""))
 
 
 # --------------------------------------------------------------------------- command lines
@@ -85,7 +103,7 @@ REF = f"127.0.0.1:15000/a/b@{DIGEST}"
 
 
 def test_sign_argv_cosign3_offline_legacy():
-    co = c.Cosign("cosign", major=3, insecure_registry=True, offline=True)
+    co = cosign_runner.Cosign("cosign", major=3, insecure_registry=True, offline=True)
     assert co.sign_argv(REF, "k.key", "legacy", {"team": "ship"}) == [
         "cosign", "sign", "--key", "k.key", "--yes", "--use-signing-config=false",
         "--tlog-upload=false", "--new-bundle-format=false", "--allow-insecure-registry",
@@ -93,36 +111,36 @@ def test_sign_argv_cosign3_offline_legacy():
 
 
 def test_sign_argv_cosign3_bundle_online():
-    co = c.Cosign("cosign", major=3)
+    co = cosign_runner.Cosign("cosign", major=3)
     assert co.sign_argv(REF, "awskms:///alias/k", "bundle") == [
         "cosign", "sign", "--key", "awskms:///alias/k", "--yes", "--new-bundle-format=true",
         REF]
 
 
 def test_sign_argv_cosign2():
-    co = c.Cosign("cosign", major=2, offline=True)
+    co = cosign_runner.Cosign("cosign", major=2, offline=True)
     assert co.sign_argv(REF, "k.key") == ["cosign", "sign", "--key", "k.key", "--yes",
                                          "--tlog-upload=false", REF]
-    with pytest.raises(c.CosignError) as e:
+    with pytest.raises(cosign_errors.CosignError) as e:
         co.sign_argv(REF, "k.key", "bundle")
     assert e.value.reason == "unsupported"
 
 
 def test_verify_argv_keys_identity_and_formats():
-    co3 = c.Cosign("cosign", major=3, insecure_registry=True, offline=True)
+    co3 = cosign_runner.Cosign("cosign", major=3, insecure_registry=True, offline=True)
     assert co3.verify_argv(REF, key="k.pub", fmt="legacy") == [
         "cosign", "verify", "--key", "k.pub", "--insecure-ignore-tlog=true",
         "--new-bundle-format=false", "--allow-insecure-registry", REF]
-    co2 = c.Cosign("cosign", major=2, offline=False)
+    co2 = cosign_runner.Cosign("cosign", major=2, offline=False)
     assert co2.verify_argv(REF, identity="me@example.com", issuer="https://issuer") == [
         "cosign", "verify", "--certificate-identity", "me@example.com",
         "--certificate-oidc-issuer", "https://issuer", REF]
-    with pytest.raises(c.CosignError):
+    with pytest.raises(cosign_errors.CosignError):
         co2.verify_argv(REF)
 
 
 def test_attest_and_verify_attestation_argv():
-    co = c.Cosign("cosign", major=3, offline=True)
+    co = cosign_runner.Cosign("cosign", major=3, offline=True)
     assert co.attest_argv(REF, "k.key", "sbom.json", "cyclonedx") == [
         "cosign", "attest", "--key", "k.key", "--yes", "--type", "cyclonedx", "--predicate",
         "sbom.json", "--use-signing-config=false", "--tlog-upload=false",
@@ -137,8 +155,8 @@ def test_parse_verify_output():
     out = ('\n[{"critical":{"identity":{"docker-reference":"r/a"},"image":'
            f'{{"docker-manifest-digest":"{DIGEST}"}},"type":"cosign container image '
            'signature"},"optional":null}]\n')
-    payloads = c.parse_verify_output(out)
-    assert c.payload_digests(payloads) == [DIGEST]
+    payloads = cosign_runner.parse_verify_output(out)
+    assert cosign_runner.payload_digests(payloads) == [DIGEST]
 
 
 def test_parse_attestations():
@@ -148,16 +166,16 @@ def test_parse_attestations():
     line = json.dumps({"payloadType": "application/vnd.in-toto+json",
                        "payload": base64.b64encode(json.dumps(stmt).encode()).decode(),
                        "signatures": []})
-    got = c.parse_attestations(line + "\n")
+    got = cosign_runner.parse_attestations(line + "\n")
     assert got[0]["predicate_type"] == "https://cyclonedx.org/bom"
     assert "predicate" not in got[0]
-    assert c.parse_attestations(line, include_predicate=True)[0]["predicate"] == {
+    assert cosign_runner.parse_attestations(line, include_predicate=True)[0]["predicate"] == {
         "bomFormat": "CycloneDX"}
 
 
 def test_digest_from_triangulate():
     out = "127.0.0.1:15000/a/b:sha256-" + "ab" * 32 + ".sig\n"
-    assert c.digest_from_triangulate(out) == DIGEST
+    assert cosign_runner.digest_from_triangulate(out) == DIGEST
 
 
 # Recorded from cosign 3.1.1 / 2.5.0 against the lab registry (stderr, last line).
@@ -181,14 +199,14 @@ RECORDED = {
 
 @pytest.mark.parametrize(("reason", "stderr"), sorted(RECORDED.items()))
 def test_classify_recorded_errors(reason, stderr):
-    assert c.classify(stderr) == reason
+    assert cosign_runner.classify(stderr) == reason
 
 
 def test_classify_bundle_wrong_key():
     # cosign 3 reports a bundle signed by another key as a DSSE threshold failure
     err = ("Error: no matching attestations: failed to verify signature: could not verify "
            "envelope: accepted signatures do not match threshold, Found: 0, Expected 1")
-    assert c.classify(err) == "wrong_key"
+    assert cosign_runner.classify(err) == "wrong_key"
 
 
 # --------------------------------------------------------------------------- operations
@@ -201,50 +219,52 @@ def _layouts(found_tags):
 
 
 def test_detect_layout_from_registry_answers():
-    sig, fallback = c.signature_tag(DIGEST), c.signature_tag(DIGEST, "")
-    assert c.detect_layout(REF, DIGEST, "legacy") == c.LAYOUT_LEGACY
-    assert c.detect_layout(REF, DIGEST, "bundle", True, _layouts(["v1", fallback])) \
-        == c.LAYOUT_TAG_FALLBACK
-    assert c.detect_layout(REF, DIGEST, "bundle", True, _layouts(["v1", sig])) \
-        == c.LAYOUT_BUNDLE_UNKNOWN
+    sig = cosign_references.signature_tag(DIGEST)
+    fallback = cosign_references.signature_tag(DIGEST, "")
+    assert cosign_registry.detect_layout(REF, DIGEST, "legacy") == cosign_errors.LAYOUT_LEGACY
+    assert cosign_registry.detect_layout(REF, DIGEST, "bundle", True, _layouts(["v1", fallback])) \
+        == cosign_errors.LAYOUT_TAG_FALLBACK
+    assert cosign_registry.detect_layout(REF, DIGEST, "bundle", True, _layouts(["v1", sig])) \
+        == cosign_errors.LAYOUT_BUNDLE_UNKNOWN
 
     def referrers(url, accept):
         if "/referrers/" in url:
             return 200, b'{"manifests": [{"artifactType": "application/vnd.dev.sigstore"}]}'
         return 200, b'{"tags": ["v1"]}'
-    assert c.detect_layout(REF, DIGEST, "bundle", False, referrers) == c.LAYOUT_REFERRER
+    assert cosign_registry.detect_layout(REF, DIGEST, "bundle", False,
+                                         referrers) == cosign_errors.LAYOUT_REFERRER
 
 
 def test_sign_skips_when_already_signed_and_never_puts_password_in_argv():
     payload = json.dumps([{"critical": {"image": {"docker-manifest-digest": DIGEST}}}])
     run = FakeRunner([(sub("verify"), (0, payload, "")),
                       (sub("public-key"), (0, "-----BEGIN PUBLIC KEY-----\nX\n", ""))])
-    co = c.Cosign("cosign", run=run, major=2)
-    res = c.sign_image(co, REF, "k.key", password="s3cret")
+    co = cosign_runner.Cosign("cosign", run=run, major=2)
+    res = cosign_flows.sign_image(co, REF, "k.key", password="s3cret")
     assert res["changed"] is False and res["digest"] == DIGEST
-    assert all("s3cret" not in " ".join(argv) for argv, _ in run.calls)
+    assert all("s3cret" not in " ".join(argv) for argv, _env in run.calls)
     assert run.calls[0][1] == {"COSIGN_PASSWORD": "s3cret"}  # public-key gets it by env
 
 
 def test_sign_signs_when_verify_fails_and_check_mode_writes_nothing():
     run = FakeRunner([(sub("verify"), (10, "", RECORDED["no_signature"])),
                       (sub("sign"), (0, "", "Pushing signature"))])
-    co = c.Cosign("cosign", run=run, major=2)
-    res = c.sign_image(co, REF, "k.key", password="pw", public_key="k.pub",
+    co = cosign_runner.Cosign("cosign", run=run, major=2)
+    res = cosign_flows.sign_image(co, REF, "k.key", password="pw", public_key="k.pub",
                        check_mode=True)
     assert res["changed"] is True
     assert [a[1] for a, _ in run.calls] == ["verify"]
-    res = c.sign_image(co, REF, "k.key", password="pw", public_key="k.pub")
+    res = cosign_flows.sign_image(co, REF, "k.key", password="pw", public_key="k.pub")
     assert [a[1] for a, _ in run.calls] == ["verify", "verify", "sign"]
     assert run.calls[-1][1] == {"COSIGN_PASSWORD": "pw"}
 
 
 def test_verify_digest_mismatch_before_any_cosign_call(monkeypatch):
     run = FakeRunner([])
-    co = c.Cosign("cosign", run=run, major=3)
+    co = cosign_runner.Cosign("cosign", run=run, major=3)
     monkeypatch.setattr(co, "resolve_digest", lambda ref: OTHER)
-    with pytest.raises(c.CosignError) as e:
-        c.verify_image(co, "reg.io/a:v1", public_keys=["k.pub"], expected_digest=DIGEST)
+    with pytest.raises(cosign_errors.CosignError) as e:
+        cosign_flows.verify_image(co, "reg.io/a:v1", public_keys=["k.pub"], expected_digest=DIGEST)
     assert e.value.reason == "digest_mismatch"
     assert OTHER in e.value.message and DIGEST in e.value.message
     assert run.calls == []
@@ -254,29 +274,29 @@ def test_verify_any_and_all_with_two_keys():
     ok = json.dumps([{"critical": {"image": {"docker-manifest-digest": DIGEST}}}])
     run = FakeRunner([(lambda a: "old.pub" in a, (1, "", RECORDED["wrong_key"])),
                       (lambda a: "new.pub" in a, (0, ok, ""))])
-    co = c.Cosign("cosign", run=run, major=3)
-    res = c.verify_image(co, REF, public_keys=["old.pub", "new.pub"], mode="any")
+    co = cosign_runner.Cosign("cosign", run=run, major=3)
+    res = cosign_flows.verify_image(co, REF, public_keys=["old.pub", "new.pub"], mode="any")
     assert res["verified_keys"] == ["new.pub"]
-    with pytest.raises(c.CosignError) as e:
-        c.verify_image(co, REF, public_keys=["old.pub", "new.pub"], mode="all")
+    with pytest.raises(cosign_errors.CosignError) as e:
+        cosign_flows.verify_image(co, REF, public_keys=["old.pub", "new.pub"], mode="all")
     assert e.value.reason == "wrong_key" and "old.pub" in e.value.message
 
 
 def test_verify_rejects_payload_for_another_digest():
     other = json.dumps([{"critical": {"image": {"docker-manifest-digest": OTHER}}}])
     run = FakeRunner([(sub("verify"), (0, other, ""))])
-    co = c.Cosign("cosign", run=run, major=3)
-    with pytest.raises(c.CosignError) as e:
-        c.verify_image(co, REF, public_keys=["k.pub"])
+    co = cosign_runner.Cosign("cosign", run=run, major=3)
+    with pytest.raises(cosign_errors.CosignError) as e:
+        cosign_flows.verify_image(co, REF, public_keys=["k.pub"])
     assert e.value.reason == "digest_mismatch"
 
 
 def test_unreachable_wins_over_other_reasons():
     run = FakeRunner([(lambda a: "a.pub" in a, (1, "", RECORDED["wrong_key"])),
                       (lambda a: "b.pub" in a, (1, "", RECORDED["registry_unreachable"]))])
-    co = c.Cosign("cosign", run=run, major=3)
-    with pytest.raises(c.CosignError) as e:
-        c.verify_image(co, REF, public_keys=["a.pub", "b.pub"])
+    co = cosign_runner.Cosign("cosign", run=run, major=3)
+    with pytest.raises(cosign_errors.CosignError) as e:
+        cosign_flows.verify_image(co, REF, public_keys=["a.pub", "b.pub"])
     assert e.value.reason == "registry_unreachable"
 
 
@@ -288,9 +308,9 @@ def test_pem_keys_go_through_private_temp_files():
         with open(path) as f:
             seen.append((path, f.read()))
         return 1, "", RECORDED["no_signature"]
-    co = c.Cosign("cosign", run=run, major=3)
-    with pytest.raises(c.CosignError) as e:
-        c.verify_image(co, REF, public_keys=["-----BEGIN PUBLIC KEY-----\nAAAA\n"
+    co = cosign_runner.Cosign("cosign", run=run, major=3)
+    with pytest.raises(cosign_errors.CosignError) as e:
+        cosign_flows.verify_image(co, REF, public_keys=["-----BEGIN PUBLIC KEY-----\nAAAA\n"
                                              "-----END PUBLIC KEY-----"])
     assert e.value.reason == "no_signature"
     path, text = seen[0]
@@ -306,31 +326,33 @@ def test_sbom_regenerated_for_the_same_image_counts_as_the_same_predicate():
              "components": [{"name": "busybox"}]}
     second = json.loads(json.dumps(first))
     second["serialNumber"], second["metadata"]["timestamp"] = "urn:uuid:2", "2026-11-25T01:00Z"
-    assert c._same_predicate(first, second)
+    assert cosign_flows._same_predicate(first, second)
     second["components"].append({"name": "openssl"})
-    assert not c._same_predicate(first, second)
+    assert not cosign_flows._same_predicate(first, second)
     spdx = {"spdxVersion": "SPDX-2.3", "creationInfo": {"created": "t1", "creators": ["x"]},
             "documentNamespace": "https://anchore.com/syft/image/a-1"}
-    assert c._same_predicate(spdx, {**spdx, "creationInfo": {"created": "t2", "creators": ["x"]},
+    assert cosign_flows._same_predicate(spdx, {**spdx, "creationInfo": {"created": "t2",
+                                                                        "creators": ["x"]},
                                     "documentNamespace": "https://anchore.com/syft/image/a-2"})
 
 
 def test_sign_skips_the_verify_when_the_registry_shows_no_signature(monkeypatch):
-    monkeypatch.setattr(c, "_registry_get", _layouts(["v1"]))
+    monkeypatch.setattr(cosign_registry, "_registry_get", _layouts(["v1"]))
     run = FakeRunner([(sub("sign"), (0, "", ""))])
-    co = c.Cosign("cosign", run=run, major=3, offline=True)
-    res = c.sign_image(co, REF, "k.key", password="pw")
+    co = cosign_runner.Cosign("cosign", run=run, major=3, offline=True)
+    res = cosign_flows.sign_image(co, REF, "k.key", password="pw")
     assert res["changed"] is True
-    assert [a[1] for a, _ in run.calls] == ["sign"]  # no public-key, no verify
+    assert [a[1] for a, _env in run.calls] == ["sign"]  # no public-key, no verify
 
 
 def test_for_each_keeps_going_and_reports_every_failure():
     def fn(img):
         if img == "bad":
-            raise c.CosignError("no_signature", "bad: no signature found")
+            raise cosign_errors.CosignError("no_signature", "bad: no signature found")
         return {"image": img, "changed": True}
     for parallel in (1, 3):
-        out = c.for_each(["a", "bad", "b"], parallel, fn)
+        out = cosign_params.for_each(["a", "bad", "b"], parallel, fn)
         assert [r["image"] for r in out] == ["a", "bad", "b"]
         assert [r["failed"] for r in out] == [False, True, False]
-        assert c.summarize_failures(out) == "1 of 3 image(s) failed: bad: no signature found"
+        assert cosign_params.summarize_failures(out) == \
+            "1 of 3 image(s) failed: bad: no signature found"

@@ -4,7 +4,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from containers_policy import (
+from ansible_collections.bulwark.container_security.plugins.module_utils.containers_policy import (
     PolicyError,
     build_policy,
     kms_ref_error,

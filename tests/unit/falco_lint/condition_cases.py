@@ -8,8 +8,13 @@ cannot drift from it.
 An expectation is None (valid), ("syntax", index) for "filter error at index N", or
 ("field", text) / ("value", text) for a compile error whose message contains text.
 """
-import falco_rules as fr
-from falco_fields import FIELDS
+from ansible_collections.bulwark.container_security.plugins.module_utils.falco import (
+    linter as falco_linter,
+)
+from ansible_collections.bulwark.container_security.plugins.module_utils.falco import (
+    loader as falco_loader,
+)
+from ansible_collections.bulwark.container_security.plugins.module_utils.falco.fields import FIELDS
 
 SYSCALL_FIELDS = {k: v for k, v in FIELDS.items() if v[0] == "syscall"}
 
@@ -17,8 +22,8 @@ SYSCALL_FIELDS = {k: v for k, v in FIELDS.items() if v[0] == "syscall"}
 def verdict(condition: str):
     """What the linter says about a condition, in the terms of CASES: the condition is linted
     as a macro with the syscall fields only (sysdig's view: it loads no plugins)."""
-    linter = fr.Linter(fields=SYSCALL_FIELDS)
-    linter.load_macro(fr.Item("macro", "m", "<condition>", 1,
+    linter = falco_linter.Linter(fields=SYSCALL_FIELDS)
+    linter.load_macro(falco_loader.Item("macro", "m", "<condition>", 1,
                               {"macro": "m", "condition": condition}, {}))
     linter.check()
     for e in linter.result.errors:

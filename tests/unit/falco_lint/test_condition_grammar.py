@@ -3,12 +3,14 @@
 Stands in for sysdig at the process boundary only: every expectation here is re-checked
 against the real compiler by tests/integration/falco_sysdig.
 """
-import falco_rules as fr
 import pytest
+from ansible_collections.bulwark.container_security.plugins.module_utils.falco import (
+    grammar as falco_grammar,
+)
 from condition_cases import CASES, verdict
 
 
-@pytest.mark.parametrize(("condition", "expected"), CASES, ids=[c for c, _ in CASES])
+@pytest.mark.parametrize(("condition", "expected"), CASES, ids=[c for c, _expected in CASES])
 def test_condition_verdict_matches_the_libs_compiler(condition, expected):
     got = verdict(condition)
     if expected is None or expected[0] == "syntax":
@@ -18,23 +20,26 @@ def test_condition_verdict_matches_the_libs_compiler(condition, expected):
 
 
 def test_operators_and_transformers_are_falcos():
-    assert set(fr.ALL_OPS) == {"=", "==", "!=", "<", "<=", ">", ">=", "contains", "icontains",
+    assert set(falco_grammar.ALL_OPS) == {"=", "==", "!=", "<", "<=", ">", ">=", "contains",
+                                          "icontains",
                                "bcontains", "startswith", "bstartswith", "endswith", "glob",
                                "iglob", "in", "intersects", "pmatch", "exists", "regex"}
-    assert set(fr.RHS_TRANSFORMERS) == {"tolower", "toupper", "b64", "basename", "len", "val"}
+    assert set(falco_grammar.RHS_TRANSFORMERS) == {"tolower", "toupper", "b64", "basename", "len",
+                                                   "val"}
 
 
 def test_precedence_and_binds_tighter_than_or():
-    ast = fr.parse_condition("proc.name = a or proc.name = b and not fd.num = 1")
-    assert isinstance(ast, fr.BoolOp) and ast.op == "or"
-    assert isinstance(ast.children[1], fr.BoolOp) and ast.children[1].op == "and"
-    assert isinstance(ast.children[1].children[1], fr.Not)
+    ast = falco_grammar.parse_condition("proc.name = a or proc.name = b and not fd.num = 1")
+    assert isinstance(ast, falco_grammar.BoolOp) and ast.op == "or"
+    assert isinstance(ast.children[1], falco_grammar.BoolOp) and ast.children[1].op == "and"
+    assert isinstance(ast.children[1].children[1], falco_grammar.Not)
 
 
 def test_render_keeps_grouping_and_expands_macros_and_lists():
-    macro = fr.parse_condition("proc.name = a or proc.name = b")
-    rule = fr.parse_condition("m and not (fd.num = 1 or fd.num = 2) and proc.name in (shells, zsh)")
-    text = fr.render(rule, {"m": macro}, {"shells": ["bash", "my shell"]})
+    macro = falco_grammar.parse_condition("proc.name = a or proc.name = b")
+    rule = falco_grammar.parse_condition(
+        "m and not (fd.num = 1 or fd.num = 2) and proc.name in (shells, zsh)")
+    text = falco_grammar.render(rule, {"m": macro}, {"shells": ["bash", "my shell"]})
     assert text == ('(proc.name = a or proc.name = b) and not (fd.num = 1 or fd.num = 2) '
                     'and proc.name in (bash, "my shell", zsh)')
-    assert fr.render(fr.parse_condition(text)) == text
+    assert falco_grammar.render(falco_grammar.parse_condition(text)) == text

@@ -5,12 +5,26 @@ import subprocess
 import sys
 from pathlib import Path
 
-import falco_rules as fr
 import pytest
+from ansible_collections.bulwark.container_security.plugins.module_utils.falco import (
+    cli as falco_cli,
+)
+from ansible_collections.bulwark.container_security.plugins.module_utils.falco import (
+    grammar as falco_grammar,
+)
+from ansible_collections.bulwark.container_security.plugins.module_utils.falco import (
+    linter as falco_linter,
+)
+from ansible_collections.bulwark.container_security.plugins.module_utils.falco import (
+    loader as falco_loader,
+)
+from ansible_collections.bulwark.container_security.plugins.module_utils.falco import (
+    schema as falco_schema,
+)
 
 ROOT = Path(__file__).resolve().parents[3]
 BROKEN = sorted((ROOT / "tests" / "fixtures" / "falco" / "broken").glob("*.yaml"))
-LINTER = ROOT / "plugins" / "module_utils" / "falco_rules.py"
+LINTER = ROOT / "tools" / "falco_rules_lint.py"   # the CLI script; falco/cli.py does the work
 
 
 @pytest.fixture(scope="module")
@@ -34,18 +48,18 @@ def write(tmp_path, name, text):
 
 
 def test_upstream_stable_ruleset_has_zero_errors(upstream, schema):
-    result = fr.lint_paths([upstream], schema)
+    result = falco_linter.lint_paths([upstream], schema)
     assert result.errors == []
     assert result.warnings == []
     assert len(result.rules) == 25 and len(result.macros) == 87 and len(result.lists) == 49
 
 
 def test_upstream_expanded_conditions_have_no_references_left(upstream):
-    expanded = fr.expand_conditions([upstream])
+    expanded = falco_linter.expand_conditions([upstream])
     assert len(expanded) == 25
     for name, cond in expanded.items():
-        ast = fr.parse_condition(cond)       # the expansion is itself valid filter syntax
-        assert not [n for n in fr.walk(ast) if isinstance(n, fr.Ident)], name
+        ast = falco_grammar.parse_condition(cond)  # the expansion is itself valid filter syntax
+        assert not [n for n in falco_grammar.walk(ast) if isinstance(n, falco_grammar.Ident)], name
     # macro bodies are parenthesised, list items inlined
     assert "proc.name in (ash, bash, csh, ksh, sh, tcsh, zsh, dash)" in \
         expanded["Terminal shell in container"]
@@ -59,7 +73,7 @@ def test_at_least_15_broken_files_each_with_an_expectation():
 
 @pytest.mark.parametrize("path", BROKEN, ids=[p.stem for p in BROKEN])
 def test_broken_rule_is_rejected_naming_file_rule_and_position(path, schema):
-    result = fr.lint_paths([path], schema)
+    result = falco_linter.lint_paths([path], schema)
     for expected in header(path, "expect"):
         matches = [e for e in result.errors if expected in e.message]
         assert matches, f"{expected!r} not in {[str(e) for e in result.errors]}"
@@ -75,13 +89,13 @@ def test_broken_rule_is_rejected_naming_file_rule_and_position(path, schema):
 
 def test_seed_rule_positions():
     """Seed 004: syntax error at `</>` (line and column), then evt.name and args.flags."""
-    seed = fr.lint_paths([BROKEN[0]])
+    seed = falco_linter.lint_paths([BROKEN[0]])
     (err,) = seed.errors
     line = BROKEN[0].read_text().splitlines()[err.line - 1]
     assert line[err.column - 1:].startswith("/>")
     assert err.category == "syntax" and err.name == "Write to Protected Directory"
     for path, field in ((BROKEN[1], "evt.name"), (BROKEN[2], "args.flags")):
-        (err,) = fr.lint_paths([path]).errors
+        (err,) = falco_linter.lint_paths([path]).errors
         line = path.read_text().splitlines()[err.line - 1]
         assert line[err.column - 1:].startswith(field), (str(err), line)
 
@@ -96,7 +110,7 @@ def test_folded_condition_positions_point_into_the_file(tmp_path):
   output: o
   priority: INFO
 """)
-    (err,) = fr.lint_paths([f]).errors
+    (err,) = falco_linter.lint_paths([f]).errors
     assert (err.line, err.column) == (5, 9)
 
 
@@ -139,7 +153,7 @@ def test_macro_append_override_and_exceptions_expand_like_falco(tmp_path):
 - rule: Shell
   enabled: false
 """)
-    result = fr.lint_paths([base, local])
+    result = falco_linter.lint_paths([base, local])
     assert result.errors == []
     rule = result.rules["Shell"]
     assert rule.data["priority"] == "WARNING" and rule.data["enabled"] is False
@@ -153,14 +167,14 @@ def test_appended_condition_errors_point_at_the_appending_file(tmp_path):
     base = write(tmp_path, "a.yaml", "- macro: m\n  condition: proc.name = a\n")
     local = write(tmp_path, "b.yaml",
                   "- macro: m\n  condition: or proc.nme = b\n  override:\n    condition: append\n")
-    (err,) = fr.lint_paths([base, local]).errors
+    (err,) = falco_linter.lint_paths([base, local]).errors
     assert err.file == local and err.line == 2 and "proc.nme" in err.message
 
 
 def test_redefinition_warns_and_replaces(tmp_path):
     f = write(tmp_path, "a.yaml", "- macro: m\n  condition: proc.name = a\n"
                                   "- macro: m\n  condition: proc.name = b\n")
-    result = fr.lint_paths([f])
+    result = falco_linter.lint_paths([f])
     assert result.errors == [] and "redefines" in result.warnings[0].message
 
 
@@ -184,7 +198,7 @@ def test_macro_order_lists_with_equals_and_list_items_like_falco(tmp_path):
   output: o
   priority: INFO
 """)
-    result = fr.lint_paths([f])
+    result = falco_linter.lint_paths([f])
     messages = [e.message for e in result.errors]
     assert any("undefined macro 'b' at this point: it is defined later" in m for m in messages)
     assert any("list 'shells' used with '='" in m for m in messages)
@@ -210,7 +224,7 @@ def test_legacy_append_and_override_keys_like_falco(tmp_path):
   override:
     output: replace
 """)
-    result = fr.lint_paths([f])
+    result = falco_linter.lint_paths([f])
     assert [e.message for e in result.errors] == [
         "unexpected key 'desc': no corresponding entry under 'override' (list it as append or "
         "replace)"]
@@ -229,16 +243,14 @@ def test_non_syscall_source_skips_field_checks(tmp_path):
   priority: INFO
   source: k8s_audit
 """)
-    assert fr.lint_paths([f]).errors == []
+    assert falco_linter.lint_paths([f]).errors == []
 
 
-def test_cli_prints_one_line_per_problem_and_exits_nonzero():
-    """Run as a script by the system python3 (PyYAML only, no jsonschema)."""
-    schema = "/work/shared/fixtures/falco/rules.schema.json"
-    args = [sys.executable, str(LINTER), str(BROKEN[0]), str(BROKEN[9])]
-    if Path(schema).exists():
-        args[2:2] = ["--schema", schema]
-    proc = subprocess.run(args, capture_output=True, text=True)
+def test_cli_prints_one_line_per_problem_and_exits_nonzero(shared_fixtures):
+    """Run as a script, with Falco's rules schema."""
+    schema = shared_fixtures / "falco" / "rules.schema.json"
+    args = [sys.executable, str(LINTER), "--schema", str(schema), str(BROKEN[0]), str(BROKEN[9])]
+    proc = subprocess.run(args, capture_output=True, text=True, check=False)
     assert proc.returncode == 1
     lines = proc.stdout.splitlines()
     assert len(lines) == 2
@@ -251,13 +263,13 @@ def test_cli_prints_one_line_per_problem_and_exits_nonzero():
 
 def test_cli_clean_file_exits_zero(upstream):
     proc = subprocess.run([sys.executable, str(LINTER), str(upstream)], capture_output=True,
-                          text=True)
+                          text=True, check=False)
     assert proc.returncode == 0 and proc.stdout == ""
 
 
 def test_schema_check_is_skipped_with_a_note_without_jsonschema(monkeypatch, schema):
     monkeypatch.setitem(sys.modules, "jsonschema", None)
-    result = fr.lint_paths([BROKEN[17]], schema)       # 18_schema_unknown_key
+    result = falco_linter.lint_paths([BROKEN[17]], schema)       # 18_schema_unknown_key
     assert result.errors == []
     assert "schema check skipped" in result.warnings[0].message
 
@@ -266,7 +278,7 @@ def test_lowercase_priority_is_only_a_schema_warning(tmp_path, schema):
     """Falco reads priorities case-insensitively; its rules schema lists upper-case ones."""
     f = write(tmp_path, "a.yaml", "- rule: R\n  desc: d\n  condition: evt.type = open\n"
                                   "  output: o\n  priority: warning\n")
-    result = fr.lint_paths([f], schema)
+    result = falco_linter.lint_paths([f], schema)
     assert result.errors == []
     assert [w.category for w in result.warnings] == ["schema"]
 
@@ -283,12 +295,12 @@ def test_lowercase_priority_is_only_a_schema_warning(tmp_path, schema):
 def test_evt_type_restriction_warning_follows_falcos_resolver(tmp_path, condition, warns):
     f = write(tmp_path, "a.yaml", f"- rule: R\n  desc: d\n  condition: {condition}\n"
                                   "  output: o\n  priority: INFO\n")
-    result = fr.lint_paths([f])
+    result = falco_linter.lint_paths([f])
     assert result.errors == []
     assert bool([w for w in result.warnings if w.category == "evttype"]) is warns
     f2 = write(tmp_path, "b.yaml", f"- rule: R\n  desc: d\n  condition: {condition}\n"
                                    "  output: o\n  priority: INFO\n  warn_evttypes: false\n")
-    assert fr.lint_paths([f2]).warnings == []
+    assert falco_linter.lint_paths([f2]).warnings == []
 
 
 def test_cli_fields_option_adds_a_nodes_field_list(tmp_path):
@@ -297,9 +309,9 @@ def test_cli_fields_option_adds_a_nodes_field_list(tmp_path):
                                       "myplugin.thing[x] = 1\n  output: o\n  priority: INFO\n")
     fields = write(tmp_path, "fields.txt", "Field Class: myplugin\n\n"
                                            "myplugin.thing                (ARG_REQUIRED) a thing\n")
-    assert subprocess.run([sys.executable, str(LINTER), rules]).returncode == 1
+    assert subprocess.run([sys.executable, str(LINTER), rules], check=False).returncode == 1
     proc = subprocess.run([sys.executable, str(LINTER), "--fields", fields, rules],
-                          capture_output=True, text=True)
+                          capture_output=True, text=True, check=False)
     assert proc.returncode == 0, proc.stdout
 
 
@@ -317,7 +329,7 @@ def test_skip_if_unknown_filter_and_deprecated_fields(tmp_path):
   output: "%container.info"
   priority: INFO
 """)
-    result = fr.lint_paths([f])
+    result = falco_linter.lint_paths([f])
     assert result.errors == []
     messages = [w.message for w in result.warnings]
     assert any("unknown field 'proc.newfield': Falco skips the rule" in m for m in messages)
@@ -356,7 +368,7 @@ def test_exception_values_are_inserted_like_falco(tmp_path):
       fields: [proc.name]
       values: [["a=b"]]
 """)
-    result = fr.lint_paths([f])
+    result = falco_linter.lint_paths([f])
     assert result.expanded["R"] == (
         '(evt.type = open) and not (user.name in (root, "ops team", bob)) and not '
         '((proc.name in (root, "ops team") and fd.name startswith "/tmp/x y"))')
@@ -369,11 +381,11 @@ def test_fast_schema_path_agrees_with_jsonschema(upstream, schema):
     import jsonschema
     import yaml
 
-    fast = fr._FastSchema(schema)
+    fast = falco_schema._FastSchema(schema)
     assert fast.usable
     items = yaml.safe_load(upstream.read_text())
     for path in BROKEN:
-        items += yaml.load(path.read_text(), Loader=fr._Loader) or []
+        items += yaml.load(path.read_text(), Loader=falco_loader._Loader) or []
     items += [{"rule": "x", "priority": "LOUD"}, {"list": "l", "items": [True]},
               {"macro": "m", "condition": 1}, {"rule": "r", "override": {}},
               {"rule": "r", "exceptions": [{"fields": "a"}]}, {"required_plugin_versions": [{}]}]
@@ -383,11 +395,12 @@ def test_fast_schema_path_agrees_with_jsonschema(upstream, schema):
 
 
 def test_without_pyyaml_the_cli_names_the_package(monkeypatch, capsys):
-    monkeypatch.setattr(fr, "yaml", None)
-    assert fr.main([str(BROKEN[0])]) == 2
+    monkeypatch.setattr(falco_cli, "yaml", None)
+    monkeypatch.setattr(falco_linter, "yaml", None)
+    assert falco_cli.main([str(BROKEN[0])]) == 2
     assert "apt install python3-yaml" in capsys.readouterr().err
     with pytest.raises(ImportError):
-        fr.lint_paths([BROKEN[0]])
+        falco_linter.lint_paths([BROKEN[0]])
 
 
 def test_a_directory_is_read_like_falcos_rules_files(tmp_path):
@@ -396,5 +409,5 @@ def test_a_directory_is_read_like_falcos_rules_files(tmp_path):
     (d / "20_rule.yaml").write_text("- rule: R\n  desc: d\n  condition: m\n  output: o\n"
                                     "  priority: INFO\n")
     (d / "10_macro.yaml").write_text("- macro: m\n  condition: evt.type = open\n")
-    result = fr.lint_paths([d])
+    result = falco_linter.lint_paths([d])
     assert result.errors == [] and result.expanded["R"] == "(evt.type = open)"

@@ -4,9 +4,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import falco_config
 import pytest
 import yaml
+from ansible_collections.bulwark.container_security.plugins.module_utils import falco_config
 
 ROLE = Path(__file__).resolve().parents[3] / "roles/falco"
 SCHEMA = json.loads((ROLE / "files/config.schema.json").read_text())

@@ -1,6 +1,12 @@
 """The artifact catalog: URLs, checksum sources, denylist and architecture handling."""
 import pytest
-from release_artifacts import CATALOG, ArtifactError, parse_checksums, plan
+from ansible_collections.bulwark.container_security.plugins.module_utils.release_artifacts import (
+    CATALOG,
+    ArtifactError,
+    parse_checksums,
+    plan,
+    verification_plan,
+)
 
 
 def test_upstream_cosign_binary():
@@ -68,3 +74,68 @@ def test_parse_checksums():
     assert parse_checksums(text, "cosign-linux-arm64") == "e" * 64
     with pytest.raises(ArtifactError, match="not listed"):
         parse_checksums(text, "cosign-darwin-amd64")
+
+
+TRIVY_URL = ("https://github.com/aquasecurity/trivy/releases/download/v0.75.0/"
+             "trivy_0.75.0_Linux-64bit.tar.gz")
+
+
+def test_no_verification_by_default():
+    assert plan("trivy", "0.75.0", "x86_64")["verification"] == {}
+    assert verification_plan({}, TRIVY_URL) == {}
+
+
+def test_sigstore_keyless_names_bundle_identity_and_issuer():
+    v = plan("trivy", "0.75.0", "x86_64", verification={
+        "kind": "sigstore", "setting": "trivy_verify_signature",
+        "certificate_identity": "https://github.com/aquasecurity/trivy/.github/workflows/"
+                                "reusable-release.yaml@refs/tags/v0.75.0",
+        "certificate_oidc_issuer": "https://token.actions.githubusercontent.com"})["verification"]
+    assert v["signature_url"] == TRIVY_URL + ".sigstore.json"
+    assert v["signature_asset"] == "trivy_0.75.0_Linux-64bit.tar.gz.sigstore.json"
+    assert v["command"] == "cosign" and v["setting"] == "trivy_verify_signature"
+    assert v["cosign_args"] == [
+        "--certificate-identity", "https://github.com/aquasecurity/trivy/.github/workflows/"
+                                  "reusable-release.yaml@refs/tags/v0.75.0",
+        "--certificate-oidc-issuer", "https://token.actions.githubusercontent.com"]
+
+
+def test_sigstore_key_form_for_offline_bundles():
+    v = verification_plan({"kind": "sigstore", "key": "/etc/k.pub", "ignore_tlog": True,
+                           "cosign": "/usr/local/bin/cosign"}, TRIVY_URL)
+    assert v["cosign_args"] == ["--key", "/etc/k.pub", "--insecure-ignore-tlog=true"]
+    assert v["command"] == "/usr/local/bin/cosign"
+    regexp = verification_plan({"kind": "sigstore", "certificate_identity_regexp": "^https://x/",
+                                "certificate_oidc_issuer": "https://i"}, TRIVY_URL)
+    assert regexp["cosign_args"][:2] == ["--certificate-identity-regexp", "^https://x/"]
+
+
+@pytest.mark.parametrize(("verification", "message"), [
+    ({"kind": "minisign"}, "kind 'minisign' is not one of sigstore, gpg"),
+    ({"kind": "sigstore"}, "needs a public key, or exactly one of certificate_identity"),
+    ({"kind": "sigstore", "certificate_identity": "a", "certificate_identity_regexp": "b",
+      "certificate_oidc_issuer": "i"}, "exactly one of"),
+    ({"kind": "sigstore", "certificate_identity": "a"}, "certificate_oidc_issuer"),
+    ({"kind": "sigstore", "key": "/k.pub", "certificate_identity": "a"}, "not both"),
+    ({"kind": "gpg", "keyring": "/k.asc", "fingerprint": "1234"}, "40 hex digit fingerprint"),
+    ({"kind": "gpg", "fingerprint": "A" * 40}, "needs the keyring file"),
+    ({"kind": "gpg", "fingerprnt": "A" * 40}, "unknown verification keys fingerprnt"),
+    ("sigstore", "must be a dict"),
+])
+def test_bad_verification_refused_with_the_setting_named(verification, message):
+    if isinstance(verification, dict):
+        verification = dict(verification, setting="my_switch")
+    with pytest.raises(ArtifactError, match=message) as err:
+        plan("falco", "0.44.1", "x86_64", sha256="f" * 64, verification=verification)
+    if isinstance(verification, dict):
+        assert str(err.value).startswith("my_switch: ")
+
+
+def test_gpg_fingerprint_normalized_and_falco_root_planned():
+    p = plan("falco", "0.44.1", "aarch64", sha256="f" * 64, verification={
+        "kind": "gpg", "keyring": "/etc/apt/keyrings/falcosecurity.asc",
+        "fingerprint": "478b 2fbb c75f 4237 b731 da43 6510 6822 b35b 1b1f"})
+    assert p["root"] == "falco-0.44.1-aarch64"
+    v = p["verification"]
+    assert v["fingerprint"] == "478B2FBBC75F4237B731DA4365106822B35B1B1F"
+    assert v["signature_url"] == p["url"] + ".asc" and v["command"] == "gpg"

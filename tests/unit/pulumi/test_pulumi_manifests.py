@@ -1,6 +1,6 @@
 """Every object the Pulumi program declares, and every file render.py writes, is valid:
 core kinds against Kubernetes' own schemas (kubernetes-validate, strict, pinned minor), Kyverno
-kinds against the Kyverno CRD schemas in the shared fixtures (jsonschema). Also: Pulumi.yaml's
+kinds against the Kyverno CRD schemas in tests/fixtures/kyverno (jsonschema). Also: Pulumi.yaml's
 config schema and settings.CONFIG_KEYS are one table, and render.py writes what `pulumi up`
 would declare.
 """

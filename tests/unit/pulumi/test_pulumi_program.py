@@ -54,7 +54,7 @@ def test_every_component_registers_what_the_settings_ask(example):
     for r in namespaces + patches:
         labels = r.inputs["metadata"]["labels"]
         assert labels["pod-security.kubernetes.io/enforce"] in {"restricted", "baseline",
-                                                                 "privileged"}
+                                                                "privileged"}
 
     # NetworkPolicies: per namespace, default deny + DNS + one per allowlist entry.
     netpols = example.by_type(NETWORK_POLICY)

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import json
-import shutil
 
 import pytest
 from ansible.module_utils.testing import patch_module_args
@@ -10,8 +9,7 @@ from ansible_collections.bulwark.container_security.plugins.modules import (
     seccomp_profile_validate,
 )
 
-pytestmark = pytest.mark.skipif(shutil.which("scmp_sys_resolver") is None,
-                                reason="scmp_sys_resolver (Debian package seccomp) missing")
+pytestmark = pytest.mark.requires_tool("scmp_sys_resolver", "Debian package seccomp")
 
 
 def run(args, capsys):

@@ -1,21 +1,21 @@
 """Seccomp profile validation: structure rules, and syscall names resolved by the real libseccomp.
 
-The name checks run Debian's `scmp_sys_resolver` (package `seccomp`); they are skipped, naming
-it, where it is missing. Structure checks are pure Python.
+The name checks run Debian's `scmp_sys_resolver` (package `seccomp`); they fail, naming it,
+where it is missing. Structure checks are pure Python.
 """
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 
 import pytest
-import seccomp_profiles as sp
+from ansible_collections.bulwark.container_security.plugins.module_utils import (
+    seccomp_profiles as sp,
+)
 
 ROOT = Path(__file__).resolve().parents[3]
 PROFILES = ROOT / "roles/seccomp_profiles/files/profiles"
-needs_resolver = pytest.mark.skipif(shutil.which("scmp_sys_resolver") is None,
-                                    reason="scmp_sys_resolver (Debian package seccomp) missing")
+needs_resolver = pytest.mark.requires_tool("scmp_sys_resolver", "Debian package seccomp")
 
 
 def profile(*names, action="SCMP_ACT_ALLOW", **top):

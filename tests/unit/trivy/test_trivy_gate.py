@@ -12,7 +12,16 @@ import json
 import xml.etree.ElementTree as ET
 
 import pytest
-import trivy_gate as tg
+from ansible_collections.bulwark.container_security.plugins.module_utils import predicates
+from ansible_collections.bulwark.container_security.plugins.module_utils.trivy import (
+    gate as trivy_gate,
+)
+from ansible_collections.bulwark.container_security.plugins.module_utils.trivy import (
+    ignores as trivy_ignores,
+)
+from ansible_collections.bulwark.container_security.plugins.module_utils.trivy import (
+    reports as trivy_reports,
+)
 
 TODAY = dt.date(2026, 11, 25)
 
@@ -33,24 +42,25 @@ def report_keyset(report):
 def test_alpine_at_high_reproduces_trivys_severity_filter(shared_fixtures):
     full = load(shared_fixtures, "alpine-39.json")
     expected = report_keyset(load(shared_fixtures, "alpine-39-high-critical.json"))
-    result = tg.gate(full, severity="HIGH", today=TODAY)
+    result = trivy_gate.gate(full, severity="HIGH", today=TODAY)
     assert keyset(result["blocking"]) == expected
     assert len(result["blocking"]) == len(expected) == 2
     assert result["passed"] is False
     assert result["counts"]["CRITICAL"] == 2 and result["counts"]["MEDIUM"] == 4
     # Trivy's explicit list form gives the same answer.
-    assert keyset(tg.gate(full, severity="HIGH,CRITICAL", today=TODAY)["blocking"]) == expected
+    assert keyset(trivy_gate.gate(full, severity="HIGH,CRITICAL",
+                                  today=TODAY)["blocking"]) == expected
 
 
 def test_centos_ignore_unfixed_reproduces_trivys_output(shared_fixtures):
     full = load(shared_fixtures, "centos-7.json")
     expected = report_keyset(load(shared_fixtures, "centos-7-ignore-unfixed.json"))
-    result = tg.gate(full, severity="UNKNOWN", ignore_unfixed=True, today=TODAY)
+    result = trivy_gate.gate(full, severity="UNKNOWN", ignore_unfixed=True, today=TODAY)
     assert keyset(result["blocking"]) == expected
     assert [(f["id"], f["reason"]) for f in result["ignored"]] == [
         ("CVE-2019-18276", "unfixed (status will_not_fix)")]
     # Without the flag the will_not_fix finding is back.
-    assert len(tg.gate(full, severity="UNKNOWN", today=TODAY)["blocking"]) == 3
+    assert len(trivy_gate.gate(full, severity="UNKNOWN", today=TODAY)["blocking"]) == 3
 
 
 @pytest.mark.parametrize("status", ["affected", "will_not_fix", "fix_deferred", "end_of_life"])
@@ -59,7 +69,7 @@ def test_every_unfixed_status_is_dropped(status):
         {"VulnerabilityID": "CVE-1", "PkgName": "p", "Severity": "HIGH", "Status": status},
         {"VulnerabilityID": "CVE-2", "PkgName": "p", "Severity": "HIGH", "Status": "fixed",
          "FixedVersion": "2"}]}]}
-    result = tg.gate(report, ignore_unfixed=True, today=TODAY)
+    result = trivy_gate.gate(report, ignore_unfixed=True, today=TODAY)
     assert [f["id"] for f in result["blocking"]] == ["CVE-2"]
 
 
@@ -67,20 +77,21 @@ def test_status_missing_falls_back_to_fixed_version():
     report = {"Results": [{"Target": "t", "Vulnerabilities": [
         {"VulnerabilityID": "CVE-NOFIX", "Severity": "HIGH"},
         {"VulnerabilityID": "CVE-FIX", "Severity": "HIGH", "FixedVersion": "1.2"}]}]}
-    result = tg.gate(report, ignore_unfixed=True, today=TODAY)
+    result = trivy_gate.gate(report, ignore_unfixed=True, today=TODAY)
     assert [f["id"] for f in result["blocking"]] == ["CVE-FIX"]
     assert result["ignored"][0]["reason"] == "unfixed (status unknown)"
 
 
 @pytest.mark.parametrize("name", ["npm.json", "secrets.json", "alpine-39.json", "centos-7.json"])
 def test_other_report_kinds_load(shared_fixtures, name):
-    result = tg.gate(load(shared_fixtures, name), severity="LOW", today=TODAY)
+    result = trivy_gate.gate(load(shared_fixtures, name), severity="LOW", today=TODAY)
     assert result["total"] == sum(result["counts"].values()) > 0
     assert result["artifact"]
 
 
 def test_secrets_block_by_severity(shared_fixtures):
-    result = tg.gate(load(shared_fixtures, "secrets.json"), severity="CRITICAL", today=TODAY)
+    result = trivy_gate.gate(load(shared_fixtures, "secrets.json"), severity="CRITICAL",
+                             today=TODAY)
     assert [(f["kind"], f["id"]) for f in result["blocking"]] == [
         ("secret", "aws-access-key-id")]
 
@@ -88,20 +99,20 @@ def test_secrets_block_by_severity(shared_fixtures):
 def test_every_field_is_optional():
     for report in ({}, {"Results": None}, {"Results": [{}]},
                    {"Results": [{"Vulnerabilities": [{}]}]}):
-        result = tg.gate(report, severity="UNKNOWN", today=TODAY)
+        result = trivy_gate.gate(report, severity="UNKNOWN", today=TODAY)
         assert result["total"] == len(result["blocking"])
     # a finding without Severity is UNKNOWN, as in Trivy
-    only = tg.gate({"Results": [{"Vulnerabilities": [{}]}]}, severity="UNKNOWN")
+    only = trivy_gate.gate({"Results": [{"Vulnerabilities": [{}]}]}, severity="UNKNOWN")
     assert only["blocking"][0]["severity"] == "UNKNOWN"
 
 
 def test_schema_v1_and_bad_severity_rejected():
     with pytest.raises(ValueError, match="schema v1"):
-        tg.gate([{"Target": "x"}])
+        trivy_gate.gate([{"Target": "x"}])
     with pytest.raises(ValueError, match="SchemaVersion=1"):
-        tg.gate({"SchemaVersion": 1})
+        trivy_gate.gate({"SchemaVersion": 1})
     with pytest.raises(ValueError, match="severity='SEVERE'"):
-        tg.gate({}, severity="SEVERE")
+        trivy_gate.gate({}, severity="SEVERE")
 
 
 def _ignore(expired_at, **extra):
@@ -112,7 +123,7 @@ def _ignore(expired_at, **extra):
 def test_ignore_hides_finding_until_it_expires(shared_fixtures):
     report = load(shared_fixtures, "alpine-39.json")
     tomorrow = (TODAY + dt.timedelta(days=1)).isoformat()
-    result = tg.gate(report, ignores=_ignore(tomorrow), today=TODAY)
+    result = trivy_gate.gate(report, ignores=_ignore(tomorrow), today=TODAY)
     assert result["passed"] is True
     assert {f["package"] for f in result["ignored"]} == {"musl", "musl-utils"}
     assert all("musl not reachable" in f["reason"] for f in result["ignored"])
@@ -122,7 +133,7 @@ def test_ignore_hides_finding_until_it_expires(shared_fixtures):
 def test_ignore_expired_yesterday_blocks_again_with_warning(shared_fixtures):
     report = load(shared_fixtures, "alpine-39.json")
     yesterday = (TODAY - dt.timedelta(days=1)).isoformat()
-    result = tg.gate(report, ignores=_ignore(yesterday), today=TODAY)
+    result = trivy_gate.gate(report, ignores=_ignore(yesterday), today=TODAY)
     assert result["passed"] is False
     assert {f["package"] for f in result["blocking"]} == {"musl", "musl-utils"}
     assert result["ignored"] == []
@@ -133,17 +144,18 @@ def test_ignore_expired_yesterday_blocks_again_with_warning(shared_fixtures):
 def test_ignore_paths_and_purls_narrow_the_match(shared_fixtures):
     npm = load(shared_fixtures, "npm.json")
     base = {"id": "CVE-2019-11358", "statement": "s", "expired_at": "2099-01-01"}
-    hit = tg.gate(npm, severity="LOW", ignores=[dict(base, paths=["**/*-lock.json"])])
-    miss = tg.gate(npm, severity="LOW", ignores=[dict(base, paths=["bar/package.json"])])
+    hit = trivy_gate.gate(npm, severity="LOW", ignores=[dict(base, paths=["**/*-lock.json"])])
+    miss = trivy_gate.gate(npm, severity="LOW", ignores=[dict(base, paths=["bar/package.json"])])
     assert hit["passed"] and not miss["passed"]
-    purl_hit = tg.gate(npm, severity="LOW", ignores=[dict(base, purls=["pkg:npm/jquery"])])
-    purl_miss = tg.gate(npm, severity="LOW",
-                        ignores=[dict(base, purls=["pkg:npm/jquery@9.9.9"])])
+    purl_hit = trivy_gate.gate(npm, severity="LOW", ignores=[dict(base, purls=["pkg:npm/jquery"])])
+    purl_miss = trivy_gate.gate(npm, severity="LOW",
+                                ignores=[dict(base, purls=["pkg:npm/jquery@9.9.9"])])
     assert purl_hit["passed"] and not purl_miss["passed"]
 
 
 @pytest.mark.parametrize(("entry", "message"), [
-    ({"id": "CVE-1", "expired_at": "2099-01-01"}, r"#1 \(CVE-1\): 'statement' is required"),
+    ({"id": "CVE-1", "expired_at": "2099-01-01"},
+     r"ignores\[0\] \(CVE-1\): 'statement' is required"),
     ({"id": "CVE-1", "statement": " ", "expired_at": "2099-01-01"}, "'statement' is required"),
     ({"id": "CVE-1", "statement": "why"}, "'expired_at' is required"),
     ({"statement": "why", "expired_at": "2099-01-01"}, "'id' is required"),
@@ -153,48 +165,51 @@ def test_ignore_paths_and_purls_narrow_the_match(shared_fixtures):
 ])
 def test_incomplete_ignore_entries_are_rejected(entry, message):
     with pytest.raises(ValueError, match=message):
-        tg.load_ignore_policy([entry])
+        trivy_ignores.load_ignore_policy([entry])
 
 
 def test_upstream_example_ignore_file_is_rejected_for_missing_statements(shared_fixtures):
     """Trivy's own example .trivyignore.yaml has no statements: our policy refuses it."""
-    yaml = pytest.importorskip("yaml")
+    import yaml
     data = yaml.safe_load((shared_fixtures / "trivy" / "example.trivyignore.yaml").read_text())
-    data.pop("licenses")
-    with pytest.raises(ValueError, match=r"ignore entry #1 \(CVE-2019-0001\): 'statement'"):
-        tg.load_ignore_policy(data)
+    with pytest.raises(ValueError, match=r"ignores vulnerabilities\[0\] \(CVE-2019-0001\): "
+                                         r"'statement' is required") as exc:
+        trivy_ignores.load_ignore_policy(data)
+    assert "ignores licenses[0] (GPL-3.0): 'statement' is required" in str(exc.value)
 
 
 def test_policy_round_trips_to_trivyignore_yaml():
-    entries = tg.load_ignore_policy({"vulnerabilities": _ignore(dt.date(2027, 1, 31),
+    entries = trivy_ignores.load_ignore_policy({"vulnerabilities": _ignore(dt.date(2027, 1, 31),
                                                                  paths=["app/**"])})
     assert entries[0]["expired_at"] == dt.date(2027, 1, 31)
-    assert tg.to_trivyignore(entries) == {"vulnerabilities": [{
+    assert trivy_ignores.to_trivyignore(entries) == {"vulnerabilities": [{
         "id": "CVE-2019-14697", "statement": "musl not reachable from the app",
         "expired_at": "2027-01-31", "paths": ["app/**"]}]}
 
 
 def test_budget_allows_up_to_three_medium(shared_fixtures):
     report = load(shared_fixtures, "alpine-39.json")  # 4 MEDIUM, 2 CRITICAL
-    assert tg.gate(report, severity="MEDIUM", budgets={"MEDIUM": 4, "CRITICAL": 2})["passed"]
-    over = tg.gate(report, severity="CRITICAL", budgets={"MEDIUM": 3})
+    assert trivy_gate.gate(report, severity="MEDIUM", budgets={"MEDIUM": 4,
+                                                               "CRITICAL": 2})["passed"]
+    over = trivy_gate.gate(report, severity="CRITICAL", budgets={"MEDIUM": 3})
     assert over["budgets"]["MEDIUM"] == {"limit": 3, "found": 4, "exceeded": True}
     assert over["blocking_counts"]["MEDIUM"] == 4
     three = copy.deepcopy(report)
     three["Results"][0]["Vulnerabilities"] = [
         v for v in three["Results"][0]["Vulnerabilities"]
         if not (v["PkgName"] == "libssl1.1" and v["VulnerabilityID"] == "CVE-2019-1551")]
-    within = tg.gate(three, severity="MEDIUM", budgets={"MEDIUM": 3}, today=TODAY)
+    within = trivy_gate.gate(three, severity="MEDIUM", budgets={"MEDIUM": 3}, today=TODAY)
     assert within["budgets"]["MEDIUM"]["exceeded"] is False
     assert len(within["tolerated"]) == 3
     assert {f["severity"] for f in within["blocking"]} == {"CRITICAL"}
     with pytest.raises(ValueError, match="MEDIUM=-1"):
-        tg.gate(report, budgets={"MEDIUM": -1})
+        trivy_gate.gate(report, budgets={"MEDIUM": -1})
 
 
 def test_junit_has_one_testcase_per_blocking_finding(shared_fixtures):
-    result = tg.gate(load(shared_fixtures, "alpine-39.json"), severity="MEDIUM", today=TODAY)
-    root = ET.fromstring(tg.to_junit(result))
+    result = trivy_gate.gate(load(shared_fixtures, "alpine-39.json"), severity="MEDIUM",
+                             today=TODAY)
+    root = ET.fromstring(trivy_reports.to_junit(result))
     cases = root.findall("./testsuite/testcase")
     assert len(cases) == len(result["blocking"]) == 6
     assert all(c.find("failure") is not None for c in cases)
@@ -203,8 +218,8 @@ def test_junit_has_one_testcase_per_blocking_finding(shared_fixtures):
 
 
 def test_junit_of_a_passing_gate_has_one_passing_case(shared_fixtures):
-    result = tg.gate(load(shared_fixtures, "npm.json"), severity="HIGH", today=TODAY)
-    root = ET.fromstring(tg.to_junit([result, result]))
+    result = trivy_gate.gate(load(shared_fixtures, "npm.json"), severity="HIGH", today=TODAY)
+    root = ET.fromstring(trivy_reports.to_junit([result, result]))
     assert len(root.findall("./testsuite")) == 2
     assert root.get("failures") == "0"
     assert all(c.find("failure") is None for c in root.iter("testcase"))
@@ -214,7 +229,7 @@ def test_summary_fits_one_screen(shared_fixtures):
     report = load(shared_fixtures, "alpine-39.json")
     vulns = report["Results"][0]["Vulnerabilities"]
     report["Results"][0]["Vulnerabilities"] = vulns * 50
-    result = tg.gate(report, severity="LOW", today=TODAY)
+    result = trivy_gate.gate(report, severity="LOW", today=TODAY)
     lines = result["summary"].splitlines()
     assert len(lines) <= 25
     assert lines[0].startswith("trivy gate FAILED for testdata/fixtures/images/alpine-39")
@@ -223,9 +238,9 @@ def test_summary_fits_one_screen(shared_fixtures):
 
 def test_vuln_predicate_shape(shared_fixtures):
     report = load(shared_fixtures, "alpine-39.json")
-    result = tg.gate(report, severity="HIGH", ignore_unfixed=True, today=TODAY)
-    pred = tg.to_vuln_predicate(report, result, invocation={"uri": "https://ci/run/1"})
-    assert tg.PREDICATE_TYPE == "https://cosign.sigstore.dev/attestation/vuln/v1"
+    result = trivy_gate.gate(report, severity="HIGH", ignore_unfixed=True, today=TODAY)
+    pred = trivy_reports.to_vuln_predicate(report, result, invocation={"uri": "https://ci/run/1"})
+    assert predicates.VULN_PREDICATE_TYPE == "https://cosign.sigstore.dev/attestation/vuln/v1"
     assert set(pred) == {"invocation", "scanner", "metadata"}
     assert set(pred["invocation"]) == {"parameters", "uri", "event_id", "builder.id"}
     assert pred["invocation"]["parameters"] == ["--severity=HIGH,CRITICAL", "--ignore-unfixed"]
@@ -251,7 +266,7 @@ def test_filters_wrap_the_gate(shared_fixtures):
 
 
 def test_vuln_predicate_times_are_never_empty():
-    pred = tg.to_vuln_predicate({"SchemaVersion": 2})
+    pred = trivy_reports.to_vuln_predicate({"SchemaVersion": 2})
     started = pred["metadata"]["scanStartedOn"]
     assert dt.datetime.strptime(started, "%Y-%m-%dT%H:%M:%SZ")
     assert pred["metadata"]["scanFinishedOn"] == started

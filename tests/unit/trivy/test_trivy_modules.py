@@ -56,7 +56,7 @@ def fake_trivy(monkeypatch, shared_fixtures):
 
 def test_image_scan_argv_and_gate_on_recorded_output(fake_trivy, capsys, tmp_path):
     """argv is exact; the gate on Trivy's recorded alpine-39 output blocks the 2 CRITICAL."""
-    calls, _ = fake_trivy
+    calls, _state = fake_trivy
     report = tmp_path / "alpine.json"
     out = run(scan_module, {"target": "alpine:3.9", "report_path": str(report),
                             "cache_dir": str(tmp_path / "cache-1"),
@@ -105,7 +105,7 @@ def test_server_mode_token_goes_to_environment_not_argv(fake_trivy, capsys):
 
 
 def test_image_archive_and_sbom_argv(fake_trivy, capsys):
-    calls, _ = fake_trivy
+    calls, _state = fake_trivy
     run(scan_module, {"target": "/tmp/app.tar", "input_archive": True,
                       "fail_on_blocking": False}, capsys)
     run(scan_module, {"target": "/tmp/app.cdx.json", "kind": "sbom",
@@ -115,7 +115,7 @@ def test_image_archive_and_sbom_argv(fake_trivy, capsys):
 
 
 def test_check_mode_does_not_scan(fake_trivy, capsys):
-    calls, _ = fake_trivy
+    calls, _state = fake_trivy
     out = run(scan_module, {"target": "alpine:3.9", "_ansible_check_mode": True}, capsys)
     assert calls == []
     assert out["skipped"] is True and out["changed"] is False
@@ -123,7 +123,7 @@ def test_check_mode_does_not_scan(fake_trivy, capsys):
 
 
 def test_trivy_failure_is_reported(fake_trivy, capsys):
-    _, state = fake_trivy
+    _calls, state = fake_trivy
     state["rc"] = 1
     out = run(scan_module, {"target": "nope:latest"}, capsys)
     assert out["failed"] is True and "unable to find the specified image" in out["msg"]
@@ -158,7 +158,7 @@ def test_gate_module_rejects_entry_without_statement(shared_fixtures, capsys):
                             "ignores": [{"id": "CVE-2019-14697", "expired_at": "2099-01-01"}]},
               capsys)
     assert out["failed"] is True
-    assert "ignore entry #1 (CVE-2019-14697): 'statement' is required" in out["msg"]
+    assert "ignores[0] (CVE-2019-14697): 'statement' is required" in out["msg"]
 
 
 def test_gate_module_check_mode_writes_nothing(shared_fixtures, capsys, tmp_path):
@@ -172,3 +172,4 @@ def test_gate_module_check_mode_writes_nothing(shared_fixtures, capsys, tmp_path
     again = run(gate_module, {"path": str(shared_fixtures / "trivy" / "npm.json"),
                               "junit_path": str(junit)}, capsys)
     assert again["changed"] is False
+

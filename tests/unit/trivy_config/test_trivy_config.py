@@ -1,14 +1,19 @@
 """trivy.yaml and .trivyignore.yaml logic (plugins/module_utils/trivy_config.py).
 
 The schema is upstream's own (aquasecurity/trivy schema/trivy-config.json), read from the
-copy the role ships and compared to the shared fixture so the two cannot drift apart.
+copy the role ships and compared to the copy in tests/fixtures so the two cannot drift apart.
 """
 import datetime
 import json
 from pathlib import Path
 
 import pytest
-import trivy_config as tc
+from ansible_collections.bulwark.container_security.plugins.module_utils.trivy import (
+    config as trivy_config,
+)
+from ansible_collections.bulwark.container_security.plugins.module_utils.trivy import (
+    ignores as trivy_ignores,
+)
 
 ROOT = Path(__file__).resolve().parents[3]
 SCHEMA_PATH = ROOT / "roles" / "trivy" / "files" / "trivy-config.schema.json"
@@ -39,7 +44,7 @@ def test_role_schema_is_the_upstream_copy(shared_fixtures):
 
 
 def test_typed_settings_map_to_trivy_keys(schema):
-    doc = tc.build_config(good_settings(severity=["high", "critical"]))
+    doc = trivy_config.build_config(good_settings(severity=["high", "critical"]))
     assert doc["severity"] == ["HIGH", "CRITICAL"]
     assert doc["exit-code"] == 1
     assert doc["cache"] == {"dir": "/var/cache/trivy", "backend": "fs"}
@@ -51,36 +56,38 @@ def test_typed_settings_map_to_trivy_keys(schema):
     assert doc["scan"]["disable-telemetry"] is True
     assert doc["vulnerability"] == {"ignore-unfixed": True, "ignore-status": ["will_not_fix"]}
     assert doc["server"] == {"addr": "http://trivy.example:4954"}
-    assert tc.validate_config(doc, schema) == []
+    assert trivy_config.validate_config(doc, schema) == []
 
 
 def test_empty_settings_leave_trivy_defaults():
-    doc = tc.build_config({"db_repositories": [], "server_addr": "", "timeout": None})
+    doc = trivy_config.build_config({"db_repositories": [], "server_addr": "", "timeout": None})
     assert doc == {}
 
 
 def test_unknown_setting_name_is_an_error():
-    with pytest.raises(tc.TrivyConfigError, match="severities"):
-        tc.build_config({"severities": ["HIGH"]})
+    with pytest.raises(trivy_config.TrivyConfigError, match="severities"):
+        trivy_config.build_config({"severities": ["HIGH"]})
 
 
 @pytest.mark.parametrize("severity", [["SEVERE"], ["HIGH", "critical"], "HIGH"])
 def test_bad_severity_rejected(schema, severity):
-    doc = tc.build_config(good_settings())
+    doc = trivy_config.build_config(good_settings())
     doc["severity"] = severity
-    errors = tc.validate_config(doc, schema)
+    errors = trivy_config.validate_config(doc, schema)
     assert errors and all(e.startswith("trivy.yaml severity") for e in errors)
 
 
 @pytest.mark.parametrize("timeout", ["-5m", "-1s", "5 minutes", "5", "1d"])
 def test_bad_or_negative_timeout_rejected(schema, timeout):
-    errors = tc.validate_config(tc.build_config(good_settings(timeout=timeout)), schema)
+    document = trivy_config.build_config(good_settings(timeout=timeout))
+    errors = trivy_config.validate_config(document, schema)
     assert len(errors) == 1 and "non-negative Go duration" in errors[0], errors
 
 
 @pytest.mark.parametrize("timeout", ["5m", "90s", "1h30m", "0", "1.5h", "300ms"])
 def test_go_durations_accepted(schema, timeout):
-    assert tc.validate_config(tc.build_config(good_settings(timeout=timeout)), schema) == []
+    assert trivy_config.validate_config(trivy_config.build_config(good_settings(timeout=timeout)),
+                                        schema) == []
 
 
 @pytest.mark.parametrize("extra, where", [
@@ -89,7 +96,8 @@ def test_go_durations_accepted(schema, timeout):
     ({"db": {"repositories": ["x"]}}, "db"),
 ])
 def test_unknown_key_rejected(schema, extra, where):
-    errors = tc.validate_config(tc.build_config(good_settings(), extra=extra), schema)
+    errors = trivy_config.validate_config(trivy_config.build_config(good_settings(), extra=extra),
+                                          schema)
     assert len(errors) == 1
     assert errors[0].startswith(f"trivy.yaml {where}:") and "was unexpected" in errors[0]
 
@@ -100,25 +108,25 @@ def test_upstream_schema_alone_would_accept_what_strict_refuses(schema):
 
     doc = {"timeout": "-5m", "severities": ["HIGH"], "exit-code": -1}
     assert jsonschema.Draft202012Validator(schema).is_valid(doc)
-    assert len(tc.validate_config(doc, schema)) == 3
+    assert len(trivy_config.validate_config(doc, schema)) == 3
 
 
 def test_exit_code_range(schema):
-    assert tc.validate_config({"exit-code": 256}, schema)
-    assert tc.validate_config({"exit-code": "1"}, schema)
-    assert tc.validate_config({"exit-code": 0}, schema) == []
+    assert trivy_config.validate_config({"exit-code": 256}, schema)
+    assert trivy_config.validate_config({"exit-code": "1"}, schema)
+    assert trivy_config.validate_config({"exit-code": 0}, schema) == []
 
 
 def test_extra_keys_merge_and_validate(schema):
-    doc = tc.build_config(good_settings(), extra={"scan": {"parallel": 2},
+    doc = trivy_config.build_config(good_settings(), extra={"scan": {"parallel": 2},
                                                   "registry": {"mirrors": {"docker.io": ["m"]}}})
     assert doc["scan"]["parallel"] == 2 and doc["scan"]["scanners"] == ["vuln", "secret"]
-    assert tc.validate_config(doc, schema) == []
+    assert trivy_config.validate_config(doc, schema) == []
 
 
 def test_strict_schema_does_not_change_the_input(schema):
     before = json.dumps(schema, sort_keys=True)
-    tc.strict_schema(schema)
+    trivy_config.strict_schema(schema)
     assert json.dumps(schema, sort_keys=True) == before
 
 
@@ -128,7 +136,7 @@ TODAY = datetime.date(2026, 11, 25)
 
 
 def test_ignore_policy_groups_by_kind_and_keeps_statement():
-    doc, errors, warnings = tc.build_ignore_policy([
+    doc, errors, warnings = trivy_ignores.build_ignore_policy([
         {"id": "CVE-2019-14697", "statement": "not reachable", "expired_at": "2027-01-31",
          "paths": ["usr/lib/**"]},
         {"id": "AVD-DS-0002", "kind": "misconfiguration", "statement": "root on purpose",
@@ -147,9 +155,9 @@ def test_ignore_policy_groups_by_kind_and_keeps_statement():
 def test_ignore_entry_without_required_field_rejected(missing):
     entry = {"id": "CVE-1", "statement": "why", "expired_at": "2027-01-01"}
     entry[missing] = "  " if missing != "expired_at" else None
-    doc, errors, _ = tc.build_ignore_policy([entry], today=TODAY)
+    doc, errors, _ = trivy_ignores.build_ignore_policy([entry], today=TODAY)
     assert doc == {}
-    assert len(errors) == 1 and f"missing {missing}" in errors[0]
+    assert len(errors) == 1 and f"'{missing}' is required" in errors[0]
 
 
 @pytest.mark.parametrize("entry, message", [
@@ -159,12 +167,12 @@ def test_ignore_entry_without_required_field_rejected(missing):
     ("CVE-1", "must be a mapping"),
 ])
 def test_ignore_entry_shape_errors(entry, message):
-    _, errors, _ = tc.build_ignore_policy([entry], today=TODAY)
+    _, errors, _ = trivy_ignores.build_ignore_policy([entry], today=TODAY)
     assert errors and message in errors[0]
 
 
 def test_expired_entry_is_kept_with_a_warning():
-    doc, errors, warnings = tc.build_ignore_policy(
+    doc, errors, warnings = trivy_ignores.build_ignore_policy(
         [{"id": "CVE-1", "statement": "w", "expired_at": "2026-11-24"}], today=TODAY)
     assert errors == [] and doc["vulnerabilities"][0]["id"] == "CVE-1"
     assert warnings and "expired on 2026-11-24" in warnings[0]
@@ -175,10 +183,10 @@ def test_upstream_example_ignore_file_ids_fit_the_format(shared_fixtures):
     import yaml
 
     example = yaml.safe_load((shared_fixtures / "trivy" / "example.trivyignore.yaml").read_text())
-    kinds = {v: k for k, v in tc.IGNORE_KINDS.items()}
+    kinds = {v: k for k, v in trivy_ignores.IGNORE_KINDS.items()}
     entries = [dict(item, kind=kinds[section], statement="reviewed", expired_at="2027-01-01")
                for section, items in example.items() for item in items]
-    doc, errors, _ = tc.build_ignore_policy(entries, today=TODAY)
+    doc, errors, _ = trivy_ignores.build_ignore_policy(entries, today=TODAY)
     assert errors == []
     assert {s: [i["id"] for i in v] for s, v in doc.items()} == \
         {s: [i["id"] for i in v] for s, v in example.items()}

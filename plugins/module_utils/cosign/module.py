@@ -1,0 +1,69 @@
+# Copyright (c) 2026 Bulwark maintainers
+# Apache License 2.0 (see LICENSE or https://www.apache.org/licenses/LICENSE-2.0)
+# SPDX-License-Identifier: Apache-2.0
+"""The glue every cosign_* module shares, written once (as community.general's ModuleHelper).
+
+The only file of this package that imports Ansible (through module_helper.py): modules import
+it, nothing else does.
+CosignModule builds the AnsibleModule from the module's own options plus the common ones,
+runs cosign through AnsibleModule.run_command, maps a CosignError to fail_json, and runs the
+module's per-image function over O(image) or O(images).
+"""
+from __future__ import annotations
+
+from ansible_collections.bulwark.container_security.plugins.module_utils.cosign.errors import (
+    CosignError,
+)
+from ansible_collections.bulwark.container_security.plugins.module_utils.cosign.params import (
+    COMMON_ARGUMENT_SPEC,
+    cosign_from_params,
+    for_each,
+    summarize_failures,
+)
+from ansible_collections.bulwark.container_security.plugins.module_utils.module_helper import (
+    ModuleHelper,
+)
+
+
+class CosignModule(ModuleHelper):
+    """One cosign_* module run: ``CosignModule(spec, **AnsibleModule kwargs).run(fn)``."""
+
+    common_argument_spec = COMMON_ARGUMENT_SPEC
+
+    def __init__(self, argument_spec: dict, **module_kwargs):
+        super().__init__(argument_spec, **module_kwargs)
+        self.cosign = cosign_from_params(self.params, self._run)
+
+    def _run(self, argv, env):
+        return self.module.run_command(argv, environ_update=env)
+
+    def fail_cosign(self, error: CosignError):
+        self.fail(error.message, reason=error.reason, stderr=error.detail,
+                  commands=self.cosign.commands)
+
+    def run(self, fn, *, detect_major: bool = False, report_major: bool = False):
+        """Exit with fn(image) for O(image), or with one result per O(images) entry.
+
+        ``detect_major``: ask cosign its major version first, once, before any parallel work
+        (``report_major`` also returns it as C(cosign_major)). A CosignError fails the module;
+        with O(images), failed entries are listed and the module fails after all have run.
+        """
+        extra = {}
+        try:
+            if detect_major or report_major:
+                major = self.cosign.major
+                if report_major:
+                    extra["cosign_major"] = major
+            if self.params.get("images") is None:
+                result = fn(self.params["image"])
+                self.module.exit_json(**dict({"changed": False}, **extra,
+                                             commands=self.cosign.commands, **result))
+        except CosignError as error:
+            self.fail_cosign(error)
+        results = for_each(self.params["images"], self.params["parallel"], fn)
+        changed = any(r.get("changed") for r in results)
+        if any(r["failed"] for r in results):
+            self.module.fail_json(msg=summarize_failures(results), changed=changed,
+                                  results=results, commands=self.cosign.commands)
+        self.module.exit_json(changed=changed, results=results, commands=self.cosign.commands,
+                              **extra)

@@ -1,0 +1,96 @@
+# Copyright (c) 2026 Bulwark maintainers
+# Apache License 2.0 (see LICENSE or https://www.apache.org/licenses/LICENSE-2.0)
+# SPDX-License-Identifier: Apache-2.0
+"""Module options of the cosign_* modules as plain data, and the per-image loop.
+
+No Ansible imports: module.py (the only file here that touches AnsibleModule) and the
+tests use these.
+"""
+from __future__ import annotations
+
+from ansible_collections.bulwark.container_security.plugins.module_utils.cosign.errors import (
+    CosignError,
+)
+from ansible_collections.bulwark.container_security.plugins.module_utils.cosign.runner import Cosign
+
+# Options every cosign_* module takes (plain data; the modules add it to their spec).
+COMMON_ARGUMENT_SPEC = {
+    "cosign_path": {"type": "path", "default": "cosign"},
+    "cosign_major": {"type": "int", "choices": [2, 3]},
+    "crane_path": {"type": "path"},
+    "insecure_registry": {"type": "bool", "default": False},
+    "transparency_log": {"type": "bool", "default": True},
+}
+
+
+# Option groups more than one module takes; each module documents them in its DOCUMENTATION.
+IMAGES_ARGUMENT_SPEC = {      # cosign_sign, cosign_verify: one image or several
+    "image": {"type": "str"},
+    "images": {"type": "list", "elements": "str"},
+    "parallel": {"type": "int", "default": 1},
+}
+SIGNING_ARGUMENT_SPEC = {     # cosign_sign, cosign_attest: the private key and what to write
+    "key": {"type": "str", "required": True, "no_log": False},
+    "key_password": {"type": "str", "no_log": True},
+    "public_key": {"type": "str", "no_log": False},
+    "signature_format": {"type": "str", "choices": ["legacy", "bundle"], "default": "legacy"},
+    "force": {"type": "bool", "default": False},
+}
+TRUST_ARGUMENT_SPEC = {       # cosign_verify, cosign_verify_attestation: whom to trust
+    "public_keys": {"type": "list", "elements": "str", "no_log": False},
+    "key_match": {"type": "str", "choices": ["any", "all"], "default": "any"},
+    "certificate_identity": {"type": "str"},
+    "certificate_oidc_issuer": {"type": "str"},
+}
+TRUST_CONSTRAINTS = {
+    "required_together": [("certificate_identity", "certificate_oidc_issuer")],
+    "required_one_of": [("public_keys", "certificate_identity")],
+}
+
+
+def public_key_options(params: dict) -> list:
+    """The trusted public keys of a verify module, each checked by read_key_option."""
+    return [read_key_option(k) for k in params.get("public_keys") or []]
+
+
+def cosign_from_params(params: dict, run) -> Cosign:
+    return Cosign(params["cosign_path"], run=run, major=params.get("cosign_major"),
+                  insecure_registry=params["insecure_registry"],
+                  offline=not params["transparency_log"], crane=params.get("crane_path"))
+
+
+def read_key_option(value: str) -> str:
+    """A public key option: PEM text, a KMS reference, or a file path (checked here so that
+    a missing file fails with its name rather than with cosign's parse error)."""
+    if "-----BEGIN" in value or "://" in value:
+        return value
+    try:
+        with open(value):
+            return value
+    except OSError as e:
+        raise CosignError("key_unreadable", f"public key file {value!r} cannot be read: "
+                          f"{e.strerror}") from e
+
+
+def for_each(images: list, parallel: int, fn) -> list:
+    """fn(image) for each image, `parallel` at a time; a CosignError becomes a failed entry
+    ({image, failed, reason, msg, ...}) so one bad image does not hide the others."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    def one(img):
+        try:
+            return dict(fn(img), failed=False)
+        except CosignError as e:
+            out = e.as_dict()
+            out.update(image=img, failed=True)
+            return out
+    if parallel <= 1 or len(images) < 2:
+        return [one(i) for i in images]
+    with ThreadPoolExecutor(max_workers=min(parallel, len(images))) as pool:
+        return list(pool.map(one, images))
+
+
+def summarize_failures(results: list) -> str:
+    bad = [r for r in results if r.get("failed")]
+    return f"{len(bad)} of {len(results)} image(s) failed: " + "; ".join(
+        r["msg"] for r in bad)

@@ -1,0 +1,284 @@
+# Copyright (c) 2026 Bulwark maintainers
+# Apache License 2.0 (see LICENSE or https://www.apache.org/licenses/LICENSE-2.0)
+# SPDX-License-Identifier: Apache-2.0
+"""The cosign runner: argv per cosign generation, output parsing, failure reasons.
+
+Everything that talks to cosign goes through `Cosign`, which builds argv lists and hands them
+to a runner `run(argv, env) -> (rc, stdout, stderr)`; secrets (the key password) travel in the
+environment (`COSIGN_PASSWORD`), never in argv.
+"""
+from __future__ import annotations
+
+import base64
+import json
+import re
+import shutil
+import subprocess
+
+from ansible_collections.bulwark.container_security.plugins.module_utils.cosign.errors import (
+    _SIG_TAG_RE,
+    DIGEST_RE,
+    FORMATS,
+    REASONS,
+    CosignError,
+)
+from ansible_collections.bulwark.container_security.plugins.module_utils.cosign.references import (
+    parse_reference,
+)
+
+
+# --------------------------------------------------------------------------- versions
+def parse_version(text: str) -> str | None:
+    """'GitVersion:    v3.1.1' -> '3.1.1'; None for distro builds that say 'devel'."""
+    m = re.search(r"GitVersion:\s*v?(\d+\.\d+\.\d+)", text or "")
+    return m.group(1) if m else None
+
+
+def major_from_sign_help(text: str) -> int:
+    """Cosign 3 signs through a signing config by default (`--use-signing-config=true`);
+    2.x either lacks the flag (<=2.5) or defaults it to false (2.6)."""
+    return 3 if re.search(r"--use-signing-config=true", text or "") else 2
+
+
+# --------------------------------------------------------------------------- output parsing
+def parse_verify_output(stdout: str) -> list:
+    """`cosign verify` prints one JSON array of simple-signing payloads on stdout."""
+    for raw in reversed((stdout or "").splitlines()):
+        line = raw.strip()
+        if line.startswith("["):
+            return json.loads(line)
+    return []
+
+
+def parse_attestations(stdout: str, include_predicate: bool = False) -> list:
+    """`cosign verify-attestation` prints one DSSE envelope per line; return the statements."""
+    out = []
+    for raw in (stdout or "").splitlines():
+        line = raw.strip()
+        if not line.startswith("{"):
+            continue
+        env = json.loads(line)
+        stmt = json.loads(base64.b64decode(env.get("payload", "")) or b"{}")
+        item = {
+            "payload_type": env.get("payloadType"),
+            "predicate_type": stmt.get("predicateType"),
+            "subject": stmt.get("subject", []),
+        }
+        if include_predicate:
+            item["predicate"] = stmt.get("predicate")
+        out.append(item)
+    return out
+
+
+def payload_digests(payloads: list) -> list:
+    return [((p.get("critical") or {}).get("image") or {}).get("docker-manifest-digest")
+            for p in payloads]
+
+
+def digest_from_triangulate(stdout: str) -> str:
+    m = _SIG_TAG_RE.search((stdout or "").strip().splitlines()[-1] if stdout.strip() else "")
+    if not m:
+        raise CosignError("cosign_failed", "cosign triangulate gave no signature tag",
+                          detail=stdout)
+    return f"sha256:{m.group(1)}"
+
+
+def classify(stderr: str) -> str:
+    """Map cosign/crane error text to a reason key of REASONS."""
+    s = (stderr or "").lower()
+    if "connection refused" in s or "no such host" in s or "i/o timeout" in s \
+            or "dial tcp" in s or "tls: " in s or "server gave http response" in s:
+        return "registry_unreachable"
+    if "decryption failed" in s or "incorrect password" in s:
+        return "bad_password"
+    if "manifest unknown" in s or "name_unknown" in s or "not found: get" in s \
+            or "image tag not found" in s:
+        return "image_not_found"
+    if "none of the attestations matched the predicate type" in s:
+        return "predicate_mismatch"
+    if "no matching attestations" in s and "threshold" in s:
+        return "wrong_key"
+    if "no matching signatures" in s or "invalid signature" in s \
+            or "accepted signatures do not match threshold" in s:
+        return "wrong_key"
+    if "digest" in s and ("mismatch" in s or "does not match" in s or "invalid or missing" in s):
+        return "digest_mismatch"
+    if "no signatures found" in s:
+        return "no_signature"
+    if "no attestations found" in s or "found no attestations" in s:
+        return "no_attestation"
+    if "reading key" in s or "loading public key" in s or "no such file" in s \
+            or "pem" in s and "decode" in s:
+        return "key_unreadable"
+    return "cosign_failed"
+
+
+def last_error_line(stderr: str) -> str:
+    lines = [x.strip() for x in (stderr or "").splitlines() if x.strip()]
+    errs = [x for x in lines if x.lower().startswith(("error", "error:"))]
+    return (errs or lines or [""])[-1]
+
+
+# --------------------------------------------------------------------------- runner
+def subprocess_runner(argv: list, env: dict | None = None) -> tuple:
+    """Default runner for scripts and benches (modules pass module.run_command instead)."""
+    import os
+    full = dict(os.environ)
+    full.update(env or {})
+    p = subprocess.run(argv, env=full, capture_output=True, text=True, check=False)
+    return p.returncode, p.stdout, p.stderr
+
+
+class Cosign:
+    """One cosign binary: argv builders per generation, plus the calls the modules make."""
+
+    def __init__(self, binary: str = "cosign", run=subprocess_runner, *, major: int | None = None,
+                 insecure_registry: bool = False, offline: bool = False,
+                 crane: str | None = None):
+        self.binary = binary
+        self.run = run
+        self._major = major
+        self.insecure = insecure_registry
+        self.offline = offline
+        self.crane = crane
+        self.commands = []  # every argv run, for the module result and the tests
+
+    # -- plumbing
+    def _exec(self, argv: list, env: dict | None = None) -> tuple:
+        self.commands.append(list(argv))
+        return self.run(list(argv), env or {})
+
+    def _check(self, argv: list, env: dict | None = None, what: str = "") -> str:
+        rc, out, err = self._exec(argv, env)
+        if rc != 0:
+            raise self.error(err or out, argv, what)
+        return out
+
+    def error(self, stderr: str, argv: list, what: str = "") -> CosignError:
+        reason = classify(stderr)
+        text = last_error_line(stderr)
+        prefix = f"{what}: " if what else ""
+        return CosignError(reason, f"{prefix}{REASONS[reason]} ({text})", stderr, argv)
+
+    @property
+    def major(self) -> int:
+        """Told by the flags, not by `cosign version`: Debian's builds report 'devel'."""
+        if self._major is None:
+            try:
+                rc, out, err = self._exec([self.binary, "sign", "--help"])
+            except OSError as e:
+                raise CosignError("unsupported", f"cannot run {self.binary}: {e}") from e
+            if rc != 0:
+                raise CosignError("unsupported", f"{self.binary} does not run: "
+                                  f"{last_error_line(err)}", err)
+            self._major = major_from_sign_help(out + err)
+        return self._major
+
+    def _registry_flags(self) -> list:
+        return ["--allow-insecure-registry"] if self.insecure else []
+
+    # -- argv builders
+    def check_sign_format(self, fmt: str) -> None:
+        if fmt not in FORMATS:
+            raise CosignError("unsupported", f"signature_format={fmt!r}; expected one of "
+                              f"{', '.join(FORMATS)}")
+        if fmt == "bundle" and self.major < 3:
+            raise CosignError("unsupported", "cosign 2.x signs only in the legacy .sig "
+                              "layout; use signature_format=legacy or cosign 3")
+
+    def sign_argv(self, ref: str, key: str, fmt: str = "legacy",
+                  annotations: dict | None = None) -> list:
+        self.check_sign_format(fmt)
+        argv = [self.binary, "sign", "--key", key, "--yes"]
+        if self.major >= 3:
+            if self.offline:
+                argv += ["--use-signing-config=false", "--tlog-upload=false"]
+            argv.append(f"--new-bundle-format={'true' if fmt == 'bundle' else 'false'}")
+        elif self.offline:
+            argv.append("--tlog-upload=false")
+        argv += self._registry_flags()
+        for k, v in sorted((annotations or {}).items()):
+            argv += ["-a", f"{k}={v}"]
+        return argv + [ref]
+
+    def verify_argv(self, ref: str, *, key: str | None = None, identity: str | None = None,
+                    issuer: str | None = None, fmt: str | None = None,
+                    annotations: dict | None = None) -> list:
+        argv = [self.binary, "verify"] + self._identity_flags(key, identity, issuer)
+        argv += self._verify_common(fmt)
+        for k, v in sorted((annotations or {}).items()):
+            argv += ["-a", f"{k}={v}"]
+        return argv + [ref]
+
+    def attest_argv(self, ref: str, key: str, predicate: str, ptype: str,
+                    fmt: str = "legacy") -> list:
+        argv = [self.binary, "attest", "--key", key, "--yes", "--type", ptype,
+                "--predicate", predicate]
+        if self.major >= 3:
+            if self.offline:
+                argv += ["--use-signing-config=false", "--tlog-upload=false"]
+            argv.append(f"--new-bundle-format={'true' if fmt == 'bundle' else 'false'}")
+        else:
+            if self.offline:
+                argv.append("--tlog-upload=false")
+            if fmt == "bundle":
+                argv.append("--new-bundle-format=true")
+        return argv + self._registry_flags() + [ref]
+
+    def verify_attestation_argv(self, ref: str, ptype: str, *, key: str | None = None,
+                                identity: str | None = None, issuer: str | None = None,
+                                fmt: str | None = None) -> list:
+        argv = [self.binary, "verify-attestation", "--type", ptype]
+        argv += self._identity_flags(key, identity, issuer) + self._verify_common(fmt)
+        return argv + [ref]
+
+    def _identity_flags(self, key, identity, issuer) -> list:
+        if key:
+            return ["--key", key]
+        if identity and issuer:
+            return ["--certificate-identity", identity, "--certificate-oidc-issuer", issuer]
+        raise CosignError("unsupported", "verification needs public_keys, or "
+                          "certificate_identity together with certificate_oidc_issuer")
+
+    def _verify_common(self, fmt) -> list:
+        argv = []
+        if self.offline:
+            argv.append("--insecure-ignore-tlog=true")
+        # fmt None = whatever this cosign reads by default (3.x: both layouts; 2.x: legacy).
+        if fmt == "legacy" and self.major >= 3:
+            argv.append("--new-bundle-format=false")
+        elif fmt == "bundle":
+            argv.append("--new-bundle-format=true")
+        return argv + self._registry_flags()
+
+    # -- calls
+    def resolve_digest(self, ref: str) -> str:
+        """The digest a reference points to now (a digest reference is returned as is)."""
+        parsed = parse_reference(ref)
+        if parsed["digest"]:
+            return parsed["digest"]
+        crane = self.crane or shutil.which("crane")
+        if crane:
+            argv = [crane, "digest", ref] + (["--insecure"] if self.insecure else [])
+            out = self._check(argv, what=f"resolving {ref}").strip()
+            if not DIGEST_RE.match(out):
+                raise CosignError("cosign_failed", f"crane digest {ref} answered {out!r}")
+            return out
+        argv = [self.binary, "triangulate"] + self._registry_flags() + [ref]
+        return digest_from_triangulate(self._check(argv, what=f"resolving {ref}"))
+
+    def public_key(self, key: str, env: dict | None = None) -> str:
+        """PEM public key of a private key file or KMS reference (password via env)."""
+        return self._check([self.binary, "public-key", "--key", key], env,
+                           what=f"reading key {key}")
+
+    def verify(self, ref: str, **kw) -> list:
+        return parse_verify_output(self._check(self.verify_argv(ref, **kw),
+                                               what=f"verifying {ref}"))
+
+    def try_verify(self, ref: str, **kw):
+        """(payloads, None) or (None, CosignError) without raising."""
+        try:
+            return self.verify(ref, **kw), None
+        except CosignError as e:
+            return None, e

@@ -1,0 +1,37 @@
+# Copyright (c) 2026 Bulwark maintainers
+# Apache License 2.0 (see LICENSE or https://www.apache.org/licenses/LICENSE-2.0)
+# SPDX-License-Identifier: Apache-2.0
+"""Kubernetes name rules, and the one name a manifest gets outside the cluster.
+
+Plain Python, no Ansible imports. The kyverno role (file names of the bundle), the Pulumi
+program (logical resource names, rendered file names) and the tests all name a manifest with
+:func:`manifest_name`, also the `kubernetes_manifest_name` filter.
+"""
+from __future__ import annotations
+
+import re
+
+# RFC 1123 label (Namespace names, most object names) and subdomain, as the API server checks.
+DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
+DNS_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$")
+LABEL_KEY = re.compile(
+    r"^([a-z0-9]([-a-z0-9.]*[a-z0-9])?/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$")
+LABEL_VALUE = re.compile(r"^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$")
+
+
+def manifest_name(manifest: dict) -> str:
+    """``kind-namespace-name`` (kind lower-cased, no namespace for cluster-scoped kinds).
+
+    Unique within a bundle, since the builders never emit two objects of one kind with the
+    same namespace and name; usable as a file name and as a Pulumi logical name.
+    """
+    if not isinstance(manifest, dict) or not isinstance(manifest.get("metadata"), dict):
+        raise ValueError(f"not a Kubernetes manifest (no metadata): {str(manifest)[:80]!r}")
+    meta = manifest["metadata"]
+    if not manifest.get("kind") or not meta.get("name"):
+        raise ValueError(f"manifest without kind or metadata.name: {str(manifest)[:80]!r}")
+    parts = [str(manifest["kind"]).lower()]
+    if meta.get("namespace"):
+        parts.append(str(meta["namespace"]))
+    parts.append(str(meta["name"]))
+    return "-".join(parts)

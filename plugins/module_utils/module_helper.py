@@ -1,0 +1,28 @@
+# Copyright (c) 2026 Bulwark maintainers
+# Apache License 2.0 (see LICENSE or https://www.apache.org/licenses/LICENSE-2.0)
+# SPDX-License-Identifier: Apache-2.0
+"""The AnsibleModule plumbing every module helper shares (as community.general's ModuleHelper).
+
+Imports Ansible, so only modules (through cosign/module.py, trivy/module.py) import it; the
+pure logic of module_utils stays Ansible-free.
+"""
+from __future__ import annotations
+
+from ansible.module_utils.basic import AnsibleModule
+from ansible.module_utils.common.text.converters import to_native
+
+
+class ModuleHelper:
+    """An AnsibleModule (check mode supported) built from the module's options plus
+    ``common_argument_spec``, the options every module of one family takes."""
+
+    common_argument_spec: dict = {}
+
+    def __init__(self, argument_spec: dict, **module_kwargs):
+        self.module = AnsibleModule(
+            argument_spec=dict(argument_spec, **self.common_argument_spec),
+            supports_check_mode=True, **module_kwargs)
+        self.params = self.module.params
+
+    def fail(self, msg, **extra):
+        self.module.fail_json(msg=to_native(msg), **extra)

@@ -1,0 +1,168 @@
+# Copyright (c) 2026 Bulwark maintainers
+# Apache License 2.0 (see LICENSE or https://www.apache.org/licenses/LICENSE-2.0)
+# SPDX-License-Identifier: Apache-2.0
+"""Running Trivy for a gate: the command line, its environment and the module options.
+"""
+from __future__ import annotations
+
+import json
+
+from ansible_collections.bulwark.container_security.plugins.module_utils.trivy.gate import gate
+from ansible_collections.bulwark.container_security.plugins.module_utils.trivy.reports import (
+    to_junit,
+    to_vuln_predicate,
+)
+from ansible_collections.bulwark.container_security.plugins.module_utils.trivy.severities import (
+    SEVERITIES,
+)
+
+# --------------------------------------------------------------------------- running trivy
+
+SCAN_KINDS = ("image", "fs", "rootfs", "sbom")
+CACHE_BACKENDS = ("fs", "memory")
+
+
+def scan_command(target, kind="image", *, trivy="trivy", output=None, input_archive=False,
+                 server=None, token_header=None, cache_dir=None, cache_backend=None,
+                 scanners=None, skip_db_update=False, offline_scan=False,
+                 db_repositories=(), java_db_repositories=(), timeout=None, config=None,
+                 insecure=False):
+    """argv of one ``trivy <kind> --format json`` run whose report the gate reads.
+
+    The report must hold every finding, so the command pins ``--severity`` to all of them and
+    ``--exit-code 0`` whatever ``trivy.yaml`` says: failing is the gate's job. The server
+    token is not an argument (it would show in ``ps``); pass it as ``TRIVY_TOKEN`` in the
+    environment (see :func:`scan_environment`).
+    """
+    if kind not in SCAN_KINDS:
+        raise ValueError(f"kind={kind!r}; accepted: {', '.join(SCAN_KINDS)}")
+    if not target:
+        raise ValueError("target is required (image reference, directory or SBOM file)")
+    if input_archive and kind != "image":
+        raise ValueError("input_archive applies to kind=image only (trivy image --input)")
+    if cache_backend and cache_backend not in CACHE_BACKENDS and \
+            not str(cache_backend).startswith(("redis://", "rediss://")):
+        raise ValueError(f"cache_backend={cache_backend!r}; accepted: fs, memory, redis://…")
+    if server and not str(server).startswith(("http://", "https://")):
+        raise ValueError(f"server={server!r} must be a URL such as http://trivy.internal:4954")
+    argv = [trivy, kind, "--format", "json", "--quiet", "--exit-code", "0",
+            "--severity", ",".join(SEVERITIES)]
+    if config:
+        argv += ["--config", config]
+    if cache_dir:
+        argv += ["--cache-dir", cache_dir]
+    if cache_backend:
+        argv += ["--cache-backend", cache_backend]
+    if scanners:
+        argv += ["--scanners", ",".join(scanners)]
+    if server:
+        argv += ["--server", server]
+        if token_header:
+            argv += ["--token-header", token_header]
+    if skip_db_update:
+        argv.append("--skip-db-update")
+    if offline_scan:
+        argv.append("--offline-scan")
+    for repo in db_repositories or ():
+        argv += ["--db-repository", repo]
+    for repo in java_db_repositories or ():
+        argv += ["--java-db-repository", repo]
+    if timeout:
+        argv += ["--timeout", str(timeout)]
+    if insecure:
+        argv.append("--insecure")
+    if output:
+        argv += ["--output", output]
+    if input_archive:
+        argv += ["--input", target]
+    else:
+        argv.append(target)
+    return argv
+
+
+def scan_environment(token=None):
+    """Environment additions for a scan: the server token travels as TRIVY_TOKEN."""
+    return {"TRIVY_TOKEN": token} if token else {}
+
+
+# --------------------------------------------------------------------------- module glue (pure)
+
+# Options shared by the trivy_gate and trivy_scan modules (documented in the doc fragment
+# bulwark.container_security.trivy_gate); plain data, so it lives beside the logic it feeds.
+GATE_ARGUMENT_SPEC = {
+    "severity": {"type": "str", "default": "HIGH"},
+    "ignore_unfixed": {"type": "bool", "default": False},
+    "ignores": {"type": "raw"},
+    "ignore_file": {"type": "path"},
+    "budgets": {"type": "dict"},
+    "today": {"type": "str"},
+    "junit_path": {"type": "path"},
+    "predicate_path": {"type": "path"},
+    "fail_on_blocking": {"type": "bool", "default": True},
+}
+
+
+def merge_ignores(inline, from_file=None):
+    """Ignore policy from a parsed .trivyignore.yaml mapping plus inline entries (either shape)."""
+    if not from_file:
+        return inline
+    if not isinstance(from_file, dict):
+        raise ValueError("ignore_file: expected a mapping with a 'vulnerabilities' list")
+    merged = {k: list(v or []) for k, v in from_file.items()}
+    if isinstance(inline, dict):
+        for section, items in inline.items():
+            merged[section] = merged.get(section, []) + list(items or [])
+    elif inline:
+        merged["vulnerabilities"] = merged.get("vulnerabilities", []) + list(inline)
+    return merged
+
+
+def gate_task(report, params, ignore_file_data=None):
+    """Gate with module params; return (result, {output path: content}) for the module to write."""
+    result = gate(report, severity=params.get("severity", "HIGH"),
+                  ignore_unfixed=params.get("ignore_unfixed", False),
+                  ignores=merge_ignores(params.get("ignores"), ignore_file_data),
+                  budgets=params.get("budgets"), today=params.get("today"))
+    outputs = {}
+    if params.get("junit_path"):
+        outputs[params["junit_path"]] = to_junit(result)
+    if params.get("predicate_path"):
+        outputs[params["predicate_path"]] = json.dumps(
+            to_vuln_predicate(report, result), indent=2, sort_keys=True) + "\n"
+    return result, outputs
+
+
+# Options of the trivy_scan module besides the gate's (documented in its DOCUMENTATION).
+SCAN_ARGUMENT_SPEC = {
+    "target": {"type": "str", "required": True},
+    "kind": {"type": "str", "choices": list(SCAN_KINDS), "default": "image"},
+    "input_archive": {"type": "bool", "default": False},
+    "trivy_path": {"type": "str", "default": "trivy"},
+    "report_path": {"type": "path"},
+    "server": {"type": "str"},
+    "token": {"type": "str", "no_log": True},
+    "token_header": {"type": "str"},
+    "cache_dir": {"type": "path"},
+    "cache_backend": {"type": "str"},
+    "scanners": {"type": "list", "elements": "str"},
+    "skip_db_update": {"type": "bool", "default": False},
+    "offline_scan": {"type": "bool", "default": False},
+    "db_repositories": {"type": "list", "elements": "str", "default": []},
+    "java_db_repositories": {"type": "list", "elements": "str", "default": []},
+    "timeout": {"type": "str"},
+    "config_file": {"type": "path"},
+    "insecure": {"type": "bool", "default": False},
+}
+
+
+def scan_command_from_params(params, trivy, output):
+    """scan_command for the trivy_scan module's options; the report goes to ``output``."""
+    return scan_command(
+        params["target"], params["kind"], trivy=trivy, output=output,
+        input_archive=params["input_archive"], server=params["server"],
+        token_header=params["token_header"], cache_dir=params["cache_dir"],
+        cache_backend=params["cache_backend"], scanners=params["scanners"],
+        skip_db_update=params["skip_db_update"], offline_scan=params["offline_scan"],
+        db_repositories=params["db_repositories"],
+        java_db_repositories=params["java_db_repositories"],
+        timeout=params["timeout"], config=params["config_file"], insecure=params["insecure"])

@@ -1,0 +1,44 @@
+# Copyright (c) 2026 Bulwark maintainers
+# Apache License 2.0 (see LICENSE or https://www.apache.org/licenses/LICENSE-2.0)
+# SPDX-License-Identifier: Apache-2.0
+"""Trivy's severities, the blocking set a gate threshold selects, and severity budgets.
+
+The one home of SEVERITIES: the gate, the reports, the scan command and trivy.yaml checks.
+"""
+from __future__ import annotations
+
+SEVERITIES = ("UNKNOWN", "LOW", "MEDIUM", "HIGH", "CRITICAL")
+RANK = {name: rank for rank, name in enumerate(SEVERITIES)}
+
+def blocking_set(severity):
+    """'HIGH' = HIGH and above; 'HIGH,CRITICAL' or a list = exactly those (Trivy's style)."""
+    if isinstance(severity, str) and "," not in severity:
+        name = severity.strip().upper()
+        if name not in RANK:
+            raise ValueError(f"severity={severity!r}; accepted: {', '.join(SEVERITIES)}")
+        return frozenset(SEVERITIES[RANK[name]:])
+    names = severity.split(",") if isinstance(severity, str) else list(severity or ())
+    picked = {str(n).strip().upper() for n in names if str(n).strip()}
+    bad = sorted(picked - set(SEVERITIES))
+    if bad or not picked:
+        raise ValueError(f"severity={severity!r}; accepted: {', '.join(SEVERITIES)}")
+    return frozenset(picked)
+
+
+def check_budgets(budgets):
+    out = {}
+    for name, value in (budgets or {}).items():
+        sev = str(name).strip().upper()
+        if sev not in RANK:
+            raise ValueError(f"budgets: unknown severity {name!r}; accepted: "
+                             f"{', '.join(SEVERITIES)}")
+        limit = -1
+        if not isinstance(value, bool):
+            try:
+                limit = int(str(value).strip())
+            except ValueError:
+                limit = -1
+        if limit < 0:
+            raise ValueError(f"budgets: {sev}={value!r} must be an integer >= 0")
+        out[sev] = limit
+    return out
