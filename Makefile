@@ -61,8 +61,9 @@ lab-down:
 	@$(LAB) down --all
 
 demo: setup lab-images
-	@$(LAB) exec --services -- ansible-playbook -i playbooks/lab/inventory.yml playbooks/lab/demo.yml
-	@echo "[demo] the node bulwark-demo-debian13 stays up for a second run; 'make lab-down' removes it"
+	@$(LAB) fleet up
+	@$(LAB) exec --services -- ansible-playbook -i playbooks/lab/fleet_inventory.yml playbooks/lab/demo.yml
+	@echo "[demo] the fleet stays up for a second run (changed=0); 'make lab-down' removes it"
 
 lint: venv
 	@echo "[lint] ruff"; ruff check .

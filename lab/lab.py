@@ -12,6 +12,7 @@ All state lives under .lab/ (or $BULWARK_LAB_DIR); everything the lab starts, `d
     python3 lab/lab.py env               # shell exports for podman/molecule/tests
     python3 lab/lab.py exec -- CMD ...   # run CMD with those exports
     python3 lab/lab.py up | down | status
+    python3 lab/lab.py fleet up|down|status|start NODE|stop NODE   # 4 nodes for site.yml
 """
 from __future__ import annotations
 
@@ -448,6 +449,9 @@ def main(argv=None) -> int:
     dn = sub.add_parser("down")
     dn.add_argument("--all", action="store_true", help="also remove the demo node")
     sub.add_parser("status")
+    fl = sub.add_parser("fleet", help="the four site.yml nodes (lab/fleet.py)")
+    fl.add_argument("action", choices=["up", "down", "status", "start", "stop"])
+    fl.add_argument("node", nargs="?")
     a = p.parse_args(argv)
     if a.cmd == "images":
         for d in a.dists:
@@ -489,6 +493,11 @@ def main(argv=None) -> int:
         stop_daemon("registry")
         if a.all:
             remove_demo_nodes()
+            import fleet
+            fleet.down()
+    elif a.cmd == "fleet":
+        import fleet  # lab/fleet.py imports this module: import it only when asked
+        fleet.main(a.action, a.node)
     elif a.cmd == "status":
         for name, port in (("mirror", MIRROR_PORT), ("registry", REGISTRY_PORT)):
             print(f"{name}\t127.0.0.1:{port}\t{'up' if port_open(port) else 'down'}")
