@@ -18,61 +18,79 @@ def _cel_list(values) -> str:
     return "[" + ", ".join("'" + v + "'" for v in values) + "]"
 
 
+def _each_container(condition: str) -> str:
+    """CEL: every container (init and ephemeral ones included) meets ``condition`` (over ``c``)."""
+    return f"variables.containers.all(c, {condition})"
+
+
+def _set_here_else_pod(field: str, container_check: str, pod_check: str) -> str:
+    """CEL: a container that sets ``field`` must pass ``container_check``; one that does not
+    inherits the pod's setting, which must pass ``pod_check``."""
+    return _each_container(f"(has({_SC}) && has({_SC}.{field})) ? {container_check} : {pod_check}")
+
+
+_CAPS = f"{_SC}.capabilities"
+_POD_SECCOMP_SET = f"(has({_PSC}) && has({_PSC}.seccompProfile))"
+
+
+def _seccomp_expression(_allowed_capabilities, seccomp_types) -> str:
+    allowed = _cel_list(seccomp_types)
+    return (f"(!{_POD_SECCOMP_SET} || {_PSC}.seccompProfile.type in {allowed}) && "
+            + _set_here_else_pod("seccompProfile", f"{_SC}.seccompProfile.type in {allowed}",
+                                 _POD_SECCOMP_SET))
+
+
+# control -> (CEL expression, message) of its one validation. The expression is a string, or a
+# function (allowed_capabilities, seccomp_types) -> string where it depends on the settings; the
+# message may name {capabilities} and {seccomp_types}, filled in from the same settings.
+_CONTROL_CEL = {
+    "disallow_host_namespaces": (
+        " && ".join(f"!{_flag_true(_PS, f)}" for f in ("hostNetwork", "hostIPC", "hostPID")),
+        "Sharing the host namespaces is disallowed: hostNetwork, hostIPC and hostPID must be unset "
+        "or false."),
+    "disallow_privileged_containers": (
+        _each_container(f"!(has({_SC}) && {_flag_true(_SC, 'privileged')})"),
+        "Privileged containers are disallowed: securityContext.privileged must be unset or false "
+        "in every container."),
+    "disallow_privilege_escalation": (
+        _each_container(f"has({_SC}) && has({_SC}.allowPrivilegeEscalation) && "
+                        f"{_SC}.allowPrivilegeEscalation == false"),
+        "Privilege escalation is disallowed: every container must set "
+        "securityContext.allowPrivilegeEscalation to false."),
+    "require_drop_all_capabilities": (
+        _each_container(f"has({_SC}) && has({_CAPS}) && has({_CAPS}.drop) && "
+                        f"'ALL' in {_CAPS}.drop"),
+        "Every container must drop ALL capabilities (securityContext.capabilities.drop: [ALL])."),
+    "restrict_added_capabilities": (
+        lambda allowed_capabilities, _seccomp_types: _each_container(
+            f"!(has({_SC}) && has({_CAPS}) && has({_CAPS}.add)) || "
+            f"{_CAPS}.add.all(cap, cap in {_cel_list(allowed_capabilities)})"),
+        "Containers may add back only these capabilities: {capabilities}."),
+    "require_run_as_non_root": (
+        f"!(has({_PSC}) && has({_PSC}.runAsNonRoot) && {_PSC}.runAsNonRoot == false) && "
+        + _set_here_else_pod("runAsNonRoot", f"{_SC}.runAsNonRoot == true",
+                             f"(has({_PSC}) && {_flag_true(_PSC, 'runAsNonRoot')})"),
+        "Containers must run as non-root: set securityContext.runAsNonRoot to true on the pod, "
+        "or on every container, and never to false."),
+    "restrict_seccomp": (
+        _seccomp_expression,
+        "A seccomp profile of type {seccomp_types} must be set on the pod or on every container; "
+        "Unconfined and no profile are disallowed."),
+    "require_read_only_root_filesystem": (
+        _each_container(f"has({_SC}) && {_flag_true(_SC, 'readOnlyRootFilesystem')}"),
+        "Every container must set securityContext.readOnlyRootFilesystem to true (Pod Security "
+        "Admission 'restricted' does not require it)."),
+}
+
+
 def _control_validations(control: str, allowed_capabilities, seccomp_types) -> list[dict]:
-    """The CEL validations of one control (``has()`` only; see the module docstring)."""
-    if control == "disallow_host_namespaces":
-        expr = " && ".join(f"!{_flag_true(_PS, f)}" for f in ("hostNetwork", "hostIPC", "hostPID"))
-        return [{"expression": expr,
-                 "message": "Sharing the host namespaces is disallowed: hostNetwork, hostIPC and "
-                            "hostPID must be unset or false."}]
-    if control == "disallow_privileged_containers":
-        return [{"expression": f"variables.containers.all(c, !(has({_SC}) && "
-                               f"{_flag_true(_SC, 'privileged')}))",
-                 "message": "Privileged containers are disallowed: securityContext.privileged must "
-                            "be unset or false in every container."}]
-    if control == "disallow_privilege_escalation":
-        return [{"expression": f"variables.containers.all(c, has({_SC}) && "
-                               f"has({_SC}.allowPrivilegeEscalation) && "
-                               f"{_SC}.allowPrivilegeEscalation == false)",
-                 "message": "Privilege escalation is disallowed: every container must set "
-                            "securityContext.allowPrivilegeEscalation to false."}]
-    caps = f"{_SC}.capabilities"
-    if control == "require_drop_all_capabilities":
-        return [{"expression": f"variables.containers.all(c, has({_SC}) && has({caps}) && "
-                               f"has({caps}.drop) && 'ALL' in {caps}.drop)",
-                 "message": "Every container must drop ALL capabilities "
-                            "(securityContext.capabilities.drop: [ALL])."}]
-    if control == "restrict_added_capabilities":
-        return [{"expression": f"variables.containers.all(c, !(has({_SC}) && has({caps}) && "
-                               f"has({caps}.add)) || {caps}.add.all(cap, cap in "
-                               f"{_cel_list(allowed_capabilities)}))",
-                 "message": "Containers may add back only these capabilities: "
-                            + (", ".join(allowed_capabilities) or "none") + "."}]
-    if control == "require_run_as_non_root":
-        pod_true = f"(has({_PSC}) && {_flag_true(_PSC, 'runAsNonRoot')})"
-        pod_false = (f"(has({_PSC}) && has({_PSC}.runAsNonRoot) && "
-                     f"{_PSC}.runAsNonRoot == false)")
-        return [{"expression": f"!{pod_false} && variables.containers.all(c, "
-                               f"(has({_SC}) && has({_SC}.runAsNonRoot)) ? "
-                               f"{_SC}.runAsNonRoot == true : {pod_true})",
-                 "message": "Containers must run as non-root: set securityContext.runAsNonRoot to "
-                            "true on the pod, or on every container, and never to false."}]
-    if control == "restrict_seccomp":
-        allowed = _cel_list(seccomp_types)
-        pod_set = f"(has({_PSC}) && has({_PSC}.seccompProfile))"
-        return [{"expression": f"(!{pod_set} || {_PSC}.seccompProfile.type in {allowed}) && "
-                               f"variables.containers.all(c, (has({_SC}) && "
-                               f"has({_SC}.seccompProfile)) ? "
-                               f"{_SC}.seccompProfile.type in {allowed} : {pod_set})",
-                 "message": "A seccomp profile of type " + " or ".join(seccomp_types)
-                            + " must be set on the pod or on every container; Unconfined and "
-                              "no profile are disallowed."}]
-    if control == "require_read_only_root_filesystem":
-        return [{"expression": f"variables.containers.all(c, has({_SC}) && "
-                               f"{_flag_true(_SC, 'readOnlyRootFilesystem')})",
-                 "message": "Every container must set securityContext.readOnlyRootFilesystem to "
-                            "true (Pod Security Admission 'restricted' does not require it)."}]
-    raise KeyError(control)
+    """The CEL validations of one control (``has()`` only; see the package docstring)."""
+    expression, message = _CONTROL_CEL[control]
+    if callable(expression):
+        expression = expression(allowed_capabilities, seccomp_types)
+    message = message.format(capabilities=", ".join(allowed_capabilities) or "none",
+                             seccomp_types=" or ".join(seccomp_types))
+    return [{"expression": expression, "message": message}]
 
 
 # control key -> (policy name suffix, title, PSS level it comes from)

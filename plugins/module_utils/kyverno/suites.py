@@ -34,72 +34,103 @@ def _container(spec: dict) -> dict:
     return spec["containers"][0]["securityContext"]
 
 
-def _with_init(spec: dict, **security) -> dict:
-    init = {"name": "init", "image": "registry.example.com/team/init:1.0",
-            "securityContext": {**_container(_compliant_pod_spec()), **security}}
-    spec["initContainers"] = [init]
+# Variants: each takes a fresh compliant pod spec (from _compliant_pod_spec) and returns the
+# test case's pod spec.
+def _same(spec: dict) -> dict:
     return spec
+
+
+def _set_spec(**kv):
+    return lambda s: {**s, **kv}
+
+
+def _set_pod(**kv):
+    return lambda s: (s["securityContext"].update(kv), s)[1]
+
+
+def _set_container(**kv):
+    return lambda s: (_container(s).update(kv), s)[1]
+
+
+def _drop_pod(key):
+    return lambda s: (s["securityContext"].pop(key), s)[1]
+
+
+def _drop_container(key):
+    return lambda s: (_container(s).pop(key), s)[1]
+
+
+def _add_init(**security):
+    """An init container whose securityContext is the compliant one with ``security`` on top."""
+    def add(spec):
+        spec["initContainers"] = [{"name": "init", "image": "registry.example.com/team/init:1.0",
+                                   "securityContext": {**_container(_compliant_pod_spec()),
+                                                       **security}}]
+        return spec
+    return add
+
+
+def _then(*steps):
+    """The variant that applies ``steps`` in order."""
+    def apply(spec):
+        for step in steps:
+            spec = step(spec)
+        return spec
+    return apply
+
+
+def _seccomp_pod(seccomp_type: str):
+    localhost = {"localhostProfile": "profiles/app.json"} if seccomp_type == "Localhost" else {}
+    return _set_pod(seccompProfile={"type": seccomp_type, **localhost})
+
+
+_HOST_NAMESPACES = ("hostNetwork", "hostPID", "hostIPC")
+
+# control -> function of the pod security settings returning (good, bad): lists of variants,
+# each a function turning a compliant pod spec into a test case that Kyverno must pass (good) or
+# fail (bad). Every variant becomes a Pod, a Deployment and a CronJob, named in list order.
+_VARIANTS = {
+    "require_run_as_non_root": lambda ps: (
+        [_same, _then(_drop_pod("runAsNonRoot"), _set_container(runAsNonRoot=True))],
+        [_set_pod(runAsNonRoot=False), _set_container(runAsNonRoot=False),
+         _drop_pod("runAsNonRoot"), _add_init(runAsNonRoot=False)]),
+    "disallow_privilege_escalation": lambda ps: (
+        [_same],
+        [_set_container(allowPrivilegeEscalation=True),
+         _drop_container("allowPrivilegeEscalation"), _add_init(allowPrivilegeEscalation=True)]),
+    "require_drop_all_capabilities": lambda ps: (
+        [_same, _set_container(capabilities={"drop": ["ALL"], "add": ["NET_BIND_SERVICE"]})],
+        [_drop_container("capabilities"), _set_container(capabilities={"drop": ["NET_RAW"]}),
+         _add_init(capabilities={"add": ["CHOWN"]})]),
+    "restrict_added_capabilities": lambda ps: (
+        [_same, _set_container(capabilities={"drop": ["ALL"],
+                                             "add": list(ps.allowed_capabilities)})],
+        [_set_container(capabilities={"drop": ["ALL"], "add": ["SYS_ADMIN"]}),
+         _set_container(capabilities={"drop": ["ALL"],
+                                      "add": [*ps.allowed_capabilities, "NET_RAW"]}),
+         _add_init(capabilities={"drop": ["ALL"], "add": ["NET_ADMIN"]})]),
+    "restrict_seccomp": lambda ps: (
+        [*(_seccomp_pod(t) for t in ps.seccomp_profile_types),
+         _then(_drop_pod("seccompProfile"),
+               _set_container(seccompProfile={"type": ps.seccomp_profile_types[0]}))],
+        [_set_pod(seccompProfile={"type": "Unconfined"}), _drop_pod("seccompProfile"),
+         _set_container(seccompProfile={"type": "Unconfined"})]),
+    "require_read_only_root_filesystem": lambda ps: (
+        [_same],
+        [_set_container(readOnlyRootFilesystem=False), _drop_container("readOnlyRootFilesystem"),
+         _add_init(readOnlyRootFilesystem=False)]),
+    "disallow_privileged_containers": lambda ps: (
+        [_same, _set_container(privileged=False)],
+        [_set_container(privileged=True), _add_init(privileged=True)]),
+    "disallow_host_namespaces": lambda ps: (
+        [_same, _set_spec(**dict.fromkeys(_HOST_NAMESPACES, False))],
+        [_set_spec(**{f: True}) for f in _HOST_NAMESPACES]),
+}
 
 
 def _variants(control: str, settings: Settings) -> tuple[list, list]:
     """(good, bad) lists of functions turning a compliant pod spec into a test case."""
-    ps = settings.pod_security
-
-    def set_pod(**kv):
-        return lambda s: (s["securityContext"].update(kv), s)[1]
-
-    def set_container(**kv):
-        return lambda s: (_container(s).update(kv), s)[1]
-
-    def drop_pod(key):
-        return lambda s: (s["securityContext"].pop(key), s)[1]
-
-    def drop_container(key):
-        return lambda s: (_container(s).pop(key), s)[1]
-
-    same = [lambda s: s]
-    if control == "require_run_as_non_root":
-        good = same + [lambda s: set_container(runAsNonRoot=True)(drop_pod("runAsNonRoot")(s))]
-        bad = [set_pod(runAsNonRoot=False), set_container(runAsNonRoot=False),
-               drop_pod("runAsNonRoot"), lambda s: _with_init(s, runAsNonRoot=False)]
-    elif control == "disallow_privilege_escalation":
-        good = same
-        bad = [set_container(allowPrivilegeEscalation=True),
-               drop_container("allowPrivilegeEscalation"),
-               lambda s: _with_init(s, allowPrivilegeEscalation=True)]
-    elif control == "require_drop_all_capabilities":
-        good = same + [set_container(capabilities={"drop": ["ALL"], "add": ["NET_BIND_SERVICE"]})]
-        bad = [drop_container("capabilities"), set_container(capabilities={"drop": ["NET_RAW"]}),
-               lambda s: _with_init(s, capabilities={"add": ["CHOWN"]})]
-    elif control == "restrict_added_capabilities":
-        good = same + [set_container(capabilities={"drop": ["ALL"],
-                                                   "add": list(ps.allowed_capabilities)})]
-        bad = [set_container(capabilities={"drop": ["ALL"], "add": ["SYS_ADMIN"]}),
-               set_container(capabilities={"drop": ["ALL"],
-                                           "add": [*ps.allowed_capabilities, "NET_RAW"]}),
-               lambda s: _with_init(s, capabilities={"drop": ["ALL"], "add": ["NET_ADMIN"]})]
-    elif control == "restrict_seccomp":
-        good = [set_pod(seccompProfile={"type": t, **({"localhostProfile": "profiles/app.json"}
-                                                      if t == "Localhost" else {})})
-                for t in ps.seccomp_profile_types]
-        good.append(lambda s: set_container(seccompProfile={"type": ps.seccomp_profile_types[0]})(
-            drop_pod("seccompProfile")(s)))
-        bad = [set_pod(seccompProfile={"type": "Unconfined"}), drop_pod("seccompProfile"),
-               set_container(seccompProfile={"type": "Unconfined"})]
-    elif control == "require_read_only_root_filesystem":
-        good = same
-        bad = [set_container(readOnlyRootFilesystem=False),
-               drop_container("readOnlyRootFilesystem"),
-               lambda s: _with_init(s, readOnlyRootFilesystem=False)]
-    elif control == "disallow_privileged_containers":
-        good = same + [set_container(privileged=False)]
-        bad = [set_container(privileged=True), lambda s: _with_init(s, privileged=True)]
-    elif control == "disallow_host_namespaces":
-        good = same + [lambda s: {**s, "hostNetwork": False, "hostPID": False, "hostIPC": False}]
-        bad = [lambda s, f=f: {**s, f: True} for f in ("hostNetwork", "hostPID", "hostIPC")]
-    else:
-        raise KeyError(control)
-    return good, bad
+    return _VARIANTS[control](settings.pod_security)
 
 
 def _wrap(kind: str, name: str, spec: dict) -> dict:
