@@ -83,7 +83,7 @@ def test_ignore_entry_without_statement_refused_files_untouched(configured):
     proc = play(tmp_path, {"trivy_ignore_entries": no_statement, "trivy_severity": ["LOW"]})
     assert proc.returncode != 0
     assert ".trivyignore.yaml was not written" in proc.stdout
-    assert "missing statement" in proc.stdout
+    assert "is required: say why this finding is accepted" in proc.stdout
     assert snapshot(config, ignore) == before
 
 
