@@ -45,7 +45,7 @@ _CACHE: dict = {}
 
 
 def _node(host) -> dict:
-    name = host.backend.host
+    name = host.backend.hostname
     if name not in _CACHE:
         cmd = host.run("python3 -c %s %s %s", PROBE, json.dumps(PATHS), f"{KEY}.key")
         assert cmd.rc == 0, cmd.stderr
@@ -54,7 +54,7 @@ def _node(host) -> dict:
 
 
 def _debian13(host) -> bool:
-    return host.backend.host.endswith("debian13")
+    return host.backend.hostname.endswith("debian13")
 
 
 def test_cosign_is_installed_by_the_method_of_the_host(host):
@@ -81,7 +81,7 @@ def test_private_key_is_0600_and_opens_with_the_vaulted_password_only(host):
 
 def test_public_key_was_fetched_back_to_the_controller(host):
     keys = Path(os.environ["MOLECULE_EPHEMERAL_DIRECTORY"]) / "public-keys"
-    fetched = keys / f"{host.backend.host}.pub"
+    fetched = keys / f"{host.backend.hostname}.pub"
     assert fetched.read_text().strip() == _node(host)["files"][f"{KEY}.pub"]["text"].strip()
 
 

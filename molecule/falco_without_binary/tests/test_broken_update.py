@@ -33,7 +33,7 @@ def test_broken_rule_is_refused_and_nothing_changes(host):
     inventory = env["MOLECULE_INVENTORY_FILE"]
     run = subprocess.run(
         [str(Path(sys.executable).parent / "ansible-playbook"), "-i", inventory,
-         "--limit", host.backend.host, str(SCENARIO / "broken_update.yml")],
+         "--limit", host.backend.hostname, str(SCENARIO / "broken_update.yml")],
         capture_output=True, text=True, env=env, cwd=SCENARIO, check=False)
     out = run.stdout + run.stderr
     assert run.returncode != 0, out

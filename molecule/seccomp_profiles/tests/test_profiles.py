@@ -15,7 +15,7 @@ _CACHE = {}
 
 
 def node(host):
-    name = host.backend.host
+    name = host.backend.hostname
     if name not in _CACHE:
         out = host.check_output(SCRIPT).splitlines()
         stats = {line.split()[0]: line.split()[1:] for line in out[:-1]}
