@@ -41,7 +41,10 @@ REGISTRY_PORT = int(os.environ.get("BULWARK_REGISTRY_PORT", "15000"))
 DEBIAN_MIRROR = os.environ.get("BULWARK_DEBIAN_MIRROR", "http://deb.debian.org/debian")
 
 # The lab node images. Changing any of this changes the recipe hash and rebuilds the image.
-IMAGE_PACKAGES = ["python3", "systemd", "systemd-sysv", "ca-certificates", "dbus", "gnupg"]
+# openssh-server: the lab fleet is reached over SSH like a real estate (lab/fleet.py enables
+# it per node, on its own port); it is off in the image, without host keys.
+IMAGE_PACKAGES = ["python3", "systemd", "systemd-sysv", "ca-certificates", "dbus", "gnupg",
+                  "openssh-server"]
 IMAGES = {
     "bookworm": {"tag": "localhost/bulwark-lab:bookworm", "debian": "12"},
     "trixie": {"tag": "localhost/bulwark-lab:trixie", "debian": "13"},
@@ -95,7 +98,7 @@ def podman(*args, **kw):
 
 # --------------------------------------------------------------------------- images
 def recipe_hash(dist: str) -> str:
-    recipe = {"dist": dist, "packages": IMAGE_PACKAGES, "variant": "minbase", "v": 2}
+    recipe = {"dist": dist, "packages": IMAGE_PACKAGES, "variant": "minbase", "v": 3}
     return hashlib.sha256(json.dumps(recipe, sort_keys=True).encode()).hexdigest()[:16]
 
 
@@ -128,6 +131,11 @@ def build_image(dist: str, force: bool = False) -> None:
             link.parent.mkdir(parents=True, exist_ok=True)
             if not link.exists():
                 link.symlink_to("/dev/null")
+        # sshd stays off until lab/fleet.py turns it on; each node makes its own host keys
+        for path in [*(rootfs / "etc/systemd/system").rglob("ssh*.s*"),
+                     *(rootfs / "etc/ssh").glob("ssh_host_*")]:
+            if path.is_symlink() or not path.is_dir():
+                path.unlink()
         log(f"image {tag}: step 3/3 podman import ({time.monotonic() - t0:.0f}s)")
         tar = subprocess.Popen(["tar", "-C", str(rootfs), "-c", "."], stdout=subprocess.PIPE)
         podman("import", "--change", f"LABEL bulwark.recipe={want}",
