@@ -27,6 +27,8 @@ for p in (str(COLLECTIONS), str(ROOT / "lab")):
     if p not in sys.path:
         sys.path.insert(0, p)
 
+from fleet import play_recap  # noqa: E402,F401  (lab/fleet.py; tests import it from here)
+
 import lab  # noqa: E402  (lab/lab.py)
 
 # Upstream data copied unchanged, with its provenance (tests/fixtures/PROVENANCE.md).

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import ROOT, run_playbook
+from conftest import ROOT, play_recap, run_playbook
 
 PLAYBOOK = str(Path(__file__).with_name("rollout.yml"))
 SEED_RULE = """\
@@ -57,8 +57,7 @@ def node(tmp_path, shared_fixtures):
 
 
 def recap(result) -> dict:
-    line = next(ln for ln in result.stdout.splitlines() if ln.startswith("localhost"))
-    return {k: int(v) for k, v in (part.split("=") for part in line.split(":", 1)[1].split())}
+    return play_recap(result.stdout)["localhost"]
 
 
 def snapshot(directory: Path) -> dict:
