@@ -159,7 +159,10 @@ def test_tool_statuses(change, status):
 def test_tool_fact_asks_the_binary(tmp_path, monkeypatch):
     monkeypatch.setattr(node, "find_binary", lambda name: "/usr/local/bin/cosign")
     answers = iter([(0, "GitVersion:    v3.1.1\n", ""), (0, "GitVersion:    devel\n", "")])
-    runner = lambda argv: next(answers)  # noqa: E731  (stands in at the process boundary)
+
+    def runner(argv):  # stands in at the process boundary: what cosign 3.1.1 / a devel build print
+        return next(answers)
+
     fact = node.tool_fact({"name": "cosign", "pinned": "3.1.1"}, runner)
     assert (fact["version"], fact["matches"]) == ("3.1.1", True)
     fact = node.tool_fact({"name": "cosign", "pinned": "3.1.1", "pattern": "devel"}, runner)
