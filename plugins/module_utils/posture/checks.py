@@ -211,6 +211,8 @@ def ship_checks(ship):
             "fail",
             f"{policy['path']} is absent: images are not checked for signatures",
         )
+    elif not enforced and sigstore["capable"] is False:
+        status, reason = "fail", f"signatures cannot be enforced here: {sigstore['reason']}"
     elif not enforced:
         status, reason = (
             "fail",

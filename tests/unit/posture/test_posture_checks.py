@@ -97,6 +97,13 @@ def test_debian12_build_fails_enforcement_with_the_reason(node_dir):
     assert line.startswith("deb12: FAIL") and "ship.signature_enforcement" in line
 
 
+def test_debian12_without_enforcement_says_why(node_dir):
+    found = by_id(checks.node_checks(facts_of(node_dir(enforce=False, sigstore=False))))
+    reason = found["ship.signature_enforcement"]["reason"]
+    assert reason.startswith("signatures cannot be enforced here: ")
+    assert "Debian-local change: sigstore disabled" in reason
+
+
 def test_no_enforcement_fails(node_dir):
     found = by_id(checks.node_checks(facts_of(node_dir(enforce=False))))
     assert found["ship.signature_enforcement"]["status"] == "fail"
