@@ -206,13 +206,13 @@ def ship_checks(ship):
     missing = sorted({k for s in enforced for k in s["keys_missing"]})
     if policy["error"]:
         status, reason = "fail", f"policy.json unreadable: {policy['error']}"
+    elif not enforced and sigstore["capable"] is False:
+        status, reason = "fail", f"signatures cannot be enforced here: {sigstore['reason']}"
     elif not policy["present"]:
         status, reason = (
             "fail",
             f"{policy['path']} is absent: images are not checked for signatures",
         )
-    elif not enforced and sigstore["capable"] is False:
-        status, reason = "fail", f"signatures cannot be enforced here: {sigstore['reason']}"
     elif not enforced:
         status, reason = (
             "fail",

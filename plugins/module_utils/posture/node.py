@@ -32,6 +32,9 @@ from ansible_collections.bulwark.container_security.plugins.module_utils.seccomp
 # on the same marker).
 SIGSTORE_DISABLED_MARKER = b"Debian-local change: sigstore disabled"
 POLICY_READERS = ("/usr/bin/skopeo", "/usr/bin/podman", "/usr/bin/buildah", "/usr/bin/crio")
+# Releases whose containers/image packages are all built with sigstore disabled: on such a
+# node without skopeo/podman installed, installing them would not help either.
+SIGSTORE_DISABLED_RELEASES = {("debian", "12"): "Debian 12's skopeo and podman packages"}
 SEARCH_PATH = ("/usr/local/bin", "/usr/bin", "/usr/sbin", "/bin", "/sbin")
 _VERSION_RE = re.compile(r"v?(\d+\.\d+\.\d+(?:[-+][0-9A-Za-z.-]+)?)")
 
@@ -108,7 +111,20 @@ def tool_fact(spec, runner=_run):
     return fact
 
 
-def sigstore_capability(readers=POLICY_READERS):
+def os_release(path="/etc/os-release"):
+    """(ID, VERSION_ID) of the node, ('', '') when unknown."""
+    values = {}
+    try:
+        with open(path, encoding="utf-8") as handle:
+            for line in handle:
+                key, _, value = line.strip().partition("=")
+                values[key] = value.strip('"')
+    except OSError:
+        pass
+    return values.get("ID", ""), values.get("VERSION_ID", "")
+
+
+def sigstore_capability(readers=POLICY_READERS, release=None):
     """Which containers/image tools exist and whether their build can verify sigstore."""
     found = []
     for path in readers:
@@ -122,7 +138,14 @@ def sigstore_capability(readers=POLICY_READERS):
                 disabled = False
         found.append({"path": path, "sigstore": not disabled})
     disabled = [r["path"] for r in found if not r["sigstore"]]
-    if not found:
+    release = os_release() if release is None else release
+    if not found and release in SIGSTORE_DISABLED_RELEASES:
+        capable = False
+        reason = (
+            f"no containers/image tool installed, and {SIGSTORE_DISABLED_RELEASES[release]} "
+            f'are built with sigstore verification disabled ("{SIGSTORE_DISABLED_MARKER.decode()}")'
+        )
+    elif not found:
         capable, reason = (
             None,
             "no containers/image tool (skopeo, podman, buildah, CRI-O) on the node",

@@ -104,6 +104,19 @@ def test_debian12_without_enforcement_says_why(node_dir):
     assert "Debian-local change: sigstore disabled" in reason
 
 
+def test_debian12_without_any_container_tool(tmp_path):
+    (tmp_path / "os-release").write_text(
+        'PRETTY_NAME="Debian GNU/Linux 12 (bookworm)"\nID=debian\nVERSION_ID="12"\n')
+    release = node.os_release(str(tmp_path / "os-release"))
+    assert release == ("debian", "12")
+    fact = node.sigstore_capability([str(tmp_path / "none")], release=release)
+    ship = {"trusted_keys": [], "policy": node.policy_summary(str(tmp_path / "p.json")),
+            "sigstore": fact}
+    found = by_id(checks.ship_checks(ship))
+    assert found["ship.sigstore_capable"]["status"] == "fail"
+    assert "Debian 12's skopeo and podman packages" in found["ship.signature_enforcement"]["reason"]
+
+
 def test_no_enforcement_fails(node_dir):
     found = by_id(checks.node_checks(facts_of(node_dir(enforce=False))))
     assert found["ship.signature_enforcement"]["status"] == "fail"
@@ -126,7 +139,7 @@ def test_missing_key_file_and_policy(node_dir, tmp_path):
 
 
 def test_no_container_tool_warns(tmp_path):
-    fact = node.sigstore_capability([str(tmp_path / "none")])
+    fact = node.sigstore_capability([str(tmp_path / "none")], release=("debian", "13"))
     assert fact["capable"] is None
     ship = {
         "trusted_keys": [],
