@@ -11,9 +11,10 @@ never from a second description of the policies.
 
 from __future__ import annotations
 
-import datetime
-
-from ansible_collections.bulwark.container_security.plugins.module_utils.posture.checks import check
+from ansible_collections.bulwark.container_security.plugins.module_utils.posture.checks import (
+    parse_time,
+    result,
+)
 
 PSA_LABEL = "pod-security.kubernetes.io/enforce"
 POLICY_KINDS = (
@@ -81,132 +82,33 @@ def cluster_checks(summary):
     out = []
     for policy in summary["policies"]:
         subject = policy["control"] or policy["name"]
-        fix = (
-            f"kyverno_policy_settings.pod_security.actions.{policy['control']}"
-            if policy["control"]
-            else "kyverno_policy_settings.image_verification"
-        )
-        nist = "untrusted_images" if policy["kind"] == "ImageValidatingPolicy" else "runtime_config"
+        control = "admit.policy" if policy["control"] else "admit.image_policy"
+        fix = None if policy["control"] else "kyverno_policy_settings.image_verification"
         if "Deny" in policy["actions"]:
-            out.append(
-                check(
-                    f"admit.policy.{subject}",
-                    "pass",
-                    f"{policy['title']}: Deny",
-                    "admit",
-                    "admit",
-                    nist,
-                )
-            )
+            out.append(result(control, "pass", f"{policy['title']}: Deny", subject))
         elif policy["actions"]:
-            out.append(
-                check(
-                    f"admit.policy.{subject}",
-                    "warn",
-                    f"{policy['title']}: {', '.join(policy['actions'])} "
-                    f"only, violations are admitted",
-                    "admit",
-                    "admit",
-                    nist,
-                    fix,
-                )
-            )
+            out.append(result(control, "warn", f"{policy['title']}: {', '.join(policy['actions'])} "
+                              f"only, violations are admitted", subject, fix))
         else:
-            out.append(
-                check(
-                    f"admit.policy.{subject}",
-                    "fail",
-                    f"{policy['title']}: no validation action",
-                    "admit",
-                    "admit",
-                    nist,
-                    fix,
-                )
-            )
+            out.append(result(control, "fail", f"{policy['title']}: no validation action", subject,
+                              fix))
     if not any(p["kind"] == "ImageValidatingPolicy" for p in summary["policies"]):
-        out.append(
-            check(
-                "admit.image_signatures",
-                "fail",
-                "no admission policy verifies image signatures",
-                "admit",
-                "admit",
-                "untrusted_images",
-                "kyverno_policy_settings.image_verification",
-            )
-        )
+        out.append(result("admit.image_signatures", "fail",
+                          "no admission policy verifies image signatures"))
     for ns in summary["namespaces"]:
         name, level = ns["name"], ns["enforce"]
-        fix = f"kyverno_policy_settings.namespaces[{name}].pod_security"
-        if level == "restricted":
-            out.append(
-                check(
-                    f"admit.namespace.{name}.pod_security",
-                    "pass",
-                    f"{name}: Pod Security enforce restricted",
-                    "admit",
-                    "admit",
-                    "workload_sensitivity",
-                )
-            )
-        elif level == "baseline":
-            out.append(
-                check(
-                    f"admit.namespace.{name}.pod_security",
-                    "warn",
-                    f"{name}: Pod Security enforce baseline",
-                    "admit",
-                    "admit",
-                    "workload_sensitivity",
-                    fix,
-                )
-            )
-        else:
-            out.append(
-                check(
-                    f"admit.namespace.{name}.pod_security",
-                    "fail",
-                    f"{name}: Pod Security enforce {level or 'not set'}",
-                    "admit",
-                    "admit",
-                    "workload_sensitivity",
-                    fix,
-                )
-            )
+        status = {"restricted": "pass", "baseline": "warn"}.get(level, "fail")
+        out.append(result("admit.namespace.pod_security", status,
+                          f"{name}: Pod Security enforce {level or 'not set'}", name))
         deny = [p["name"] for p in ns["network_policies"] if p["default_deny"]]
         if deny:
-            out.append(
-                check(
-                    f"admit.namespace.{name}.network",
-                    "pass",
-                    f"{name}: default deny ({', '.join(deny)}) "
-                    f"+ {len(ns['network_policies']) - len(deny)} allow rule(s)",
-                    "admit",
-                    "admit",
-                    "network_separation",
-                )
-            )
+            allow = len(ns["network_policies"]) - len(deny)
+            out.append(result("admit.namespace.network", "pass", f"{name}: default deny "
+                              f"({', '.join(deny)}) + {allow} allow rule(s)", name))
         else:
-            out.append(
-                check(
-                    f"admit.namespace.{name}.network",
-                    "fail",
-                    f"{name}: no default-deny NetworkPolicy",
-                    "admit",
-                    "admit",
-                    "network_separation",
-                    f"kyverno_policy_settings.namespaces[{name}].network",
-                )
-            )
+            out.append(result("admit.namespace.network", "fail",
+                              f"{name}: no default-deny NetworkPolicy", name))
     return out
-
-
-def _parse(value):
-    try:
-        stamp = datetime.datetime.fromisoformat(str(value).replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return stamp if stamp.tzinfo else stamp.replace(tzinfo=datetime.timezone.utc)
 
 
 def image_state(image, signature, attestation, now, max_age_hours=168):
@@ -235,11 +137,12 @@ def image_state(image, signature, attestation, now, max_age_hours=168):
             ((a.get("predicate") or {}).get("metadata") or {}).get("scanFinishedOn")
             for a in attestation.get("attestations") or []
         ]
-        stamps = [s for s in (_parse(f) for f in finished if f) if s]
+        stamps = [s for s in (parse_time(f) for f in finished if f) if s]
         if stamps:
             newest = max(stamps)
             state["scan_finished"] = newest.isoformat()
-            state["attestation_age_hours"] = round((_parse(now) - newest).total_seconds() / 3600, 1)
+            hours = (parse_time(now) - newest).total_seconds() / 3600
+            state["attestation_age_hours"] = round(hours, 1)
     else:
         state["attestation_error"] = (
             (attestation or {}).get("reason") or (attestation or {}).get("msg") or "not verified"
@@ -248,76 +151,21 @@ def image_state(image, signature, attestation, now, max_age_hours=168):
 
 
 def image_checks(state):
-    image = state["image"]
-    out = []
+    image, age = state["image"], state["attestation_age_hours"]
     if state["signed"]:
-        out.append(
-            check(
-                f"sign.image.{image}",
-                "pass",
-                f"signed by {', '.join(state['signed_by'])}",
-                "sign",
-                "ship",
-                "untrusted_images",
-            )
-        )
+        signed = result("sign.image", "pass", f"signed by {', '.join(state['signed_by'])}", image)
     else:
-        out.append(
-            check(
-                f"sign.image.{image}",
-                "fail",
-                f"no signature by a trusted key: {state['signature_error']}",
-                "sign",
-                "ship",
-                "untrusted_images",
-                "posture_public_keys",
-            )
-        )
-    age = state["attestation_age_hours"]
+        signed = result("sign.image", "fail", f"no signature by a trusted key: "
+                        f"{state['signature_error']}", image)
     if not state["attestation"]:
-        out.append(
-            check(
-                f"scan.image.{image}",
-                "fail",
-                f"no verified vulnerability attestation: {state['attestation_error']}",
-                "scan",
-                "build",
-                "image_vulnerabilities",
-                "posture_attestation_type",
-            )
-        )
+        scanned = result("scan.image", "fail", f"no verified vulnerability attestation: "
+                         f"{state['attestation_error']}", image, "posture_attestation_type")
     elif age is None:
-        out.append(
-            check(
-                f"scan.image.{image}",
-                "warn",
-                "vulnerability attestation without scanFinishedOn",
-                "scan",
-                "build",
-                "image_vulnerabilities",
-            )
-        )
+        scanned = result("scan.image", "warn", "vulnerability attestation without scanFinishedOn",
+                         image, "trivy_vuln_predicate")
     elif age > state["max_age_hours"]:
-        out.append(
-            check(
-                f"scan.image.{image}",
-                "fail",
-                f"vulnerability attestation is {age} h old (limit {state['max_age_hours']} h)",
-                "scan",
-                "build",
-                "image_vulnerabilities",
-                "posture_attestation_max_age_hours",
-            )
-        )
+        scanned = result("scan.image", "fail", f"vulnerability attestation is {age} h old (limit "
+                         f"{state['max_age_hours']} h)", image)
     else:
-        out.append(
-            check(
-                f"scan.image.{image}",
-                "pass",
-                f"vulnerability attestation {age} h old",
-                "scan",
-                "build",
-                "image_vulnerabilities",
-            )
-        )
-    return out
+        scanned = result("scan.image", "pass", f"vulnerability attestation {age} h old", image)
+    return [signed, scanned]

@@ -20,6 +20,9 @@ import re
 import shutil
 import subprocess
 
+from ansible_collections.bulwark.container_security.plugins.module_utils.posture.checks import (
+    parse_time,
+)
 from ansible_collections.bulwark.container_security.plugins.module_utils.release_artifacts import (
     CATALOG,
 )
@@ -310,14 +313,6 @@ def seccomp_facts(directory):
     return {"dir": directory, "present": os.path.isdir(directory), "profiles": profiles}
 
 
-def _parse_time(value):
-    try:
-        stamp = datetime.datetime.fromisoformat(str(value).replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return stamp if stamp.tzinfo else stamp.replace(tzinfo=datetime.timezone.utc)
-
-
 def newest_summary(reports_dir):
     """Path of the newest rescan summary.json: `latest` first, else the newest run directory."""
     latest = os.path.join(reports_dir, "latest", "summary.json")
@@ -362,7 +357,7 @@ def rescan_facts(reports_dir, collected, timer):
             )
     except (OSError, ValueError, AttributeError, TypeError) as exc:
         out["error"] = f"{path}: {exc}"
-    finished, now = _parse_time(out["finished"]), _parse_time(collected)
+    finished, now = parse_time(out["finished"]), parse_time(collected)
     if finished and now:
         out["age_seconds"] = max(0, int((now - finished).total_seconds()))
     return out
