@@ -86,3 +86,26 @@ def test_markdown_and_json(real_report):
         and "fix: `cosign_enforce`" in text
     )
     assert render.render_json(real_report).endswith("}\n")
+
+
+def test_the_filters_take_registered_results(node_dir):
+    from ansible.errors import AnsibleFilterError
+    from ansible_collections.bulwark.container_security.plugins.filter import posture
+
+    facts = node.collect(node_dir())
+    results = {"up": {"changed": False, "posture": facts},
+               "down": {"unreachable": True, "msg": "Failed to create temporary directory"}}
+    made = posture.posture_report(results, images=["reg/app"],
+                                  signatures=[{"failed": True, "reason": "no_signature"}],
+                                  attestations=[{"failed": True, "msg": "none found"}],
+                                  generated="2026-11-27T12:00:00Z")
+    down = next(n for n in made["nodes"] if n["name"] == "down")
+    assert down["checks"][0]["id"] == "node.reachable"
+    assert "Failed to create temporary directory" in down["checks"][0]["reason"]
+    ids = [c["id"] for c in made["images"][0]["checks"]]
+    assert ids == ["sign.image.reg/app", "scan.image.reg/app"]
+    assert posture.posture_render(made, "markdown").startswith("## Bulwark posture: FAIL")
+    with pytest.raises(AnsibleFilterError, match="1 images but 0 signature"):
+        posture.posture_report(results, images=["reg/app"])
+    with pytest.raises(AnsibleFilterError, match="format 'pdf'"):
+        posture.posture_render(made, "pdf")
