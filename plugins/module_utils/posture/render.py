@@ -23,7 +23,8 @@ MARK = {"pass": "✓ pass", "warn": "! warn", "fail": "✗ fail", None: "–"}
 
 CSS = """
 :root{--pass:#1a7f37;--warn:#9a6700;--fail:#cf222e;--line:#d0d7de;font-family:system-ui,sans-serif}
-body{margin:1rem auto;max-width:72rem;padding:0 1rem;color:#1f2328;line-height:1.4}
+body{margin:1rem auto;max-width:72rem;padding:0 1rem;color:#1f2328;line-height:1.4;
+  overflow-wrap:anywhere}
 h1{font-size:1.5rem;margin:0 0 .25rem}
 h2{font-size:1.2rem;margin-top:1.5rem;border-bottom:1px solid var(--line)}
 .meta{color:#59636e;font-size:.9rem}
