@@ -114,9 +114,11 @@ def cluster_checks(summary):
 def image_state(image, signature, attestation, now, max_age_hours=168):
     """One image's supply-chain state from cosign_verify and cosign_verify_attestation results.
 
-    `signature` / `attestation` are the registered module results (failed ones included).
+    `signature` / `attestation` are the registered module results (failed ones included). A
+    task registered with `failed_when: false` says `failed: false` even when verification failed,
+    so success is read from what only a success returns: `verified`, `attestations`.
     """
-    signed = bool(signature) and not signature.get("failed") and bool(signature.get("verified"))
+    signed = bool(signature) and signature.get("verified") is True and not signature.get("reason")
     state = {
         "image": image,
         "digest": (signature or {}).get("digest") or (attestation or {}).get("digest"),
@@ -131,7 +133,9 @@ def image_state(image, signature, attestation, now, max_age_hours=168):
         "attestation_error": None,
         "max_age_hours": max_age_hours,
     }
-    if attestation and not attestation.get("failed"):
+    attested = (bool(attestation) and isinstance(attestation.get("attestations"), list)
+                and not attestation.get("reason"))
+    if attested:
         state["attestation"] = True
         finished = [
             ((a.get("predicate") or {}).get("metadata") or {}).get("scanFinishedOn")

@@ -305,10 +305,11 @@ def test_image_checks():
     assert [c["status"] for c in cluster.image_checks(state)] == ["pass", "pass"]
     state = cluster.image_state("reg/app", ok, att, "2026-12-27T10:00:00+00:00")
     assert [c["status"] for c in cluster.image_checks(state)] == ["pass", "fail"]
+    # registered with failed_when: false, a failed verification says failed: false
     state = cluster.image_state(
         "reg/app",
-        {"failed": True, "reason": "no_signature"},
-        {"failed": True, "reason": "no_attestation"},
+        {"failed": False, "reason": "no_signature", "digest": "sha256:" + "a" * 64},
+        {"failed": False, "reason": "no_attestation", "digest": "sha256:" + "a" * 64},
         NOW,
     )
     found = cluster.image_checks(state)
