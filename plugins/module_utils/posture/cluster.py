@@ -166,7 +166,7 @@ def image_checks(state):
                          f"{state['attestation_error']}", image, "posture_attestation_type")
     elif age is None:
         scanned = result("scan.image", "warn", "vulnerability attestation without scanFinishedOn",
-                         image, "trivy_vuln_predicate")
+                         image, "posture_attestation_type")
     elif age > state["max_age_hours"]:
         scanned = result("scan.image", "fail", f"vulnerability attestation is {age} h old (limit "
                          f"{state['max_age_hours']} h)", image)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import copy
 import re
+from pathlib import Path
 
 import pytest
 from ansible_collections.bulwark.container_security.plugins.module_utils.kyverno.builders import (
@@ -109,3 +110,15 @@ def test_the_filters_take_registered_results(node_dir):
         posture.posture_report(results, images=["reg/app"])
     with pytest.raises(AnsibleFilterError, match="format 'pdf'"):
         posture.posture_render(made, "pdf")
+
+
+def test_docs_list_every_control():
+    from ansible_collections.bulwark.container_security.plugins.module_utils.posture.checks import (
+        CONTROLS,
+        NIST,
+    )
+
+    doc = (Path(__file__).resolve().parents[3] / "docs" / "posture.md").read_text()
+    for control, (practice, layer, nist, fix) in CONTROLS.items():
+        row = f"| `{control}` | {practice} | {layer} | {NIST[nist] if nist else '–'} | `{fix}` |"
+        assert row in doc, f"docs/posture.md lacks or misstates {control}: {row}"
