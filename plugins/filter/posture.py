@@ -1,0 +1,61 @@
+# Copyright (c) 2026 Bulwark maintainers
+# Apache License 2.0 (see LICENSE or https://www.apache.org/licenses/LICENSE-2.0)
+# SPDX-License-Identifier: Apache-2.0
+"""Filters for playbooks/posture.yml (logic and rendering in module_utils.posture)."""
+from __future__ import annotations
+
+from ansible.errors import AnsibleFilterError
+from ansible_collections.bulwark.container_security.plugins.module_utils.posture.cluster import (
+    image_state,
+)
+from ansible_collections.bulwark.container_security.plugins.module_utils.posture.render import (
+    render_html,
+    render_json,
+    render_markdown,
+)
+from ansible_collections.bulwark.container_security.plugins.module_utils.posture.report import (
+    ReportError,
+    build_report,
+    validate_report,
+)
+
+RENDERERS = {"json": render_json, "html": render_html, "markdown": render_markdown}
+
+
+def _node(result):
+    """The facts of a registered bulwark_posture_facts result, or why there are none."""
+    if isinstance(result, dict) and isinstance(result.get("posture"), dict):
+        return result["posture"]
+    message = result.get("msg") if isinstance(result, dict) else None
+    return {"error": str(message or "no answer (unreachable, or failed before the posture task)")}
+
+
+def posture_report(nodes, bundle=None, images=None, signatures=None, attestations=None,
+                   generated="", source="", attestation_max_age_hours=168):
+    """The posture report of `nodes` ({name: registered module result}), checked against its
+    schema. `signatures` and `attestations` are the cosign results, one per image of `images`."""
+    images = list(images or [])
+    signatures, attestations = list(signatures or []), list(attestations or [])
+    if not len(signatures) == len(attestations) == len(images):
+        raise AnsibleFilterError(f"posture_report: {len(images)} images but {len(signatures)} "
+                                 f"signature and {len(attestations)} attestation results")
+    try:
+        states = [image_state(image, sig, att, generated, attestation_max_age_hours)
+                  for image, sig, att in zip(images, signatures, attestations)]
+        facts = {name: _node(result) for name, result in dict(nodes).items()}
+        return validate_report(build_report(facts, bundle, states, generated, source))
+    except (ReportError, KeyError, TypeError, ValueError) as exc:
+        raise AnsibleFilterError(f"posture_report: {exc}") from exc
+
+
+def posture_render(report, output_format):
+    """`report` as posture.json, posture.html or posture.md text."""
+    if output_format not in RENDERERS:
+        raise AnsibleFilterError(f"posture_render: format {output_format!r} is not one of "
+                                 f"{', '.join(RENDERERS)}")
+    return RENDERERS[output_format](report)
+
+
+class FilterModule:
+    def filters(self):
+        return {"posture_report": posture_report, "posture_render": posture_render}

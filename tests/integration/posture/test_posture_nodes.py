@@ -1,0 +1,307 @@
+# Copyright (c) 2026 Bulwark maintainers
+# Apache License 2.0 (see LICENSE or https://www.apache.org/licenses/LICENSE-2.0)
+# SPDX-License-Identifier: Apache-2.0
+"""playbooks/posture.yml on a real node pair: a Debian 13 node converged by site.yml and a
+fresh Debian 12 node, through the lab fleet's own inventory with its hosts swapped for ours.
+
+Real: systemd containers of the lab images, site.yml and the fleet's settings (cosign from the
+lab mirror, policy.json enforcement, the rules linter as Falco's validator, seccomp profiles,
+the rescan timer), cosign 3.1.1 and the lab registry for the image checks, jsonschema for the
+report. The pair is shared by the module (one converge).
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import subprocess
+import time
+import uuid
+from pathlib import Path
+
+import fleet
+import pytest
+import yaml
+from conftest import ROOT, ansible_env, require_tool, run_playbook
+
+import lab
+
+FLEET_INVENTORY = ROOT / "playbooks" / "lab" / "fleet_inventory.yml"
+MARKS = {"pass": "✓ pass", "warn": "! warn", "fail": "✗ fail", None: "–"}
+IMAGES = {"deb12": "localhost/bulwark-lab:bookworm", "deb13": "localhost/bulwark-lab:trixie"}
+
+
+def podman(*args, check=True):
+    return subprocess.run(["podman", *args], env=ansible_env(), capture_output=True, text=True,
+                          check=check)
+
+
+def fleet_inventory_for(names: dict) -> dict:
+    """playbooks/lab/fleet_inventory.yml with its four fleet nodes replaced by ours."""
+    inv = yaml.safe_load(FLEET_INVENTORY.read_text())
+    children = inv["all"]["children"]
+    children["bulwark_builders"]["hosts"] = {}
+    groups = children["bulwark_nodes"]["children"]
+    groups["fleet_debian12"]["hosts"] = {names["deb12"]: None}
+    groups["fleet_debian13"]["hosts"] = {names["deb13"]: None}
+    return inv
+
+
+@pytest.fixture(scope="module")
+def pair(lab_registry, lab_mirror, lab_tools, tmp_path_factory):
+    """(inventory, names, lab_dir, seconds to converge): deb13 converged, deb12 fresh."""
+    require_tool("podman")
+    suffix = uuid.uuid4().hex[:6]
+    names = {key: f"bulwark-posture-{key}-{suffix}" for key in IMAGES}
+    for image in IMAGES.values():
+        if podman("image", "exists", image, check=False).returncode != 0:
+            pytest.fail(f"lab image {image} is missing (python3 lab/lab.py images builds it)")
+    lab_dir = tmp_path_factory.mktemp("posture-lab")
+    (lab_dir / "tools").symlink_to(Path(lab_tools["cosign"]).parent.parent)
+    inventory = tmp_path_factory.mktemp("inventory") / "fleet.yml"
+    inventory.write_text(yaml.safe_dump(fleet_inventory_for(names)))
+    try:
+        for key, image in IMAGES.items():
+            podman("run", "-d", "--name", names[key], "--hostname", names[key], "--systemd=always",
+                   "--network", "host", image, "/sbin/init")
+        for name in names.values():
+            fleet.wait_booted(name)
+        start = time.monotonic()
+        env = {"BULWARK_LAB_DIR": str(lab_dir)}
+        res = run_playbook(["-i", str(inventory), "playbooks/lab/fleet_prepare.yml",
+                            "--limit", f"localhost,{names['deb13']}"], env=env, timeout=900)
+        assert res.returncode == 0, res.stdout[-3000:] + res.stderr[-2000:]
+        res = run_playbook(["-i", str(inventory), "playbooks/site.yml", "--limit", names["deb13"]],
+                           env=env, timeout=1200)
+        assert res.returncode == 0, res.stdout[-4000:] + res.stderr[-2000:]
+        yield inventory, names, lab_dir, time.monotonic() - start
+    finally:
+        for name in names.values():
+            podman("rm", "-f", "-t", "0", name, check=False)
+
+
+def sign(cosign: str, lab_dir: Path, image: str) -> None:
+    password = (lab_dir / "demo-enforce" / "password").read_text().rstrip("\n")
+    res = subprocess.run([cosign, "sign", "--key", str(lab_dir / "demo-enforce" / "demo.key"),
+                          "--use-signing-config=false", "--tlog-upload=false",
+                          "--new-bundle-format=false", "--allow-insecure-registry", "--yes", image],
+                         env={"COSIGN_PASSWORD": password, "PATH": "/usr/bin:/bin",
+                              "HOME": str(lab_dir)}, capture_output=True, text=True, check=False)
+    assert res.returncode == 0, res.stderr
+
+
+def changed_files(node: str, marker: str) -> list[str]:
+    res = podman("exec", node, "find", "/etc", "/usr", "/opt", "/var/lib/bulwark", "/var/lib/trivy",
+                 "/var/lib/kubelet", "/var/cache/bulwark", "-xdev", "-newer", marker,
+                 "-not", "-type", "d", "-not", "-path", "*/__pycache__/*", check=False)
+    return res.stdout.split()
+
+
+@pytest.fixture(scope="module")
+def report(pair, lab_tools, lab_image_factory, tmp_path_factory):
+    """posture.yml on the pair (and a signed and an unsigned image); the report and the run."""
+    inventory, names, lab_dir, _ = pair
+    signed = lab_image_factory(f"bulwark-posture/signed-{uuid.uuid4().hex[:6]}:v1", "signed")
+    sign(lab_tools["cosign"], lab_dir, signed)
+    unsigned = lab_image_factory(f"bulwark-posture/unsigned-{uuid.uuid4().hex[:6]}:v1", "unsigned")
+    marker = "/run/bulwark-posture-marker"
+    for name in names.values():
+        podman("exec", name, "touch", marker)
+    time.sleep(1.1)  # -newer compares whole seconds on some filesystems
+    out = tmp_path_factory.mktemp("posture-out")
+    extra = {"posture_output_dir": str(out), "posture_images": [signed, unsigned],
+             "posture_public_keys": [str(lab_dir / "demo-enforce" / "demo.pub")],
+             "posture_cosign_path": lab_tools["cosign"], "posture_insecure_registry": True,
+             "posture_transparency_log": False}
+    start = time.monotonic()
+    res = run_playbook(["-i", str(inventory), "playbooks/posture.yml", "-e", json.dumps(extra)],
+                       env={"BULWARK_LAB_DIR": str(lab_dir)}, timeout=600)
+    seconds = time.monotonic() - start
+    assert res.returncode == 0, res.stdout[-4000:] + res.stderr[-2000:]
+    check = run_playbook(["-i", str(inventory), "playbooks/posture.yml", "--check",
+                          "-e", json.dumps(dict(extra, posture_images=[]))],
+                         env={"BULWARK_LAB_DIR": str(lab_dir)}, timeout=600)
+    assert check.returncode == 0, check.stdout[-4000:] + check.stderr[-2000:]
+    touched = {key: changed_files(name, marker) for key, name in names.items()}
+    data = json.loads((out / "posture.json").read_text())
+    return {"data": data, "out": out, "stdout": res.stdout, "check": check.stdout,
+            "touched": touched, "names": names, "seconds": seconds, "signed": signed,
+            "unsigned": unsigned, "lab_dir": lab_dir}
+
+
+def statuses(node: dict) -> dict:
+    return {c["id"]: c for c in node["checks"]}
+
+
+def by_name(report, key):
+    return next(n for n in report["data"]["nodes"] if n["name"] == report["names"][key])
+
+
+def test_report_validates_and_names_both_nodes(report, pair):
+    from ansible_collections.bulwark.container_security.plugins.module_utils.posture.report import (
+        validate_report,
+    )
+
+    validate_report(report["data"])
+    assert sorted(n["name"] for n in report["data"]["nodes"]) == sorted(report["names"].values())
+    for name in ("posture.json", "posture.html", "posture.md"):
+        assert (report["out"] / name).stat().st_size > 500
+    print(f"\n[posture] converge of one node: {pair[3]:.0f}s; posture.yml on 2 nodes: "
+          f"{report['seconds']:.0f}s")
+
+
+def test_nothing_written_on_the_nodes(report):
+    assert report["touched"] == {"deb12": [], "deb13": []}
+    recap = report["check"].split("PLAY RECAP")[1]
+    for name in report["names"].values():
+        line = next(x for x in recap.splitlines() if x.startswith(name))
+        assert "changed=0" in line and "failed=0" in line
+
+
+def test_converged_debian13_node(report):
+    node = by_name(report, "deb13")
+    found = statuses(node)
+    facts = node["facts"]
+    pub = (report["lab_dir"] / "demo-enforce" / "demo.pub").read_bytes()
+    assert facts["ship"]["trusted_keys"] == [{
+        "name": "bulwark-demo", "path": "/etc/bulwark/cosign/trusted-keys/bulwark-demo.pub",
+        "sha256": hashlib.sha256(pub).hexdigest()}]
+    for check in ("ship.trust_store", "ship.sigstore_capable", "ship.signature_enforcement",
+                  "ship.tool.cosign", "run.falco_rules", "run.seccomp_profiles"):
+        assert found[check]["status"] == "pass", found[check]
+    assert lab.registry_host() + "/bulwark-demo" in found["ship.signature_enforcement"]["reason"]
+    cosign = facts["tools"][0]
+    assert cosign["real_path"].startswith("/opt/bulwark/tools/cosign/") and cosign["matches"]
+    profiles = {p["name"]: p for p in facts["run"]["seccomp"]["profiles"]}
+    assert set(profiles) == {"baseline", "strict-example"}
+    assert profiles["baseline"]["default_action"] == "SCMP_ACT_ERRNO"
+    assert profiles["baseline"]["syscalls"] > 100
+    # Falco cannot run in the lab (falco_install_method: none) and no rescan has run yet
+    assert found["run.falco_installed"]["status"] == "fail"
+    assert found["build.rescan"]["status"] == "fail"
+    assert facts["build"]["rescan"]["timer"]["enabled"] == "enabled"
+
+
+def test_fresh_debian12_node_fails_enforcement_with_the_reason(report):
+    node = by_name(report, "deb12")
+    found = statuses(node)
+    reason = found["ship.signature_enforcement"]["reason"]
+    assert found["ship.signature_enforcement"]["status"] == "fail"
+    assert "Debian 12's skopeo and podman packages" in reason
+    assert "Debian-local change: sigstore disabled" in reason
+    assert found["ship.trust_store"]["status"] == "fail"
+    assert found["ship.tool.cosign"]["status"] == "fail"
+    assert node["verdict"]["line"].startswith(f"{node['name']}: FAIL")
+    assert "ship.signature_enforcement" in node["verdict"]["line"]
+    assert f"{node['name']}: FAIL (" in report["stdout"]
+
+
+def test_images_through_the_cosign_modules(report):
+    images = {i["image"]: {c["id"].split(".")[0]: c for c in i["checks"]}
+              for i in report["data"]["images"]}
+    assert images[report["signed"]]["sign"]["status"] == "pass"
+    assert "demo.pub" in images[report["signed"]]["sign"]["reason"]
+    assert images[report["unsigned"]]["sign"]["status"] == "fail"
+    for checks in images.values():
+        assert checks["scan"]["status"] == "fail"
+        assert "no verified vulnerability attestation" in checks["scan"]["reason"]
+
+
+def test_cluster_side_from_the_fleet_settings(report):
+    cluster = report["data"]["cluster"]
+    actions = {p["control"]: p["actions"] for p in cluster["policies"]}
+    assert actions["require_run_as_non_root"] == ["Deny"]
+    assert actions["disallow_privilege_escalation"] == ["Audit"]
+    assert [n["name"] for n in cluster["namespaces"]] == ["payments"]
+
+
+def chromium(width: int, height: int):
+    """Debian's headless chromium driven by Debian's chromium-driver, performance log on."""
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = require_tool("chromium",
+                                           "Debian package chromium (lab/apt-packages.txt)")
+    for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                f"--window-size={width},{height}"):
+        options.add_argument(arg)
+    options.set_capability("goog:loggingPrefs", {"performance": "ALL"})
+    driver = require_tool("chromedriver", "Debian package chromium-driver (lab/apt-packages.txt)")
+    browser = webdriver.Chrome(options=options, service=Service(executable_path=driver))
+    # headless windows are at least 500 px wide: emulate the phone's viewport instead
+    browser.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", {
+        "width": width, "height": height, "deviceScaleFactor": 1, "mobile": width < 600})
+    return browser
+
+
+def requests_made(browser) -> list[str]:
+    """Every URL the page asked for and the browser let out (CDP Network events in the
+    performance log: requestWillBeSent, minus those that loadingFailed blocked by the CSP)."""
+    sent, blocked = {}, set()
+    for entry in browser.get_log("performance"):
+        message = json.loads(entry["message"])["message"]
+        params = message["params"]
+        if message["method"] == "Network.requestWillBeSent":
+            sent[params["requestId"]] = params["request"]["url"]
+        elif message["method"] == "Network.loadingFailed" and params.get("blockedReason") == "csp":
+            blocked.add(params["requestId"])
+    return [url for rid, url in sent.items() if rid not in blocked]
+
+
+@pytest.mark.parametrize("width, height", [(1280, 900), (360, 780)])
+def test_html_in_a_real_browser(report, width, height):
+    from selenium.webdriver.common.by import By
+
+    page = (report["out"] / "posture.html").as_uri()
+    browser = chromium(width, height)
+    try:
+        browser.get(page)
+        assert browser.title == "Bulwark posture"
+        for node in report["data"]["nodes"]:
+            row = browser.find_element(By.CSS_SELECTOR, f'tr[data-node="{node["name"]}"]')
+            assert row.is_displayed() and node["name"] in row.text
+            cells = [c.text for c in row.find_elements(By.CSS_SELECTOR, "td.cell")]
+            layers = ("build", "ship", "admit", "run")
+            assert cells == [MARKS[node["cells"][layer]] for layer in layers]
+            for check in node["checks"]:
+                if check["status"] == "fail":
+                    # in the node's own section (the same check id appears for every node)
+                    item = browser.find_element(By.CSS_SELECTOR,
+                                                f'section[id="node-{node["name"]}"] '
+                                                f'li.fail[data-check="{check["id"]}"]')
+                    assert item.is_displayed() and check["reason"] in item.text
+                    if check["fix"]:
+                        assert check["fix"] in item.text
+        failing = [c for i in report["data"]["images"] for c in i["checks"]
+                   if c["status"] == "fail"]
+        failing += [c for c in report["data"]["cluster"]["checks"] if c["status"] == "fail"]
+        for check in failing:
+            item = browser.find_element(By.CSS_SELECTOR, f'li[data-check="{check["id"]}"]')
+            assert item.is_displayed() and check["reason"] in item.text
+        # nothing but the document itself: no fetch, image, font or style from anywhere
+        assert [url for url in requests_made(browser) if url != page] == []
+        shot = ROOT / ".cache" / "posture" / f"posture-{width}.png"
+        shot.parent.mkdir(parents=True, exist_ok=True)
+        assert browser.save_screenshot(str(shot)) and shot.stat().st_size > 10_000
+        view, wide = browser.execute_script("return [window.innerWidth, "
+                                            "document.documentElement.scrollWidth]")
+        assert view == width and wide <= width, f"the page scrolls sideways at {width}px ({wide}px)"
+    finally:
+        browser.quit()
+
+
+def test_the_browser_check_sees_a_request_when_there_is_one(report, tmp_path):
+    """The no-request assertion above can fail: a page without our CSP loads an image."""
+    page = tmp_path / "leaky.html"
+    image = f"http://127.0.0.1:{lab.MIRROR_PORT}/bulwark-posture-leak.png"
+    page.write_text(f'<!DOCTYPE html><title>x</title><img src="{image}">')
+    browser = chromium(800, 600)
+    try:
+        browser.get(page.as_uri())
+        assert image in requests_made(browser)
+        csp = (report["out"] / "posture.html").read_text().split("<title>")[0]
+        page.write_text(csp + f'<title>x</title><img src="{image}">')
+        browser.get(page.as_uri())
+        assert image not in requests_made(browser)
+    finally:
+        browser.quit()
