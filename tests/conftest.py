@@ -134,6 +134,33 @@ def lab_image_factory(lab_registry):
     return push
 
 
+@pytest.fixture(scope="session")
+def fresh_fleet(lab_registry, lab_mirror):
+    """The lab fleet (lab/fleet.py): four new nodes plus playbooks/lab/fleet_prepare.yml, shared
+    by the session and removed at its end. tests/integration/fleet/test_fleet_converge.py
+    starts from it fresh and leaves it converged (its fault tests repair what they break),
+    recording that in the dict this yields; later tests ask for `converged_fleet`."""
+    import fleet
+    fleet.down()
+    fleet.up()
+    prepare = run_playbook(["-i", str(fleet.INVENTORY), "playbooks/lab/fleet_prepare.yml"],
+                           timeout=900)
+    assert prepare.returncode == 0, (prepare.stdout + prepare.stderr)[-4000:]
+    yield {"converged": False}
+    fleet.down()
+
+
+@pytest.fixture(scope="session")
+def converged_fleet(fresh_fleet):
+    """The lab fleet converged by playbooks/site.yml (converges only when no test did)."""
+    import fleet
+    if not fresh_fleet["converged"]:
+        run = run_playbook(["-i", str(fleet.INVENTORY), "playbooks/site.yml"], timeout=1800)
+        assert run.returncode == 0, (run.stdout + run.stderr)[-4000:]
+        fresh_fleet["converged"] = True
+    return fresh_fleet
+
+
 def ansible_env(**extra) -> dict:
     """Environment for running ansible-playbook against the collection from the checkout."""
     env = dict(os.environ)

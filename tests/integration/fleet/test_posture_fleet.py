@@ -1,13 +1,12 @@
 # Copyright (c) 2026 Bulwark maintainers
 # Apache License 2.0 (see LICENSE or https://www.apache.org/licenses/LICENSE-2.0)
 # SPDX-License-Identifier: Apache-2.0
-"""playbooks/posture.yml on a real node pair: a Debian 13 node converged by site.yml and a
-fresh Debian 12 node, through the lab fleet's own inventory with its hosts swapped for ours.
+"""playbooks/posture.yml on the lab fleet converged by site.yml, plus one fresh Debian 12 node.
 
-Real: systemd containers of the lab images, site.yml and the fleet's settings (cosign from the
-lab mirror, policy.json enforcement, the rules linter as Falco's validator, seccomp profiles,
-the rescan timer), cosign 3.1.1 and the lab registry for the image checks, jsonschema for the
-report. The pair is shared by the module (one converge).
+Real: the four fleet nodes (lab/fleet.py, over SSH) converged by the session's site.yml run
+(`converged_fleet`), one more systemd container of the Debian 12 lab image that nothing has
+touched (reached through podman), cosign 3.1.1 and the lab registry for the image checks,
+jsonschema for the report, Debian's chromium for posture.html.
 """
 from __future__ import annotations
 
@@ -25,9 +24,8 @@ from conftest import ROOT, ansible_env, require_tool, run_playbook
 
 import lab
 
-FLEET_INVENTORY = ROOT / "playbooks" / "lab" / "fleet_inventory.yml"
 MARKS = {"pass": "✓ pass", "warn": "! warn", "fail": "✗ fail", None: "–"}
-IMAGES = {"deb12": "localhost/bulwark-lab:bookworm", "deb13": "localhost/bulwark-lab:trixie"}
+FRESH_IMAGE = "localhost/bulwark-lab:bookworm"
 
 
 def podman(*args, check=True):
@@ -35,48 +33,31 @@ def podman(*args, check=True):
                           check=check)
 
 
-def fleet_inventory_for(names: dict) -> dict:
-    """playbooks/lab/fleet_inventory.yml with its four fleet nodes replaced by ours."""
-    inv = yaml.safe_load(FLEET_INVENTORY.read_text())
-    children = inv["all"]["children"]
-    children["bulwark_builders"]["hosts"] = {}
-    groups = children["bulwark_nodes"]["children"]
-    groups["fleet_debian12"]["hosts"] = {names["deb12"]: None}
-    groups["fleet_debian13"]["hosts"] = {names["deb13"]: None}
+def inventory_with(fresh: str) -> dict:
+    """The fleet's inventory plus the fresh node among its Debian 12 nodes, through podman."""
+    inv = yaml.safe_load(fleet.INVENTORY.read_text())
+    debian12 = inv["all"]["children"]["bulwark_nodes"]["children"]["fleet_debian12"]["hosts"]
+    debian12[fresh] = {"ansible_connection": "containers.podman.podman",
+                       "ansible_python_interpreter": "/usr/bin/python3"}
     return inv
 
 
 @pytest.fixture(scope="module")
-def pair(lab_registry, lab_mirror, lab_tools, tmp_path_factory):
-    """(inventory, names, lab_dir, seconds to converge): deb13 converged, deb12 fresh."""
+def pair(converged_fleet, lab_tools, tmp_path_factory):
+    """(inventory, names, lab_dir): the converged fleet and a fresh Debian 12 node."""
     require_tool("podman")
-    suffix = uuid.uuid4().hex[:6]
-    names = {key: f"bulwark-posture-{key}-{suffix}" for key in IMAGES}
-    for image in IMAGES.values():
-        if podman("image", "exists", image, check=False).returncode != 0:
-            pytest.fail(f"lab image {image} is missing (python3 lab/lab.py images builds it)")
-    lab_dir = tmp_path_factory.mktemp("posture-lab")
-    (lab_dir / "tools").symlink_to(Path(lab_tools["cosign"]).parent.parent)
+    fresh = f"bulwark-posture-fresh-{uuid.uuid4().hex[:6]}"
     inventory = tmp_path_factory.mktemp("inventory") / "fleet.yml"
-    inventory.write_text(yaml.safe_dump(fleet_inventory_for(names)))
+    inventory.write_text(yaml.safe_dump(inventory_with(fresh)))
+    names = {"deb12": fresh, "deb13": "bulwark-fleet-deb13-b", "deb12_converged":
+             "bulwark-fleet-deb12-a"}
     try:
-        for key, image in IMAGES.items():
-            podman("run", "-d", "--name", names[key], "--hostname", names[key], "--systemd=always",
-                   "--network", "host", image, "/sbin/init")
-        for name in names.values():
-            fleet.wait_booted(name)
-        start = time.monotonic()
-        env = {"BULWARK_LAB_DIR": str(lab_dir)}
-        res = run_playbook(["-i", str(inventory), "playbooks/lab/fleet_prepare.yml",
-                            "--limit", f"localhost,{names['deb13']}"], env=env, timeout=900)
-        assert res.returncode == 0, res.stdout[-3000:] + res.stderr[-2000:]
-        res = run_playbook(["-i", str(inventory), "playbooks/site.yml", "--limit", names["deb13"]],
-                           env=env, timeout=1200)
-        assert res.returncode == 0, res.stdout[-4000:] + res.stderr[-2000:]
-        yield inventory, names, lab_dir, time.monotonic() - start
+        podman("run", "-d", "--name", fresh, "--hostname", fresh, "--systemd=always",
+               "--network", "host", FRESH_IMAGE, "/sbin/init")
+        fleet.wait_booted(fresh)
+        yield inventory, names, lab.STATE
     finally:
-        for name in names.values():
-            podman("rm", "-f", "-t", "0", name, check=False)
+        podman("rm", "-f", "-t", "0", fresh, check=False)
 
 
 def sign(cosign: str, lab_dir: Path, image: str) -> None:
@@ -99,12 +80,13 @@ def changed_files(node: str, marker: str) -> list[str]:
 @pytest.fixture(scope="module")
 def report(pair, lab_tools, lab_image_factory, tmp_path_factory):
     """posture.yml on the pair (and a signed and an unsigned image); the report and the run."""
-    inventory, names, lab_dir, _ = pair
+    inventory, names, lab_dir = pair
+    nodes = [*fleet.NODES, names["deb12"]]
     signed = lab_image_factory(f"bulwark-posture/signed-{uuid.uuid4().hex[:6]}:v1", "signed")
     sign(lab_tools["cosign"], lab_dir, signed)
     unsigned = lab_image_factory(f"bulwark-posture/unsigned-{uuid.uuid4().hex[:6]}:v1", "unsigned")
     marker = "/run/bulwark-posture-marker"
-    for name in names.values():
+    for name in nodes:
         podman("exec", name, "touch", marker)
     time.sleep(1.1)  # -newer compares whole seconds on some filesystems
     out = tmp_path_factory.mktemp("posture-out")
@@ -114,18 +96,17 @@ def report(pair, lab_tools, lab_image_factory, tmp_path_factory):
              "posture_transparency_log": False}
     start = time.monotonic()
     res = run_playbook(["-i", str(inventory), "playbooks/posture.yml", "-e", json.dumps(extra)],
-                       env={"BULWARK_LAB_DIR": str(lab_dir)}, timeout=600)
+                       timeout=600)
     seconds = time.monotonic() - start
     assert res.returncode == 0, res.stdout[-4000:] + res.stderr[-2000:]
     check = run_playbook(["-i", str(inventory), "playbooks/posture.yml", "--check",
-                          "-e", json.dumps(dict(extra, posture_images=[]))],
-                         env={"BULWARK_LAB_DIR": str(lab_dir)}, timeout=600)
+                          "-e", json.dumps(dict(extra, posture_images=[]))], timeout=600)
     assert check.returncode == 0, check.stdout[-4000:] + check.stderr[-2000:]
-    touched = {key: changed_files(name, marker) for key, name in names.items()}
+    touched = {name: changed_files(name, marker) for name in nodes}
     data = json.loads((out / "posture.json").read_text())
     return {"data": data, "out": out, "stdout": res.stdout, "check": check.stdout,
             "touched": touched, "names": names, "seconds": seconds, "signed": signed,
-            "unsigned": unsigned, "lab_dir": lab_dir}
+            "unsigned": unsigned, "lab_dir": lab_dir, "nodes": nodes}
 
 
 def statuses(node: dict) -> dict:
@@ -136,23 +117,22 @@ def by_name(report, key):
     return next(n for n in report["data"]["nodes"] if n["name"] == report["names"][key])
 
 
-def test_report_validates_and_names_both_nodes(report, pair):
+def test_report_validates_and_names_every_node(report):
     from ansible_collections.bulwark.container_security.plugins.module_utils.posture.report import (
         validate_report,
     )
 
     validate_report(report["data"])
-    assert sorted(n["name"] for n in report["data"]["nodes"]) == sorted(report["names"].values())
+    assert sorted(n["name"] for n in report["data"]["nodes"]) == sorted(report["nodes"])
     for name in ("posture.json", "posture.html", "posture.md"):
         assert (report["out"] / name).stat().st_size > 500
-    print(f"\n[posture] converge of one node: {pair[3]:.0f}s; posture.yml on 2 nodes: "
-          f"{report['seconds']:.0f}s")
+    print(f"\n[posture] posture.yml on {len(report['nodes'])} nodes: {report['seconds']:.0f}s")
 
 
 def test_nothing_written_on_the_nodes(report):
-    assert report["touched"] == {"deb12": [], "deb13": []}
+    assert report["touched"] == dict.fromkeys(report["nodes"], [])
     recap = report["check"].split("PLAY RECAP")[1]
-    for name in report["names"].values():
+    for name in report["nodes"]:
         line = next(x for x in recap.splitlines() if x.startswith(name))
         assert "changed=0" in line and "failed=0" in line
 
@@ -193,6 +173,14 @@ def test_fresh_debian12_node_fails_enforcement_with_the_reason(report):
     assert node["verdict"]["line"].startswith(f"{node['name']}: FAIL")
     assert "ship.signature_enforcement" in node["verdict"]["line"]
     assert f"{node['name']}: FAIL (" in report["stdout"]
+
+
+def test_converged_debian12_node_holds_the_trust_store_but_cannot_enforce(report):
+    found = statuses(by_name(report, "deb12_converged"))
+    assert found["ship.trust_store"]["status"] == "pass"
+    assert found["ship.tool.cosign"]["status"] == "pass"
+    assert found["ship.signature_enforcement"]["status"] == "fail"
+    assert "sigstore" in found["ship.signature_enforcement"]["reason"]
 
 
 def test_images_through_the_cosign_modules(report):
