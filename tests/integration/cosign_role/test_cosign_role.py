@@ -67,6 +67,8 @@ def nodes(lab_registry, lab_mirror, tmp_path_factory):
             "children": {group: {"hosts": {name: {}}} for group, name in names.items()}}}))
         for name in names.values():
             apt_update(name)
+        # the cosign release the lab mirror serves: what Debian sid had when the lab fetched it
+        FROM_MIRROR["cosign_version"] = lab.tool_version("cosign")
         yield inventory, names
     finally:
         for name in names.values():

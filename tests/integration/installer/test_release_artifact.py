@@ -12,21 +12,31 @@ import shutil
 import pytest
 from installer_helpers import changed_count, install, serve_directories
 
+import lab
+
 _recording_mirror = pytest.fixture(name="recording_mirror")(serve_directories)
 COSIGN_DEVEL = r"GitVersion:\s+devel"  # Debian's cosign build does not stamp its version
 
 
+@pytest.fixture(name="cosign_version")
+def _cosign_version(lab_tools) -> str:
+    """The cosign release the lab mirror serves: what Debian sid had when the lab fetched it."""
+    return lab.tool_version("cosign")
+
+
 @pytest.mark.lab
-def test_install_from_mirror_then_nothing_to_do(tmp_path, lab_mirror):
-    first = install(tmp_path, release_artifact_tool="cosign", release_artifact_version="3.1.1",
+def test_install_from_mirror_then_nothing_to_do(tmp_path, lab_mirror, cosign_version):
+    first = install(tmp_path, release_artifact_tool="cosign",
+                    release_artifact_version=cosign_version,
                     release_artifact_mirror_url=lab_mirror,
                     release_artifact_version_pattern=COSIGN_DEVEL)
     assert first.returncode == 0, first.stdout + first.stderr
-    binary = tmp_path / "opt/cosign/3.1.1/cosign"
+    binary = tmp_path / f"opt/cosign/{cosign_version}/cosign"
     assert binary.stat().st_mode & 0o777 == 0o755
     assert (tmp_path / "bin/cosign").resolve() == binary
     assert not list((tmp_path / "opt").glob(".staging-*"))
-    second = install(tmp_path, release_artifact_tool="cosign", release_artifact_version="3.1.1",
+    second = install(tmp_path, release_artifact_tool="cosign",
+                     release_artifact_version=cosign_version,
                      release_artifact_mirror_url=lab_mirror,
                      release_artifact_version_pattern=COSIGN_DEVEL)
     assert second.returncode == 0, second.stdout
@@ -34,13 +44,13 @@ def test_install_from_mirror_then_nothing_to_do(tmp_path, lab_mirror):
 
 
 @pytest.mark.lab
-def test_checksum_mismatch_fails_and_keeps_previous_binary(tmp_path, lab_mirror,
+def test_checksum_mismatch_fails_and_keeps_previous_binary(tmp_path, lab_mirror, cosign_version,
                                                            recording_mirror, lab_tools):
-    ok = install(tmp_path, release_artifact_tool="cosign", release_artifact_version="3.1.1",
+    ok = install(tmp_path, release_artifact_tool="cosign", release_artifact_version=cosign_version,
                  release_artifact_mirror_url=lab_mirror,
                  release_artifact_version_pattern=COSIGN_DEVEL)
     assert ok.returncode == 0, ok.stdout
-    live = tmp_path / "opt/cosign/3.1.1/cosign"
+    live = tmp_path / f"opt/cosign/{cosign_version}/cosign"
     before = hashlib.sha256(live.read_bytes()).hexdigest()
 
     # A mirror whose 2.5.0 binary was tampered with after its checksums file was written.
