@@ -123,7 +123,8 @@ ROLE_ROWS = [
      ["Elements value for option 'falco_rules_extra'", "unable to convert to dict"]),
     ("falco-webserver-unknown-key", "falco", {"falco_install_method": "none",
                                               "falco_webserver": {"enabled": True, "prot": 1}},
-     ["falco"]),
+     ["webserver: Additional properties are not allowed ('prot' was unexpected)",
+      "Nothing was written"]),
     # trivy
     ("trivy-exit_code-type", "trivy", {"trivy_install_method": "none", "trivy_exit_code": "one"},
      ["trivy_exit_code", "int"]),

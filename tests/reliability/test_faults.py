@@ -49,15 +49,6 @@ INSTALL = str(INTEGRATION / "installer" / "install.yml")
 ROLLOUT = str(INTEGRATION / "falco_role" / "rollout.yml")
 DISTRIBUTE = str(INTEGRATION / "seccomp_role" / "distribute.yml")
 DEVEL = r"GitVersion:\s+devel"  # Debian's cosign build does not stamp its version
-SEED_RULE = """\
-- rule: Write to Protected Directory
-  desc: Detect writes to protected directories
-  condition: >-
-    evt.dir </> "SA" and evt.name = open and args.flags contains O_WRONLY
-    and fd.name startswith /etc
-  output: "Write to protected dir (user=%user.name file=%fd.name)"
-  priority: WARNING
-"""
 
 FAULTS: dict[str, tuple[str, object]] = {}
 
@@ -305,8 +296,10 @@ def _broken_falco_rules(request, tmp_path):
     assert play(ROLLOUT, tmp_path, _falco_vars(tmp_path, fixtures)).returncode == 0
     rules = tmp_path / "etc/falco/rules.d"
     before = _snapshot(rules)
+    # the seed's rule as written: `evt.dir </> "SA"` is not Falco's language
+    seed_rule = (fixtures / "falco/broken/01_seed_write_protected_dir.yaml").read_text()
     broken = play(ROLLOUT, tmp_path, _falco_vars(
-        tmp_path, fixtures, falco_rules_extra=[{"name": "seed", "content": SEED_RULE}]))
+        tmp_path, fixtures, falco_rules_extra=[{"name": "seed", "content": seed_rule}]))
     out = broken.stdout + broken.stderr
     assert broken.returncode != 0
     assert "Falco rules were NOT deployed" in out
