@@ -157,11 +157,12 @@ def runs(reliab_node, secret_values, tmp_path_factory, lab_mirror, lab_tools, la
     # both roles in one play: the trivy server unit is enabled, not started (no trivy here)
     both = {"reliab_roles": ["cosign", "trivy"], **cosign, **trivy}
     out = {"roles": vvv_play(tmp, ROLE, [*inv, "-e", _json(both)], secrets, node=node)}
-    # failure paths: a fresh key is generated with the password, then its owner does not exist;
-    # trivy stops after both token files were written (its cache dir would be under a file)
+    # failure paths: a fresh key is generated with the password, then its public key cannot be
+    # fetched back (no directory can be made under /proc); trivy stops after both token files
+    # were written (its cache dir would be under a file)
     out["cosign-failure"] = vvv_play(tmp, ROLE, [*inv, "-e", _json(dict(
         cosign, reliab_roles=["cosign"], cosign_signer_key_dir="/etc/bulwark/cosign/broken",
-        cosign_signer_owner="no-such-user-reliab"))], secrets, node=node)
+        cosign_public_key_fetch_dir="/proc/bulwark-reliab-unwritable"))], secrets, node=node)
     out["trivy-failure"] = vvv_play(tmp, ROLE, [*inv, "-e", _json(dict(
         trivy, reliab_roles=["trivy"], trivy_server_cache_dir="/etc/trivy/client.env/cache"))],
         secrets, node=node)
