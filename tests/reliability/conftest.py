@@ -1,0 +1,72 @@
+# Copyright (c) 2026 Bulwark maintainers
+# Apache License 2.0 (see LICENSE or https://www.apache.org/licenses/LICENSE-2.0)
+# SPDX-License-Identifier: Apache-2.0
+"""The reliability suite's shared parts: one lab node for every table (session scope) and one
+summary line per table at the end of the run (in `make test` output; the README's Reliability
+section quotes them).
+
+A table row is a parametrized test named `test_<table>_row[_<kind>][<row id>]`; the summary counts
+the rows that passed and names those that did not (a known gap is a strict xfail row).
+"""
+from __future__ import annotations
+
+import json
+import re
+import uuid
+
+import pytest
+from conftest import require_tool
+
+from .support import IMAGE, podman
+
+ROW = re.compile(r"::test_\w+_row\w*\[")
+# file -> (table, what a passing row proves)
+TABLES = {
+    "test_bad_inputs.py": ("bad inputs", "refused, host untouched, variable named"),
+    "test_faults.py": ("faults", "survived, state checked afterwards"),
+    "test_secrets.py": ("secrets", "kept out of output, logs, files and process arguments"),
+}
+
+
+@pytest.fixture(scope="session")
+def reliab_node(tmp_path_factory):
+    """One Debian 13 systemd node for the whole suite: (container name, inventory path)."""
+    require_tool("podman")
+    if podman("image", "exists", IMAGE, check=False).returncode != 0:
+        pytest.fail(f"lab image {IMAGE} is missing (python3 lab/lab.py images builds it)")
+    name = f"bulwark-reliab-debian13-{uuid.uuid4().hex[:6]}"
+    try:
+        podman("run", "-d", "--name", name, "--systemd=always", "--network", "host", IMAGE,
+               "/sbin/init")
+        podman("exec", name, "systemctl", "is-system-running", "--wait", check=False)
+        inventory = tmp_path_factory.mktemp("reliab-inventory") / "hosts.yml"
+        inventory.write_text(json.dumps({"all": {
+            "vars": {"ansible_connection": "containers.podman.podman",
+                     "ansible_python_interpreter": "/usr/bin/python3"},
+            "hosts": {name: {}}}}))
+        yield name, inventory
+    finally:
+        podman("rm", "-f", "-t", "0", name, check=False)
+
+
+def pytest_terminal_summary(terminalreporter):
+    """One line per table: rows passed of rows run, and the rows that did not pass."""
+    for file, (table, proves) in TABLES.items():
+        rows = {"passed": [], "other": []}
+        for outcome in ("passed", "failed", "error", "xfailed", "xpassed", "skipped"):
+            for report in terminalreporter.stats.get(outcome, []):
+                nodeid = getattr(report, "nodeid", "")
+                if getattr(report, "when", "call") != "call" or f"{file}::" not in nodeid:
+                    continue
+                if not ROW.search(nodeid):
+                    continue
+                key = "passed" if outcome == "passed" else "other"
+                label = nodeid.split("::", 1)[1]
+                rows[key].append(label if key == "passed" else f"{label} ({outcome})")
+        total = len(rows["passed"]) + len(rows["other"])
+        if total == 0:
+            continue
+        terminalreporter.write_sep("-", f"reliability {table}: {len(rows['passed'])} of {total} "
+                                        f"rows {proves}")
+        for row in rows["other"]:
+            terminalreporter.write_line(f"  not proven: {row}")
