@@ -96,6 +96,15 @@ def enable_sshd(name: str, port: int) -> None:
         time.sleep(0.2)
 
 
+def ssh_host_vars(port: int) -> dict:
+    """Inventory variables that reach a lab node whose sshd `enable_sshd` turned on (what
+    playbooks/lab/fleet_inventory.yml says for the fleet)."""
+    return {"ansible_host": "127.0.0.1", "ansible_port": port, "ansible_user": "root",
+            "ansible_ssh_private_key_file": str(ssh_key()),
+            "ansible_ssh_common_args": "-o UserKnownHostsFile=/dev/null -o LogLevel=ERROR",
+            "ansible_python_interpreter": "/usr/bin/python3"}
+
+
 def start_node(name: str) -> None:
     dist, port = NODES[name]
     if not _exists(name):

@@ -134,6 +134,49 @@ def lab_image_factory(lab_registry):
     return push
 
 
+# What a role may write on a node: listed and hashed before and after a run that must not
+# change the node (check mode, refused input).
+NODE_PATHS = ["/etc", "/opt", "/usr/local", "/var/lib/kubelet", "/var/lib/bulwark",
+              "/var/lib/trivy", "/var/cache/bulwark", "/var/cache/trivy"]
+# written by systemd itself while a fresh node boots (ConditionNeedsUpdate), not by a role
+BOOT_NOISE = {"/etc/.updated"}
+
+
+# Run by the node's python3: {path: "file <mode> <sha256>" | "link <target>" | "dir <mode>"}.
+_FINGERPRINT = r"""
+import hashlib, json, os, stat, sys
+out = {}
+for top in sys.argv[1:]:
+    for root, dirs, files in os.walk(top):
+        for name in dirs + files:
+            p = os.path.join(root, name)
+            st = os.lstat(p)
+            if stat.S_ISLNK(st.st_mode):
+                out[p] = "link " + os.readlink(p)
+            elif stat.S_ISDIR(st.st_mode):
+                out[p] = "dir %o" % stat.S_IMODE(st.st_mode)
+            else:
+                with open(p, "rb") as f:
+                    out[p] = "file %o %s" % (stat.S_IMODE(st.st_mode),
+                                             hashlib.sha256(f.read()).hexdigest())
+print(json.dumps(out))
+"""
+
+
+def node_fingerprint(node: str, paths=NODE_PATHS) -> dict[str, str]:
+    """Every file, link and directory under `paths` on a lab node (a podman container) with
+    its mode and sha256 or link target, read in one exec."""
+    res = subprocess.run(["podman", "exec", "-i", node, "python3", "-", *paths],
+                         input=_FINGERPRINT, env=ansible_env(), capture_output=True, text=True,
+                         check=True)
+    return json.loads(res.stdout)
+
+
+def changed_paths(before: dict, after: dict) -> list[str]:
+    return sorted(p for p in set(before) | set(after)
+                  if before.get(p) != after.get(p) and p not in BOOT_NOISE)
+
+
 @pytest.fixture(scope="session")
 def fresh_fleet(lab_registry, lab_mirror):
     """The lab fleet (lab/fleet.py): four new nodes plus playbooks/lab/fleet_prepare.yml, shared

@@ -14,6 +14,7 @@ import json
 import re
 import uuid
 
+import fleet  # lab/fleet.py
 import pytest
 from conftest import require_tool
 
@@ -28,9 +29,14 @@ TABLES = {
 }
 
 
+SSH_PORT = 2241   # beside the fleet's 2221-2232 (lab/fleet.py)
+
+
 @pytest.fixture(scope="session")
 def reliab_node(tmp_path_factory):
-    """One Debian 13 systemd node for the whole suite: (container name, inventory path)."""
+    """One Debian 13 systemd node for the whole suite: (container name, inventory path).
+    Ansible reaches it over SSH like the fleet (one round trip per task with pipelining, where
+    the podman connection made three or four podman calls); the tests read it with podman."""
     require_tool("podman")
     if podman("image", "exists", IMAGE, check=False).returncode != 0:
         pytest.fail(f"lab image {IMAGE} is missing (python3 lab/lab.py images builds it)")
@@ -39,11 +45,10 @@ def reliab_node(tmp_path_factory):
         podman("run", "-d", "--name", name, "--systemd=always", "--network", "host", IMAGE,
                "/sbin/init")
         podman("exec", name, "systemctl", "is-system-running", "--wait", check=False)
+        fleet.enable_sshd(name, SSH_PORT)
         inventory = tmp_path_factory.mktemp("reliab-inventory") / "hosts.yml"
         inventory.write_text(json.dumps({"all": {
-            "vars": {"ansible_connection": "containers.podman.podman",
-                     "ansible_python_interpreter": "/usr/bin/python3"},
-            "hosts": {name: {}}}}))
+            "vars": fleet.ssh_host_vars(SSH_PORT), "hosts": {name: {}}}}))
         yield name, inventory
     finally:
         podman("rm", "-f", "-t", "0", name, check=False)

@@ -6,7 +6,8 @@ refuse it before anything happens.
 
 - role rows: every row is one include_role in a block/rescue of ONE ansible-playbook run
   against the suite's lab node; the rescue records the failure message. The node's watched
-  paths (conftest.WATCHED) are listed and hashed before and after the run: nothing may change.
+  paths (tests/conftest.py NODE_PATHS) are listed and hashed before and after the run:
+  nothing may change.
 - module rows: the module's main() in-process; no process may be started (the probe of the
   tool's --help is allowed only where a row says so) and the message must name the option.
 - Pulumi rows: the stack config through settings.from_mapping / the policy settings.
@@ -32,7 +33,7 @@ from ansible_collections.bulwark.container_security.plugins.module_utils.kyverno
 )
 from conftest import run_playbook
 
-from .support import ROOT, changed_paths, fingerprint
+from .support import ROOT, changed_paths, node_fingerprint
 
 DIGEST = "@sha256:" + "a" * 64
 IMG = "127.0.0.1:15000/reliab/app" + DIGEST
@@ -215,9 +216,9 @@ def role_run(reliab_node, tmp_path_factory):
     work = tmp_path_factory.mktemp("bad-inputs")
     playbook, results = work / "rows.yml", work / "results.json"
     _role_playbook(playbook, results, node)
-    before = fingerprint(node)
+    before = node_fingerprint(node)
     res = run_playbook(["-i", str(inventory), str(playbook)], timeout=900)
-    after = fingerprint(node)
+    after = node_fingerprint(node)
     (work / "ansible-playbook.out").write_text(res.stdout + res.stderr)
     assert results.is_file(), res.stdout[-3000:] + res.stderr[-2000:]
     return json.loads(results.read_text()), changed_paths(before, after)

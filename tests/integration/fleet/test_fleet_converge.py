@@ -11,7 +11,8 @@ check mode on fresh nodes, converge twice, check mode on the converged fleet, th
 killed with SIGKILL at a named task, and a node that is down.
 
 What "nothing changed on a node" means here: the same listing, modes, link targets and
-sha256 of every file under WATCHED, read on the node before and after.
+sha256 of every file under /etc, /opt, /usr/local, /var/lib and /var/cache's Bulwark and Trivy
+directories (tests/conftest.py node_fingerprint), read on the node before and after.
 """
 from __future__ import annotations
 
@@ -25,7 +26,7 @@ import time
 from pathlib import Path
 
 import fleet  # lab/fleet.py (tests/conftest.py puts lab/ on sys.path)
-from conftest import ROOT, ansible_env, play_recap, run_playbook
+from conftest import ROOT, ansible_env, changed_paths, node_fingerprint, play_recap, run_playbook
 
 import lab
 
@@ -33,26 +34,6 @@ INVENTORY = str(ROOT / "playbooks" / "lab" / "fleet_inventory.yml")
 SITE = "playbooks/site.yml"
 NODES = list(fleet.NODES)
 SPARE = "bulwark-fleet-deb13-b"      # the node the fault tests break and repair
-WATCHED = ["/etc", "/usr/local", "/opt/bulwark", "/var/lib/bulwark", "/var/cache/bulwark"]
-# One pass over WATCHED on the node: {path: [kind, mode, sha256 or link target]}.
-SNAPSHOT = r"""
-import hashlib, json, os, stat, sys
-out = {}
-for top in sys.argv[1:]:
-    for root, dirs, files in os.walk(top):
-        for name in dirs + files:
-            p = os.path.join(root, name)
-            st = os.lstat(p)
-            if stat.S_ISLNK(st.st_mode):
-                out[p] = ["link", 0, os.readlink(p)]
-            elif stat.S_ISDIR(st.st_mode):
-                out[p] = ["dir", stat.S_IMODE(st.st_mode), ""]
-            else:
-                with open(p, "rb") as f:
-                    digest = hashlib.sha256(f.read()).hexdigest()
-                out[p] = ["file", stat.S_IMODE(st.st_mode), digest]
-print(json.dumps(out))
-"""
 # Files a converge may not leave behind: staging directories, Ansible's remote temp files,
 # and temp files next to what it wrote.
 LEFTOVERS = ("find /opt/bulwark /var/lib/bulwark /var/cache/bulwark /etc/containers /etc/falco"
@@ -65,14 +46,6 @@ def on_node(node: str, script: str, stdin: str | None = None) -> str:
                      text=True, check=False)
     assert res.returncode == 0, f"{node}: {script}: {res.stderr}"
     return res.stdout
-
-
-def snapshot(node: str) -> dict:
-    return json.loads(on_node(node, "python3 - " + " ".join(WATCHED), SNAPSHOT))
-
-
-def changed_paths(before: dict, after: dict) -> list[str]:
-    return sorted(p for p in before.keys() | after.keys() if before.get(p) != after.get(p))
 
 
 def site(*args: str) -> subprocess.CompletedProcess:
@@ -117,13 +90,13 @@ def kill_at(task: str, *args: str, delay: float = 0.0) -> str:
 
 
 def test_check_diff_on_fresh_nodes_fails_nothing_and_changes_nothing(fresh_fleet):
-    before = {node: snapshot(node) for node in NODES}
+    before = {node: node_fingerprint(node) for node in NODES}
     run = site("--check", "--diff")
     recap = assert_converged(run)
     assert all(recap[node]["changed"] > 0 for node in NODES), recap   # it did report changes
     assert "--- before" in run.stdout                                  # with their diffs
     for node in NODES:
-        assert changed_paths(before[node], snapshot(node)) == [], node
+        assert changed_paths(before[node], node_fingerprint(node)) == [], node
 
 
 def test_converge_then_second_converge_changes_nothing(fresh_fleet):
@@ -155,12 +128,12 @@ def test_killed_during_the_installer_download_the_next_run_converges(fresh_fleet
 
 def test_killed_during_the_falco_rules_swap_live_rules_stay_whole(fresh_fleet):
     rules_dir = "/etc/falco/rules.d"
-    before = {p: v for p, v in snapshot(SPARE).items() if p.startswith(rules_dir)}
+    before = {p: v for p, v in node_fingerprint(SPARE).items() if p.startswith(rules_dir)}
     extra = json.dumps({"falco_rules_extra": [{
         "name": "fleet_test",
         "content": "- list: bulwark_fleet_test_binaries\n  items: [fleet-test]\n"}]})
     kill_at(r"Swap the validated files in", "--limit", SPARE, "--tags", "run", "-e", extra)
-    live = {p: v for p, v in snapshot(SPARE).items() if p.startswith(rules_dir)}
+    live = {p: v for p, v in node_fingerprint(SPARE).items() if p.startswith(rules_dir)}
     # The swap renames one validated file at a time: every live file is whole, old or new.
     new_file = f"{rules_dir}/bulwark_50_fleet_test.yaml"
     assert {p: v for p, v in live.items() if p != new_file} == before
