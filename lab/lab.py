@@ -53,6 +53,7 @@ DEBIAN_TOOLS = {
     "cosign": ("sid", "cosign", "3.1.1", "usr/bin/cosign"),
     "cosign-2.5.0": ("trixie", "cosign", "2.5.0", "usr/bin/cosign"),
     "crane": ("sid", "crane", "0.20.7", "usr/bin/crane"),
+    "notation": ("sid", "notation", "1.3.2", "usr/bin/notation"),
 }
 SYFT_VERSION = "1.18.1"
 # A stand-in laid out like Trivy's release (Trivy itself cannot be fetched here), signed with a

@@ -129,26 +129,29 @@ def subprocess_runner(argv: list, env: dict | None = None) -> tuple:
     return p.returncode, p.stdout, p.stderr
 
 
-class Cosign:
-    """One cosign binary: argv builders per generation, plus the calls the modules make."""
+class ToolRunner:
+    """One CLI binary driven by argv lists (cosign, notation): the commands that ran, error
+    mapping through the tool's `classify`, and tag -> digest through crane."""
 
-    def __init__(self, binary: str = "cosign", run=subprocess_runner, *, major: int | None = None,
-                 insecure_registry: bool = False, offline: bool = False,
-                 crane: str | None = None, registry_get=None):
+    def __init__(self, binary: str, run=subprocess_runner, *, insecure_registry: bool = False,
+                 crane: str | None = None, registry_get=None, env: dict | None = None):
         self.binary = binary
         self.run = run
-        self._major = major
         self.insecure = insecure_registry
-        self.offline = offline
         self.crane = crane
         # getter(url, accept) -> (status, body) for the registry API probes (registry.py)
         self.registry_get = registry_get
+        self.env = dict(env or {})  # non-secret settings every call of this tool gets
         self.commands = []  # every argv run, for the module result and the tests
 
     # -- plumbing
+    @staticmethod
+    def classify(stderr: str) -> str:
+        return classify(stderr)
+
     def _exec(self, argv: list, env: dict | None = None) -> tuple:
         self.commands.append(list(argv))
-        return self.run(list(argv), env or {})
+        return self.run(list(argv), dict(self.env, **(env or {})))
 
     def _check(self, argv: list, env: dict | None = None, what: str = "") -> str:
         rc, out, err = self._exec(argv, env)
@@ -157,10 +160,33 @@ class Cosign:
         return out
 
     def error(self, stderr: str, argv: list, what: str = "") -> CosignError:
-        reason = classify(stderr)
+        reason = self.classify(stderr)
         text = last_error_line(stderr)
         prefix = f"{what}: " if what else ""
         return CosignError(reason, f"{prefix}{REASONS[reason]} ({text})", stderr, argv)
+
+    def crane_digest(self, ref: str) -> str | None:
+        """The digest `ref` points to, asked through crane; None when there is no crane."""
+        crane = self.crane or shutil.which("crane")
+        if not crane:
+            return None
+        argv = [crane, "digest", ref] + (["--insecure"] if self.insecure else [])
+        out = self._check(argv, what=f"resolving {ref}").strip()
+        if not DIGEST_RE.match(out):
+            raise CosignError("cosign_failed", f"crane digest {ref} answered {out!r}")
+        return out
+
+
+class Cosign(ToolRunner):
+    """One cosign binary: argv builders per generation, plus the calls the modules make."""
+
+    def __init__(self, binary: str = "cosign", run=subprocess_runner, *, major: int | None = None,
+                 insecure_registry: bool = False, offline: bool = False,
+                 crane: str | None = None, registry_get=None):
+        super().__init__(binary, run, insecure_registry=insecure_registry, crane=crane,
+                         registry_get=registry_get)
+        self._major = major
+        self.offline = offline
 
     @property
     def major(self) -> int:
@@ -259,13 +285,9 @@ class Cosign:
         parsed = parse_reference(ref)
         if parsed["digest"]:
             return parsed["digest"]
-        crane = self.crane or shutil.which("crane")
-        if crane:
-            argv = [crane, "digest", ref] + (["--insecure"] if self.insecure else [])
-            out = self._check(argv, what=f"resolving {ref}").strip()
-            if not DIGEST_RE.match(out):
-                raise CosignError("cosign_failed", f"crane digest {ref} answered {out!r}")
-            return out
+        digest = self.crane_digest(ref)
+        if digest:
+            return digest
         argv = [self.binary, "triangulate"] + self._registry_flags() + [ref]
         return digest_from_triangulate(self._check(argv, what=f"resolving {ref}"))
 
