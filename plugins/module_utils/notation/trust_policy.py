@@ -81,3 +81,18 @@ def trust_store_names(statements: list) -> list:
             if ref not in seen:
                 seen.append(ref)
     return seen
+
+
+def certificate_stores(certificates: list) -> list:
+    """`<type>:<store>` of the present entries of a role's notation_trusted_certificates."""
+    return [f"{c.get('type', 'ca')}:{c.get('store', c.get('name'))}" for c in certificates or []
+            if isinstance(c, dict) and c.get("state", "present") == "present"]
+
+
+def check_stores_filled(statements: list, available: list) -> None:
+    """Refuse a policy naming a trust store no certificate fills: notation would fail every
+    verification under it."""
+    missing = [s for s in trust_store_names(statements) if s not in available]
+    if missing:
+        raise TrustPolicyError(f"the trust policy names trust stores no certificate fills: "
+                               f"{', '.join(missing)} (filled: {', '.join(available) or 'none'})")
