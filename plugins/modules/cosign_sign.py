@@ -20,22 +20,6 @@ description:
   - Tag to digest resolution uses C(crane digest) when crane is available (O(crane_path) or
     E(PATH)), otherwise C(cosign triangulate); both use the docker credentials cosign uses.
 options:
-  image:
-    description:
-      - Image reference, by tag or by digest
-        (C(registry/repo:tag), C(registry/repo@sha256:...)).
-      - Exactly one of O(image) and O(images) is required.
-    type: str
-  images:
-    description:
-      - Several image references signed in one module run (RV(results) holds one entry
-        each). Cheaper than a loop, which starts the module once per image.
-    type: list
-    elements: str
-  parallel:
-    description: How many O(images) are signed at the same time.
-    type: int
-    default: 1
   key:
     description:
       - Private key file written by C(cosign generate-key-pair), or a KMS reference
@@ -76,6 +60,7 @@ options:
     type: bool
     default: true
 extends_documentation_fragment:
+  - bulwark.container_security.images
   - bulwark.container_security.cosign
   - bulwark.container_security.attributes
   - bulwark.container_security.attributes.platform

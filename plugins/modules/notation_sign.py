@@ -20,19 +20,6 @@ description:
   - Notation is the Notary Project's current signer. Docker Content Trust (Notary v1) is
     retired upstream and not supported.
 options:
-  image:
-    description:
-      - Image reference, by tag or by digest. Exactly one of O(image) and O(images) is required.
-    type: str
-  images:
-    description:
-      - Several image references signed in one module run (RV(results) holds one entry each).
-    type: list
-    elements: str
-  parallel:
-    description: How many O(images) are signed at the same time.
-    type: int
-    default: 1
   key:
     description: Name of the signing key in notation's key list; the default key when omitted.
     type: str
@@ -46,6 +33,7 @@ options:
     type: bool
     default: false
 extends_documentation_fragment:
+  - bulwark.container_security.images
   - bulwark.container_security.notation
   - bulwark.container_security.attributes
   - bulwark.container_security.attributes.platform

@@ -20,26 +20,13 @@ description:
     O(expected_digest)), C(registry_unreachable), C(image_not_found).
   - Never changes anything.
 options:
-  image:
-    description:
-      - Image reference, by tag or by digest. Exactly one of O(image) and O(images) is required.
-    type: str
-  images:
-    description:
-      - Several image references verified in one module run (RV(results) holds one entry
-        each; the task fails when any of them fails). O(expected_digest) does not apply.
-    type: list
-    elements: str
-  parallel:
-    description: How many O(images) are verified at the same time.
-    type: int
-    default: 1
   expected_digest:
     description:
       - The digest the image must have (for example the one that was scanned and signed).
-        A tag that now points elsewhere fails with C(digest_mismatch).
+        A tag that now points elsewhere fails with C(digest_mismatch). Not with O(images).
     type: str
 extends_documentation_fragment:
+  - bulwark.container_security.images
   - bulwark.container_security.notation
   - bulwark.container_security.attributes
   - bulwark.container_security.attributes.read_only
