@@ -11,7 +11,10 @@ from __future__ import annotations
 from ansible_collections.bulwark.container_security.plugins.module_utils.cosign.errors import (
     CosignError,
 )
-from ansible_collections.bulwark.container_security.plugins.module_utils.cosign.runner import Cosign
+from ansible_collections.bulwark.container_security.plugins.module_utils.cosign.runner import (
+    Cosign,
+    Regexp,
+)
 
 # Options every cosign_* module takes (plain data; the modules add it to their spec).
 COMMON_ARGUMENT_SPEC = {
@@ -40,12 +43,25 @@ TRUST_ARGUMENT_SPEC = {       # cosign_verify, cosign_verify_attestation: whom t
     "public_keys": {"type": "list", "elements": "str", "no_log": False},
     "key_match": {"type": "str", "choices": ["any", "all"], "default": "any"},
     "certificate_identity": {"type": "str"},
+    "certificate_identity_regexp": {"type": "str"},
     "certificate_oidc_issuer": {"type": "str"},
+    "certificate_oidc_issuer_regexp": {"type": "str"},
 }
 TRUST_CONSTRAINTS = {
-    "required_together": [("certificate_identity", "certificate_oidc_issuer")],
-    "required_one_of": [("public_keys", "certificate_identity")],
+    "required_one_of": [("public_keys", "certificate_identity", "certificate_identity_regexp")],
+    "mutually_exclusive": [("certificate_identity", "certificate_identity_regexp"),
+                           ("certificate_oidc_issuer", "certificate_oidc_issuer_regexp")],
 }
+
+
+def keyless_identity(params: dict) -> tuple:
+    """(identity, issuer) of a verify module, each exact or a runner.Regexp."""
+    def one(exact, regexp):
+        if params.get(regexp):
+            return Regexp(params[regexp])
+        return params.get(exact)
+    return (one("certificate_identity", "certificate_identity_regexp"),
+            one("certificate_oidc_issuer", "certificate_oidc_issuer_regexp"))
 
 
 def public_key_options(params: dict) -> list:

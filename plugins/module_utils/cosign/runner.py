@@ -120,6 +120,14 @@ def last_error_line(stderr: str) -> str:
 
 
 # --------------------------------------------------------------------------- runner
+class Regexp(str):
+    """A keyless identity or issuer meant as a regular expression, not an exact value."""
+
+
+def _regexp_suffix(value: str) -> str:
+    return "-regexp" if isinstance(value, Regexp) else ""
+
+
 def subprocess_runner(argv: list, env: dict | None = None) -> tuple:
     """Default runner for scripts and benches (modules pass module.run_command instead)."""
     import os
@@ -264,9 +272,12 @@ class Cosign(ToolRunner):
         if key:
             return ["--key", key]
         if identity and issuer:
-            return ["--certificate-identity", identity, "--certificate-oidc-issuer", issuer]
+            # a Regexp (params.keyless_identity) selects cosign's -regexp form of the flag
+            return [f"--certificate-identity{_regexp_suffix(identity)}", identity,
+                    f"--certificate-oidc-issuer{_regexp_suffix(issuer)}", issuer]
         raise CosignError("unsupported", "verification needs public_keys, or "
-                          "certificate_identity together with certificate_oidc_issuer")
+                          "certificate_identity (or certificate_identity_regexp) together with "
+                          "certificate_oidc_issuer (or certificate_oidc_issuer_regexp)")
 
     def _verify_common(self, fmt) -> list:
         argv = []
