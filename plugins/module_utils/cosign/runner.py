@@ -222,16 +222,32 @@ class Cosign(ToolRunner):
             raise CosignError("unsupported", "cosign 2.x signs only in the legacy .sig "
                               "layout; use signature_format=legacy or cosign 3")
 
-    def sign_argv(self, ref: str, key: str, fmt: str = "legacy",
-                  annotations: dict | None = None) -> list:
+    def check_keyless(self, keyless: dict | None) -> None:
+        """Keyless options cosign of this generation cannot take fail here, before any call."""
+        if (keyless or {}).get("trusted_root") and self.major < 3:
+            raise CosignError("unsupported", "trusted_root needs cosign 3.x (--trusted-root); "
+                              "cosign 2.x takes a private Sigstore's roots only through "
+                              "SIGSTORE_* environment variables or TUF, not a trusted-root file")
+
+    def sign_argv(self, ref: str, key: str | None, fmt: str = "legacy",
+                  annotations: dict | None = None, keyless: dict | None = None) -> list:
+        """`key` None signs keyless: `keyless` holds token_file (a path, never the token),
+        fulcio_url, rekor_url and trusted_root, each optional."""
         self.check_sign_format(fmt)
-        argv = [self.binary, "sign", "--key", key, "--yes"]
+        keyless = keyless or {}
+        self.check_keyless(keyless)
+        argv = [self.binary, "sign"] + (["--key", key] if key else []) + ["--yes"]
+        service_urls = bool(keyless.get("fulcio_url") or keyless.get("rekor_url"))
         if self.major >= 3:
+            # 3.x takes service URLs only without the TUF-provided signing config
+            if self.offline or service_urls:
+                argv.append("--use-signing-config=false")
             if self.offline:
-                argv += ["--use-signing-config=false", "--tlog-upload=false"]
+                argv.append("--tlog-upload=false")
             argv.append(f"--new-bundle-format={'true' if fmt == 'bundle' else 'false'}")
         elif self.offline:
             argv.append("--tlog-upload=false")
+        argv += self._keyless_flags(keyless, sign=True)
         argv += self._registry_flags()
         for k, v in sorted((annotations or {}).items()):
             argv += ["-a", f"{k}={v}"]
@@ -239,9 +255,10 @@ class Cosign(ToolRunner):
 
     def verify_argv(self, ref: str, *, key: str | None = None, identity: str | None = None,
                     issuer: str | None = None, fmt: str | None = None,
-                    annotations: dict | None = None) -> list:
+                    annotations: dict | None = None, keyless: dict | None = None) -> list:
+        """`keyless` (rekor_url, trusted_root) points a keyless check at a private Sigstore."""
         argv = [self.binary, "verify"] + self._identity_flags(key, identity, issuer)
-        argv += self._verify_common(fmt)
+        argv += self._keyless_flags(keyless or {}, sign=False) + self._verify_common(fmt)
         for k, v in sorted((annotations or {}).items()):
             argv += ["-a", f"{k}={v}"]
         return argv + [ref]
@@ -278,6 +295,20 @@ class Cosign(ToolRunner):
         raise CosignError("unsupported", "verification needs public_keys, or "
                           "certificate_identity (or certificate_identity_regexp) together with "
                           "certificate_oidc_issuer (or certificate_oidc_issuer_regexp)")
+
+    def _keyless_flags(self, keyless: dict, sign: bool) -> list:
+        self.check_keyless(keyless)
+        argv = []
+        if sign and keyless.get("token_file"):
+            argv += ["--identity-token", keyless["token_file"]]  # cosign reads a path too
+        if sign and keyless.get("fulcio_url"):
+            argv += ["--fulcio-url", keyless["fulcio_url"]]
+        # 3.x verifies against the trusted root (Rekor's key included) and deprecates this
+        if keyless.get("rekor_url") and (sign or self.major < 3):
+            argv += ["--rekor-url", keyless["rekor_url"]]
+        if keyless.get("trusted_root"):
+            argv += ["--trusted-root", keyless["trusted_root"]]
+        return argv
 
     def _verify_common(self, fmt) -> list:
         argv = []
