@@ -128,10 +128,7 @@ def build_policy(requirements, default="insecureAcceptAnything", key_dir="/etc/b
     for index, item in enumerate(requirements or []):
         if not isinstance(item, dict):
             raise PolicyError(f"cosign_policy_requirements[{index}] is not a mapping")
-        unknown = set(item) - set(REQUIREMENT_KEYS)
-        if unknown:
-            raise PolicyError(f"cosign_policy_requirements[{index}] has unknown keys "
-                              f"{sorted(unknown)}; accepted: {', '.join(REQUIREMENT_KEYS)}")
+        _only(item, REQUIREMENT_KEYS, f"cosign_policy_requirements[{index}] has unknown keys")
         name = check_name(item.get("name"), f"cosign_policy_requirements[{index}].name")
         if name in names:
             raise PolicyError(f"cosign_policy_requirements: name {name!r} is used twice")
@@ -219,6 +216,12 @@ def _validate_requirement(req, where):
         _validate_identity(req["signedIdentity"], where)
 
 
+def _only(mapping, accepted, what):
+    unknown = set(mapping) - set(accepted)
+    if unknown:
+        raise PolicyError(f"{what} {sorted(unknown)}; accepted: {', '.join(accepted)}")
+
+
 def _absolute(value, where):
     if not isinstance(value, str) or not value.startswith("/"):
         raise PolicyError(f"{where} {value!r} must be an absolute path")
@@ -228,10 +231,7 @@ def _validate_fulcio(fulcio, where):
     """containers/image's prSigstoreSignedFulcio: exactly one CA, issuer and email required."""
     if not isinstance(fulcio, dict):
         raise PolicyError(f"{where} must be an object")
-    unknown = set(fulcio) - set(FULCIO_FIELDS)
-    if unknown:
-        raise PolicyError(f"{where}: unknown fields {sorted(unknown)}; accepted: "
-                          f"{', '.join(FULCIO_FIELDS)}")
+    _only(fulcio, FULCIO_FIELDS, f"{where}: unknown fields")
     ca = [f for f in ("caPath", "caData") if f in fulcio]
     if len(ca) != 1:
         raise PolicyError(f"{where}: needs exactly one of caPath, caData, got {ca or 'none'}")
