@@ -58,6 +58,7 @@ DEBIAN_TOOLS = {
     "cosign": ("sid", "cosign", "3.1.1", "usr/bin/cosign"),
     "cosign-2.5.0": ("trixie", "cosign", "2.5.0", "usr/bin/cosign"),
     "crane": ("sid", "crane", "0.20.7", "usr/bin/crane"),
+    "notation": ("sid", "notation", "1.3.2", "usr/bin/notation"),
 }
 SYFT_VERSION = "1.18.1"
 # A stand-in laid out like Trivy's release (Trivy itself cannot be fetched here), signed with a
@@ -294,10 +295,26 @@ def build_mirror() -> Path:
             tar.add(t["syft"], arcname="syft")
             _tar_add_bytes(tar, "LICENSE", b"Apache-2.0 (anchore/syft)\n")
     write_checksums(d, f"syft_{SYFT_VERSION}_checksums.txt")
+    mirror_notation(root, t["notation"])
     key = cosign_key_pair(t["cosign"], STATE / "keys" / "lab-signing").with_suffix(".key")
     write_trivy_standin(root / "aquasecurity/trivy/releases/download" / f"v{TRIVY_STANDIN_VERSION}",
                         TRIVY_STANDIN_VERSION, t["cosign"], key)
     return root
+
+
+def mirror_notation(root: Path, binary: Path) -> Path:
+    """Debian sid's notation binary as upstream's release asset notation_<v>_linux_amd64.tar.gz
+    (notation + LICENSE at the top), with the checksums file upstream publishes beside it."""
+    version = DEBIAN_TOOLS["notation"][2]
+    d = root / "notaryproject/notation/releases/download" / f"v{version}"
+    d.mkdir(parents=True, exist_ok=True)
+    asset = d / f"notation_{version}_linux_amd64.tar.gz"
+    if not asset.exists():
+        with tarfile.open(asset, "w:gz") as tar:
+            tar.add(binary, arcname="notation")
+            _tar_add_bytes(tar, "LICENSE", b"Apache-2.0 (notaryproject/notation)\n")
+    write_checksums(d, f"notation_{version}_checksums.txt")
+    return asset
 
 
 def cosign_key_pair(cosign: Path, prefix: Path) -> Path:

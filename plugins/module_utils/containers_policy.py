@@ -11,7 +11,15 @@ Input is a list of requirements, one per registry or repository scope:
     {"name": "lab", "scope": "registry.example:5000/team", "keys": ["release-2026"],
      "identity": "matchRepository"}
 
-Each key name is a public key of the node's trust store (`<key_dir>/<name>.pub`).
+Each key name is a public key of the node's trust store (`<key_dir>/<name>.pub`). A keyless
+requirement names the signer's Fulcio certificate instead of keys, with the Rekor key that
+must have logged it:
+
+    {"name": "ci", "scope": "registry.example/app",
+     "fulcio": {"ca_path": "/etc/bulwark/sigstore/fulcio.pem",
+                "oidc_issuer": "https://oidc.example", "subject_email": "ci@example.com"},
+     "rekor_public_key": "/etc/bulwark/sigstore/rekor.pub"}
+
 `validate_policy` checks the structure containers/image will parse strictly (unknown or
 missing fields make it reject the whole file, and with it every pull), so a broken document
 is stopped before it is written.
@@ -30,6 +38,11 @@ SIGSTORE_KEY_FIELDS = ("keyPath", "keyPaths", "keyData", "keyDatas", "fulcio", "
 SIGSTORE_FIELDS = SIGSTORE_KEY_FIELDS + ("type", "signedIdentity", "rekorPublicKeyPath",
                                          "rekorPublicKeyPaths", "rekorPublicKeyData",
                                          "rekorPublicKeyDatas")
+REKOR_FIELDS = ("rekorPublicKeyPath", "rekorPublicKeyPaths", "rekorPublicKeyData",
+                "rekorPublicKeyDatas")
+FULCIO_FIELDS = ("caPath", "caData", "oidcIssuer", "subjectEmail")
+REQUIREMENT_KEYS = ("name", "scope", "keys", "identity", "fulcio", "rekor_public_key")
+FULCIO_KEYS = {"ca_path": "caPath", "oidc_issuer": "oidcIssuer", "subject_email": "subjectEmail"}
 KMS_SCHEMES = ("awskms://", "gcpkms://", "azurekms://", "hashivault://", "k8s://")
 
 # A docker transport scope: host[:port][/path], optionally a leading "*." wildcard host.
@@ -72,18 +85,30 @@ def key_path(key_dir, name):
     return f"{key_dir.rstrip('/')}/{check_name(name, 'trusted key name')}.pub"
 
 
-def sigstore_requirement(key_paths, identity="matchRepository"):
-    """One `sigstoreSigned` requirement accepting a signature by any of `key_paths`."""
-    if not key_paths:
-        raise PolicyError("a sigstoreSigned requirement needs at least one trusted key")
+def sigstore_requirement(key_paths, identity="matchRepository", fulcio=None, rekor_key=None):
+    """One `sigstoreSigned` requirement accepting a signature by any of `key_paths`, or
+    (keyless) by a Fulcio certificate (`fulcio`: ca_path, oidc_issuer, subject_email) whose
+    signature `rekor_key` (a Rekor public key path) has logged."""
+    if not key_paths and not fulcio:
+        raise PolicyError("a sigstoreSigned requirement needs at least one trusted key, or "
+                          "fulcio for keyless signatures")
+    if key_paths and fulcio:
+        raise PolicyError("a sigstoreSigned requirement takes trusted keys or fulcio "
+                          "(keyless), not both")
     if identity not in IDENTITY_TYPES:
         raise PolicyError(f"identity {identity!r} is not one of {', '.join(IDENTITY_TYPES)}")
     req = {"type": "sigstoreSigned"}
-    if len(key_paths) == 1:
+    if fulcio:
+        if not isinstance(fulcio, dict) or set(fulcio) - set(FULCIO_KEYS):
+            raise PolicyError(f"fulcio must be a mapping of {', '.join(FULCIO_KEYS)}")
+        req["fulcio"] = {FULCIO_KEYS[k]: v for k, v in fulcio.items()}
+    elif len(key_paths) == 1:
         req["keyPath"] = key_paths[0]
     else:
         # keyPaths: any listed key is accepted (containers/image >= 5.34, Debian 13's skopeo 1.18)
         req["keyPaths"] = list(key_paths)
+    if rekor_key:
+        req["rekorPublicKeyPath"] = rekor_key
     req["signedIdentity"] = {"type": identity}
     return req
 
@@ -103,10 +128,7 @@ def build_policy(requirements, default="insecureAcceptAnything", key_dir="/etc/b
     for index, item in enumerate(requirements or []):
         if not isinstance(item, dict):
             raise PolicyError(f"cosign_policy_requirements[{index}] is not a mapping")
-        unknown = set(item) - {"name", "scope", "keys", "identity"}
-        if unknown:
-            raise PolicyError(f"cosign_policy_requirements[{index}] has unknown keys "
-                              f"{sorted(unknown)}; accepted: name, scope, keys, identity")
+        _only(item, REQUIREMENT_KEYS, f"cosign_policy_requirements[{index}] has unknown keys")
         name = check_name(item.get("name"), f"cosign_policy_requirements[{index}].name")
         if name in names:
             raise PolicyError(f"cosign_policy_requirements: name {name!r} is used twice")
@@ -124,7 +146,13 @@ def build_policy(requirements, default="insecureAcceptAnything", key_dir="/etc/b
                                   f"{missing} that are not in the trust store; present: "
                                   f"{sorted(known_keys)}")
         paths = [key_path(key_dir, k) for k in keys]
-        docker[scope] = [sigstore_requirement(paths, item.get("identity") or "matchRepository")]
+        try:
+            docker[scope] = [sigstore_requirement(
+                paths, item.get("identity") or "matchRepository", item.get("fulcio"),
+                item.get("rekor_public_key"))]
+            _validate_requirement(docker[scope][0], "sigstoreSigned")
+        except PolicyError as exc:
+            raise PolicyError(f"cosign_policy_requirements[{index}] ({name}): {exc}") from exc
     # docker-daemon has no signatures at all: only the default can apply there
     policy = {
         "default": [{"type": default}],
@@ -174,8 +202,44 @@ def _validate_requirement(req, where):
         if not isinstance(value, list) or not value or not all(
                 isinstance(v, str) and v for v in value):
             raise PolicyError(f"{where}.{present[0]} must be a non-empty list of strings")
+    if present[0] == "fulcio":
+        _validate_fulcio(value, f"{where}.fulcio")
+    rekor = [f for f in REKOR_FIELDS if f in req]
+    if len(rekor) > 1:
+        raise PolicyError(f"{where}: at most one of {', '.join(REKOR_FIELDS)}, got {rekor}")
+    if present[0] == "fulcio" and not rekor:
+        raise PolicyError(f"{where}: fulcio needs a Rekor public key (rekorPublicKeyPath) "
+                          f"to check the short-lived certificate was logged")
+    if "rekorPublicKeyPath" in req:
+        _absolute(req["rekorPublicKeyPath"], f"{where}.rekorPublicKeyPath")
     if "signedIdentity" in req:
         _validate_identity(req["signedIdentity"], where)
+
+
+def _only(mapping, accepted, what):
+    unknown = set(mapping) - set(accepted)
+    if unknown:
+        raise PolicyError(f"{what} {sorted(unknown)}; accepted: {', '.join(accepted)}")
+
+
+def _absolute(value, where):
+    if not isinstance(value, str) or not value.startswith("/"):
+        raise PolicyError(f"{where} {value!r} must be an absolute path")
+
+
+def _validate_fulcio(fulcio, where):
+    """containers/image's prSigstoreSignedFulcio: exactly one CA, issuer and email required."""
+    if not isinstance(fulcio, dict):
+        raise PolicyError(f"{where} must be an object")
+    _only(fulcio, FULCIO_FIELDS, f"{where}: unknown fields")
+    ca = [f for f in ("caPath", "caData") if f in fulcio]
+    if len(ca) != 1:
+        raise PolicyError(f"{where}: needs exactly one of caPath, caData, got {ca or 'none'}")
+    if "caPath" in fulcio:
+        _absolute(fulcio["caPath"], f"{where}.caPath")
+    for field in ("oidcIssuer", "subjectEmail"):
+        if not isinstance(fulcio.get(field), str) or not fulcio[field]:
+            raise PolicyError(f"{where}.{field} must be a non-empty string")
 
 
 def validate_policy(policy):

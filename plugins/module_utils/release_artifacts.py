@@ -38,6 +38,18 @@ CATALOG = {
         "version_command": ["version"],
         "denylist": {},
     },
+    "notation": {
+        "repo": "notaryproject/notation",
+        "tag": "v{version}",
+        "asset": "notation_{version}_linux_{arch}.tar.gz",
+        "checksums": "notation_{version}_checksums.txt",
+        "format": "tar.gz",
+        "binary": "notation",
+        "member": "notation",
+        "arch": {"x86_64": "amd64", "aarch64": "arm64"},
+        "version_command": ["version"],
+        "denylist": {},
+    },
     "trivy": {
         "repo": "aquasecurity/trivy",
         "tag": "v{version}",

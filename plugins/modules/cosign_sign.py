@@ -11,37 +11,56 @@ short_description: Sign a container image by digest with cosign
 version_added: 0.1.0
 description:
   - Resolves O(image) to its digest (a tag is never signed, only what it points to now), then
-    signs that digest with a key pair or a KMS key, with cosign 2.x or 3.x.
+    signs that digest with a key pair or a KMS key, or keyless (a Fulcio certificate for an
+    OIDC O(identity_token)), with cosign 2.x or 3.x.
   - Idempotent. When a valid signature by the same key (and the same O(annotations)) already
     exists in the requested O(signature_format), nothing is written and the result is
-    C(changed=false).
+    C(changed=false). Keyless, "already signed" means a signature verifies for
+    O(certificate_identity) and O(certificate_oidc_issuer); without those two the module
+    cannot tell its own keyless signature and B(signs again on every run) (C(changed=true)).
+  - The identity token is written to a private (0600) temporary file whose path is passed
+    to C(--identity-token) and which is removed afterwards; it is never in argv, the
+    environment, the result or the log.
   - The key password is passed to cosign in the environment (E(COSIGN_PASSWORD)), never on the
     command line, and is never logged.
   - Tag to digest resolution uses C(crane digest) when crane is available (O(crane_path) or
     E(PATH)), otherwise C(cosign triangulate); both use the docker credentials cosign uses.
 options:
-  image:
-    description:
-      - Image reference, by tag or by digest
-        (C(registry/repo:tag), C(registry/repo@sha256:...)).
-      - Exactly one of O(image) and O(images) is required.
-    type: str
-  images:
-    description:
-      - Several image references signed in one module run (RV(results) holds one entry
-        each). Cheaper than a loop, which starts the module once per image.
-    type: list
-    elements: str
-  parallel:
-    description: How many O(images) are signed at the same time.
-    type: int
-    default: 1
   key:
     description:
       - Private key file written by C(cosign generate-key-pair), or a KMS reference
         (C(awskms://...), C(gcpkms://...), C(azurekms://...), C(hashivault://...), C(k8s://...)).
+      - One of O(key) and O(identity_token) is required.
     type: str
-    required: true
+  identity_token:
+    description:
+      - OIDC identity token for keyless signing (a Fulcio certificate is issued for it).
+        Comes from the CI's OIDC provider or a vaulted variable. Excludes O(key).
+    type: str
+  fulcio_url:
+    description:
+      - Fulcio of a private Sigstore deployment (C(--fulcio-url)); cosign's default otherwise.
+      - With cosign 3.x, giving O(fulcio_url) or O(rekor_url) adds C(--use-signing-config=false).
+    type: str
+  rekor_url:
+    description:
+      - Rekor of a private Sigstore deployment (C(--rekor-url)) when signing; for the
+        already-signed check with cosign 2.x too (3.x verifies against O(trusted_root)).
+    type: str
+  trusted_root:
+    description:
+      - Sigstore trusted-root JSON file of a private deployment (C(--trusted-root)), used
+        to check the new signature and for the already-signed check. Needs cosign 3.x; with
+        cosign 2.x the module fails with reason C(unsupported) before anything runs.
+    type: path
+  certificate_identity:
+    description:
+      - Keyless signer identity (certificate subject, for example a CI workflow URL or an
+        email). With O(certificate_oidc_issuer), decides whether the image is already signed.
+    type: str
+  certificate_oidc_issuer:
+    description: OIDC issuer of the keyless signer's certificate. Goes with O(certificate_identity).
+    type: str
   key_password:
     description: Password of the private key file. Comes from a vaulted variable.
     type: str
@@ -76,6 +95,7 @@ options:
     type: bool
     default: true
 extends_documentation_fragment:
+  - bulwark.container_security.images
   - bulwark.container_security.cosign
   - bulwark.container_security.attributes
   - bulwark.container_security.attributes.platform
@@ -112,6 +132,16 @@ EXAMPLES = r"""
     image: "registry.example.com/app@{{ signed.digest }}"
     key: awskms:///alias/release-signing
     signature_format: bundle
+
+- name: Sign keyless with the CI's OIDC token against a private Sigstore (cosign 3)
+  bulwark.container_security.cosign_sign:
+    image: "registry.example.com/app@{{ signed.digest }}"
+    identity_token: "{{ ci_oidc_token }}"
+    fulcio_url: https://fulcio.sigstore.example.com
+    rekor_url: https://rekor.sigstore.example.com
+    trusted_root: /etc/bulwark/sigstore/trusted_root.json
+    certificate_identity: https://ci.example.com/release.yml
+    certificate_oidc_issuer: https://oidc.ci.example.com
 """
 
 RETURN = r"""
@@ -168,16 +198,22 @@ from ansible_collections.bulwark.container_security.plugins.module_utils.cosign.
 )
 from ansible_collections.bulwark.container_security.plugins.module_utils.cosign.params import (
     IMAGES_ARGUMENT_SPEC,
+    KEYLESS_SIGNING_ARGUMENT_SPEC,
     SIGNING_ARGUMENT_SPEC,
+    keyless_signing,
     read_key_option,
 )
 
 
 def main():
+    signing = dict(SIGNING_ARGUMENT_SPEC, key={"type": "str", "no_log": False})  # or keyless
     helper = CosignModule(
-        dict(IMAGES_ARGUMENT_SPEC, **SIGNING_ARGUMENT_SPEC,
-             annotations={"type": "dict", "default": {}}),
-        required_one_of=[("image", "images")], mutually_exclusive=[("image", "images")])
+        dict(IMAGES_ARGUMENT_SPEC, **signing,
+             **KEYLESS_SIGNING_ARGUMENT_SPEC, annotations={"type": "dict", "default": {}}),
+        required_one_of=[("image", "images"), ("key", "identity_token")],
+        mutually_exclusive=[("image", "images"), ("key", "identity_token"),
+                            ("public_key", "identity_token"), ("key_password", "identity_token")],
+        required_together=[("certificate_identity", "certificate_oidc_issuer")])
     p = helper.params
 
     def sign(image):
@@ -186,7 +222,7 @@ def main():
             public_key=read_key_option(p["public_key"]) if p["public_key"] else None,
             fmt=p["signature_format"],
             annotations={k: str(v) for k, v in p["annotations"].items()},
-            force=p["force"], check_mode=helper.module.check_mode)
+            force=p["force"], check_mode=helper.module.check_mode, keyless=keyless_signing(p))
         result.pop("format", None)
         return result
 

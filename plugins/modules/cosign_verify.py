@@ -18,21 +18,6 @@ description:
     another digest), C(registry_unreachable), C(image_not_found).
   - Never changes anything.
 options:
-  image:
-    description:
-      - Image reference, by tag or by digest.
-      - Exactly one of O(image) and O(images) is required.
-    type: str
-  images:
-    description:
-      - Several image references verified in one module run (RV(results) holds one entry
-        each; the task fails when any of them fails). O(expected_digest) does not apply.
-    type: list
-    elements: str
-  parallel:
-    description: How many O(images) are verified at the same time.
-    type: int
-    default: 1
   public_keys:
     description:
       - Trusted public keys, each PEM text, a file path or a KMS reference. Key rotation is a
@@ -50,10 +35,18 @@ options:
   certificate_oidc_issuer:
     description: Keyless verification - the OIDC issuer of the identity.
     type: str
+  certificate_identity_regexp:
+    description: Keyless verification - a regular expression the signer identity must match
+      (C(--certificate-identity-regexp)); instead of O(certificate_identity).
+    type: str
+  certificate_oidc_issuer_regexp:
+    description: Keyless verification - a regular expression the OIDC issuer must match
+      (C(--certificate-oidc-issuer-regexp)); instead of O(certificate_oidc_issuer).
+    type: str
   expected_digest:
     description:
       - The digest the image must have (for example the one that was scanned and signed).
-        A tag that now points elsewhere fails with C(digest_mismatch).
+        A tag that now points elsewhere fails with C(digest_mismatch). Not with O(images).
     type: str
   signature_format:
     description:
@@ -73,6 +66,7 @@ options:
     type: bool
     default: true
 extends_documentation_fragment:
+  - bulwark.container_security.images
   - bulwark.container_security.cosign
   - bulwark.container_security.attributes
   - bulwark.container_security.attributes.read_only
@@ -158,6 +152,7 @@ from ansible_collections.bulwark.container_security.plugins.module_utils.cosign.
     IMAGES_ARGUMENT_SPEC,
     TRUST_ARGUMENT_SPEC,
     TRUST_CONSTRAINTS,
+    keyless_identity,
     public_key_options,
 )
 
@@ -169,16 +164,17 @@ def main():
              signature_format={"type": "str", "choices": ["auto", "legacy", "bundle"],
                                "default": "auto"},
              annotations={"type": "dict", "default": {}}),
-        required_together=TRUST_CONSTRAINTS["required_together"],
         required_one_of=TRUST_CONSTRAINTS["required_one_of"] + [("image", "images")],
-        mutually_exclusive=[("image", "images"), ("images", "expected_digest")])
+        mutually_exclusive=TRUST_CONSTRAINTS["mutually_exclusive"]
+        + [("image", "images"), ("images", "expected_digest")])
     p = helper.params
     fmt = None if p["signature_format"] == "auto" else p["signature_format"]
+    identity, issuer = keyless_identity(p)
 
     def verify(image):
         return verify_image(
             helper.cosign, image, public_keys=public_key_options(p), mode=p["key_match"],
-            identity=p["certificate_identity"], issuer=p["certificate_oidc_issuer"],
+            identity=identity, issuer=issuer,
             expected_digest=p["expected_digest"], fmt=fmt,
             annotations={k: str(v) for k, v in p["annotations"].items()})
 

@@ -41,6 +41,14 @@ options:
   certificate_oidc_issuer:
     description: Keyless verification - the OIDC issuer.
     type: str
+  certificate_identity_regexp:
+    description: Keyless verification - a regular expression the signer identity must match
+      (C(--certificate-identity-regexp)); instead of O(certificate_identity).
+    type: str
+  certificate_oidc_issuer_regexp:
+    description: Keyless verification - a regular expression the OIDC issuer must match
+      (C(--certificate-oidc-issuer-regexp)); instead of O(certificate_oidc_issuer).
+    type: str
   include_predicate:
     description: Return the predicates too (an SBOM can be large).
     type: bool
@@ -110,6 +118,7 @@ from ansible_collections.bulwark.container_security.plugins.module_utils.cosign.
 from ansible_collections.bulwark.container_security.plugins.module_utils.cosign.params import (
     TRUST_ARGUMENT_SPEC,
     TRUST_CONSTRAINTS,
+    keyless_identity,
     public_key_options,
 )
 
@@ -121,10 +130,11 @@ def main():
              include_predicate={"type": "bool", "default": False}),
         **TRUST_CONSTRAINTS)
     p = helper.params
+    identity, issuer = keyless_identity(p)
     helper.run(lambda image: verify_attestation(
         helper.cosign, image, p["predicate_type"], public_keys=public_key_options(p) or None,
-        mode=p["key_match"], identity=p["certificate_identity"],
-        issuer=p["certificate_oidc_issuer"], include_predicate=p["include_predicate"]))
+        mode=p["key_match"], identity=identity, issuer=issuer,
+        include_predicate=p["include_predicate"]))
 
 
 if __name__ == "__main__":

@@ -26,6 +26,8 @@ REASONS = {
     "key_unreadable": "the key could not be read",
     "predicate_mismatch": "no attestation of the requested predicate type",
     "no_attestation": "no attestation found for this image",
+    "trust_policy": "no trust policy applies to this image, or the trust policy or trust store "
+                    "is missing or invalid",
     "unsupported": "the installed cosign cannot do this",
     "cosign_failed": "cosign failed",
 }

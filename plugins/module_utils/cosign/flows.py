@@ -39,13 +39,20 @@ def _stored_layout(cosign: Cosign, image: str, digest: str, fmt: str) -> str:
     return detect_layout(image, digest, fmt, cosign.insecure, cosign.registry_get)
 
 
-def sign_image(cosign: Cosign, image: str, key: str, *, password: str | None = None,
+def sign_image(cosign: Cosign, image: str, key: str | None, *, password: str | None = None,
                public_key: str | None = None, fmt: str = "legacy",
                annotations: dict | None = None, force: bool = False,
-               check_mode: bool = False) -> dict:
-    """Sign `image` by digest unless a valid signature by the same key already exists."""
+               check_mode: bool = False, keyless: dict | None = None) -> dict:
+    """Sign `image` by digest unless a valid signature by the same key already exists.
+
+    `key` None signs keyless with `keyless`: identity_token (written to a 0600 temporary file
+    whose path cosign reads, removed afterwards), fulcio_url, rekor_url, trusted_root, and
+    identity + issuer, which make "already signed" a verify by that identity. Without them
+    a keyless signer cannot tell its own signature and signs again."""
     env = {"COSIGN_PASSWORD": password} if password is not None else {}
+    keyless = dict(keyless or {})
     cosign.check_sign_format(fmt)
+    cosign.check_keyless(keyless)
     digest = cosign.resolve_digest(image)
     ref = by_digest(image, digest)
     result = {"digest": digest, "image": ref, "format": fmt, "changed": False}
@@ -53,13 +60,19 @@ def sign_image(cosign: Cosign, image: str, key: str, *, password: str | None = N
     # then there is nothing to verify and signing is the only way forward.
     stored = stored_layouts(image, digest, cosign.insecure, cosign.registry_get)
     nothing_stored = stored is not None and not has_layout_in(stored, fmt)
-    if not force and not nothing_stored:
-        if not public_key:
-            public_key = cosign.public_key(key, env)
-        with _temp_key(public_key) as pub:
-            # A 2.x verifier reads bundles only when asked; a 3.x one reads both unless
-            # told `legacy`, so the existing signature must be in the requested layout.
-            payloads, err = cosign.try_verify(ref, key=pub, fmt=fmt, annotations=annotations)
+    identity, issuer = keyless.get("identity"), keyless.get("issuer")
+    can_check = bool(key) or bool(identity and issuer)
+    if not force and not nothing_stored and can_check:
+        if key:
+            if not public_key:
+                public_key = cosign.public_key(key, env)
+            with _temp_key(public_key) as pub:
+                # A 2.x verifier reads bundles only when asked; a 3.x one reads both unless
+                # told `legacy`, so the existing signature must be in the requested layout.
+                payloads, err = cosign.try_verify(ref, key=pub, fmt=fmt, annotations=annotations)
+        else:
+            payloads, err = cosign.try_verify(ref, identity=identity, issuer=issuer, fmt=fmt,
+                                              annotations=annotations, keyless=keyless)
         if payloads and digest in payload_digests(payloads) \
                 and has_layout(image, digest, fmt, cosign.insecure, cosign.registry_get):
             result["layout"] = _stored_layout(cosign, image, digest, fmt)
@@ -71,7 +84,10 @@ def sign_image(cosign: Cosign, image: str, key: str, *, password: str | None = N
     if check_mode:
         result["layout"] = LAYOUT_LEGACY if fmt == "legacy" else LAYOUT_BUNDLE_UNKNOWN
         return result
-    cosign._check(cosign.sign_argv(ref, key, fmt, annotations), env, what=f"signing {ref}")
+    with _token_file(keyless.pop("identity_token", None)) as token_file:
+        argv = cosign.sign_argv(ref, key, fmt, annotations,
+                                keyless=dict(keyless, token_file=token_file))
+        cosign._check(argv, env, what=f"signing {ref}")
     result["layout"] = _stored_layout(cosign, image, digest, fmt)
     return result
 
@@ -238,6 +254,35 @@ def _key_label(pk: str) -> str:
     import hashlib
     body = "".join(x for x in pk.splitlines() if x and not x.startswith("-----"))
     return "pem:sha256:" + hashlib.sha256(body.encode()).hexdigest()[:16]
+
+
+class _token_file:
+    """An identity token in a private (0600) temporary file, removed on exit; cosign's
+    --identity-token takes the path, so the token is never in argv or the environment."""
+
+    def __init__(self, token: str | None):
+        self.token = token
+        self.path = None
+
+    def __enter__(self) -> str | None:
+        if not self.token:
+            return None
+        import os
+        import tempfile
+        fd, self.path = tempfile.mkstemp(prefix="bulwark-cosign-", suffix=".token")
+        os.fchmod(fd, 0o600)
+        with os.fdopen(fd, "w") as f:
+            f.write(self.token)
+        return self.path
+
+    def __exit__(self, *exc):
+        if self.path:
+            import os
+            try:
+                os.unlink(self.path)
+            except FileNotFoundError:
+                pass
+        return False
 
 
 class _temp_key:

@@ -8,7 +8,7 @@ it, nothing else does.
 CosignModule builds the AnsibleModule from the module's own options plus the common ones,
 runs cosign through AnsibleModule.run_command, asks the registry API through Ansible's
 open_url, maps a CosignError to fail_json, and runs the module's per-image function over
-O(image) or O(images).
+O(image) or O(images). ImageModule is the part the notation_* modules share.
 """
 from __future__ import annotations
 
@@ -44,45 +44,62 @@ def registry_get(url: str, accept: str, timeout: float = 5.0):
         return None, b""
 
 
-class CosignModule(ModuleHelper):
+class ImageModule(ModuleHelper):
+    """A module that runs one tool (``self.tool``, a runner.ToolRunner) per image:
+    ``run(fn)`` exits with fn(image) for O(image), or with one result per O(images) entry.
+    The cosign_* and notation_* modules share it."""
+
+    tool = None
+
+    def _run(self, argv, env):
+        return self.module.run_command(argv, environ_update=env)
+
+    def fail_tool(self, error: CosignError):
+        self.fail(error.message, reason=error.reason, stderr=error.detail,
+                  commands=self.tool.commands)
+
+    def run(self, fn, prepare=None):
+        """``prepare()`` runs first, once, before any parallel work; what it returns is added
+        to the result. A CosignError fails the module; with O(images), failed entries are
+        listed and the module fails after all have run."""
+        extra = {}
+        try:
+            if prepare is not None:
+                extra = prepare() or {}
+            if self.params.get("images") is None:
+                result = fn(self.params["image"])
+                self.module.exit_json(**dict({"changed": False}, **extra,
+                                             commands=self.tool.commands, **result))
+        except CosignError as error:
+            self.fail_tool(error)
+        results = for_each(self.params["images"], self.params["parallel"], fn)
+        changed = any(r.get("changed") for r in results)
+        if any(r["failed"] for r in results):
+            self.module.fail_json(msg=summarize_failures(results), changed=changed,
+                                  results=results, commands=self.tool.commands)
+        self.module.exit_json(changed=changed, results=results, commands=self.tool.commands,
+                              **extra)
+
+
+class CosignModule(ImageModule):
     """One cosign_* module run: ``CosignModule(spec, **AnsibleModule kwargs).run(fn)``."""
 
     common_argument_spec = COMMON_ARGUMENT_SPEC
 
     def __init__(self, argument_spec: dict, **module_kwargs):
         super().__init__(argument_spec, **module_kwargs)
-        self.cosign = cosign_from_params(self.params, self._run, registry_get)
-
-    def _run(self, argv, env):
-        return self.module.run_command(argv, environ_update=env)
+        self.cosign = self.tool = cosign_from_params(self.params, self._run, registry_get)
 
     def fail_cosign(self, error: CosignError):
-        self.fail(error.message, reason=error.reason, stderr=error.detail,
-                  commands=self.cosign.commands)
+        self.fail_tool(error)
 
     def run(self, fn, *, detect_major: bool = False, report_major: bool = False):
-        """Exit with fn(image) for O(image), or with one result per O(images) entry.
-
-        ``detect_major``: ask cosign its major version first, once, before any parallel work
-        (``report_major`` also returns it as C(cosign_major)). A CosignError fails the module;
-        with O(images), failed entries are listed and the module fails after all have run.
-        """
-        extra = {}
-        try:
+        """``detect_major``: ask cosign its major version first, once, before any parallel
+        work (``report_major`` also returns it as C(cosign_major))."""
+        def prepare():
             if detect_major or report_major:
                 major = self.cosign.major
                 if report_major:
-                    extra["cosign_major"] = major
-            if self.params.get("images") is None:
-                result = fn(self.params["image"])
-                self.module.exit_json(**dict({"changed": False}, **extra,
-                                             commands=self.cosign.commands, **result))
-        except CosignError as error:
-            self.fail_cosign(error)
-        results = for_each(self.params["images"], self.params["parallel"], fn)
-        changed = any(r.get("changed") for r in results)
-        if any(r["failed"] for r in results):
-            self.module.fail_json(msg=summarize_failures(results), changed=changed,
-                                  results=results, commands=self.cosign.commands)
-        self.module.exit_json(changed=changed, results=results, commands=self.cosign.commands,
-                              **extra)
+                    return {"cosign_major": major}
+            return {}
+        super().run(fn, prepare)

@@ -11,7 +11,10 @@ from __future__ import annotations
 from ansible_collections.bulwark.container_security.plugins.module_utils.cosign.errors import (
     CosignError,
 )
-from ansible_collections.bulwark.container_security.plugins.module_utils.cosign.runner import Cosign
+from ansible_collections.bulwark.container_security.plugins.module_utils.cosign.runner import (
+    Cosign,
+    Regexp,
+)
 
 # Options every cosign_* module takes (plain data; the modules add it to their spec).
 COMMON_ARGUMENT_SPEC = {
@@ -36,16 +39,48 @@ SIGNING_ARGUMENT_SPEC = {     # cosign_sign, cosign_attest: the private key and 
     "signature_format": {"type": "str", "choices": ["legacy", "bundle"], "default": "legacy"},
     "force": {"type": "bool", "default": False},
 }
+KEYLESS_SIGNING_ARGUMENT_SPEC = {  # cosign_sign: Fulcio certificate instead of a key
+    "identity_token": {"type": "str", "no_log": True},
+    "fulcio_url": {"type": "str"},
+    "rekor_url": {"type": "str"},
+    "trusted_root": {"type": "path"},
+    "certificate_identity": {"type": "str"},
+    "certificate_oidc_issuer": {"type": "str"},
+}
 TRUST_ARGUMENT_SPEC = {       # cosign_verify, cosign_verify_attestation: whom to trust
     "public_keys": {"type": "list", "elements": "str", "no_log": False},
     "key_match": {"type": "str", "choices": ["any", "all"], "default": "any"},
     "certificate_identity": {"type": "str"},
+    "certificate_identity_regexp": {"type": "str"},
     "certificate_oidc_issuer": {"type": "str"},
+    "certificate_oidc_issuer_regexp": {"type": "str"},
 }
 TRUST_CONSTRAINTS = {
-    "required_together": [("certificate_identity", "certificate_oidc_issuer")],
-    "required_one_of": [("public_keys", "certificate_identity")],
+    "required_one_of": [("public_keys", "certificate_identity", "certificate_identity_regexp")],
+    "mutually_exclusive": [("certificate_identity", "certificate_identity_regexp"),
+                           ("certificate_oidc_issuer", "certificate_oidc_issuer_regexp")],
 }
+
+
+def keyless_signing(params: dict) -> dict:
+    """The keyless options of cosign_sign as flows.sign_image takes them (empty with a key)."""
+    if params.get("key"):
+        return {}
+    return {"identity_token": params.get("identity_token"),
+            "fulcio_url": params.get("fulcio_url"), "rekor_url": params.get("rekor_url"),
+            "trusted_root": params.get("trusted_root"),
+            "identity": params.get("certificate_identity"),
+            "issuer": params.get("certificate_oidc_issuer")}
+
+
+def keyless_identity(params: dict) -> tuple:
+    """(identity, issuer) of a verify module, each exact or a runner.Regexp."""
+    def one(exact, regexp):
+        if params.get(regexp):
+            return Regexp(params[regexp])
+        return params.get(exact)
+    return (one("certificate_identity", "certificate_identity_regexp"),
+            one("certificate_oidc_issuer", "certificate_oidc_issuer_regexp"))
 
 
 def public_key_options(params: dict) -> list:

@@ -120,6 +120,14 @@ def last_error_line(stderr: str) -> str:
 
 
 # --------------------------------------------------------------------------- runner
+class Regexp(str):
+    """A keyless identity or issuer meant as a regular expression, not an exact value."""
+
+
+def _regexp_suffix(value: str) -> str:
+    return "-regexp" if isinstance(value, Regexp) else ""
+
+
 def subprocess_runner(argv: list, env: dict | None = None) -> tuple:
     """Default runner for scripts and benches (modules pass module.run_command instead)."""
     import os
@@ -129,26 +137,29 @@ def subprocess_runner(argv: list, env: dict | None = None) -> tuple:
     return p.returncode, p.stdout, p.stderr
 
 
-class Cosign:
-    """One cosign binary: argv builders per generation, plus the calls the modules make."""
+class ToolRunner:
+    """One CLI binary driven by argv lists (cosign, notation): the commands that ran, error
+    mapping through the tool's `classify`, and tag -> digest through crane."""
 
-    def __init__(self, binary: str = "cosign", run=subprocess_runner, *, major: int | None = None,
-                 insecure_registry: bool = False, offline: bool = False,
-                 crane: str | None = None, registry_get=None):
+    def __init__(self, binary: str, run=subprocess_runner, *, insecure_registry: bool = False,
+                 crane: str | None = None, registry_get=None, env: dict | None = None):
         self.binary = binary
         self.run = run
-        self._major = major
         self.insecure = insecure_registry
-        self.offline = offline
         self.crane = crane
         # getter(url, accept) -> (status, body) for the registry API probes (registry.py)
         self.registry_get = registry_get
+        self.env = dict(env or {})  # non-secret settings every call of this tool gets
         self.commands = []  # every argv run, for the module result and the tests
 
     # -- plumbing
+    @staticmethod
+    def classify(stderr: str) -> str:
+        return classify(stderr)
+
     def _exec(self, argv: list, env: dict | None = None) -> tuple:
         self.commands.append(list(argv))
-        return self.run(list(argv), env or {})
+        return self.run(list(argv), dict(self.env, **(env or {})))
 
     def _check(self, argv: list, env: dict | None = None, what: str = "") -> str:
         rc, out, err = self._exec(argv, env)
@@ -157,10 +168,33 @@ class Cosign:
         return out
 
     def error(self, stderr: str, argv: list, what: str = "") -> CosignError:
-        reason = classify(stderr)
+        reason = self.classify(stderr)
         text = last_error_line(stderr)
         prefix = f"{what}: " if what else ""
         return CosignError(reason, f"{prefix}{REASONS[reason]} ({text})", stderr, argv)
+
+    def crane_digest(self, ref: str) -> str | None:
+        """The digest `ref` points to, asked through crane; None when there is no crane."""
+        crane = self.crane or shutil.which("crane")
+        if not crane:
+            return None
+        argv = [crane, "digest", ref] + (["--insecure"] if self.insecure else [])
+        out = self._check(argv, what=f"resolving {ref}").strip()
+        if not DIGEST_RE.match(out):
+            raise CosignError("cosign_failed", f"crane digest {ref} answered {out!r}")
+        return out
+
+
+class Cosign(ToolRunner):
+    """One cosign binary: argv builders per generation, plus the calls the modules make."""
+
+    def __init__(self, binary: str = "cosign", run=subprocess_runner, *, major: int | None = None,
+                 insecure_registry: bool = False, offline: bool = False,
+                 crane: str | None = None, registry_get=None):
+        super().__init__(binary, run, insecure_registry=insecure_registry, crane=crane,
+                         registry_get=registry_get)
+        self._major = major
+        self.offline = offline
 
     @property
     def major(self) -> int:
@@ -188,16 +222,32 @@ class Cosign:
             raise CosignError("unsupported", "cosign 2.x signs only in the legacy .sig "
                               "layout; use signature_format=legacy or cosign 3")
 
-    def sign_argv(self, ref: str, key: str, fmt: str = "legacy",
-                  annotations: dict | None = None) -> list:
+    def check_keyless(self, keyless: dict | None) -> None:
+        """Keyless options cosign of this generation cannot take fail here, before any call."""
+        if (keyless or {}).get("trusted_root") and self.major < 3:
+            raise CosignError("unsupported", "trusted_root needs cosign 3.x (--trusted-root); "
+                              "cosign 2.x takes a private Sigstore's roots only through "
+                              "SIGSTORE_* environment variables or TUF, not a trusted-root file")
+
+    def sign_argv(self, ref: str, key: str | None, fmt: str = "legacy",
+                  annotations: dict | None = None, keyless: dict | None = None) -> list:
+        """`key` None signs keyless: `keyless` holds token_file (a path, never the token),
+        fulcio_url, rekor_url and trusted_root, each optional."""
         self.check_sign_format(fmt)
-        argv = [self.binary, "sign", "--key", key, "--yes"]
+        keyless = keyless or {}
+        self.check_keyless(keyless)
+        argv = [self.binary, "sign"] + (["--key", key] if key else []) + ["--yes"]
+        service_urls = bool(keyless.get("fulcio_url") or keyless.get("rekor_url"))
         if self.major >= 3:
+            # 3.x takes service URLs only without the TUF-provided signing config
+            if self.offline or service_urls:
+                argv.append("--use-signing-config=false")
             if self.offline:
-                argv += ["--use-signing-config=false", "--tlog-upload=false"]
+                argv.append("--tlog-upload=false")
             argv.append(f"--new-bundle-format={'true' if fmt == 'bundle' else 'false'}")
         elif self.offline:
             argv.append("--tlog-upload=false")
+        argv += self._keyless_flags(keyless, sign=True)
         argv += self._registry_flags()
         for k, v in sorted((annotations or {}).items()):
             argv += ["-a", f"{k}={v}"]
@@ -205,9 +255,10 @@ class Cosign:
 
     def verify_argv(self, ref: str, *, key: str | None = None, identity: str | None = None,
                     issuer: str | None = None, fmt: str | None = None,
-                    annotations: dict | None = None) -> list:
+                    annotations: dict | None = None, keyless: dict | None = None) -> list:
+        """`keyless` (rekor_url, trusted_root) points a keyless check at a private Sigstore."""
         argv = [self.binary, "verify"] + self._identity_flags(key, identity, issuer)
-        argv += self._verify_common(fmt)
+        argv += self._keyless_flags(keyless or {}, sign=False) + self._verify_common(fmt)
         for k, v in sorted((annotations or {}).items()):
             argv += ["-a", f"{k}={v}"]
         return argv + [ref]
@@ -238,9 +289,26 @@ class Cosign:
         if key:
             return ["--key", key]
         if identity and issuer:
-            return ["--certificate-identity", identity, "--certificate-oidc-issuer", issuer]
+            # a Regexp (params.keyless_identity) selects cosign's -regexp form of the flag
+            return [f"--certificate-identity{_regexp_suffix(identity)}", identity,
+                    f"--certificate-oidc-issuer{_regexp_suffix(issuer)}", issuer]
         raise CosignError("unsupported", "verification needs public_keys, or "
-                          "certificate_identity together with certificate_oidc_issuer")
+                          "certificate_identity (or certificate_identity_regexp) together with "
+                          "certificate_oidc_issuer (or certificate_oidc_issuer_regexp)")
+
+    def _keyless_flags(self, keyless: dict, sign: bool) -> list:
+        self.check_keyless(keyless)
+        argv = []
+        if sign and keyless.get("token_file"):
+            argv += ["--identity-token", keyless["token_file"]]  # cosign reads a path too
+        if sign and keyless.get("fulcio_url"):
+            argv += ["--fulcio-url", keyless["fulcio_url"]]
+        # 3.x verifies against the trusted root (Rekor's key included) and deprecates this
+        if keyless.get("rekor_url") and (sign or self.major < 3):
+            argv += ["--rekor-url", keyless["rekor_url"]]
+        if keyless.get("trusted_root"):
+            argv += ["--trusted-root", keyless["trusted_root"]]
+        return argv
 
     def _verify_common(self, fmt) -> list:
         argv = []
@@ -259,13 +327,9 @@ class Cosign:
         parsed = parse_reference(ref)
         if parsed["digest"]:
             return parsed["digest"]
-        crane = self.crane or shutil.which("crane")
-        if crane:
-            argv = [crane, "digest", ref] + (["--insecure"] if self.insecure else [])
-            out = self._check(argv, what=f"resolving {ref}").strip()
-            if not DIGEST_RE.match(out):
-                raise CosignError("cosign_failed", f"crane digest {ref} answered {out!r}")
-            return out
+        digest = self.crane_digest(ref)
+        if digest:
+            return digest
         argv = [self.binary, "triangulate"] + self._registry_flags() + [ref]
         return digest_from_triangulate(self._check(argv, what=f"resolving {ref}"))
 

@@ -5,6 +5,9 @@
 """
 from __future__ import annotations
 
+from ansible_collections.bulwark.container_security.plugins.module_utils.kyverno import (
+    image_verification,
+)
 from ansible_collections.bulwark.container_security.plugins.module_utils.kyverno.controls import (
     POD_SECURITY_CONTROLS,
     POD_SPEC_VARIABLES,
@@ -12,7 +15,6 @@ from ansible_collections.bulwark.container_security.plugins.module_utils.kyverno
 )
 from ansible_collections.bulwark.container_security.plugins.module_utils.kyverno.settings import (
     ExceptionSettings,
-    ImageVerificationSettings,
     NamespaceSettings,
     Settings,
     TrafficRule,
@@ -85,16 +87,6 @@ def build_pod_security_policy(settings: Settings, control: str) -> dict:
     }
 
 
-def _cosign_attestors(iv: ImageVerificationSettings) -> list[dict]:
-    attestors = []
-    for i, pem in enumerate(iv.public_keys):
-        cosign = {"key": {"data": pem}}
-        if iv.ignore_transparency_log:
-            cosign["ctlog"] = {"insecureIgnoreTlog": True, "insecureIgnoreSCT": True}
-        attestors.append({"name": f"key{i}", "cosign": cosign})
-    return attestors
-
-
 # Kyverno fills images.containers / initContainers / ephemeralContainers (always present, only
 # the images matchImageReferences selects) for Pods and pod controllers alike.
 _ALL_IMAGES = "(images.containers + images.initContainers + images.ephemeralContainers)"
@@ -107,12 +99,13 @@ def build_image_policy(settings: Settings) -> dict:
     time library (kyverno/sdk extensions/cel/libs/time), loaded for ImageValidatingPolicies.
     """
     iv = settings.image_verification
-    attestors = _cosign_attestors(iv)
+    attestors = image_verification.attestors(iv)
     refs = "[" + ", ".join(f"attestors.{a['name']}" for a in attestors) + "]"
     validations = [{
         "expression": f"{_ALL_IMAGES}.all(image, verifyImageSignatures(image, {refs}) > 0)",
         "message": "Every image matching " + ", ".join(iv.image_globs)
-                   + " must carry a cosign signature by one of the trusted keys.",
+                   + " must carry a signature by one of the trusted keys, certificates or "
+                   "identities.",
     }]
     spec = {
         "validationActions": list(iv.actions),

@@ -11,6 +11,9 @@ from ansible_collections.bulwark.container_security.plugins.module_utils.kuberne
     DNS_LABEL,
     DNS_SUBDOMAIN,
 )
+from ansible_collections.bulwark.container_security.plugins.module_utils.kyverno import (
+    image_verification,
+)
 from ansible_collections.bulwark.container_security.plugins.module_utils.kyverno.controls import (
     POD_SECURITY_CONTROLS,
 )
@@ -102,16 +105,20 @@ class ImageVerificationSettings:
     vulnerability_max_age_hours: int = 168
     ignore_transparency_log: bool = False
     legacy_cluster_policy: bool = False
+    notary_certificates: tuple[str, ...] = ()   # image_verification.py: the other signers
+    keyless: tuple = ()
 
     KEYS = ("enabled", "action", "public_keys", "image_globs",
             "require_vulnerability_attestation", "vulnerability_max_age_hours",
-            "ignore_transparency_log", "legacy_cluster_policy")
+            "ignore_transparency_log", "legacy_cluster_policy") + image_verification.SIGNER_KEYS
 
     @classmethod
     def from_dict(cls, data, key: str = "image_verification") -> ImageVerificationSettings:
         data = _mapping(data, key)
         _unknown(data, cls.KEYS, key)
-        enabled = _bool(data.get("enabled", bool(data.get("public_keys"))), f"{key}.enabled")
+        signers = image_verification.parse_signers(data, key)
+        enabled = _bool(data.get("enabled", bool(data.get("public_keys")) or any(
+            signers.values())), f"{key}.enabled")
         keys = _str_list(data.get("public_keys"), f"{key}.public_keys",
                          what="PEM public key (-----BEGIN PUBLIC KEY-----)")
         for i, pem in enumerate(keys):
@@ -126,9 +133,10 @@ class ImageVerificationSettings:
             if any(ch.isspace() for ch in glob):
                 raise SettingsError(f"{key}.image_globs[{i}]", glob, "an image glob without "
                                     "spaces (e.g. registry.example.com/team/*)")
-        if enabled and not keys:
+        if enabled and not keys and not any(signers.values()):
             raise SettingsError(f"{key}.public_keys", list(keys),
-                                "at least one PEM public key when image verification is enabled")
+                                "at least one PEM public key (or notary_certificates or keyless "
+                                "identities) when image verification is enabled")
         if enabled and not globs:
             raise SettingsError(f"{key}.image_globs", list(globs),
                                 "at least one image glob when image verification is enabled")
@@ -146,6 +154,7 @@ class ImageVerificationSettings:
                                           f"{key}.ignore_transparency_log"),
             legacy_cluster_policy=_bool(data.get("legacy_cluster_policy", False),
                                         f"{key}.legacy_cluster_policy"),
+            **signers,
         )
 
 

@@ -167,3 +167,42 @@ def verdict(policy: dict, obj: dict, engine: str = "common-expression-language")
 
 def settings(**overrides) -> kyverno_settings.Settings:
     return kyverno_settings.Settings.from_dict(full_settings(**overrides))
+
+
+def _certificate_pem(common_name: str) -> str:
+    """A self-signed certificate, as `notation cert generate-test` makes for a lab."""
+    import datetime
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.x509.oid import NameOID
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
+    now = datetime.datetime.now(datetime.timezone.utc)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name)
+            .public_key(key.public_key()).serial_number(x509.random_serial_number())
+            .not_valid_before(now).not_valid_after(now + datetime.timedelta(days=1))
+            .sign(key, hashes.SHA256()))
+    return cert.public_bytes(serialization.Encoding.PEM).decode()
+
+
+# image_verification signers beside the cosign keys: a Notation certificate, two keyless
+# identities (exact, and regexp with a private Sigstore's Rekor and CT log keys).
+SIGNERS = {
+    "notary_certificates": [_certificate_pem("release.example.com")],
+    "keyless": [
+        {"subject": "https://github.com/example/app/.github/workflows/release.yml@refs/heads/main",
+         "issuer": "https://token.actions.githubusercontent.com"},
+        {"subject_regexp": "^https://ci\\.example\\.com/.*$",
+         "issuer_regexp": "^https://sso\\.example\\.com/realms/.*$",
+         "rekor_url": "https://rekor.example.com", "rekor_public_key": TEST_KEYS[0],
+         "ctlog_public_key": TEST_KEYS[1], "roots": _certificate_pem("fulcio.example.com")},
+    ],
+}
+
+
+def signer_settings() -> dict:
+    """full_settings() with every kind of signer."""
+    data = full_settings()
+    data["image_verification"] = {**data["image_verification"], **SIGNERS}
+    return data

@@ -11,7 +11,7 @@ import jsonschema
 import kubernetes_validate
 import pytest
 import yaml
-from admit_support import full_settings
+from admit_support import full_settings, signer_settings
 from ansible_collections.bulwark.container_security.plugins.module_utils import kubernetes_names
 from ansible_collections.bulwark.container_security.plugins.module_utils.kyverno import (
     builders as kyverno_builders,
@@ -50,6 +50,7 @@ def _bundles():
         "defaults": kyverno_builders.build_bundle({}),
         "full": kyverno_builders.build_bundle(full),
         "legacy": kyverno_builders.build_bundle(legacy),
+        "signers": kyverno_builders.build_bundle(signer_settings()),
     }
 
 

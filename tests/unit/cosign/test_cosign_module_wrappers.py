@@ -4,6 +4,7 @@ environment, check mode and the failure shape. Registry probes are silenced (no 
 from __future__ import annotations
 
 import json
+import os
 
 import pytest
 from ansible.module_utils import basic
@@ -137,3 +138,31 @@ def test_verify_missing_key_file_is_named(module_run, tmp_path):
     result, calls = module_run(cosign_verify.main, {"image": REF, "public_keys": [missing]}, [])
     assert result["failed"] and result["reason"] == "key_unreadable"
     assert missing in result["msg"] and calls == []
+
+
+def test_sign_keyless_token_never_in_argv_env_result_or_output(module_run, capsys, tmp_path):
+    token = "eyJ.module-level-keyless-token.sig"
+    seen = []
+
+    def sign(argv):
+        if argv[1] != "sign" or "--help" in argv:
+            return False
+        path = argv[argv.index("--identity-token") + 1]
+        seen.append((path, os.stat(path).st_mode & 0o777, open(path).read()))
+        return True
+    args = {"image": REF, "identity_token": token, "cosign_major": 3,
+            "fulcio_url": "https://fulcio.example", "trusted_root": str(tmp_path / "root.json")}
+    result, calls = module_run(cosign_sign.main, args, [(sign, (0, "", "Pushing signature"))])
+    assert result["changed"] is True and [a[1] for a, _env in calls] == ["sign"]
+    [(path, mode, content)] = seen
+    assert mode == 0o600 and content == token and not os.path.exists(path)
+    out = capsys.readouterr()
+    assert token not in json.dumps([calls, result]) + out.out + out.err
+
+
+def test_sign_keyless_trusted_root_refused_with_cosign2(module_run, tmp_path):
+    args = {"image": REF, "identity_token": "t0k3n", "cosign_major": 2,
+            "trusted_root": str(tmp_path / "root.json")}
+    result, calls = module_run(cosign_sign.main, args, [])
+    assert result["failed"] and result["reason"] == "unsupported" and calls == []
+    assert "trusted_root needs cosign 3" in result["msg"]

@@ -133,6 +133,24 @@ def test_verify_argv_keys_identity_and_formats():
         co2.verify_argv(REF)
 
 
+def test_verify_argv_keyless_regexp_forms():
+    co3 = cosign_runner.Cosign("cosign", major=3)
+    identity, issuer = cosign_params.keyless_identity({
+        "certificate_identity_regexp": "^https://github.com/example/.*$",
+        "certificate_oidc_issuer": "https://token.actions.githubusercontent.com"})
+    assert co3.verify_argv(REF, identity=identity, issuer=issuer) == [
+        "cosign", "verify", "--certificate-identity-regexp", "^https://github.com/example/.*$",
+        "--certificate-oidc-issuer", "https://token.actions.githubusercontent.com", REF]
+    identity, issuer = cosign_params.keyless_identity({
+        "certificate_identity": "me@example.com", "certificate_oidc_issuer_regexp": "^https://sso.*"})
+    assert co3.verify_attestation_argv(REF, "vuln", identity=identity, issuer=issuer)[4:8] == [
+        "--certificate-identity", "me@example.com", "--certificate-oidc-issuer-regexp",
+        "^https://sso.*"]
+    with pytest.raises(cosign_errors.CosignError) as e:
+        co3.verify_argv(REF, identity=identity)
+    assert "certificate_oidc_issuer_regexp" in e.value.message
+
+
 def test_attest_and_verify_attestation_argv():
     co = cosign_runner.Cosign("cosign", major=3, offline=True)
     assert co.attest_argv(REF, "k.key", "sbom.json", "cyclonedx") == [

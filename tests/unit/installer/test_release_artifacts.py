@@ -54,7 +54,7 @@ def test_compromised_trivy_releases_are_refused(version):
 
 
 def test_unknown_tool_and_architecture_and_loose_version():
-    with pytest.raises(ArtifactError, match="known: cosign, falco, kyverno, syft, trivy"):
+    with pytest.raises(ArtifactError, match="known: cosign, falco, kyverno, notation, syft, trivy"):
         plan("kubectl", "1.0.0", "x86_64")
     with pytest.raises(ArtifactError, match="'riscv64' is not supported"):
         plan("cosign", "3.1.1", "riscv64")
