@@ -1,7 +1,7 @@
 # Copyright (c) 2026 Bulwark maintainers
 # Apache License 2.0 (see LICENSE or https://www.apache.org/licenses/LICENSE-2.0)
 # SPDX-License-Identifier: Apache-2.0
-"""The notation role on one real Debian 13 systemd node (podman, host network), installing the
+"""The notation role on one real Debian 13 systemd node (podman, host network, SSH), installing the
 lab mirror's notation (Debian sid's binary laid out as upstream's release) through the shared
 installer: check mode first writes nothing, then converge, then idempotence; on the node the
 real notation verifies an image signed on the controller under the trust policy the role
@@ -15,6 +15,7 @@ import subprocess
 import uuid
 from pathlib import Path
 
+import fleet  # lab/fleet.py
 import pytest
 from conftest import ansible_env, require_tool, run_playbook
 
@@ -22,6 +23,7 @@ import lab
 
 HERE = Path(__file__).resolve().parent
 IMAGE = "localhost/bulwark-lab:trixie"
+SSH_PORT = 2242   # beside the fleet's ports (lab/fleet.py) and the reliability node's 2241
 CONF = "/etc/notation"
 
 
@@ -39,10 +41,11 @@ def node(lab_registry, lab_mirror, tmp_path_factory):
     try:
         podman("run", "-d", "--name", name, "--systemd=always", "--network", "host", IMAGE,
                "/sbin/init")
+        # reached over SSH like the lab fleet: one round trip per task (lab/fleet.py)
+        fleet.wait_booted(name)
+        fleet.enable_sshd(name, SSH_PORT)
         inventory = tmp_path_factory.mktemp("inventory") / "hosts.yml"
-        inventory.write_text(json.dumps({"all": {"hosts": {name: {
-            "ansible_connection": "containers.podman.podman",
-            "ansible_python_interpreter": "/usr/bin/python3"}}}}))
+        inventory.write_text(json.dumps({"all": {"hosts": {name: fleet.ssh_host_vars(SSH_PORT)}}}))
         yield inventory, name
     finally:
         podman("rm", "-f", "-t", "0", name, check=False)
