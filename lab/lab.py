@@ -359,6 +359,13 @@ def write_trivy_standin(release: Path, version: str, cosign: Path, key: Path) ->
     return asset
 
 
+def free_port() -> int:
+    """A loopback TCP port nothing listens on now (for a lab node's sshd)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
 def port_open(port: int) -> bool:
     with socket.socket() as s:
         s.settimeout(0.5)

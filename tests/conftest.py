@@ -7,6 +7,7 @@ Any other skip is reported as a failure.
 """
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -132,6 +133,37 @@ def lab_image_factory(lab_registry):
     def push(ref: str, content: str | None = None) -> str:
         return lab.push_image(ref, content)
     return push
+
+
+@contextlib.contextmanager
+def lab_nodes(prefix: str, images: dict[str, str], tmp_dir: Path):
+    """Boot one systemd node per inventory group from the lab images ({group: image}), each
+    reached over SSH like the lab fleet (lab/fleet.py: sshd on a free loopback port, root with
+    the lab key; one round trip per task where the podman connection made three or four podman
+    calls). Yields (inventory path, {group: container name}); removes the nodes afterwards."""
+    import fleet
+    require_tool("podman")
+    suffix = os.urandom(3).hex()
+    names = {group: f"{prefix}-{group}-{suffix}" for group in images}
+    try:
+        for group, image in images.items():
+            if lab.podman("image", "exists", image, check=False).returncode != 0:
+                pytest.fail(f"lab image {image} is missing (python3 lab/lab.py images builds it)")
+            lab.podman("run", "-d", "--name", names[group], "--hostname", names[group],
+                       "--systemd=always", "--network", "host", image, "/sbin/init",
+                       stdout=subprocess.DEVNULL)
+        children = {}
+        for group, name in names.items():
+            fleet.wait_booted(name)
+            port = lab.free_port()
+            fleet.enable_sshd(name, port)
+            children[group] = {"hosts": {name: fleet.ssh_host_vars(port)}}
+        inventory = tmp_dir / f"{prefix}-inventory.json"
+        inventory.write_text(json.dumps({"all": {"children": children}}))
+        yield inventory, names
+    finally:
+        for name in names.values():
+            lab.podman("rm", "-f", "-t", "0", name, check=False, capture_output=True)
 
 
 # What a role may write on a node: listed and hashed before and after a run that must not

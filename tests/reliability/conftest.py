@@ -10,15 +10,12 @@ the rows that passed and names those that did not (a known gap is a strict xfail
 """
 from __future__ import annotations
 
-import json
 import re
-import uuid
 
-import fleet  # lab/fleet.py
 import pytest
-from conftest import require_tool
+from conftest import lab_nodes
 
-from .support import IMAGE, podman
+from .support import IMAGE
 
 ROW = re.compile(r"::test_\w+_row\w*\[")
 # file -> (table, what a passing row proves)
@@ -29,29 +26,13 @@ TABLES = {
 }
 
 
-SSH_PORT = 2241   # beside the fleet's 2221-2232 (lab/fleet.py)
-
-
 @pytest.fixture(scope="session")
 def reliab_node(tmp_path_factory):
-    """One Debian 13 systemd node for the whole suite: (container name, inventory path).
-    Ansible reaches it over SSH like the fleet (one round trip per task with pipelining, where
-    the podman connection made three or four podman calls); the tests read it with podman."""
-    require_tool("podman")
-    if podman("image", "exists", IMAGE, check=False).returncode != 0:
-        pytest.fail(f"lab image {IMAGE} is missing (python3 lab/lab.py images builds it)")
-    name = f"bulwark-reliab-debian13-{uuid.uuid4().hex[:6]}"
-    try:
-        podman("run", "-d", "--name", name, "--systemd=always", "--network", "host", IMAGE,
-               "/sbin/init")
-        podman("exec", name, "systemctl", "is-system-running", "--wait", check=False)
-        fleet.enable_sshd(name, SSH_PORT)
-        inventory = tmp_path_factory.mktemp("reliab-inventory") / "hosts.yml"
-        inventory.write_text(json.dumps({"all": {
-            "vars": fleet.ssh_host_vars(SSH_PORT), "hosts": {name: {}}}}))
-        yield name, inventory
-    finally:
-        podman("rm", "-f", "-t", "0", name, check=False)
+    """One Debian 13 systemd node for the whole suite, reached over SSH like the fleet:
+    (container name, inventory path)."""
+    with lab_nodes("bulwark-reliab", {"debian13": IMAGE},
+                   tmp_path_factory.mktemp("reliab-inventory")) as (inventory, names):
+        yield names["debian13"], inventory
 
 
 def pytest_terminal_summary(terminalreporter):

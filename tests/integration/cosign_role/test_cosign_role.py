@@ -15,7 +15,7 @@ import uuid
 from pathlib import Path
 
 import pytest
-from conftest import ansible_env, require_tool, run_playbook
+from conftest import ansible_env, lab_nodes, run_playbook
 
 import lab
 
@@ -49,30 +49,15 @@ def apt_update(node, attempts=3):
 
 @pytest.fixture(scope="module")
 def nodes(lab_registry, lab_mirror, tmp_path_factory):
-    """Both lab nodes, booted with systemd; yields (inventory path, {group: container name})."""
-    require_tool("podman")
-    suffix = uuid.uuid4().hex[:6]
-    names = {group: f"bulwark-cosign-it-{group}-{suffix}" for group in NODES}
-    for image in NODES.values():
-        if podman("image", "exists", image, check=False).returncode != 0:
-            pytest.fail(f"lab image {image} is missing (python3 lab/lab.py images builds it)")
-    try:
-        for group, image in NODES.items():
-            podman("run", "-d", "--name", names[group], "--systemd=always", "--network", "host",
-                   image, "/sbin/init")
-        inventory = tmp_path_factory.mktemp("inventory") / "hosts.yml"
-        inventory.write_text(json.dumps({"all": {
-            "vars": {"ansible_connection": "containers.podman.podman",
-                     "ansible_python_interpreter": "/usr/bin/python3"},
-            "children": {group: {"hosts": {name: {}}} for group, name in names.items()}}}))
+    """Both lab nodes, booted with systemd and reached over SSH; yields (inventory path,
+    {group: container name})."""
+    with lab_nodes("bulwark-cosign-it", NODES, tmp_path_factory.mktemp("inventory")) as (
+            inventory, names):
         for name in names.values():
             apt_update(name)
         # the cosign release the lab mirror serves: what Debian sid had when the lab fetched it
         FROM_MIRROR["cosign_version"] = lab.tool_version("cosign")
         yield inventory, names
-    finally:
-        for name in names.values():
-            podman("rm", "-f", "-t", "0", name, check=False)
 
 
 @pytest.fixture(scope="module")

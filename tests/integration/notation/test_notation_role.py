@@ -15,15 +15,13 @@ import subprocess
 import uuid
 from pathlib import Path
 
-import fleet  # lab/fleet.py
 import pytest
-from conftest import ansible_env, require_tool, run_playbook
+from conftest import ansible_env, lab_nodes, run_playbook
 
 import lab
 
 HERE = Path(__file__).resolve().parent
 IMAGE = "localhost/bulwark-lab:trixie"
-SSH_PORT = 2242   # beside the fleet's ports (lab/fleet.py) and the reliability node's 2241
 CONF = "/etc/notation"
 
 
@@ -34,21 +32,9 @@ def podman(*args, check=True):
 
 @pytest.fixture(scope="module")
 def node(lab_registry, lab_mirror, tmp_path_factory):
-    require_tool("podman")
-    if podman("image", "exists", IMAGE, check=False).returncode != 0:
-        pytest.fail(f"lab image {IMAGE} is missing (python3 lab/lab.py images builds it)")
-    name = f"bulwark-notation-it-{uuid.uuid4().hex[:6]}"
-    try:
-        podman("run", "-d", "--name", name, "--systemd=always", "--network", "host", IMAGE,
-               "/sbin/init")
-        # reached over SSH like the lab fleet: one round trip per task (lab/fleet.py)
-        fleet.wait_booted(name)
-        fleet.enable_sshd(name, SSH_PORT)
-        inventory = tmp_path_factory.mktemp("inventory") / "hosts.yml"
-        inventory.write_text(json.dumps({"all": {"hosts": {name: fleet.ssh_host_vars(SSH_PORT)}}}))
-        yield inventory, name
-    finally:
-        podman("rm", "-f", "-t", "0", name, check=False)
+    with lab_nodes("bulwark-notation-it", {"nodes": IMAGE}, tmp_path_factory.mktemp("inv")) as (
+            inventory, names):
+        yield inventory, names["nodes"]
 
 
 @pytest.fixture(scope="module")
