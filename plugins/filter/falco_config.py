@@ -4,6 +4,10 @@
 """Filters for the falco role (logic in module_utils.falco_config)."""
 from __future__ import annotations
 
+from ansible_collections.bulwark.container_security.plugins.module_utils.falco.library import (
+    allowlist_exception_values,
+    library_errors,
+)
 from ansible_collections.bulwark.container_security.plugins.module_utils.falco_config import (
     config_errors,
     gpg_primary_fingerprints,
@@ -16,10 +20,22 @@ def falco_config_errors(config, schema):
     return config_errors(config, schema)
 
 
+def falco_library_errors(variables):
+    """Problems of the rules library's variables (allowlists, falco_rule_exceptions)."""
+    return library_errors(variables)
+
+
+def falco_allowlist_exception_values(allowlist, kind):
+    """An allowlist as Falco exception values [[key, [entries]], ...] (kind: destination/port)."""
+    return allowlist_exception_values(allowlist, kind)
+
+
 class FilterModule:
     def filters(self):
         return {
             "falco_config_errors": falco_config_errors,
+            "falco_allowlist_exception_values": falco_allowlist_exception_values,
+            "falco_library_errors": falco_library_errors,
             "falco_gpg_primary_fingerprints": gpg_primary_fingerprints,
             "falco_rules_validate_argv": validate_argv,
         }
