@@ -4,6 +4,11 @@
 """Filters for the falco role (logic in module_utils.falco_config)."""
 from __future__ import annotations
 
+from ansible.errors import AnsibleFilterError
+from ansible_collections.bulwark.container_security.plugins.module_utils.falco.alerts import (
+    AlertsError,
+    alerts_config,
+)
 from ansible_collections.bulwark.container_security.plugins.module_utils.falco.library import (
     allowlist_exception_values,
     library_errors,
@@ -30,10 +35,19 @@ def falco_allowlist_exception_values(allowlist, kind):
     return allowlist_exception_values(allowlist, kind)
 
 
+def falco_alerts_config(alerts):
+    """The output sections of the Falco drop-in for falco_alerts (stdout/syslog on unless false)."""
+    try:
+        return alerts_config(alerts)
+    except AlertsError as exc:
+        raise AnsibleFilterError(str(exc)) from exc
+
+
 class FilterModule:
     def filters(self):
         return {
             "falco_config_errors": falco_config_errors,
+            "falco_alerts_config": falco_alerts_config,
             "falco_allowlist_exception_values": falco_allowlist_exception_values,
             "falco_library_errors": falco_library_errors,
             "falco_gpg_primary_fingerprints": gpg_primary_fingerprints,

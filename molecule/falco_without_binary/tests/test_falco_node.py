@@ -16,12 +16,13 @@ LIBRARY_RULES = {
 
 def test_config_dropin(host):
     assert host.check_output(f"stat -c '%U %G %a' {DROPIN} {RULES}").split() == [
-        "root", "root", "644"] * 2
+        "root", "root", "600", "root", "root", "644"]
     config = yaml.safe_load(host.file(DROPIN).content_string)
     assert config["engine"] == {"kind": "modern_ebpf"}
     assert config["json_output"] is True
     assert config["priority"] == "notice"
     assert config["http_output"] == {"enabled": True, "url": "http://127.0.0.1:2801/"}
+    assert config["stdout_output"] == config["syslog_output"] == {"enabled": True}
     assert config["webserver"]["k8s_healthz_endpoint"] == "/healthz"
 
 
