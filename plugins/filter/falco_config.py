@@ -10,7 +10,6 @@ from ansible_collections.bulwark.container_security.plugins.module_utils.falco.a
     alerts_config,
 )
 from ansible_collections.bulwark.container_security.plugins.module_utils.falco.library import (
-    allowlist_exception_values,
     library_errors,
 )
 from ansible_collections.bulwark.container_security.plugins.module_utils.falco_config import (
@@ -30,11 +29,6 @@ def falco_library_errors(variables):
     return library_errors(variables)
 
 
-def falco_allowlist_exception_values(allowlist, kind):
-    """An allowlist as Falco exception values [[key, [entries]], ...] (kind: destination/port)."""
-    return allowlist_exception_values(allowlist, kind)
-
-
 def falco_alerts_config(alerts):
     """The output sections of the Falco drop-in for falco_alerts (stdout/syslog on unless false)."""
     try:
@@ -48,7 +42,6 @@ class FilterModule:
         return {
             "falco_config_errors": falco_config_errors,
             "falco_alerts_config": falco_alerts_config,
-            "falco_allowlist_exception_values": falco_allowlist_exception_values,
             "falco_library_errors": falco_library_errors,
             "falco_gpg_primary_fingerprints": gpg_primary_fingerprints,
             "falco_rules_validate_argv": validate_argv,

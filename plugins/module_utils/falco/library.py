@@ -6,7 +6,8 @@
 The library never edits a rule's condition for site tuning; every allowance is a Falco
 exception (``exceptions:`` with fields, comps and values), so Falco builds the ``and not (...)``
 itself and a reviewer reads values, not filter code. These functions check the variables (an
-error names the variable, the entry and what is accepted) and turn them into exception values.
+error names the variable, the entry and what is accepted) before the library template turns them
+into exception values.
 """
 from __future__ import annotations
 
@@ -64,15 +65,6 @@ def allowlist_errors(allowlist, variable: str, kind: str) -> list:
             except ValueError:
                 errors.append(f"{variable}[{key!r}]: {entry!r} is not {accepted}")
     return errors
-
-
-def allowlist_exception_values(allowlist: dict, kind: str) -> list:
-    """[[key, [entries]], ...] for an exception with fields [KEY_FIELD, VALUE_FIELD] and comps
-    [=, in]; keys without entries are left out (Falco skips an empty ``in ()`` tuple badly:
-    an empty allowlist means "nothing allowed", which the rule already says)."""
-    convert, _accepted = _KINDS[kind]
-    return [[key, sorted({convert(e) for e in entries})] for key, entries in
-            sorted(allowlist.items()) if entries]
 
 
 def rule_exceptions_errors(rule_exceptions) -> list:

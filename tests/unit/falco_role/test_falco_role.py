@@ -130,15 +130,10 @@ def test_library_variables_are_checked_naming_variable_and_entry(variables, mess
     assert error.startswith(message), error
 
 
-def test_allowlists_become_exception_values():
+def test_valid_library_variables_have_no_errors():
     assert falco_library.library_errors({
         "falco_egress_allowed_by_image": {"a": ["192.0.2.10", "2001:db8::/32"], "b": []},
         "falco_listen_allowed_by_image": {"a": [8080, "9090"]},
         "falco_listen_allowed_ports": [443],
         "falco_rule_exceptions": {"unexpected_listen": [{"name": "x", "fields": "fd.lport",
                                                          "values": [22]}]}}) == []
-    assert falco_library.allowlist_exception_values(
-        {"b": [], "a": ["192.0.2.10", "10.1.2.3/8", "10.0.0.0/8"]}, "destination") == [
-        ["a", ["10.0.0.0/8", "192.0.2.10/32"]]]
-    assert falco_library.allowlist_exception_values({"a": [9090, "8080"]}, "port") == [
-        ["a", ["8080", "9090"]]]
