@@ -22,7 +22,7 @@ LOCK := $(LOCK_VENV)/bin/uv pip compile --quiet --no-config --index-url https://
         --generate-hashes --universal --python-version 3.11 --custom-compile-command "make lock"
 
 .PHONY: setup setup-system venv lab-images lab-tools demo test lint unit integration molecule \
-        collection-build bench clean lab-down changelog sanity lock
+        collection-build bench clean lab-down changelog sanity lock falco-fields
 
 setup: setup-system venv lab-tools
 
@@ -50,6 +50,14 @@ lock:
 $(COLLECTION_LINK):
 	@mkdir -p $(dir $@)
 	@ln -sfn $(CURDIR) $@
+
+# Regenerate the Falco rules linter's field catalog (plugins/module_utils/falco/fields.py and
+# the sysdig fixtures it comes from) with the newest sysdig Debian sid serves, in a lab rootfs of
+# its own per FALCO_FIELDS_SNAPSHOT (empty: the tests' cached sysdig). Needs root (chroot).
+FALCO_FIELDS_SNAPSHOT ?= $(shell date -u +%Y-%m)
+falco-fields:
+	$(PY) tests/tools/gen_falco_fields.py --fixtures tests/fixtures/falco \
+	  --lab-snapshot "$(FALCO_FIELDS_SNAPSHOT)" --output plugins/module_utils/falco/fields.py
 
 lab-tools: venv
 	@$(LAB) tools >/dev/null

@@ -5,7 +5,7 @@
 """The Falco rules linter as a command line, runnable without installing the collection.
 
     python3 tools/falco_rules_lint.py [--schema rules.schema.json] [--fields FILE] [--expand] \
-        FILE|DIR...
+        [--falco-version 0.44.1] FILE|DIR...
 
 prints one line per problem, ``FILE:LINE: rule 'NAME': message``, and exits 1 when there are
 errors (2 without PyYAML). The linting is plugins/module_utils/falco/ (linter.py), imported
@@ -43,6 +43,7 @@ def main(argv=None) -> int:
     # Imported here: run as a script, the collection is on sys.path only once
     # collections_root() has put it there.
     from ansible_collections.bulwark.container_security.plugins.module_utils.falco import (
+        engine,
         field_lookup,
         linter,
         loader,
@@ -55,6 +56,10 @@ def main(argv=None) -> int:
     ap.add_argument("--schema", help="Falco's rules JSON schema (falco --rule-schema)")
     ap.add_argument("--fields", help="extra fields, e.g. the output of `falco --list` on a node "
                                      "with plugins: field names at the start of lines")
+    ap.add_argument("--falco-version", default=engine.PINNED_FALCO_VERSION,
+                    choices=sorted(engine.FALCO_ENGINE_VERSIONS),
+                    help="the Falco release whose engine version required_engine_version is "
+                         "checked against (default: %(default)s, the falco role's pin)")
     ap.add_argument("--expand", action="store_true", help="print the expanded conditions as JSON")
     ap.add_argument("files", nargs="+")
     a = ap.parse_args(argv)
@@ -65,7 +70,7 @@ def main(argv=None) -> int:
     if a.fields:
         fields = dict(catalog.FIELDS)
         fields.update(field_lookup.read_field_list(Path(a.fields).read_text()))
-    result = linter.lint_paths(a.files, a.schema, fields)
+    result = linter.lint_paths(a.files, a.schema, fields, a.falco_version)
     if a.expand:
         print(json.dumps(result.expanded, indent=1))
     for w in result.warnings:

@@ -7,6 +7,8 @@ from __future__ import annotations
 from ansible.errors import AnsibleFilterError
 from ansible_collections.bulwark.container_security.plugins.module_utils.seccomp_profiles import (
     builtin_profiles,
+    derived_profiles,
+    syscall_changes,
 )
 
 
@@ -18,6 +20,24 @@ def seccomp_builtin_profiles(names, directory):
         raise AnsibleFilterError(f"seccomp_builtin_profiles: {exc}") from exc
 
 
+def seccomp_derived_profiles(entries, base_text, base_path):
+    """[{name, content, changes}] of the entries with ``base:``, derived from the base profile."""
+    try:
+        return derived_profiles(entries, base_text, base_path)
+    except ValueError as exc:
+        raise AnsibleFilterError(f"seccomp_derived_profiles: {exc}") from exc
+
+
+def seccomp_syscall_changes(old, new):
+    """{added, removed}: the syscalls `new` lets through that `old` did not, and the reverse."""
+    try:
+        return syscall_changes(old, new)
+    except ValueError as exc:
+        raise AnsibleFilterError(f"seccomp_syscall_changes: {exc}") from exc
+
+
 class FilterModule:
     def filters(self):
-        return {"seccomp_builtin_profiles": seccomp_builtin_profiles}
+        return {"seccomp_builtin_profiles": seccomp_builtin_profiles,
+                "seccomp_derived_profiles": seccomp_derived_profiles,
+                "seccomp_syscall_changes": seccomp_syscall_changes}

@@ -59,11 +59,14 @@ OPERATORS = frozenset({
     "SCMP_CMP_GT", "SCMP_CMP_MASKED_EQ",
 })
 
+# The OCI keys plus containers/common's `defaultErrno` / `errno` (pkg/seccomp types.go), which
+# its default profile (/usr/share/containers/seccomp.json) carries beside defaultErrnoRet/errnoRet.
 _TOP_KEYS = frozenset({
-    "defaultAction", "defaultErrnoRet", "architectures", "archMap", "syscalls", "flags",
-    "listenerPath", "listenerMetadata",
+    "defaultAction", "defaultErrnoRet", "defaultErrno", "architectures", "archMap", "syscalls",
+    "flags", "listenerPath", "listenerMetadata",
 })
-_RULE_KEYS = frozenset({"names", "action", "args", "errnoRet", "comment", "includes", "excludes"})
+_RULE_KEYS = frozenset({"names", "action", "args", "errnoRet", "errno", "comment", "includes",
+                        "excludes"})
 
 
 class ProfileError(ValueError):
@@ -172,3 +175,110 @@ def validate(profile, resolver="scmp_sys_resolver", runner=None):
         errors.append(f"syscall {name!r} is unknown to libseccomp (misspelled, or not a "
                       "Linux syscall)")
     return errors
+
+
+# Bases a profile can start from, with the file each one is read from on the node.
+BASES = {"runtime-default": "/usr/share/containers/seccomp.json"}
+_PERMIT = ("SCMP_ACT_ALLOW", "SCMP_ACT_LOG")
+
+
+def _as_profile(value, source):
+    if value is None or value == "":
+        return None
+    return load(value, source) if isinstance(value, (str, bytes)) else value
+
+
+def permitted_syscalls(profile) -> set:
+    """Names a profile lets through: those of its allow/log rules when it denies by default;
+    when it allows by default, None stands for "everything" and the denied names are returned
+    through denied_syscalls instead."""
+    return {n for rule in (profile or {}).get("syscalls") or [] if isinstance(rule, dict)
+            and rule.get("action") in _PERMIT for n in rule.get("names") or []}
+
+
+def denied_syscalls(profile) -> set:
+    return {n for rule in (profile or {}).get("syscalls") or [] if isinstance(rule, dict)
+            and rule.get("action") not in _PERMIT for n in rule.get("names") or []}
+
+
+def syscall_changes(old, new) -> dict:
+    """{added, removed}: syscalls a new profile lets through that the old one did not, and the
+    reverse (sorted). A profile that allows by default lets through all but its denied names;
+    an absent old profile (None or '') lets nothing through."""
+    old, new = _as_profile(old, "installed profile"), _as_profile(new, "new profile")
+
+    def allows_by_default(p):
+        return p is not None and p.get("defaultAction") in _PERMIT
+
+    if allows_by_default(old) and allows_by_default(new):
+        before, after = denied_syscalls(old), denied_syscalls(new)
+        return {"added": sorted(before - after), "removed": sorted(after - before)}
+    before = permitted_syscalls(old) if old is not None and not allows_by_default(old) else set()
+    after = permitted_syscalls(new) if not allows_by_default(new) else set()
+    if allows_by_default(new) or allows_by_default(old):     # a switch of default: say so by name
+        other = new if allows_by_default(new) else old
+        label = ["(every syscall not denied: " + ", ".join(sorted(denied_syscalls(other))) + ")"]
+        return {"added": label if allows_by_default(new) else [],
+                "removed": label if allows_by_default(old) else []}
+    return {"added": sorted(after - before), "removed": sorted(before - after)}
+
+
+def derive_profile(base, remove=(), add=(), source="base profile"):
+    """(profile, {added, removed}) from a base profile with syscalls removed and added by name.
+
+    Removing a name drops it from every allow/log rule (rules left with no names go); its deny
+    rules stay. Adding appends one SCMP_ACT_ALLOW rule with the names the base does not already
+    let through. A name to remove that the base does not let through, or a name both added and
+    removed, is a ValueError naming it: such input is a mistake, not a no-op."""
+    profile = _as_profile(base, source)
+    if not isinstance(profile, dict):
+        raise ValueError(f"{source}: not a seccomp profile (a JSON object)")
+    remove, add = remove or [], add or []
+    for what, names in (("remove_syscalls", remove), ("add_syscalls", add)):
+        if not isinstance(names, (list, tuple)) or not all(isinstance(n, str) and n for n in names):
+            raise ValueError(f"{what} must be a list of syscall names, got {names!r}")
+    both = sorted(set(remove) & set(add))
+    if both:
+        raise ValueError(f"{', '.join(both)} both added and removed")
+    if profile.get("defaultAction") in _PERMIT:
+        raise ValueError(f"{source} allows every syscall by default: removing or adding "
+                         "allowed syscalls by name needs a profile that denies by default")
+    allowed = permitted_syscalls(profile)
+    missing = sorted(set(remove) - allowed)
+    if missing:
+        raise ValueError(f"remove_syscalls names {', '.join(missing)}, which {source} does not "
+                         "allow")
+    rules = []
+    for rule in profile.get("syscalls") or []:
+        if isinstance(rule, dict) and rule.get("action") in _PERMIT and remove:
+            names = [n for n in rule.get("names") or [] if n not in remove]
+            if names:
+                rules.append(dict(rule, names=names))
+            continue
+        rules.append(rule)
+    new = sorted(set(add) - allowed)
+    if new:
+        rules.append({"names": new, "action": "SCMP_ACT_ALLOW",
+                      "comment": "added by bulwark.container_security.seccomp_profiles"})
+    derived = dict(profile, syscalls=rules)
+    return derived, syscall_changes(profile, derived)
+
+
+def derived_profiles(entries, base_text, base_path):
+    """[{name, content, changes}] for the entries that start from a base profile (``base:``),
+    each derived from `base_text` (the file `base_path` read on the node)."""
+    out = []
+    for entry in entries:
+        if not isinstance(entry, dict) or "base" not in entry:
+            continue
+        name = entry.get("name", "?")
+        if entry["base"] not in BASES:
+            raise ValueError(f"profile {name}: base {entry['base']!r} is unknown; accepted: "
+                             f"{', '.join(sorted(BASES))}")
+        try:
+            profile, changes = derive_profile(base_text, entry.get("remove_syscalls"),
+                                              entry.get("add_syscalls"), source=base_path)
+        except ValueError as exc:
+            raise ValueError(f"profile {name}: {exc}") from exc
+        out.append({"name": name, "content": profile, "changes": changes})
+    return out

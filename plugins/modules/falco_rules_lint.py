@@ -18,6 +18,9 @@ description:
     macro and list references, checks field names against the libs field catalog plus the
     C(container) and C(k8smeta) plugin fields, checks C(%field) references in outputs and
     priorities, and warns on C(evt.type) values that are not events.
+  - Judges like Falco 0.44's loader; what Falco only warns about is a warning here too
+    (schema mismatches, unknown keys), and booleans are read as Falco's YAML library reads them
+    (V(y), V(yes), V(on), ... in any of lowercase, UPPERCASE or Capitalized).
   - Fails when there is any error, naming the file, the line (and the column for condition
     errors), the rule, macro or list, and the problem. Warnings are returned, and fail the task
     only with O(fail_on_warnings).
@@ -37,6 +40,14 @@ options:
       - Falco's rules JSON schema (C(falco --rule-schema)). The schema check needs the Python
         package C(jsonschema); without it the check is skipped with a warning.
     type: path
+  falco_version:
+    description:
+      - The Falco release to judge against. C(required_engine_version) items are compared with
+        its engine version (Falco 0.44.0 and 0.44.1 have engine 0.62.0); a newer requirement, or
+        another major version, is an error naming both versions.
+    type: str
+    default: "0.44.1"
+    choices: ["0.44.0", "0.44.1"]
   fail_on_warnings:
     description: Fail when the linter has warnings, not only errors.
     type: bool
@@ -115,6 +126,10 @@ expanded:
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib  # noqa: E402
 
+from ansible_collections.bulwark.container_security.plugins.module_utils.falco.engine import (  # noqa: E402
+    FALCO_ENGINE_VERSIONS,
+    PINNED_FALCO_VERSION,
+)
 from ansible_collections.bulwark.container_security.plugins.module_utils.falco.linter import (  # noqa: E402
     lint_paths,
 )
@@ -125,6 +140,8 @@ def main():
         argument_spec={
             "paths": {"type": "list", "elements": "path", "required": True},
             "schema": {"type": "path"},
+            "falco_version": {"type": "str", "default": PINNED_FALCO_VERSION,
+                              "choices": sorted(FALCO_ENGINE_VERSIONS)},
             "fail_on_warnings": {"type": "bool", "default": False},
             "return_expanded": {"type": "bool", "default": False},
         },
@@ -132,7 +149,8 @@ def main():
     )
     params = module.params
     try:
-        result = lint_paths(params["paths"], params["schema"])
+        result = lint_paths(params["paths"], params["schema"],
+                            falco_version=params["falco_version"])
     except ImportError as exc:      # PyYAML missing on the host
         module.fail_json(msg=missing_required_lib("PyYAML"), exception=str(exc))
     out = {

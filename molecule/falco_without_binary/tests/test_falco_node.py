@@ -7,20 +7,22 @@ LIBRARY_RULES = {
     "Bulwark shell spawned in container",
     "Bulwark write below protected directory",
     "Bulwark package manager in container",
-    "Bulwark sensitive file read",
+    "Bulwark read of sensitive file by non-trusted program",
     "Bulwark new executable run in container",
-    "Bulwark outbound connection from no-egress image",
+    "Bulwark unexpected outbound connection",
+    "Bulwark unexpected listening socket",
 }
 
 
 def test_config_dropin(host):
     assert host.check_output(f"stat -c '%U %G %a' {DROPIN} {RULES}").split() == [
-        "root", "root", "644"] * 2
+        "root", "root", "600", "root", "root", "644"]
     config = yaml.safe_load(host.file(DROPIN).content_string)
     assert config["engine"] == {"kind": "modern_ebpf"}
     assert config["json_output"] is True
     assert config["priority"] == "notice"
     assert config["http_output"] == {"enabled": True, "url": "http://127.0.0.1:2801/"}
+    assert config["stdout_output"] == config["syslog_output"] == {"enabled": True}
     assert config["webserver"]["k8s_healthz_endpoint"] == "/healthz"
 
 
@@ -31,12 +33,15 @@ def test_rules_library(host):
     for rule in rules.values():
         assert any(t.startswith("mitre_") for t in rule["tags"]), rule["rule"]
         assert any(t.startswith(("T1", "TA0")) for t in rule["tags"]), rule["rule"]
-        assert "_exceptions" in rule["condition"], rule["rule"]
+        assert rule["exceptions"], rule["rule"]      # tuning is exceptions, not conditions
     lists = {i["list"]: i["items"] for i in items if "list" in i}
     assert lists["bulwark_trusted_images"] == ["registry.example.internal/platform/debug-tools"]
     assert "/etc" in lists["bulwark_protected_dirs"]
-    macros = {i["macro"]: i["condition"] for i in items if "macro" in i}
-    assert "tini" in macros["bulwark_shell_in_container_exceptions"]
+    shell = {e["name"]: e for e in rules["Bulwark shell spawned in container"]["exceptions"]}
+    assert shell["healthcheck"]["values"] == [["tini", "sh -c /healthcheck.sh"]]
+    egress = {e["name"]: e for e in rules["Bulwark unexpected outbound connection"]["exceptions"]}
+    assert egress["image_destinations"]["values"] == [
+        ["registry.example.internal/shop/api", ["10.20.0.0/16", "192.0.2.10/32"]]]
     protected = rules["Bulwark write below protected directory"]["condition"]
     for needle in ("evt.type in (open, openat, openat2)", "evt.is_open_write = true",
                    "fd.name pmatch (bulwark_protected_dirs)"):

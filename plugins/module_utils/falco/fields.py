@@ -5,13 +5,15 @@
 
 Generated data, not code: exempt from the 600-line limit on Python files.
 
-Regenerate with tests/tools/gen_falco_fields.py. Sources:
+Regenerate with `make falco-fields` (tests/tools/gen_falco_fields.py). Sources:
   syscall fields and events: `sysdig -l` / `sysdig -L` of Debian sysdig 0.41.4
-  (falcosecurity libs 0.23);
+  (falcosecurity libs 0.23.2);
   field types (type:PT_NAME): the field tables of
   falcosecurity/libs@48dfd53cd23f95720521d41b89883bbc35c8567f;
   plugin fields: falcosecurity/plugins@0b3cbd8d84eba83877159cf3c9fdae1820084c26
   README tables of: container, k8smeta.
+The Falco release the linter judges against (engine.py) may be built on newer libs, whose
+new fields this catalog lacks: give `falco --list` of a node to the linter (--fields).
 
 FIELDS maps a field name to (origin, flags); origin is 'syscall' (known to the libs
 filter compiler) or 'plugin:<name>'; flags are space-separated words among
@@ -20,6 +22,10 @@ arg_allowed, arg_required, filter_only, hidden, is_list, no_rhs, no_transformer
 fields type:<type> from the plugin's table.
 EVENT_ARGS: the parameter names of all events (for evt.arg.NAME).
 """
+
+# The sysdig and falcosecurity libs versions this catalog describes.
+CATALOG_SYSDIG_VERSION = '0.41.4'
+CATALOG_LIBS_VERSION = '0.23.2'
 
 FIELDS = {
     'evt.num': ('syscall', 'type:UINT64'),

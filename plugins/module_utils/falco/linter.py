@@ -13,6 +13,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from ansible_collections.bulwark.container_security.plugins.module_utils.falco.engine import (
+    PINNED_FALCO_VERSION,
+)
 from ansible_collections.bulwark.container_security.plugins.module_utils.falco.fields import EVENTS
 from ansible_collections.bulwark.container_security.plugins.module_utils.falco.grammar import (
     _BARESTR_RE,
@@ -548,15 +551,18 @@ class Linter(RulesLoader):
                          category="exception")
 
 
-def lint_paths(paths, schema=None, fields: dict | None = None) -> LintResult:
+def lint_paths(paths, schema=None, fields: dict | None = None,
+               falco_version: str = PINNED_FALCO_VERSION) -> LintResult:
     """Load the rules files (or directories of them) in order with Falco's semantics and
     lint them.
 
     `schema` is Falco's rules JSON schema (a dict, or a path); None skips the schema check.
+    `falco_version` is the Falco release whose engine version `required_engine_version` items
+    are checked against (engine.py; by default the release roles/falco pins).
     """
     if yaml is None:
         raise ImportError(PYYAML_MISSING)
-    linter = Linter(_load_schema(schema), fields)
+    linter = Linter(_load_schema(schema), fields, falco_version)
     for p in paths:
         if Path(p).is_dir():    # like Falco's rules_files: a directory's files, sorted by name
             for f in sorted(x for x in Path(p).iterdir() if x.is_file()):

@@ -18,6 +18,12 @@ try:
 except ImportError:     # lint_paths raises, the CLI says what to install
     yaml = None
 
+from ansible_collections.bulwark.container_security.plugins.module_utils.falco.engine import (
+    PINNED_FALCO_VERSION,
+    engine_version,
+    required_engine_version_problem,
+    yaml_cpp_bool,
+)
 from ansible_collections.bulwark.container_security.plugins.module_utils.falco.field_lookup import (
     lookup_field,
 )
@@ -48,6 +54,20 @@ OVERRIDE_REPLACEABLE = {
     "list": {"items"},
 }
 RULE_REQUIRED = ("condition", "output", "desc", "priority")
+# The keys Falco 0.44 reads per item; any other key gets its LOAD_UNKNOWN_KEY warning
+# ("Unknown key 'K'. The key will be ignored.", rule_loader_reader.cpp warn_unknown_keys).
+EXPECTED_KEYS = {
+    "rule": {"rule", "condition", "output", "desc", "priority", "source", "enabled", "capture",
+             "capture_duration", "warn_evttypes", "skip-if-unknown-filter", "tags", "exceptions",
+             "override", "append"},
+    "macro": {"macro", "condition", "append", "override"},
+    "list": {"list", "items", "append", "override"},
+    "required_engine_version": {"required_engine_version"},
+}
+# Keys Falco decodes with decode_optional_val<bool> (yaml-cpp convert<bool>), and keys it
+# decodes as std::string: any scalar is a string to yaml-cpp, so `desc: 42` loads as "42".
+BOOL_KEYS = ("enabled", "append", "capture", "warn_evttypes", "skip-if-unknown-filter")
+STRING_KEYS = ("rule", "macro", "list", "condition", "output", "desc", "priority", "source")
 
 if yaml is not None:
     class _Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):
@@ -105,7 +125,10 @@ def _position(item_marks: dict, key: str, index: int, text: str):
 class RulesLoader:
     """Loads rules files into lists, macros and rules the way Falco does; Linter checks them."""
 
-    def __init__(self, schema: dict | None = None, fields: dict | None = None):
+    def __init__(self, schema: dict | None = None, fields: dict | None = None,
+                 falco_version: str = PINNED_FALCO_VERSION):
+        engine_version(falco_version)           # ValueError for a release we have no data on
+        self.falco_version = falco_version
         self.schema = schema
         self.fields = fields if fields is not None else FIELDS
         self.result = LintResult()
@@ -176,11 +199,14 @@ class RulesLoader:
         if not isinstance(item, dict):
             self.err(path, line, "item", str(item)[:40], "an item must be a mapping")
             return
-        marks = {}
+        marks, scalars = {}, {}
         for knode, vnode in node.value:     # the raw text is sliced only when an error needs it
             start, end = vnode.start_mark, vnode.end_mark
             marks[knode.value] = (start.line, start.column, (buffer, start.index, end.index),
                                   getattr(vnode, "style", None))
+            self._as_yaml_cpp_reads(item, knode.value, vnode)
+            if isinstance(vnode, yaml.ScalarNode):
+                scalars[knode.value] = vnode.value      # the text as written: `0.10` stays 0.10
         kinds = [k for k in KINDS if k in item]
         name = str(item[kinds[0]]) if kinds else "?"
         kind = kinds[0] if kinds else "item"
@@ -192,23 +218,73 @@ class RulesLoader:
             self.err(path, line, "item", "?",
                      f"unknown item: keys {sorted(item)}, expected one of {', '.join(KINDS)}")
             return
-        if self._validator is not None and not (self._fast.usable and self._fast.valid([item])):
-            for e in sorted(self._validator.iter_errors([item]), key=lambda e: list(e.path)):
-                where = "/".join(str(p) for p in list(e.path)[1:]) or "item"
-                if where == "priority" and str(e.instance).upper() in PRIORITIES:
-                    # Falco reads priorities case-insensitively; only its schema is stricter
-                    self.warn(path, line, kind, name, f"schema: priority {e.instance!r} is not "
-                              "upper-case (Falco accepts it, its rules schema does not)",
-                              category="schema")
-                    continue
-                self.err(path, line, kind, name, f"schema: {where}: {e.message}",
-                         category="schema")
-        if kind in ("required_engine_version", "required_plugin_versions"):
+        self._schema_warnings(path, line, kind, name, item)
+        for key in sorted(set(item) - EXPECTED_KEYS.get(kind, set(item))):
+            self.warn(path, line, kind, name, f"Unknown key '{key}'. The key will be ignored.")
+        if not self._decode_bools(path, line, kind, name, item):
+            return
+        if kind == "required_engine_version":
+            value = item[kind] if isinstance(item[kind], (bool, list, dict)) or item[kind] is None \
+                else scalars.get(kind, item[kind])
+            problem = required_engine_version_problem(value, self.falco_version)
+            if problem:
+                self.err(path, line, kind, str(item[kind]), problem, category="engine_version")
+            return
+        if kind == "required_plugin_versions":
             return
         if not isinstance(item[kind], str) or not item[kind]:
             self.err(path, line, kind, str(item[kind]), f"'{kind}' must be a non-empty string")
             return
         getattr(self, f"load_{kind}")(Item(kind, name, path, line, item, marks))
+
+    @staticmethod
+    def _as_yaml_cpp_reads(item: dict, key: str, vnode):
+        """Give string keys and list items the text yaml-cpp decodes, not PyYAML's YAML 1.1
+        types: `desc: yes` is the string "yes" to Falco (decode_val<std::string>), and so is
+        `items: [on, 1.0]` item by item (decode_items<std::string>)."""
+        if key in STRING_KEYS and isinstance(vnode, yaml.ScalarNode) and \
+                item.get(key) is not None and not isinstance(item.get(key), str):
+            item[key] = vnode.value
+        elif key == "items" and isinstance(vnode, yaml.SequenceNode) and \
+                isinstance(item.get(key), list):
+            item[key] = [child.value if isinstance(child, yaml.ScalarNode) and v is not None
+                         and not isinstance(v, str) else v
+                         for child, v in zip(vnode.value, item[key])]
+
+    def _schema_warnings(self, path, line, kind, name, item):
+        """Falco validates each rules file against its rules schema and only reports what does
+        not match, as "schema validation" warnings, loading the file when its loader accepts it
+        (rule_loader_reader.cpp read(): set_schema_validation_status; rule_loader.cpp prints them
+        as "schema warnings"). The loader's own checks (here and in linter.py) are the errors."""
+        if self._validator is None or (self._fast.usable and self._fast.valid([item])):
+            return
+        for e in sorted(self._validator.iter_errors([item]), key=lambda e: list(e.path)):
+            where = "/".join(str(p) for p in list(e.path)[1:]) or "item"
+            if e.validator == "additionalProperties" and where == "item":
+                continue        # the loader's own "Unknown key" warning says it in Falco's words
+            if where in BOOL_KEYS and yaml_cpp_bool(e.instance) is not None:
+                continue        # yaml-cpp decodes it as a boolean
+            if where == "priority" and str(e.instance).upper() in PRIORITIES:
+                message = (f"priority {e.instance!r} is not upper-case (Falco accepts it, its "
+                           "rules schema does not)")
+            else:
+                message = f"{where}: {e.message}"
+            self.warn(path, line, kind, name, f"schema validation: {message}", category="schema")
+
+    def _decode_bools(self, path, line, kind, name, item) -> bool:
+        """Decode the boolean keys as yaml-cpp does; an error (and False) when one does not."""
+        for key in BOOL_KEYS:
+            if key not in item:
+                continue
+            value = yaml_cpp_bool(item[key])
+            if value is None:
+                self.err(path, line, kind, name,
+                         f"'{key}': can't decode YAML scalar value {item[key]!r} as a boolean "
+                         "(yaml-cpp accepts y/n, yes/no, true/false, on/off, lowercase, "
+                         "UPPERCASE or Capitalized)")
+                return False
+            item[key] = value
+        return True
 
     def _override(self, new: Item, table: dict) -> bool:
         """Apply override/append; return True when the item was merged into an existing one."""
@@ -324,9 +400,9 @@ class RulesLoader:
         elif items:
             seen = set()
             for it in items:
-                if not isinstance(it, (str, int)) or isinstance(it, bool):
+                if not isinstance(it, (str, int, float)):     # decode_seq: a scalar each
                     self.err(new.file, new.line, "list", new.name,
-                             f"list item {it!r} is a {type(it).__name__}, not a string or number")
+                             f"list item {it!r} is a {type(it).__name__}, not a scalar value")
                 elif str(it) in seen:
                     self.warn(new.file, new.line, "list", new.name, f"duplicate list item '{it}'")
                 seen.add(str(it))

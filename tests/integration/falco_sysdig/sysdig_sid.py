@@ -32,30 +32,32 @@ def log(msg: str) -> None:
     print(f"[sysdig-sid] {msg}", file=sys.stderr, flush=True)
 
 
-def recipe_hash() -> str:
-    return hashlib.sha256(json.dumps(RECIPE, sort_keys=True).encode()).hexdigest()[:12]
+def recipe_hash(recipe: dict | None = None) -> str:
+    return hashlib.sha256(json.dumps(recipe or RECIPE, sort_keys=True).encode()).hexdigest()[:12]
 
 
 def missing_tools() -> list[str]:
     return [t for t in ("debootstrap", "chroot") if not shutil.which(t)]
 
 
-def rootfs_dir() -> Path:
-    return CACHE / recipe_hash() / "rootfs"
+def rootfs_dir(recipe: dict | None = None) -> Path:
+    return CACHE / recipe_hash(recipe) / "rootfs"
 
 
-def build() -> tuple[Path, float]:
+def build(recipe: dict | None = None) -> tuple[Path, float]:
     """Return (rootfs, seconds spent building); 0.0 seconds when the cache was reused.
 
+    `recipe` defaults to RECIPE (the tests' sysdig); `make falco-fields` passes one with a
+    snapshot date, so that a newer sid sysdig lands in a rootfs of its own.
     A lock file serialises concurrent test runs on one checkout."""
-    rootfs = rootfs_dir()
+    rootfs = rootfs_dir(recipe)
     rootfs.parent.mkdir(parents=True, exist_ok=True)
     with open(rootfs.parent / "build.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
-        return _build(rootfs)
+        return _build(rootfs, recipe or RECIPE)
 
 
-def _build(rootfs: Path) -> tuple[Path, float]:
+def _build(rootfs: Path, recipe: dict) -> tuple[Path, float]:
     stamp = rootfs.parent / "ready.json"
     if stamp.exists():
         return rootfs, 0.0
@@ -63,19 +65,19 @@ def _build(rootfs: Path) -> tuple[Path, float]:
         shutil.rmtree(rootfs)
     rootfs.mkdir(parents=True)
     start = time.monotonic()
-    log(f"step 1/2 debootstrap {RECIPE['variant']} {RECIPE['suite']} into {rootfs}")
-    subprocess.run(["debootstrap", f"--variant={RECIPE['variant']}", RECIPE["suite"], str(rootfs),
-                    RECIPE["mirror"]], check=True, stdout=subprocess.DEVNULL)
-    log("step 2/2 apt-get install " + " ".join(RECIPE["packages"]))
+    log(f"step 1/2 debootstrap {recipe['variant']} {recipe['suite']} into {rootfs}")
+    subprocess.run(["debootstrap", f"--variant={recipe['variant']}", recipe["suite"], str(rootfs),
+                    recipe["mirror"]], check=True, stdout=subprocess.DEVNULL)
+    log("step 2/2 apt-get install " + " ".join(recipe["packages"]))
     env = {"DEBIAN_FRONTEND": "noninteractive", "PATH": "/usr/sbin:/usr/bin:/sbin:/bin",
            "LC_ALL": "C"}
     subprocess.run(["chroot", str(rootfs), "apt-get", "install", "-y", "-q",
-                    "-o", "Dpkg::Use-Pty=0", "--no-install-recommends", *RECIPE["packages"]],
+                    "-o", "Dpkg::Use-Pty=0", "--no-install-recommends", *recipe["packages"]],
                    check=True, env=env, stdout=subprocess.DEVNULL)
     subprocess.run(["chroot", str(rootfs), "apt-get", "clean"], check=True, env=env)
     version = sysdig_version(rootfs)
     seconds = time.monotonic() - start
-    stamp.write_text(json.dumps({"recipe": RECIPE, "version": version,
+    stamp.write_text(json.dumps({"recipe": recipe, "version": version,
                                  "seconds": round(seconds, 1)}))
     log(f"built in {seconds:.0f} s: sysdig {version}")
     return rootfs, seconds

@@ -151,10 +151,13 @@ def test_upstream_rules_and_macros_expanded_are_accepted(sysdig, shared_fixtures
     assert bad == {}
 
 
-@pytest.fixture(scope="module")
-def library(tmp_path_factory) -> list[Path]:
-    """The collection's rules library: plain files as they are, templates rendered with the
-    falco role's defaults by Ansible's own template module."""
+@pytest.fixture(scope="module", params=["defaults", "example_vars"])
+def library(tmp_path_factory, request) -> list[Path]:
+    """The collection's rules library: plain files as they are, templates rendered by Ansible's
+    own template module with the falco role's defaults, then with every allowlist and
+    exception filled in (library_example_vars.yml)."""
+    extra = ["-e", f"@{HERE / 'library_example_vars.yml'}"] if request.param == "example_vars" \
+        else []
     found = sorted({p for g in LIBRARY_GLOBS for p in ROOT.glob(g)})
     if not found:
         pytest.fail(f"no rules library found under {', '.join(LIBRARY_GLOBS)}")
@@ -168,7 +171,7 @@ def library(tmp_path_factory) -> list[Path]:
         proc = subprocess.run(
             [str(Path(sys.executable).parent / "ansible"), "localhost", "-i", "localhost,",
              "-c", "local", "-e", f"ansible_python_interpreter={sys.executable}",
-             "-e", f"@{ROOT / 'roles' / 'falco' / 'defaults' / 'main.yml'}",
+             "-e", f"@{ROOT / 'roles' / 'falco' / 'defaults' / 'main.yml'}", *extra,
              "-m", "ansible.builtin.template", "-a", f"src={path} dest={dest}"],
             capture_output=True, text=True, cwd=ROOT, env={**os.environ, "ANSIBLE_NOCOLOR": "1"},
             check=False)

@@ -32,3 +32,51 @@ def test_profiles_land_with_modes_and_a_second_run_changes_nothing(tmp_path):
         assert profile.stat().st_mode & 0o777 == 0o644
     second = distribute(tmp_path)
     assert "changed=0" in second.stdout, second.stdout
+
+
+RUNTIME_DEFAULT = Path(__file__).resolve().parents[2] / "fixtures" / "containers" / "seccomp.json"
+
+
+def test_profile_from_the_runtime_default_reports_every_change_and_is_idempotent(tmp_path):
+    """One profile starts from containers-common's default with ptrace removed; the first run
+    reports every syscall it allows as added, a second run nothing, a changed list only the
+    difference."""
+    web = {"name": "web", "base": "runtime-default", "remove_syscalls": ["ptrace"],
+           "add_syscalls": ["userfaultfd"]}
+    first = distribute(tmp_path, seccomp_profiles_builtin=[], seccomp_profiles_extra=[web],
+                       seccomp_profiles_runtime_default_path=str(RUNTIME_DEFAULT))
+    assert first.returncode == 0, first.stdout + first.stderr
+    installed = json.loads((tmp_path / "seccomp/bulwark/web.json").read_text())
+    allowed = {n for r in installed["syscalls"] if r["action"] == "SCMP_ACT_ALLOW"
+               for n in r["names"]}
+    assert "ptrace" not in allowed and "userfaultfd" in allowed and "read" in allowed
+    out = " ".join(first.stdout.split())      # the yaml callback wraps long messages
+    assert "web: starts from" in out and "removed ptrace; added userfaultfd" in out
+    assert f"bulwark/web.json: added {len(allowed)} syscall(s)" in out
+
+    web["remove_syscalls"] = ["ptrace", "personality"]
+    web["add_syscalls"] = []
+    second = distribute(tmp_path, seccomp_profiles_builtin=[], seccomp_profiles_extra=[web],
+                        seccomp_profiles_runtime_default_path=str(RUNTIME_DEFAULT))
+    assert second.returncode == 0, second.stdout + second.stderr
+    assert ("bulwark/web.json: added 0 syscall(s) [], removed 2 [personality, userfaultfd]"
+            in " ".join(second.stdout.split())), second.stdout
+    third = distribute(tmp_path, seccomp_profiles_builtin=[], seccomp_profiles_extra=[web],
+                       seccomp_profiles_runtime_default_path=str(RUNTIME_DEFAULT))
+    assert "changed=0" in third.stdout and "bulwark/web.json: added" not in third.stdout
+
+
+@pytest.mark.parametrize("entry,path,message", [
+    ({"name": "web", "base": "runtime-default"}, "/nonexistent/seccomp.json",
+     "/nonexistent/seccomp.json is missing on localhost: profiles web start from it"),
+    ({"name": "web", "base": "docker-default"}, str(RUNTIME_DEFAULT),
+     "needs a name (letters, digits, '.', '_', '-') and exactly one of src"),
+    ({"name": "web", "base": "runtime-default", "remove_syscalls": ["ptrcae"]},
+     str(RUNTIME_DEFAULT), "remove_syscalls names ptrcae, which"),
+])
+def test_bad_base_input_fails_before_anything_is_written(tmp_path, entry, path, message):
+    result = distribute(tmp_path, seccomp_profiles_extra=[entry],
+                        seccomp_profiles_runtime_default_path=path)
+    assert result.returncode != 0
+    assert message in " ".join(result.stdout.split()), result.stdout
+    assert not (tmp_path / "seccomp").exists()

@@ -7,6 +7,9 @@ from pathlib import Path
 import pytest
 import yaml
 from ansible_collections.bulwark.container_security.plugins.module_utils import falco_config
+from ansible_collections.bulwark.container_security.plugins.module_utils.falco import (
+    library as falco_library,
+)
 
 ROLE = Path(__file__).resolve().parents[3] / "roles/falco"
 SCHEMA = json.loads((ROLE / "files/config.schema.json").read_text())
@@ -72,12 +75,65 @@ def test_choices(name, choices):
     assert _specs()[name]["choices"] == choices
 
 
-def test_library_template_has_six_rules_with_mitre_tags_and_exception_hooks():
+LIBRARY_RULES = {
+    "Bulwark shell spawned in container": "shell_in_container",
+    "Bulwark write below protected directory": "protected_dir_write",
+    "Bulwark package manager in container": "package_manager_in_container",
+    "Bulwark read of sensitive file by non-trusted program": "sensitive_file_read",
+    "Bulwark new executable run in container": "container_drift",
+    "Bulwark unexpected outbound connection": "unexpected_outbound",
+    "Bulwark unexpected listening socket": "unexpected_listen",
+}
+
+
+def test_library_template_rules_have_mitre_tags_and_take_exceptions_not_condition_edits():
     text = (ROLE / "templates/rules/bulwark_10_library.yaml.j2").read_text()
     rules = [line.split(": ", 1)[1] for line in text.splitlines() if line.startswith("- rule: ")]
-    assert len(rules) == 6
+    assert set(rules) == set(LIBRARY_RULES) and len(rules) == len(LIBRARY_RULES)
     blocks = text.split("- rule: ")[1:]
-    for block in blocks:
-        assert "not bulwark_" in block and "_exceptions" in block
+    for name, block in zip(rules, blocks, strict=True):
+        condition = block.split("condition: >", 1)[1].split("output:", 1)[0]
+        assert "falco_rule_exceptions" not in condition and "exceptions" not in condition
+        assert f"exceptions('{LIBRARY_RULES[name]}'" in block, name
+        assert f"enabled('{name}')" in block, name
         tags = next(line for line in block.splitlines() if line.strip().startswith("tags:"))
         assert "mitre_" in tags and (" T1" in tags or " TA0" in tags)
+    assert set(LIBRARY_RULES.values()) == set(falco_library.RULE_KEYS)
+
+
+def test_readme_tells_each_rules_false_positive_story():
+    readme = (ROLE / "README.md").read_text()
+    for name in LIBRARY_RULES:
+        section = readme.split(f"#### {name}\n", 1)
+        assert len(section) == 2, name
+        assert "False positives:" in section[1].split("####", 1)[0], name
+
+
+@pytest.mark.parametrize("variables,message", [
+    ({"falco_egress_allowed_by_image": {"shop/api": ["10.0.0.0/33"]}},
+     "falco_egress_allowed_by_image['shop/api']: '10.0.0.0/33' is not an IP address or CIDR"),
+    ({"falco_egress_allowed_by_namespace": {"payments": "10.0.0.0/8"}},
+     "falco_egress_allowed_by_namespace['payments'] must be a list, got str"),
+    ({"falco_listen_allowed_by_image": {"shop/api": [0]}},
+     "falco_listen_allowed_by_image['shop/api']: 0 is not a port number 1-65535"),
+    ({"falco_listen_allowed_ports": ["http"]},
+     "falco_listen_allowed_ports: 'http' is not a port number 1-65535"),
+    ({"falco_rule_exceptions": {"shell": []}},
+     "falco_rule_exceptions['shell']: unknown rule key; accepted: shell_in_container"),
+    ({"falco_rule_exceptions": {"shell_in_container": [{"fields": "proc.pname"}]}},
+     "falco_rule_exceptions['shell_in_container'][0]: an exception needs a 'name' and 'fields'"),
+    ({"falco_rule_exceptions": {"shell_in_container": "proc.pname = tini"}},
+     "falco_rule_exceptions['shell_in_container'] must be a list of Falco exceptions"),
+])
+def test_library_variables_are_checked_naming_variable_and_entry(variables, message):
+    (error,) = falco_library.library_errors(variables)
+    assert error.startswith(message), error
+
+
+def test_valid_library_variables_have_no_errors():
+    assert falco_library.library_errors({
+        "falco_egress_allowed_by_image": {"a": ["192.0.2.10", "2001:db8::/32"], "b": []},
+        "falco_listen_allowed_by_image": {"a": [8080, "9090"]},
+        "falco_listen_allowed_ports": [443],
+        "falco_rule_exceptions": {"unexpected_listen": [{"name": "x", "fields": "fd.lport",
+                                                         "values": [22]}]}}) == []

@@ -58,7 +58,7 @@ def test_structure_errors_name_the_place():
                      {"names": ["write"], "action": "ALLOW"},
                      {"names": ["clone"], "action": "SCMP_ACT_ALLOW",
                       "args": [{"index": 0, "value": 1, "op": "SCMP_CMP_EQUAL"}]}],
-        "defaultErrno": 1,
+        "defaultErrnoReturn": 1,
     })
     text = "\n".join(errors)
     assert "defaultAction 'SCMP_ACT_DENY' is not a seccomp action" in text
@@ -67,7 +67,7 @@ def test_structure_errors_name_the_place():
     assert "syscalls[0]: 'names' must be a non-empty list" in text
     assert "syscalls[1]: action 'ALLOW' is not a seccomp action" in text
     assert "syscalls[2].args[0]: op 'SCMP_CMP_EQUAL'" in text
-    assert "unknown top-level key 'defaultErrno'" in text
+    assert "unknown top-level key 'defaultErrnoReturn'" in text
 
 
 def test_missing_default_action_and_bad_json():
@@ -87,3 +87,62 @@ def test_strict_example_is_strict():
     names = sp.syscall_names(strict)
     assert len(names) < 80
     assert {"execve", "exit_group", "mmap", "rt_sigreturn"} <= set(names)
+
+
+# --- profiles that start from the container runtime's default profile ---------------------
+
+@pytest.fixture(scope="module")
+def runtime_default(shared_fixtures):
+    return (shared_fixtures / "containers" / "seccomp.json").read_text()
+
+
+def test_runtime_default_profile_passes_the_structure_check(runtime_default):
+    assert sp.structure_errors(json.loads(runtime_default)) == []
+
+
+def test_derive_removes_and_adds_by_name_and_reports_both(runtime_default):
+    base = json.loads(runtime_default)
+    assert "ptrace" in sp.permitted_syscalls(base)
+    assert "userfaultfd" not in sp.permitted_syscalls(base)
+    derived, changes = sp.derive_profile(runtime_default, ["ptrace", "personality"],
+                                         ["userfaultfd"])
+    assert changes == {"added": ["userfaultfd"], "removed": ["personality", "ptrace"]}
+    allowed = sp.permitted_syscalls(derived)
+    assert "ptrace" not in allowed and "userfaultfd" in allowed
+    assert allowed == (sp.permitted_syscalls(base) - {"ptrace", "personality"}) | {"userfaultfd"}
+    assert sp.denied_syscalls(derived) == sp.denied_syscalls(base)       # deny rules untouched
+    assert derived["defaultAction"] == base["defaultAction"] and sp.structure_errors(derived) == []
+    assert base == json.loads(runtime_default)                         # the base is not edited
+
+
+@pytest.mark.parametrize("remove,add,message", [
+    (["ptrcae"], [], "remove_syscalls names ptrcae, which /b does not allow"),
+    (["ptrace"], ["ptrace"], "ptrace both added and removed"),
+    ("ptrace", [], "remove_syscalls must be a list of syscall names"),
+])
+def test_derive_refuses_input_that_is_a_mistake(runtime_default, remove, add, message):
+    with pytest.raises(ValueError, match=message):
+        sp.derive_profile(runtime_default, remove, add, source="/b")
+
+
+def test_derived_profiles_name_the_entry_and_refuse_an_unknown_base(runtime_default):
+    (web,) = sp.derived_profiles([{"name": "web", "base": "runtime-default",
+                                   "remove_syscalls": ["ptrace"]},
+                                  {"name": "plain", "content": {}}], runtime_default, "/b")
+    assert web["name"] == "web" and web["changes"] == {"added": [], "removed": ["ptrace"]}
+    with pytest.raises(ValueError, match="profile x: base 'docker' is unknown; accepted: "
+                                         "runtime-default"):
+        sp.derived_profiles([{"name": "x", "base": "docker"}], runtime_default, "/b")
+
+
+def test_syscall_changes_between_installed_and_new_profiles():
+    old = profile("read", "write", "ptrace")
+    new = profile("read", "write", "openat")
+    assert sp.syscall_changes(old, new) == {"added": ["openat"], "removed": ["ptrace"]}
+    assert sp.syscall_changes("", json.dumps(new)) == {"added": ["openat", "read", "write"],
+                                                       "removed": []}
+    assert sp.syscall_changes(new, new) == {"added": [], "removed": []}
+    allow_all = {"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [
+        {"names": ["ptrace"], "action": "SCMP_ACT_ERRNO"}]}
+    fewer_denied = {"defaultAction": "SCMP_ACT_ALLOW", "syscalls": []}
+    assert sp.syscall_changes(allow_all, fewer_denied) == {"added": ["ptrace"], "removed": []}

@@ -1,0 +1,81 @@
+# Copyright (c) 2026 Bulwark maintainers
+# Apache License 2.0 (see LICENSE or https://www.apache.org/licenses/LICENSE-2.0)
+# SPDX-License-Identifier: Apache-2.0
+"""Where Falco's alerts go: the falco role's one ``falco_alerts`` variable as the output sections
+of its config drop-in (stdout_output, syslog_output, file_output, http_output, program_output;
+keys as in Falco 0.44's config schema, roles/falco/files/config.schema.json).
+
+stdout and syslog stay on unless set to false, so the journal always has the alerts; the other
+channels are on only when named. Messages name keys, never values: an http URL or a program's
+command line may carry a token.
+"""
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+CHANNELS = {        # falco_alerts key -> (Falco section, accepted keys besides `enabled`)
+    "stdout": ("stdout_output", ()),
+    "syslog": ("syslog_output", ()),
+    "file": ("file_output", ("filename", "keep_alive")),
+    "http": ("http_output", ("url", "user_agent", "insecure", "ca_cert", "ca_bundle", "ca_path",
+                             "mtls", "client_cert", "client_key", "echo", "compress_uploads",
+                             "keep_alive", "max_consecutive_timeouts")),
+    "program": ("program_output", ("program", "keep_alive")),
+}
+REQUIRED = {"file": "filename", "http": "url", "program": "program"}
+ON_UNLESS_FALSE = ("stdout", "syslog")
+
+
+class AlertsError(ValueError):
+    pass
+
+
+def _channel(name, value) -> dict:
+    section, accepted = CHANNELS[name]
+    where = f"falco_alerts.{name}"
+    if value is None or isinstance(value, bool):
+        if value and name in REQUIRED:
+            raise AlertsError(f"{where}: true is not enough, give a mapping with "
+                              f"'{REQUIRED[name]}'")
+        off = {"enabled": bool(value) if value is not None else name in ON_UNLESS_FALSE}
+        # Falco's schema requires program_output.program even when the channel is off
+        return dict(off, program="") if name == "program" and not off["enabled"] else off
+    if not isinstance(value, dict):
+        raise AlertsError(f"{where} must be true, false or a mapping of "
+                          f"{', '.join(('enabled',) + accepted)}")
+    unknown = sorted(set(value) - set(accepted) - {"enabled"})
+    if unknown:
+        raise AlertsError(f"{where}: unknown key(s) {', '.join(unknown)}; accepted: "
+                          f"{', '.join(('enabled',) + accepted) or 'enabled'}"
+                          + ("; custom headers are falcosidekick's (put them in its config)"
+                             if name == "http" and "headers" in unknown else ""))
+    out = {"enabled": True, **value}
+    if out["enabled"] is not False and name in REQUIRED and not out.get(REQUIRED[name]):
+        raise AlertsError(f"{where}: '{REQUIRED[name]}' is required")
+    if name == "http" and out.get("url"):
+        parts = urlsplit(str(out["url"]))
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise AlertsError(f"{where}.url must be an http:// or https:// URL with a host "
+                              "(the value is not shown: it may hold a token)")
+    return out
+
+
+def alerts_config(alerts) -> dict:
+    """The output sections of the drop-in for `falco_alerts`; AlertsError naming the key."""
+    if alerts is None:
+        alerts = {}
+    if not isinstance(alerts, dict):
+        raise AlertsError(f"falco_alerts must be a mapping of channel to settings, got "
+                          f"{type(alerts).__name__}")
+    unknown = sorted(set(alerts) - set(CHANNELS))
+    if unknown:
+        raise AlertsError(f"falco_alerts: unknown channel(s) {', '.join(unknown)}; accepted: "
+                          f"{', '.join(CHANNELS)}")
+    return {CHANNELS[name][0]: _channel(name, alerts.get(name)) for name in CHANNELS}
+
+
+def alerts_carry_secrets(alerts) -> bool:
+    """True when an enabled http or program channel is set: its URL or command line may hold a
+    token, so the tasks that pass the drop-in use no_log."""
+    config = alerts_config(alerts)
+    return any(config[CHANNELS[n][0]]["enabled"] for n in ("http", "program"))
