@@ -178,19 +178,21 @@ BOOT_NOISE = {"/etc/.updated"}
 _FINGERPRINT = r"""
 import hashlib, json, os, stat, sys
 out = {}
+def record(p):
+    st = os.lstat(p)
+    if stat.S_ISLNK(st.st_mode):
+        out[p] = "link " + os.readlink(p)
+    elif stat.S_ISDIR(st.st_mode):
+        out[p] = "dir %o" % stat.S_IMODE(st.st_mode)
+    else:
+        with open(p, "rb") as f:
+            out[p] = "file %o %s" % (stat.S_IMODE(st.st_mode), hashlib.sha256(f.read()).hexdigest())
 for top in sys.argv[1:]:
+    if os.path.lexists(top):
+        record(top)
     for root, dirs, files in os.walk(top):
         for name in dirs + files:
-            p = os.path.join(root, name)
-            st = os.lstat(p)
-            if stat.S_ISLNK(st.st_mode):
-                out[p] = "link " + os.readlink(p)
-            elif stat.S_ISDIR(st.st_mode):
-                out[p] = "dir %o" % stat.S_IMODE(st.st_mode)
-            else:
-                with open(p, "rb") as f:
-                    out[p] = "file %o %s" % (stat.S_IMODE(st.st_mode),
-                                             hashlib.sha256(f.read()).hexdigest())
+            record(os.path.join(root, name))
 print(json.dumps(out))
 """
 
