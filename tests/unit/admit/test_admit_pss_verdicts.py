@@ -37,25 +37,26 @@ UPSTREAM_TO_CONTROL = {
     "disallow-privilege-escalation": "disallow_privilege_escalation",
     "require-run-as-nonroot": "require_run_as_non_root",
     "restrict-seccomp-strict": "restrict_seccomp",
+    "disallow-capabilities": "restrict_baseline_capabilities",
+    "disallow-host-path": "disallow_host_path",
+    "disallow-host-ports": "disallow_host_ports",
+    "disallow-host-process": "disallow_host_process",
+    "disallow-proc-mount": "disallow_proc_mount",
+    "disallow-selinux": "disallow_selinux",
+    "restrict-seccomp": "disallow_unconfined_seccomp",
+    "restrict-sysctls": "restrict_sysctls",
+    "require-run-as-non-root-user": "require_run_as_non_root_user",
+    "restrict-volume-types": "restrict_volume_types",
 }
 
-# Upstream test directories in the fixtures whose control Bulwark has no policy for yet (issue
-# "Admit: every Pod Security control" adds them and empties this set). Any other directory
-# must map to one of ours.
-NOT_YET_OURS = frozenset({
-    "baseline_disallow-capabilities", "baseline_disallow-host-path", "baseline_disallow-host-ports",
-    "baseline_disallow-host-process", "baseline_disallow-proc-mount", "baseline_disallow-selinux",
-    "baseline_restrict-seccomp", "baseline_restrict-sysctls",
-    "restricted_require-run-as-non-root-user", "restricted_restrict-volume-types",
-})
 
 
 def _expectations(shared_fixtures):
     """[(test dir, upstream policy, kind, name, expected, resource)] for every recorded result."""
     out = []
     directories = sorted((shared_fixtures / "kyverno" / "pss-tests").iterdir())
-    assert NOT_YET_OURS <= {d.name for d in directories}, "NOT_YET_OURS names a missing directory"
-    for directory in (d for d in directories if d.name not in NOT_YET_OURS):
+    assert len(directories) == 16, "all 16 baseline and restricted control directories"
+    for directory in directories:
         test = yaml.safe_load((directory / "kyverno-test.yaml").read_text())
         docs = [d for d in yaml.safe_load_all((directory / "resource.yaml").read_text()) if d]
         by_id = {(d["kind"], d["metadata"]["name"]): d for d in docs}
@@ -127,6 +128,11 @@ def test_resources_without_pod_spec_fields_do_not_error(policies):
         "require_read_only_root_filesystem": "fail",
         "disallow_privileged_containers": "pass",
         "disallow_host_namespaces": "pass",
+        # baseline controls (and the restricted ones that allow unset fields) pass a bare pod
+        **dict.fromkeys(("disallow_host_path", "disallow_host_ports", "disallow_host_process",
+                         "disallow_proc_mount", "disallow_selinux", "restrict_sysctls",
+                         "disallow_unconfined_seccomp", "restrict_baseline_capabilities",
+                         "restrict_volume_types", "require_run_as_non_root_user"), "pass"),
     }
 
 

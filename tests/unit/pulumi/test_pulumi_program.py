@@ -12,6 +12,9 @@ from pathlib import Path
 
 import pytest
 import yaml
+from ansible_collections.bulwark.container_security.plugins.module_utils.kyverno.controls import (
+    POD_SECURITY_CONTROLS,
+)
 from bulwark_platform import settings as platform_settings
 from pulumi_harness import PULUMI_DIR, run_program
 
@@ -20,6 +23,7 @@ RELEASE = "kubernetes:helm.sh/v3:Release"
 NAMESPACE = "kubernetes:core/v1:Namespace"
 NAMESPACE_PATCH = "kubernetes:core/v1:NamespacePatch"
 NETWORK_POLICY = "kubernetes:networking.k8s.io/v1:NetworkPolicy"
+CONTROLS = len(POD_SECURITY_CONTROLS)  # one ValidatingPolicy per pod security control
 
 
 def example_config() -> dict:
@@ -67,11 +71,11 @@ def test_every_component_registers_what_the_settings_ask(example):
         expected += [f"allow-egress-{e['name']}" for e in ns.get("egress", [])]
         assert names == sorted(expected), ns["name"]
 
-    # Admission: 8 pod security controls, one image policy, one exception.
+    # Admission: every pod security control, one image policy, one exception.
     kyverno = [r for r in example.registrations if r.type.startswith(KYVERNO_TYPES)]
     assert {component_of(example, r) for r in kyverno} == {"admission"}
     kinds = sorted(r.type.rsplit(":", 1)[1] for r in kyverno)
-    assert kinds == ["ImageValidatingPolicy", "PolicyException"] + ["ValidatingPolicy"] * 8
+    assert kinds == ["ImageValidatingPolicy", "PolicyException"] + ["ValidatingPolicy"] * CONTROLS
     exception = next(r for r in kyverno if r.type.endswith(":PolicyException"))
     assert exception.inputs["metadata"] == {**exception.inputs["metadata"],
                                             "name": "legacy-batch", "namespace": "payments"}
@@ -112,8 +116,8 @@ def test_no_duplicate_urns(example):
     urns = [r.urn for r in example.registrations]
     assert len(urns) == len(set(urns))
     # 4 components, 2 release namespaces, 2 releases, 3 team namespaces, 9 NetworkPolicies,
-    # 8 ValidatingPolicies, 1 ImageValidatingPolicy, 1 PolicyException.
-    assert len(urns) == 30
+    # one ValidatingPolicy per control, 1 ImageValidatingPolicy, 1 PolicyException.
+    assert len(urns) == 22 + CONTROLS
 
 
 def test_recorder_would_see_a_duplicate():
@@ -128,7 +132,7 @@ def test_recorder_would_see_a_duplicate():
 def test_every_policy_depends_on_the_kyverno_release(example):
     kyverno_release = next(r for r in example.by_type(RELEASE) if r.name == "kyverno")
     policies = [r for r in example.registrations if r.type.startswith(KYVERNO_TYPES)]
-    assert len(policies) == 10
+    assert len(policies) == CONTROLS + 2
     for policy in policies:
         assert kyverno_release.urn in policy.dependencies, policy.urn
     # ...and nothing else waits for Kyverno: namespaces and NetworkPolicies need no webhook.
@@ -192,7 +196,7 @@ def test_falco_disabled_and_renamed_kyverno_namespace():
                            "policy": {"pod_security": {"default_action": "Warn"}}})
     assert [r.name for r in monitor.by_type(RELEASE)] == ["kyverno"]
     policies = monitor.by_type("kubernetes:policies.kyverno.io/v1:ValidatingPolicy")
-    assert len(policies) == 8
+    assert len(policies) == CONTROLS
     for policy in policies:
         excluded = policy.inputs["spec"]["matchConstraints"]["namespaceSelector"]
         assert "policy-engine" in yaml.safe_dump(excluded)   # the release namespace is exempt
@@ -242,4 +246,4 @@ def test_main_entry_point_under_mocks():
         gc.unfreeze()
         gc.set_threshold(*thresholds)
     assert [r.name for r in monitor.by_type(RELEASE)] == ["kyverno"]
-    assert len(monitor.by_type("kubernetes:policies.kyverno.io/v1:ValidatingPolicy")) == 8
+    assert len(monitor.by_type("kubernetes:policies.kyverno.io/v1:ValidatingPolicy")) == CONTROLS
