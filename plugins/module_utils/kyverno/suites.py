@@ -9,6 +9,9 @@ from __future__ import annotations
 from ansible_collections.bulwark.container_security.plugins.module_utils.kyverno.builders import (
     build_pod_security_policy,
 )
+from ansible_collections.bulwark.container_security.plugins.module_utils.kyverno.native import (
+    build_native_policy,
+)
 from ansible_collections.bulwark.container_security.plugins.module_utils.kyverno.settings import (
     Settings,
 )
@@ -234,6 +237,8 @@ def build_test_suites(settings: Settings | dict) -> dict[str, str]:
     for control in settings.pod_security.controls():
         policy = build_pod_security_policy(settings, control)
         name = policy["metadata"]["name"]
+        native = settings.engine == "native"
+        flag = "isValidatingAdmissionPolicy" if native else "isValidatingPolicy"
         cases = build_test_cases(settings, control)
         results = []
         for verdict in ("pass", "fail"):
@@ -241,7 +246,7 @@ def build_test_suites(settings: Settings | dict) -> dict[str, str]:
                 names = [r["metadata"]["name"] for r, v in cases
                          if v == verdict and r["kind"] == kind]
                 if names:
-                    results.append({"isValidatingPolicy": True, "kind": kind, "policy": name,
+                    results.append({flag: True, "kind": kind, "policy": name,
                                     "resources": names, "result": verdict})
         # The namespace's labels, as the API server sets them, for the namespaceSelector.
         values = {"namespaceSelector": [{"name": SUITE_NAMESPACE,
@@ -249,7 +254,8 @@ def build_test_suites(settings: Settings | dict) -> dict[str, str]:
         test = {"apiVersion": "cli.kyverno.io/v1alpha1", "kind": "Test",
                 "metadata": {"name": name}, "policies": ["policy.yaml"],
                 "resources": ["resources.yaml"], "values": values, "results": results}
-        suites[f"{name}/policy.yaml"] = _yaml_docs([policy])
+        suites[f"{name}/policy.yaml"] = _yaml_docs(build_native_policy(policy) if native
+                                                   else [policy])
         suites[f"{name}/resources.yaml"] = _yaml_docs([r for r, _verdict in cases])
         suites[f"{name}/kyverno-test.yaml"] = _yaml_docs([test])
     return suites

@@ -62,3 +62,22 @@ def test_bad_setting_fails_naming_the_key(tmp_path):
     assert proc.returncode != 0
     assert "namespaces[0].name" in proc.stdout + proc.stderr
     assert not out.exists()
+
+
+@pytest.mark.slow
+def test_native_engine_from_the_role_variable(tmp_path):
+    """kyverno_policy_engine=native (argument_specs choice) writes ValidatingAdmissionPolicies
+    and bindings instead of ValidatingPolicies; nothing else of the bundle changes."""
+    out = tmp_path / "rendered"
+    settings = {k: v for k, v in SETTINGS.items() if k != "exceptions"}
+    # no test suites: half the files to write, the same bundle path (kept short for CI time)
+    proc = play(tmp_path, settings, out, "-e", "kyverno_policy_engine=native",
+                "-e", "kyverno_test_suites_enabled=false")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    written = [d for d in yaml.safe_load_all((out / "bundle.yaml").read_text()) if d]
+    assert written == kyverno_builders.build_bundle({**settings, "engine": "native"})
+    kinds = {d["kind"] for d in written}
+    assert {"ValidatingAdmissionPolicy", "ValidatingAdmissionPolicyBinding"} <= kinds
+    assert "ValidatingPolicy" not in kinds
+    bad = play(tmp_path, settings, tmp_path / "bad", "-e", "kyverno_policy_engine=gatekeeper")
+    assert bad.returncode != 0 and "kyverno_policy_engine" in bad.stdout + bad.stderr

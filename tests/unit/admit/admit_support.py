@@ -12,6 +12,7 @@ import functools
 
 import cel
 import celpy
+import yaml
 from ansible_collections.bulwark.container_security.plugins.module_utils.kyverno import (
     settings as kyverno_settings,
 )
@@ -167,3 +168,56 @@ def verdict(policy: dict, obj: dict, engine: str = "common-expression-language")
 
 def settings(**overrides) -> kyverno_settings.Settings:
     return kyverno_settings.Settings.from_dict(full_settings(**overrides))
+
+
+# kyverno/policies test policy name -> our control
+UPSTREAM_TO_CONTROL = {
+    "disallow-host-namespaces": "disallow_host_namespaces",
+    "disallow-privileged-containers": "disallow_privileged_containers",
+    "disallow-capabilities-strict": "require_drop_all_capabilities",
+    "adding-capabilities-strict": "restrict_added_capabilities",
+    "disallow-privilege-escalation": "disallow_privilege_escalation",
+    "require-run-as-nonroot": "require_run_as_non_root",
+    "restrict-seccomp-strict": "restrict_seccomp",
+    "disallow-capabilities": "restrict_baseline_capabilities",
+    "disallow-host-path": "disallow_host_path",
+    "disallow-host-ports": "disallow_host_ports",
+    "disallow-host-process": "disallow_host_process",
+    "disallow-proc-mount": "disallow_proc_mount",
+    "disallow-selinux": "disallow_selinux",
+    "restrict-seccomp": "disallow_unconfined_seccomp",
+    "restrict-sysctls": "restrict_sysctls",
+    "require-run-as-non-root-user": "require_run_as_non_root_user",
+    "restrict-volume-types": "restrict_volume_types",
+}
+
+
+
+def pss_expectations(shared_fixtures):
+    """[(test dir, upstream policy, kind, name, expected, resource)] for every recorded result."""
+    out = []
+    directories = sorted((shared_fixtures / "kyverno" / "pss-tests").iterdir())
+    assert len(directories) == 16, "all 16 baseline and restricted control directories"
+    for directory in directories:
+        test = yaml.safe_load((directory / "kyverno-test.yaml").read_text())
+        docs = [d for d in yaml.safe_load_all((directory / "resource.yaml").read_text()) if d]
+        by_id = {(d["kind"], d["metadata"]["name"]): d for d in docs}
+        for result in test["results"]:
+            for name in result["resources"]:
+                out.append((directory.name, result["policy"], result["kind"], name,
+                            result["result"].strip(), by_id[(result["kind"], name)]))
+    return out
+
+
+def native_verdict(policy: dict, obj: dict, engine: str = "common-expression-language") -> str:
+    """The verdict of a ValidatingAdmissionPolicy on one resource, with only ``object`` bound:
+    no ``variables`` (the policy declares none) and nothing of Kyverno's. A reference to
+    anything else fails to evaluate and so fails the test."""
+    spec = policy["spec"]
+    namespace = obj.get("metadata", {}).get("namespace", "default")
+    selector = spec.get("matchConstraints", {}).get("namespaceSelector")
+    if not selector_matches(selector, {"kubernetes.io/metadata.name": namespace}):
+        return "skip"
+    run = ENGINES[engine]
+    failed = [v for v in spec["validations"] if not bool(run(v["expression"], {"object": obj}))]
+    return "fail" if failed else "pass"

@@ -14,7 +14,7 @@ import copy
 
 import pytest
 import yaml
-from admit_support import ENGINES, evaluate_policy, verdict
+from admit_support import ENGINES, UPSTREAM_TO_CONTROL, evaluate_policy, pss_expectations, verdict
 from ansible_collections.bulwark.container_security.plugins.module_utils.kyverno import (
     builders as kyverno_builders,
 )
@@ -28,48 +28,10 @@ from ansible_collections.bulwark.container_security.plugins.module_utils.kyverno
     suites as kyverno_suites,
 )
 
-# kyverno/policies test policy name -> our control
-UPSTREAM_TO_CONTROL = {
-    "disallow-host-namespaces": "disallow_host_namespaces",
-    "disallow-privileged-containers": "disallow_privileged_containers",
-    "disallow-capabilities-strict": "require_drop_all_capabilities",
-    "adding-capabilities-strict": "restrict_added_capabilities",
-    "disallow-privilege-escalation": "disallow_privilege_escalation",
-    "require-run-as-nonroot": "require_run_as_non_root",
-    "restrict-seccomp-strict": "restrict_seccomp",
-    "disallow-capabilities": "restrict_baseline_capabilities",
-    "disallow-host-path": "disallow_host_path",
-    "disallow-host-ports": "disallow_host_ports",
-    "disallow-host-process": "disallow_host_process",
-    "disallow-proc-mount": "disallow_proc_mount",
-    "disallow-selinux": "disallow_selinux",
-    "restrict-seccomp": "disallow_unconfined_seccomp",
-    "restrict-sysctls": "restrict_sysctls",
-    "require-run-as-non-root-user": "require_run_as_non_root_user",
-    "restrict-volume-types": "restrict_volume_types",
-}
-
-
-
-def _expectations(shared_fixtures):
-    """[(test dir, upstream policy, kind, name, expected, resource)] for every recorded result."""
-    out = []
-    directories = sorted((shared_fixtures / "kyverno" / "pss-tests").iterdir())
-    assert len(directories) == 16, "all 16 baseline and restricted control directories"
-    for directory in directories:
-        test = yaml.safe_load((directory / "kyverno-test.yaml").read_text())
-        docs = [d for d in yaml.safe_load_all((directory / "resource.yaml").read_text()) if d]
-        by_id = {(d["kind"], d["metadata"]["name"]): d for d in docs}
-        for result in test["results"]:
-            for name in result["resources"]:
-                out.append((directory.name, result["policy"], result["kind"], name,
-                            result["result"].strip(), by_id[(result["kind"], name)]))
-    return out
-
 
 @pytest.fixture(scope="module")
 def expectations(shared_fixtures):
-    cases = _expectations(shared_fixtures)
+    cases = pss_expectations(shared_fixtures)
     assert len(cases) >= 300, "the pss-tests fixtures should hold a few hundred verdicts"
     return cases
 

@@ -203,6 +203,20 @@ def test_falco_disabled_and_renamed_kyverno_namespace():
         assert policy.inputs["spec"]["validationActions"] == ["Warn"]
 
 
+def test_native_engine_declares_admission_policies_from_the_stack_config():
+    """bulwark:policy.engine native: Kubernetes ValidatingAdmissionPolicies and bindings in the
+    Admission component, no Kyverno ValidatingPolicy."""
+    monitor = run_program({"falcoEnabled": False, "policy": {"engine": "native"}})
+    admission = "kubernetes:admissionregistration.k8s.io/v1:"
+    vaps = monitor.by_type(admission + "ValidatingAdmissionPolicy")
+    bindings = monitor.by_type(admission + "ValidatingAdmissionPolicyBinding")
+    assert len(vaps) == len(bindings) == CONTROLS
+    assert not monitor.by_type("kubernetes:policies.kyverno.io/v1:ValidatingPolicy")
+    assert {component_of(monitor, r) for r in vaps + bindings} == {"admission"}
+    names = {v.inputs["metadata"]["name"] for v in vaps}
+    assert {b.inputs["spec"]["policyName"] for b in bindings} == names
+
+
 @pytest.mark.parametrize(("config", "named", "allowed"), [
     ({"kyvernoChartVersion": "latest"}, "bulwark:kyvernoChartVersion", "exact chart version"),
     ({"falcoChartVersion": "^9.0"}, "bulwark:falcoChartVersion", "exact chart version"),
