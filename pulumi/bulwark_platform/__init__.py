@@ -1,4 +1,5 @@
-"""Bulwark's admit layer as a Pulumi program: Kyverno, Falco and the cluster policies."""
+"""Bulwark's admit layer as a Pulumi program: Kyverno, Falco and the cluster policies; and
+``harden()``, a transformation for users' own programs (hardening.py)."""
 from __future__ import annotations
 
 import gc
@@ -6,6 +7,10 @@ import gc
 from .collection import ensure_importable
 
 ensure_importable()   # before any submodule imports the collection's module_utils
+
+from .hardening import harden  # noqa: E402  (users: pulumi.runtime.register_stack_transformation)
+
+__all__ = ["harden", "main"]
 
 # CPython's young-generation threshold (700 allocations between collections) is tuned for
 # short-lived objects. A Pulumi program keeps every resource's inputs, outputs and futures
