@@ -213,6 +213,28 @@ POD_SECURITY_CONTROLS = {
                                      "Require a non-root user ID", "restricted"),
 }
 
+# control -> the ValidatingPolicy of Kyverno's own library (kyverno/policies pod-security-vpol)
+# that checks the same thing; read_only_root_filesystem is Bulwark's and has none.
+KYVERNO_LIBRARY_EQUIVALENT = {
+    "disallow_host_namespaces": "disallow-host-namespaces",
+    "disallow_privileged_containers": "disallow-privileged-containers",
+    "require_drop_all_capabilities": "disallow-capabilities-strict",
+    "restrict_added_capabilities": "adding-capabilities-strict",
+    "disallow_privilege_escalation": "disallow-privilege-escalation",
+    "require_run_as_non_root": "require-run-as-nonroot",
+    "restrict_seccomp": "restrict-seccomp-strict",
+    "restrict_baseline_capabilities": "disallow-capabilities",
+    "disallow_host_path": "disallow-host-path",
+    "disallow_host_ports": "disallow-host-ports",
+    "disallow_host_process": "disallow-host-process",
+    "disallow_proc_mount": "disallow-proc-mount",
+    "disallow_selinux": "disallow-selinux",
+    "disallow_unconfined_seccomp": "restrict-seccomp",
+    "restrict_sysctls": "restrict-sysctls",
+    "require_run_as_non_root_user": "require-run-as-non-root-user",
+    "restrict_volume_types": "restrict-volume-types",
+}
+
 POD_SPEC_VARIABLES = (
     {"name": "podSpec",
      "expression": "object.kind == 'Pod' ? object.spec : (object.kind == 'CronJob' ? "

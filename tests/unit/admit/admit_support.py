@@ -14,6 +14,9 @@ import cel
 import celpy
 import yaml
 from ansible_collections.bulwark.container_security.plugins.module_utils.kyverno import (
+    controls as kyverno_controls,
+)
+from ansible_collections.bulwark.container_security.plugins.module_utils.kyverno import (
     settings as kyverno_settings,
 )
 from cryptography.hazmat.primitives import serialization
@@ -92,8 +95,14 @@ def _celpy_eval(expression: str, activation: dict):
     return value
 
 
+@functools.cache
+def _cel_program(expression: str):
+    return cel.compile(expression)
+
+
 def _cel_eval(expression: str, activation: dict):
-    return cel.evaluate(expression, activation)
+    """Compiled once per expression: the native policies' inlined expressions are long."""
+    return _cel_program(expression).execute(activation)
 
 
 ENGINES = {"common-expression-language": _cel_eval, "cel-python": _celpy_eval}
@@ -171,25 +180,7 @@ def settings(**overrides) -> kyverno_settings.Settings:
 
 
 # kyverno/policies test policy name -> our control
-UPSTREAM_TO_CONTROL = {
-    "disallow-host-namespaces": "disallow_host_namespaces",
-    "disallow-privileged-containers": "disallow_privileged_containers",
-    "disallow-capabilities-strict": "require_drop_all_capabilities",
-    "adding-capabilities-strict": "restrict_added_capabilities",
-    "disallow-privilege-escalation": "disallow_privilege_escalation",
-    "require-run-as-nonroot": "require_run_as_non_root",
-    "restrict-seccomp-strict": "restrict_seccomp",
-    "disallow-capabilities": "restrict_baseline_capabilities",
-    "disallow-host-path": "disallow_host_path",
-    "disallow-host-ports": "disallow_host_ports",
-    "disallow-host-process": "disallow_host_process",
-    "disallow-proc-mount": "disallow_proc_mount",
-    "disallow-selinux": "disallow_selinux",
-    "restrict-seccomp": "disallow_unconfined_seccomp",
-    "restrict-sysctls": "restrict_sysctls",
-    "require-run-as-non-root-user": "require_run_as_non_root_user",
-    "restrict-volume-types": "restrict_volume_types",
-}
+UPSTREAM_TO_CONTROL = {v: k for k, v in kyverno_controls.KYVERNO_LIBRARY_EQUIVALENT.items()}
 
 
 
@@ -221,3 +212,18 @@ def native_verdict(policy: dict, obj: dict, engine: str = "common-expression-lan
     run = ENGINES[engine]
     failed = [v for v in spec["validations"] if not bool(run(v["expression"], {"object": obj}))]
     return "fail" if failed else "pass"
+
+
+def compare_verdicts(expectations, judge) -> None:
+    """Assert ``judge(control, resource)`` equals Kyverno's recorded verdict for every one of
+    ``expectations`` (from pss_expectations), with plenty of both verdicts."""
+    mismatches = []
+    counts = {"pass": 0, "fail": 0}
+    for directory, upstream, kind, name, expected, resource in expectations:
+        got = judge(UPSTREAM_TO_CONTROL[upstream], resource)
+        counts[got] = counts.get(got, 0) + 1
+        if got != expected:
+            mismatches.append(f"{directory}: {upstream} {kind}/{name} expected {expected}, "
+                              f"got {got}")
+    assert not mismatches, "\n".join(mismatches)
+    assert counts["pass"] > 100 and counts["fail"] > 100

@@ -11,7 +11,13 @@ from __future__ import annotations
 
 import kubernetes_validate
 import pytest
-from admit_support import ENGINES, UPSTREAM_TO_CONTROL, native_verdict, pss_expectations, verdict
+from admit_support import (
+    ENGINES,
+    compare_verdicts,
+    native_verdict,
+    pss_expectations,
+    verdict,
+)
 from ansible_collections.bulwark.container_security.plugins.module_utils.kyverno import (
     builders as kyverno_builders,
 )
@@ -76,16 +82,8 @@ def test_expressions_read_only_object():
 def test_verdicts_match_kyverno_test_expectations(shared_fixtures):
     """Rust CEL (common-expression-language) on every recorded resource; cel-python evaluates
     the generated cases below (on all 300+ here it would add half a minute to CI)."""
-    engine = "common-expression-language"
-    mismatches, counts = [], {"pass": 0, "fail": 0}
-    for directory, upstream, kind, name, expected, resource in pss_expectations(shared_fixtures):
-        got = native_verdict(POLICIES[UPSTREAM_TO_CONTROL[upstream]], resource, engine)
-        counts[got] = counts.get(got, 0) + 1
-        if got != expected:
-            mismatches.append(f"{directory}: {upstream} {kind}/{name} expected {expected}, "
-                              f"got {got}")
-    assert not mismatches, "\n".join(mismatches)
-    assert counts["pass"] > 100 and counts["fail"] > 100
+    compare_verdicts(pss_expectations(shared_fixtures),
+                     lambda control, resource: native_verdict(POLICIES[control], resource))
 
 
 @pytest.mark.parametrize("control", sorted(kyverno_controls.POD_SECURITY_CONTROLS))

@@ -19,6 +19,9 @@ from types import SimpleNamespace
 import pulumi_kubernetes as k8s
 import pytest
 import yaml
+from ansible_collections.bulwark.container_security.plugins.module_utils.kyverno.controls import (
+    KYVERNO_LIBRARY_EQUIVALENT,
+)
 from pulumi_harness import PULUMI_DIR, run_program
 
 import pulumi
@@ -28,25 +31,7 @@ import pack  # noqa: E402  (pulumi/policy/pack.py)
 from bulwark_platform import hardening as harden_module  # noqa: E402
 from bulwark_platform import pod_checks  # noqa: E402
 
-UPSTREAM_TO_CONTROL = {   # kyverno/policies policy name -> control (as tests/unit/admit)
-    "disallow-host-namespaces": "disallow_host_namespaces",
-    "disallow-privileged-containers": "disallow_privileged_containers",
-    "disallow-capabilities-strict": "require_drop_all_capabilities",
-    "adding-capabilities-strict": "restrict_added_capabilities",
-    "disallow-privilege-escalation": "disallow_privilege_escalation",
-    "require-run-as-nonroot": "require_run_as_non_root",
-    "restrict-seccomp-strict": "restrict_seccomp",
-    "disallow-capabilities": "restrict_baseline_capabilities",
-    "disallow-host-path": "disallow_host_path",
-    "disallow-host-ports": "disallow_host_ports",
-    "disallow-host-process": "disallow_host_process",
-    "disallow-proc-mount": "disallow_proc_mount",
-    "disallow-selinux": "disallow_selinux",
-    "restrict-seccomp": "disallow_unconfined_seccomp",
-    "restrict-sysctls": "restrict_sysctls",
-    "require-run-as-non-root-user": "require_run_as_non_root_user",
-    "restrict-volume-types": "restrict_volume_types",
-}
+UPSTREAM_TO_CONTROL = {v: k for k, v in KYVERNO_LIBRARY_EQUIVALENT.items()}
 LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)   # libyaml: 865 manifests, fast
 TOKENS = {"Pod": "kubernetes:core/v1:Pod", "Deployment": "kubernetes:apps/v1:Deployment",
           "CronJob": "kubernetes:batch/v1:CronJob"}
