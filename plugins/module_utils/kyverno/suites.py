@@ -102,6 +102,7 @@ def _volume(**source):
 def _selinux(**options):
     return _set_container(seLinuxOptions=options)
 
+
 # control -> function of the pod security settings returning (good, bad): lists of variants,
 # each a function turning a compliant pod spec into a test case that Kyverno must pass (good) or
 # fail (bad). Every variant becomes a Pod, a Deployment and a CronJob, named in list order.

@@ -183,7 +183,6 @@ def settings(**overrides) -> kyverno_settings.Settings:
 UPSTREAM_TO_CONTROL = {v: k for k, v in kyverno_controls.KYVERNO_LIBRARY_EQUIVALENT.items()}
 
 
-
 def pss_expectations(shared_fixtures):
     """[(test dir, upstream policy, kind, name, expected, resource)] for every recorded result."""
     out = []
