@@ -46,7 +46,7 @@ def test_bundle_files(node):
                 if p.startswith("policies/")}
     assert "validatingpolicy-retired.yaml" not in policies     # left by prepare, removed
     kinds = [name.split("-", 1)[0] for name in policies]
-    assert kinds.count("validatingpolicy") == 18               # 17 PSS controls + read-only fs
+    assert kinds.count("validatingpolicy") == 8                # 10 controls disabled (converge)
     assert kinds.count("imagevalidatingpolicy") == 1
     assert kinds.count("policyexception") == 1
     assert kinds.count("namespace") == 1
@@ -73,7 +73,7 @@ def test_bundle_yaml_matches_the_files(node):
 def test_test_suites(node):
     tests = {p.split("/", 1)[1]: f for p, f in node["files"].items() if p.startswith("tests/")}
     suites = sorted({p.split("/", 1)[0] for p in tests})
-    assert len(suites) == 18
+    assert len(suites) == 8
     for suite in suites:
         (test,) = docs(tests[f"{suite}/kyverno-test.yaml"]["content"])
         assert test["kind"] == "Test"
