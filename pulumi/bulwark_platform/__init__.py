@@ -1,4 +1,5 @@
-"""Bulwark's admit layer as a Pulumi program: Kyverno, Falco and the cluster policies."""
+"""Bulwark's admit layer as a Pulumi program: Kyverno, Falco and the cluster policies; and
+``harden()``, a transformation for users' own programs (hardening.py)."""
 from __future__ import annotations
 
 import gc
@@ -6,6 +7,10 @@ import gc
 from .collection import ensure_importable
 
 ensure_importable()   # before any submodule imports the collection's module_utils
+
+from .hardening import harden  # noqa: E402  (users: pulumi.runtime.register_stack_transformation)
+
+__all__ = ["harden", "main"]
 
 # CPython's young-generation threshold (700 allocations between collections) is tuned for
 # short-lived objects. A Pulumi program keeps every resource's inputs, outputs and futures
@@ -24,6 +29,46 @@ def tune_gc() -> None:
     gc.set_threshold(*GC_THRESHOLDS)
 
 
+def provider_options(settings):
+    """ResourceOptions with an explicit kubernetes provider when the stack names a kubeconfig
+    or a context (bulwark:kubeconfig, bulwark:kubeContext), else None (the default provider)."""
+    import pulumi_kubernetes as k8s
+
+    import pulumi
+
+    if not (settings.kubeconfig or settings.kube_context):
+        return None
+    provider = k8s.Provider(
+        "kubernetes",
+        kubeconfig=pulumi.Output.secret(settings.kubeconfig) if settings.kubeconfig else None,
+        context=settings.kube_context or None)
+    return pulumi.ResourceOptions(providers={"kubernetes": provider})
+
+
+def stack_outputs(platform) -> dict:
+    """What a user reads after `pulumi up`: namespaces, each policy with its actions, charts."""
+    actions = {}
+    for manifest in platform.manifests:
+        spec, name = manifest.get("spec", {}), manifest["metadata"]["name"]
+        if manifest["kind"] == "ValidatingAdmissionPolicyBinding":
+            actions[spec["policyName"]] = list(spec["validationActions"])
+        elif "validationActions" in spec:
+            actions[name] = list(spec["validationActions"])
+        elif manifest["kind"] == "ClusterPolicy":
+            actions[name] = sorted({v["failureAction"] for rule in spec["rules"]
+                                    for v in rule.get("verifyImages", [])})
+    releases = [platform.settings.kyverno] + ([platform.settings.falco]
+                                              if platform.settings.falco else [])
+    return {
+        "namespaces": sorted({r.namespace for r in releases}
+                             | {m["metadata"]["name"] for m in platform.manifests
+                                if m["kind"] == "Namespace"}),
+        "policies": actions,
+        "charts": {r.name: f"{r.chart}@{r.version}" for r in releases},
+        "kyvernoRelease": platform.kyverno.status,
+    }
+
+
 def main() -> None:
     """The program: settings read once from the stack config, then one Platform."""
     import pulumi
@@ -32,5 +77,7 @@ def main() -> None:
     from .settings import from_pulumi_config
 
     tune_gc()
-    platform = Platform("bulwark", from_pulumi_config())
-    pulumi.export("kyvernoRelease", platform.kyverno.status)
+    settings = from_pulumi_config()
+    platform = Platform("bulwark", settings, opts=provider_options(settings))
+    for key, value in stack_outputs(platform).items():
+        pulumi.export(key, value)

@@ -86,9 +86,11 @@ class Platform(pulumi.ComponentResource):
                  opts: pulumi.ResourceOptions | None = None):
         super().__init__(f"{TYPE_PREFIX}:Platform", name, None, opts)
         existing: set[str] = set()
+        self.settings = settings
         if manifests is None:
             manifests = policy_source.bundle(settings)
             existing = policy_source.existing_namespaces(settings)
+        self.manifests = manifests
         plan = policy_source.plan(manifests)
         child = pulumi.ResourceOptions(parent=self)
 

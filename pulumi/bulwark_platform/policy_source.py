@@ -29,6 +29,8 @@ from ansible_collections.bulwark.container_security.plugins.module_utils.kyverno
 from .settings import PlatformSettings, StackConfigError
 
 KYVERNO_GROUPS = ("policies.kyverno.io/", "kyverno.io/")
+# engine: native puts the pod security controls into Kubernetes' own admission policies
+ADMISSION_GROUPS = (*KYVERNO_GROUPS, "admissionregistration.k8s.io/")
 
 
 def policy_settings(settings: PlatformSettings):
@@ -81,7 +83,7 @@ def plan(manifests: list[dict]) -> Plan:
     result = Plan()
     for manifest in manifests:
         kind = manifest.get("kind")
-        if is_kyverno(manifest):
+        if str(manifest.get("apiVersion", "")).startswith(ADMISSION_GROUPS):
             result.admission.append(manifest)
         elif kind == "Namespace":
             result.namespaces.append(manifest)

@@ -55,6 +55,10 @@ CONFIG_KEYS: dict[str, tuple[str, Any, str]] = {
                         "Falco rules files loaded as the chart's customRules (paths relative to "
                         "the repository root). Empty: the collection's falco role rules."),
     "falcoValues": ("object", {}, "Extra Helm values merged over the program's falco values."),
+    "kubeconfig": ("string", "",
+                   "Kubeconfig (path or contents) of an explicit kubernetes provider; empty with "
+                   "an empty kubeContext: the default provider (kubernetes:* config, KUBECONFIG)."),
+    "kubeContext": ("string", "", "Kubeconfig context of the explicit kubernetes provider."),
     "policy": ("object", {},
                "Settings of the policy builders (plugins/module_utils/kyverno/): "
                "pod security controls, image signatures, exceptions, namespaces, networking."),
@@ -86,6 +90,8 @@ class PlatformSettings:
     falco: ChartRelease | None
     falco_rules_files: tuple[Path, ...]
     policy: dict
+    kubeconfig: str = ""
+    kube_context: str = ""
 
     @property
     def system_namespaces(self) -> tuple[str, ...]:
@@ -184,16 +190,23 @@ def from_mapping(raw: Mapping[str, Any]) -> PlatformSettings:
             paths.append(path)
         rules = tuple(paths)
     return PlatformSettings(kyverno=kyverno, falco=falco, falco_rules_files=rules,
-                            policy=dict(get["policy"]))
+                            policy=dict(get["policy"]), kubeconfig=get["kubeconfig"],
+                            kube_context=get["kubeContext"])
 
 
 def from_pulumi_config() -> PlatformSettings:
-    """Settings from the running stack's config (all `bulwark:*` keys, once)."""
-    from pulumi.runtime import config as runtime_config
+    """Settings from the running stack's config: every key of CONFIG_KEYS, once, through
+    ``pulumi.Config`` (which reads by name, so a misspelt key is not seen here; Pulumi.yaml
+    declares the same keys with their types for the CLI)."""
+    import pulumi
 
-    raw = dict(runtime_config.get_config_env())
-    raw.update(runtime_config.CONFIG.get())
-    return from_mapping({k: v for k, v in raw.items() if k.startswith(f"{PROJECT}:")})
+    config = pulumi.Config(PROJECT)
+    raw = {}
+    for name in CONFIG_KEYS:
+        value = config.get(name)
+        if value is not None:
+            raw[name] = value
+    return from_mapping(raw)
 
 
 def from_stack_file(path: str | Path) -> PlatformSettings:

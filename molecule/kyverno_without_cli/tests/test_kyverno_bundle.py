@@ -46,7 +46,7 @@ def test_bundle_files(node):
                 if p.startswith("policies/")}
     assert "validatingpolicy-retired.yaml" not in policies     # left by prepare, removed
     kinds = [name.split("-", 1)[0] for name in policies]
-    assert kinds.count("validatingpolicy") == 8
+    assert kinds.count("validatingpolicy") == 8                # 10 controls disabled (converge)
     assert kinds.count("imagevalidatingpolicy") == 1
     assert kinds.count("policyexception") == 1
     assert kinds.count("namespace") == 1

@@ -13,6 +13,9 @@ from ansible_collections.bulwark.container_security.plugins.module_utils.kyverno
     POD_SPEC_VARIABLES,
     _control_validations,
 )
+from ansible_collections.bulwark.container_security.plugins.module_utils.kyverno.native import (
+    build_native_policy,
+)
 from ansible_collections.bulwark.container_security.plugins.module_utils.kyverno.settings import (
     ExceptionSettings,
     NamespaceSettings,
@@ -349,7 +352,12 @@ def build_network_policies(settings: Settings, ns: NamespaceSettings) -> list[di
 
 
 def build_pod_security_policies(settings: Settings) -> list[dict]:
-    return [build_pod_security_policy(settings, c) for c in settings.pod_security.controls()]
+    """One ValidatingPolicy per control, or with ``engine: native`` the ValidatingAdmissionPolicy
+    and its binding derived from it (native.py)."""
+    policies = [build_pod_security_policy(settings, c) for c in settings.pod_security.controls()]
+    if settings.engine == "native":
+        return [doc for policy in policies for doc in build_native_policy(policy)]
+    return policies
 
 
 def build_bundle(settings: Settings | dict) -> list[dict]:

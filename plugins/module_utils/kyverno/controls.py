@@ -30,6 +30,50 @@ def _set_here_else_pod(field: str, container_check: str, pod_check: str) -> str:
 
 
 _CAPS = f"{_SC}.capabilities"
+
+
+def _has_path(base: str, *fields: str) -> str:
+    """CEL: every field along ``base.f1.f2...`` is set (``has()`` one level at a time)."""
+    return " && ".join(f"has({base}.{'.'.join(fields[:i])})" for i in range(1, len(fields) + 1))
+
+
+def _unset_or(base: str, fields, condition: str) -> str:
+    """CEL: ``base.<fields>`` is unset, or its value (``{v}`` in ``condition``) meets it."""
+    path = f"{base}.{'.'.join(fields)}"
+    return f"(!({_has_path(base, *fields)}) || {condition.format(v=path)})"
+
+
+def _pod_and_containers(fields, condition: str) -> str:
+    """CEL: ``<fields>`` under the pod's securityContext and every container's meets
+    ``condition`` where set (PSS: spec.securityContext.X, spec.containers[*].securityContext.X,
+    init and ephemeral containers)."""
+    return (_unset_or(_PS, ("securityContext", *fields), condition) + " && "
+            + _each_container(_unset_or("c", ("securityContext", *fields), condition)))
+
+
+# Allowed values from the Pod Security Standards, as Kubernetes enforces them in
+# k8s.io/pod-security-admission/policy (check_*.go, staging/src/k8s.io/pod-security-admission in
+# kubernetes/kubernetes) and documents at
+# https://kubernetes.io/docs/concepts/security/pod-security-standards/ (all versions up to v1.34).
+# check_capabilities_baseline.go: capabilities a baseline container may add.
+BASELINE_CAPABILITIES = ("AUDIT_WRITE", "CHOWN", "DAC_OVERRIDE", "FOWNER", "FSETID", "KILL",
+                         "MKNOD", "NET_BIND_SERVICE", "SETFCAP", "SETGID", "SETPCAP", "SETUID",
+                         "SYS_CHROOT")
+# check_seLinuxOptions.go: allowed types ("" = unset); container_engine_t since v1.31.
+SELINUX_TYPES = ("", "container_t", "container_init_t", "container_kvm_t", "container_engine_t")
+# check_sysctls.go: the safe set of v1.0, + ip_local_reserved_ports (v1.27), + the four TCP
+# keepalive / fin_timeout names (v1.29), + tcp_rmem / tcp_wmem (v1.32).
+SAFE_SYSCTLS = ("kernel.shm_rmid_forced", "net.ipv4.ip_local_port_range",
+                "net.ipv4.ip_unprivileged_port_start", "net.ipv4.tcp_syncookies",
+                "net.ipv4.ping_group_range", "net.ipv4.ip_local_reserved_ports",
+                "net.ipv4.tcp_keepalive_time", "net.ipv4.tcp_fin_timeout",
+                "net.ipv4.tcp_keepalive_intvl", "net.ipv4.tcp_keepalive_probes",
+                "net.ipv4.tcp_rmem", "net.ipv4.tcp_wmem")
+# check_restrictedVolumes.go: the only volume sources a restricted pod may use.
+RESTRICTED_VOLUME_SOURCES = ("configMap", "csi", "downwardAPI", "emptyDir", "ephemeral",
+                             "persistentVolumeClaim", "projected", "secret")
+# check_seccompProfile_baseline.go: baseline forbids only Unconfined (unset is allowed).
+BASELINE_SECCOMP_TYPES = ("RuntimeDefault", "Localhost")
 _POD_SECCOMP_SET = f"(has({_PSC}) && has({_PSC}.seccompProfile))"
 
 
@@ -80,6 +124,50 @@ _CONTROL_CEL = {
         _each_container(f"has({_SC}) && {_flag_true(_SC, 'readOnlyRootFilesystem')}"),
         "Every container must set securityContext.readOnlyRootFilesystem to true (Pod Security "
         "Admission 'restricted' does not require it)."),
+    "disallow_host_path": (
+        f"!has({_PS}.volumes) || {_PS}.volumes.all(v, !has(v.hostPath))",
+        "HostPath volumes are disallowed: spec.volumes[*].hostPath must be unset."),
+    "disallow_host_ports": (
+        _each_container("!has(c.ports) || c.ports.all(p, !has(p.hostPort) || p.hostPort == 0)"),
+        "Host ports are disallowed: ports[*].hostPort must be unset or 0 in every container."),
+    "disallow_host_process": (
+        _pod_and_containers(("windowsOptions", "hostProcess"), "{v} == false"),
+        "HostProcess containers are disallowed: securityContext.windowsOptions.hostProcess must "
+        "be unset or false on the pod and every container."),
+    "disallow_proc_mount": (
+        _each_container(_unset_or("c", ("securityContext", "procMount"), "{v} == 'Default'")),
+        "Changing the /proc mount is disallowed: securityContext.procMount must be unset or "
+        "Default in every container."),
+    "disallow_selinux": (
+        _pod_and_containers(("seLinuxOptions", "type"), "{v} in " + _cel_list(SELINUX_TYPES))
+        + " && " + _pod_and_containers(("seLinuxOptions", "user"), "{v} == ''")
+        + " && " + _pod_and_containers(("seLinuxOptions", "role"), "{v} == ''"),
+        "Custom SELinux options are disallowed: seLinuxOptions.type may only be "
+        + ", ".join(t for t in SELINUX_TYPES if t) + ", and seLinuxOptions.user and .role must "
+        "be unset, on the pod and every container."),
+    "restrict_sysctls": (
+        _unset_or(_PS, ("securityContext", "sysctls"),
+                  "{v}.all(s, s.name in " + _cel_list(SAFE_SYSCTLS) + ")"),
+        "Only safe sysctls are allowed in securityContext.sysctls: " + ", ".join(SAFE_SYSCTLS)
+        + "."),
+    "disallow_unconfined_seccomp": (
+        _pod_and_containers(("seccompProfile", "type"),
+                            "{v} in " + _cel_list(BASELINE_SECCOMP_TYPES)),
+        "The Unconfined seccomp profile is disallowed: seccompProfile.type must be unset, "
+        "RuntimeDefault or Localhost on the pod and every container."),
+    "restrict_baseline_capabilities": (
+        _each_container(_unset_or("c", ("securityContext", "capabilities", "add"),
+                                  "{v}.all(cap, cap in " + _cel_list(BASELINE_CAPABILITIES) + ")")),
+        "Containers may add only the baseline capabilities: " + ", ".join(BASELINE_CAPABILITIES)
+        + "."),
+    "restrict_volume_types": (
+        f"!has({_PS}.volumes) || {_PS}.volumes.all(v, "
+        + " || ".join(f"has(v.{source})" for source in RESTRICTED_VOLUME_SOURCES) + ")",
+        "Only these volume types are allowed: " + ", ".join(RESTRICTED_VOLUME_SOURCES) + "."),
+    "require_run_as_non_root_user": (
+        _pod_and_containers(("runAsUser",), "{v} != 0"),
+        "Running as root is disallowed: securityContext.runAsUser must be unset or non-zero on "
+        "the pod and every container."),
 }
 
 
@@ -109,6 +197,42 @@ POD_SECURITY_CONTROLS = {
                                        "Disallow privileged containers", "baseline"),
     "disallow_host_namespaces": ("disallow-host-namespaces", "Disallow host namespaces",
                                  "baseline"),
+    "disallow_host_path": ("disallow-host-path", "Disallow hostPath volumes", "baseline"),
+    "disallow_host_ports": ("disallow-host-ports", "Disallow host ports", "baseline"),
+    "disallow_host_process": ("disallow-host-process", "Disallow HostProcess containers",
+                              "baseline"),
+    "disallow_proc_mount": ("disallow-proc-mount", "Disallow procMount", "baseline"),
+    "disallow_selinux": ("disallow-selinux", "Disallow custom SELinux options", "baseline"),
+    "restrict_sysctls": ("restrict-sysctls", "Restrict sysctls", "baseline"),
+    "disallow_unconfined_seccomp": ("disallow-unconfined-seccomp",
+                                    "Disallow the Unconfined seccomp profile", "baseline"),
+    "restrict_baseline_capabilities": ("restrict-baseline-capabilities",
+                                       "Add only baseline capabilities", "baseline"),
+    "restrict_volume_types": ("restrict-volume-types", "Restrict volume types", "restricted"),
+    "require_run_as_non_root_user": ("require-run-as-non-root-user",
+                                     "Require a non-root user ID", "restricted"),
+}
+
+# control -> the ValidatingPolicy of Kyverno's own library (kyverno/policies pod-security-vpol)
+# that checks the same thing; read_only_root_filesystem is Bulwark's and has none.
+KYVERNO_LIBRARY_EQUIVALENT = {
+    "disallow_host_namespaces": "disallow-host-namespaces",
+    "disallow_privileged_containers": "disallow-privileged-containers",
+    "require_drop_all_capabilities": "disallow-capabilities-strict",
+    "restrict_added_capabilities": "adding-capabilities-strict",
+    "disallow_privilege_escalation": "disallow-privilege-escalation",
+    "require_run_as_non_root": "require-run-as-nonroot",
+    "restrict_seccomp": "restrict-seccomp-strict",
+    "restrict_baseline_capabilities": "disallow-capabilities",
+    "disallow_host_path": "disallow-host-path",
+    "disallow_host_ports": "disallow-host-ports",
+    "disallow_host_process": "disallow-host-process",
+    "disallow_proc_mount": "disallow-proc-mount",
+    "disallow_selinux": "disallow-selinux",
+    "disallow_unconfined_seccomp": "restrict-seccomp",
+    "restrict_sysctls": "restrict-sysctls",
+    "require_run_as_non_root_user": "require-run-as-non-root-user",
+    "restrict_volume_types": "restrict-volume-types",
 }
 
 POD_SPEC_VARIABLES = (

@@ -17,6 +17,9 @@ from ansible_collections.bulwark.container_security.plugins.module_utils.kyverno
 from ansible_collections.bulwark.container_security.plugins.module_utils.kyverno.controls import (
     POD_SECURITY_CONTROLS,
 )
+from ansible_collections.bulwark.container_security.plugins.module_utils.kyverno.native import (
+    ENGINES,
+)
 from ansible_collections.bulwark.container_security.plugins.module_utils.kyverno.validation import (
     _CAPABILITY,
     _CIDR,
@@ -389,6 +392,8 @@ class Settings:
     """Everything the builders need; build it with :meth:`from_dict`. Every key is optional::
 
         name_prefix: bulwark                      # policy names: <prefix>-<control>
+        engine: kyverno                           # or native: pod security as Kubernetes'
+                                                  # ValidatingAdmissionPolicy (v1.30+)
         system_namespaces: [kube-system, kyverno, falco]
         excluded_namespaces: []                   # added to the system namespaces
         pod_security:
@@ -424,6 +429,7 @@ class Settings:
         dns: {namespace: kube-system, pod_labels: {k8s-app: kube-dns}, port: 53}
     """
     name_prefix: str = "bulwark"
+    engine: str = "kyverno"
     system_namespaces: tuple[str, ...] = DEFAULT_SYSTEM_NAMESPACES
     excluded_namespaces: tuple[str, ...] = ()
     pod_security: PodSecuritySettings = field(default_factory=PodSecuritySettings)
@@ -434,7 +440,7 @@ class Settings:
     namespaces: tuple[NamespaceSettings, ...] = ()
     dns: DnsSettings = field(default_factory=DnsSettings)
 
-    KEYS = ("name_prefix", "system_namespaces", "excluded_namespaces", "pod_security",
+    KEYS = ("name_prefix", "engine", "system_namespaces", "excluded_namespaces", "pod_security",
             "image_verification", "exceptions", "pod_security_admission_version", "namespaces",
             "dns")
 
@@ -488,8 +494,19 @@ class Settings:
                                     "a pod security control: image_verification exceptions need "
                                     "image_verification.enabled and the ImageValidatingPolicy "
                                     "(legacy_cluster_policy: false)")
+        engine = data.get("engine", "kyverno")
+        if engine not in ENGINES:
+            raise SettingsError("engine", engine, "kyverno or native (ValidatingAdmissionPolicy)")
+        for i, exc in enumerate(exceptions):
+            controls = [p for p in exc.policies if p != "image_verification"]
+            if engine == "native" and controls:
+                raise SettingsError(f"exceptions[{i}].policies", list(exc.policies),
+                                    "only image_verification with engine native: "
+                                    "ValidatingAdmissionPolicy has no expiring exceptions (use "
+                                    "excluded_namespaces, or engine kyverno)")
         return cls(
-            name_prefix=prefix, system_namespaces=system, excluded_namespaces=excluded,
+            name_prefix=prefix, engine=engine, system_namespaces=system,
+            excluded_namespaces=excluded,
             pod_security=PodSecuritySettings.from_dict(data.get("pod_security")),
             image_verification=image_verification,
             exceptions=exceptions, pod_security_admission_version=version,

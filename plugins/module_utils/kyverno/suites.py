@@ -9,6 +9,9 @@ from __future__ import annotations
 from ansible_collections.bulwark.container_security.plugins.module_utils.kyverno.builders import (
     build_pod_security_policy,
 )
+from ansible_collections.bulwark.container_security.plugins.module_utils.kyverno.native import (
+    build_native_policy,
+)
 from ansible_collections.bulwark.container_security.plugins.module_utils.kyverno.settings import (
     Settings,
 )
@@ -86,6 +89,20 @@ def _seccomp_pod(seccomp_type: str):
 
 _HOST_NAMESPACES = ("hostNetwork", "hostPID", "hostIPC")
 
+
+def _set_first(**kv):
+    """Set fields of the first container itself (ports, ...), beside its securityContext."""
+    return lambda s: (s["containers"][0].update(kv), s)[1]
+
+
+def _volume(**source):
+    return _set_spec(volumes=[{"name": "data", **source}])
+
+
+def _selinux(**options):
+    return _set_container(seLinuxOptions=options)
+
+
 # control -> function of the pod security settings returning (good, bad): lists of variants,
 # each a function turning a compliant pod spec into a test case that Kyverno must pass (good) or
 # fail (bad). Every variant becomes a Pod, a Deployment and a CronJob, named in list order.
@@ -125,6 +142,42 @@ _VARIANTS = {
     "disallow_host_namespaces": lambda ps: (
         [_same, _set_spec(**dict.fromkeys(_HOST_NAMESPACES, False))],
         [_set_spec(**{f: True}) for f in _HOST_NAMESPACES]),
+    "disallow_host_path": lambda ps: (
+        [_same, _volume(emptyDir={})],
+        [_volume(hostPath={"path": "/var/run"})]),
+    "disallow_host_ports": lambda ps: (
+        [_same, _set_first(ports=[{"containerPort": 8080}]),
+         _set_first(ports=[{"containerPort": 8080, "hostPort": 0}])],
+        [_set_first(ports=[{"containerPort": 53, "hostPort": 53}])]),
+    "disallow_host_process": lambda ps: (
+        [_same, _set_container(windowsOptions={"hostProcess": False})],
+        [_set_container(windowsOptions={"hostProcess": True}),
+         _set_pod(windowsOptions={"hostProcess": True})]),
+    "disallow_proc_mount": lambda ps: (
+        [_same, _set_container(procMount="Default")],
+        [_set_container(procMount="Unmasked"), _add_init(procMount="Unmasked")]),
+    "disallow_selinux": lambda ps: (
+        [_same, _selinux(type="container_t"), _selinux(level="s0:c123,c456")],
+        [_selinux(type="spc_t"), _selinux(user="sysadm_u"), _selinux(role="sysadm_r"),
+         _set_pod(seLinuxOptions={"type": "unconfined_t"})]),
+    "restrict_sysctls": lambda ps: (
+        [_same, _set_pod(sysctls=[{"name": "net.ipv4.ip_unprivileged_port_start", "value": "0"}])],
+        [_set_pod(sysctls=[{"name": "kernel.shm_next_id", "value": "4"}])]),
+    "disallow_unconfined_seccomp": lambda ps: (
+        [_same, _drop_pod("seccompProfile")],
+        [_set_pod(seccompProfile={"type": "Unconfined"}),
+         _set_container(seccompProfile={"type": "Unconfined"})]),
+    "restrict_baseline_capabilities": lambda ps: (
+        [_same, _set_container(capabilities={"drop": ["ALL"], "add": ["CHOWN", "SETUID"]})],
+        [_set_container(capabilities={"drop": ["ALL"], "add": ["SYS_ADMIN"]}),
+         _add_init(capabilities={"add": ["NET_RAW"]})]),
+    "restrict_volume_types": lambda ps: (
+        [_same, _volume(emptyDir={}), _volume(configMap={"name": "settings"})],
+        [_volume(hostPath={"path": "/data"}), _volume(nfs={"server": "nfs.example.com",
+                                                           "path": "/share"})]),
+    "require_run_as_non_root_user": lambda ps: (
+        [_same, _set_pod(runAsUser=1000)],
+        [_set_pod(runAsUser=0), _set_container(runAsUser=0), _add_init(runAsUser=0)]),
 }
 
 
@@ -185,6 +238,8 @@ def build_test_suites(settings: Settings | dict) -> dict[str, str]:
     for control in settings.pod_security.controls():
         policy = build_pod_security_policy(settings, control)
         name = policy["metadata"]["name"]
+        native = settings.engine == "native"
+        flag = "isValidatingAdmissionPolicy" if native else "isValidatingPolicy"
         cases = build_test_cases(settings, control)
         results = []
         for verdict in ("pass", "fail"):
@@ -192,7 +247,7 @@ def build_test_suites(settings: Settings | dict) -> dict[str, str]:
                 names = [r["metadata"]["name"] for r, v in cases
                          if v == verdict and r["kind"] == kind]
                 if names:
-                    results.append({"isValidatingPolicy": True, "kind": kind, "policy": name,
+                    results.append({flag: True, "kind": kind, "policy": name,
                                     "resources": names, "result": verdict})
         # The namespace's labels, as the API server sets them, for the namespaceSelector.
         values = {"namespaceSelector": [{"name": SUITE_NAMESPACE,
@@ -200,7 +255,8 @@ def build_test_suites(settings: Settings | dict) -> dict[str, str]:
         test = {"apiVersion": "cli.kyverno.io/v1alpha1", "kind": "Test",
                 "metadata": {"name": name}, "policies": ["policy.yaml"],
                 "resources": ["resources.yaml"], "values": values, "results": results}
-        suites[f"{name}/policy.yaml"] = _yaml_docs([policy])
+        suites[f"{name}/policy.yaml"] = _yaml_docs(build_native_policy(policy) if native
+                                                   else [policy])
         suites[f"{name}/resources.yaml"] = _yaml_docs([r for r, _verdict in cases])
         suites[f"{name}/kyverno-test.yaml"] = _yaml_docs([test])
     return suites

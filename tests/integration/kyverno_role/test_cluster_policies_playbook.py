@@ -62,3 +62,26 @@ def test_bad_setting_fails_naming_the_key(tmp_path):
     assert proc.returncode != 0
     assert "namespaces[0].name" in proc.stdout + proc.stderr
     assert not out.exists()
+
+
+@pytest.mark.slow
+def test_native_engine_from_the_role_variable(tmp_path):
+    """kyverno_policy_engine=native (an argument_specs choice) writes ValidatingAdmissionPolicies
+    and their bindings instead of ValidatingPolicies. Two controls and no test suites keep the
+    play to a handful of files (CI time); the builders' side is covered in tests/unit/admit."""
+    from ansible_collections.bulwark.container_security.plugins.module_utils.kyverno import (
+        controls,
+    )
+    keep = ("disallow_host_path", "disallow_privileged_containers")
+    settings = {"pod_security": {"disabled_controls": [
+        c for c in controls.POD_SECURITY_CONTROLS if c not in keep]}}
+    out = tmp_path / "rendered"
+    proc = play(tmp_path, settings, out, "-e", "kyverno_policy_engine=native",
+                "-e", "kyverno_test_suites_enabled=false")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    written = [d for d in yaml.safe_load_all((out / "bundle.yaml").read_text()) if d]
+    assert written == kyverno_builders.build_bundle({**settings, "engine": "native"})
+    assert sorted(d["kind"] for d in written) == (["ValidatingAdmissionPolicy"] * 2
+                                                  + ["ValidatingAdmissionPolicyBinding"] * 2)
+    bad = play(tmp_path, settings, tmp_path / "bad", "-e", "kyverno_policy_engine=gatekeeper")
+    assert bad.returncode != 0 and "kyverno_policy_engine" in bad.stdout + bad.stderr

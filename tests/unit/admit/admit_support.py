@@ -12,6 +12,10 @@ import functools
 
 import cel
 import celpy
+import yaml
+from ansible_collections.bulwark.container_security.plugins.module_utils.kyverno import (
+    controls as kyverno_controls,
+)
 from ansible_collections.bulwark.container_security.plugins.module_utils.kyverno import (
     settings as kyverno_settings,
 )
@@ -91,8 +95,14 @@ def _celpy_eval(expression: str, activation: dict):
     return value
 
 
+@functools.cache
+def _cel_program(expression: str):
+    return cel.compile(expression)
+
+
 def _cel_eval(expression: str, activation: dict):
-    return cel.evaluate(expression, activation)
+    """Compiled once per expression: the native policies' inlined expressions are long."""
+    return _cel_program(expression).execute(activation)
 
 
 ENGINES = {"common-expression-language": _cel_eval, "cel-python": _celpy_eval}
@@ -206,3 +216,52 @@ def signer_settings() -> dict:
     data = full_settings()
     data["image_verification"] = {**data["image_verification"], **SIGNERS}
     return data
+
+
+# kyverno/policies test policy name -> our control
+UPSTREAM_TO_CONTROL = {v: k for k, v in kyverno_controls.KYVERNO_LIBRARY_EQUIVALENT.items()}
+
+
+def pss_expectations(shared_fixtures):
+    """[(test dir, upstream policy, kind, name, expected, resource)] for every recorded result."""
+    out = []
+    directories = sorted((shared_fixtures / "kyverno" / "pss-tests").iterdir())
+    assert len(directories) == 16, "all 16 baseline and restricted control directories"
+    for directory in directories:
+        test = yaml.safe_load((directory / "kyverno-test.yaml").read_text())
+        docs = [d for d in yaml.safe_load_all((directory / "resource.yaml").read_text()) if d]
+        by_id = {(d["kind"], d["metadata"]["name"]): d for d in docs}
+        for result in test["results"]:
+            for name in result["resources"]:
+                out.append((directory.name, result["policy"], result["kind"], name,
+                            result["result"].strip(), by_id[(result["kind"], name)]))
+    return out
+
+
+def native_verdict(policy: dict, obj: dict, engine: str = "common-expression-language") -> str:
+    """The verdict of a ValidatingAdmissionPolicy on one resource, with only ``object`` bound:
+    no ``variables`` (the policy declares none) and nothing of Kyverno's. A reference to
+    anything else fails to evaluate and so fails the test."""
+    spec = policy["spec"]
+    namespace = obj.get("metadata", {}).get("namespace", "default")
+    selector = spec.get("matchConstraints", {}).get("namespaceSelector")
+    if not selector_matches(selector, {"kubernetes.io/metadata.name": namespace}):
+        return "skip"
+    run = ENGINES[engine]
+    failed = [v for v in spec["validations"] if not bool(run(v["expression"], {"object": obj}))]
+    return "fail" if failed else "pass"
+
+
+def compare_verdicts(expectations, judge) -> None:
+    """Assert ``judge(control, resource)`` equals Kyverno's recorded verdict for every one of
+    ``expectations`` (from pss_expectations), with plenty of both verdicts."""
+    mismatches = []
+    counts = {"pass": 0, "fail": 0}
+    for directory, upstream, kind, name, expected, resource in expectations:
+        got = judge(UPSTREAM_TO_CONTROL[upstream], resource)
+        counts[got] = counts.get(got, 0) + 1
+        if got != expected:
+            mismatches.append(f"{directory}: {upstream} {kind}/{name} expected {expected}, "
+                              f"got {got}")
+    assert not mismatches, "\n".join(mismatches)
+    assert counts["pass"] > 100 and counts["fail"] > 100

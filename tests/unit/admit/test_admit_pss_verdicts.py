@@ -14,7 +14,14 @@ import copy
 
 import pytest
 import yaml
-from admit_support import ENGINES, evaluate_policy, verdict
+from admit_support import (
+    ENGINES,
+    UPSTREAM_TO_CONTROL,
+    compare_verdicts,
+    evaluate_policy,
+    pss_expectations,
+    verdict,
+)
 from ansible_collections.bulwark.container_security.plugins.module_utils.kyverno import (
     builders as kyverno_builders,
 )
@@ -28,47 +35,10 @@ from ansible_collections.bulwark.container_security.plugins.module_utils.kyverno
     suites as kyverno_suites,
 )
 
-# kyverno/policies test policy name -> our control
-UPSTREAM_TO_CONTROL = {
-    "disallow-host-namespaces": "disallow_host_namespaces",
-    "disallow-privileged-containers": "disallow_privileged_containers",
-    "disallow-capabilities-strict": "require_drop_all_capabilities",
-    "adding-capabilities-strict": "restrict_added_capabilities",
-    "disallow-privilege-escalation": "disallow_privilege_escalation",
-    "require-run-as-nonroot": "require_run_as_non_root",
-    "restrict-seccomp-strict": "restrict_seccomp",
-}
-
-# Upstream test directories in the fixtures whose control Bulwark has no policy for yet (issue
-# "Admit: every Pod Security control" adds them and empties this set). Any other directory
-# must map to one of ours.
-NOT_YET_OURS = frozenset({
-    "baseline_disallow-capabilities", "baseline_disallow-host-path", "baseline_disallow-host-ports",
-    "baseline_disallow-host-process", "baseline_disallow-proc-mount", "baseline_disallow-selinux",
-    "baseline_restrict-seccomp", "baseline_restrict-sysctls",
-    "restricted_require-run-as-non-root-user", "restricted_restrict-volume-types",
-})
-
-
-def _expectations(shared_fixtures):
-    """[(test dir, upstream policy, kind, name, expected, resource)] for every recorded result."""
-    out = []
-    directories = sorted((shared_fixtures / "kyverno" / "pss-tests").iterdir())
-    assert NOT_YET_OURS <= {d.name for d in directories}, "NOT_YET_OURS names a missing directory"
-    for directory in (d for d in directories if d.name not in NOT_YET_OURS):
-        test = yaml.safe_load((directory / "kyverno-test.yaml").read_text())
-        docs = [d for d in yaml.safe_load_all((directory / "resource.yaml").read_text()) if d]
-        by_id = {(d["kind"], d["metadata"]["name"]): d for d in docs}
-        for result in test["results"]:
-            for name in result["resources"]:
-                out.append((directory.name, result["policy"], result["kind"], name,
-                            result["result"].strip(), by_id[(result["kind"], name)]))
-    return out
-
 
 @pytest.fixture(scope="module")
 def expectations(shared_fixtures):
-    cases = _expectations(shared_fixtures)
+    cases = pss_expectations(shared_fixtures)
     assert len(cases) >= 300, "the pss-tests fixtures should hold a few hundred verdicts"
     return cases
 
@@ -89,16 +59,8 @@ def test_every_upstream_control_maps_to_one_of_ours(expectations):
 
 @pytest.mark.parametrize("engine", sorted(ENGINES))
 def test_verdicts_match_kyverno_test_expectations(expectations, policies, engine):
-    mismatches = []
-    counts = {"pass": 0, "fail": 0}
-    for directory, upstream, kind, name, expected, resource in expectations:
-        got = verdict(policies[UPSTREAM_TO_CONTROL[upstream]], resource, engine)
-        counts[got] = counts.get(got, 0) + 1
-        if got != expected:
-            mismatches.append(f"{directory}: {upstream} {kind}/{name} expected {expected}, "
-                              f"got {got}")
-    assert not mismatches, "\n".join(mismatches)
-    assert counts["pass"] > 100 and counts["fail"] > 100
+    compare_verdicts(expectations, lambda control, resource: verdict(policies[control], resource,
+                                                                     engine))
 
 
 def test_a_weakened_policy_is_caught(expectations):
@@ -127,6 +89,11 @@ def test_resources_without_pod_spec_fields_do_not_error(policies):
         "require_read_only_root_filesystem": "fail",
         "disallow_privileged_containers": "pass",
         "disallow_host_namespaces": "pass",
+        # baseline controls (and the restricted ones that allow unset fields) pass a bare pod
+        **dict.fromkeys(("disallow_host_path", "disallow_host_ports", "disallow_host_process",
+                         "disallow_proc_mount", "disallow_selinux", "restrict_sysctls",
+                         "disallow_unconfined_seccomp", "restrict_baseline_capabilities",
+                         "restrict_volume_types", "require_run_as_non_root_user"), "pass"),
     }
 
 

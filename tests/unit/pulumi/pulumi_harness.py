@@ -33,6 +33,7 @@ class Registration:
     custom: bool
     dependencies: list
     inputs: dict
+    provider: str = ""      # the provider reference (URN::id) the SDK sent, "" for the default
 
 
 class Mocks(pulumi.runtime.Mocks):
@@ -56,7 +57,7 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
                 urn=self.make_urn(request.parent, request.type, request.name),
                 type=request.type, name=request.name, parent=request.parent,
                 custom=bool(request.custom), dependencies=list(request.dependencies),
-                inputs=inputs))
+                inputs=inputs, provider=request.provider))
         return super().RegisterResource(request)
 
     def by_type(self, type_: str) -> list[Registration]:

@@ -12,6 +12,9 @@ from pathlib import Path
 
 import pytest
 import yaml
+from ansible_collections.bulwark.container_security.plugins.module_utils.kyverno.controls import (
+    POD_SECURITY_CONTROLS,
+)
 from bulwark_platform import settings as platform_settings
 from pulumi_harness import PULUMI_DIR, run_program
 
@@ -20,6 +23,7 @@ RELEASE = "kubernetes:helm.sh/v3:Release"
 NAMESPACE = "kubernetes:core/v1:Namespace"
 NAMESPACE_PATCH = "kubernetes:core/v1:NamespacePatch"
 NETWORK_POLICY = "kubernetes:networking.k8s.io/v1:NetworkPolicy"
+CONTROLS = len(POD_SECURITY_CONTROLS)  # one ValidatingPolicy per pod security control
 
 
 def example_config() -> dict:
@@ -67,11 +71,11 @@ def test_every_component_registers_what_the_settings_ask(example):
         expected += [f"allow-egress-{e['name']}" for e in ns.get("egress", [])]
         assert names == sorted(expected), ns["name"]
 
-    # Admission: 8 pod security controls, one image policy, one exception.
+    # Admission: every pod security control, one image policy, one exception.
     kyverno = [r for r in example.registrations if r.type.startswith(KYVERNO_TYPES)]
     assert {component_of(example, r) for r in kyverno} == {"admission"}
     kinds = sorted(r.type.rsplit(":", 1)[1] for r in kyverno)
-    assert kinds == ["ImageValidatingPolicy", "PolicyException"] + ["ValidatingPolicy"] * 8
+    assert kinds == ["ImageValidatingPolicy", "PolicyException"] + ["ValidatingPolicy"] * CONTROLS
     exception = next(r for r in kyverno if r.type.endswith(":PolicyException"))
     assert exception.inputs["metadata"] == {**exception.inputs["metadata"],
                                             "name": "legacy-batch", "namespace": "payments"}
@@ -112,8 +116,8 @@ def test_no_duplicate_urns(example):
     urns = [r.urn for r in example.registrations]
     assert len(urns) == len(set(urns))
     # 4 components, 2 release namespaces, 2 releases, 3 team namespaces, 9 NetworkPolicies,
-    # 8 ValidatingPolicies, 1 ImageValidatingPolicy, 1 PolicyException.
-    assert len(urns) == 30
+    # one ValidatingPolicy per control, 1 ImageValidatingPolicy, 1 PolicyException.
+    assert len(urns) == 22 + CONTROLS
 
 
 def test_recorder_would_see_a_duplicate():
@@ -128,7 +132,7 @@ def test_recorder_would_see_a_duplicate():
 def test_every_policy_depends_on_the_kyverno_release(example):
     kyverno_release = next(r for r in example.by_type(RELEASE) if r.name == "kyverno")
     policies = [r for r in example.registrations if r.type.startswith(KYVERNO_TYPES)]
-    assert len(policies) == 10
+    assert len(policies) == CONTROLS + 2
     for policy in policies:
         assert kyverno_release.urn in policy.dependencies, policy.urn
     # ...and nothing else waits for Kyverno: namespaces and NetworkPolicies need no webhook.
@@ -192,11 +196,25 @@ def test_falco_disabled_and_renamed_kyverno_namespace():
                            "policy": {"pod_security": {"default_action": "Warn"}}})
     assert [r.name for r in monitor.by_type(RELEASE)] == ["kyverno"]
     policies = monitor.by_type("kubernetes:policies.kyverno.io/v1:ValidatingPolicy")
-    assert len(policies) == 8
+    assert len(policies) == CONTROLS
     for policy in policies:
         excluded = policy.inputs["spec"]["matchConstraints"]["namespaceSelector"]
         assert "policy-engine" in yaml.safe_dump(excluded)   # the release namespace is exempt
         assert policy.inputs["spec"]["validationActions"] == ["Warn"]
+
+
+def test_native_engine_declares_admission_policies_from_the_stack_config():
+    """bulwark:policy.engine native: Kubernetes ValidatingAdmissionPolicies and bindings in the
+    Admission component, no Kyverno ValidatingPolicy."""
+    monitor = run_program({"falcoEnabled": False, "policy": {"engine": "native"}})
+    admission = "kubernetes:admissionregistration.k8s.io/v1:"
+    vaps = monitor.by_type(admission + "ValidatingAdmissionPolicy")
+    bindings = monitor.by_type(admission + "ValidatingAdmissionPolicyBinding")
+    assert len(vaps) == len(bindings) == CONTROLS
+    assert not monitor.by_type("kubernetes:policies.kyverno.io/v1:ValidatingPolicy")
+    assert {component_of(monitor, r) for r in vaps + bindings} == {"admission"}
+    names = {v.inputs["metadata"]["name"] for v in vaps}
+    assert {b.inputs["spec"]["policyName"] for b in bindings} == names
 
 
 @pytest.mark.parametrize(("config", "named", "allowed"), [
@@ -209,7 +227,6 @@ def test_falco_disabled_and_renamed_kyverno_namespace():
      "https:// or oci://"),
     ({"falcoRulesFiles": ["no/such/rules.yaml"]}, "bulwark:falcoRulesFiles[0]", "does not exist"),
     ({"falcoNamespace": "kyverno"}, "bulwark:falcoNamespace", "its own namespace"),
-    ({"policies": {}}, "bulwark:policies", "allowed: "),
     ({"policy": "pod_security: {}"}, "bulwark:policy", "valid object JSON"),
     ({"policy": {"pod_security": {"default_action": "Block"}}},
      "bulwark:policy.pod_security.default_action", "Audit"),
@@ -225,8 +242,14 @@ def test_bad_stack_config_fails_naming_the_key(config, named, allowed):
 
 
 def test_unknown_key_lists_the_allowed_ones():
+    """A stack file read without the CLI (render.py) names a misspelt key. Under `pulumi up`
+    the program reads its keys by name through pulumi.Config, so it cannot see one."""
     with pytest.raises(platform_settings.StackConfigError, match="allowed: .*kyvernoNamespace"):
-        run_program({"kyvernoNamspace": "kyverno"})
+        platform_settings.from_mapping({"bulwark:kyvernoNamspace": "kyverno"})
+    with pytest.raises(platform_settings.StackConfigError, match="bulwark:policies is not"):
+        platform_settings.from_mapping({"bulwark:policies": {}})
+    monitor = run_program({"kyvernoNamspace": "kyverno", "falcoEnabled": False})
+    assert [r.name for r in monitor.by_type(RELEASE)] == ["kyverno"]
 
 
 def test_main_entry_point_under_mocks():
@@ -242,4 +265,63 @@ def test_main_entry_point_under_mocks():
         gc.unfreeze()
         gc.set_threshold(*thresholds)
     assert [r.name for r in monitor.by_type(RELEASE)] == ["kyverno"]
-    assert len(monitor.by_type("kubernetes:policies.kyverno.io/v1:ValidatingPolicy")) == 8
+    assert len(monitor.by_type("kubernetes:policies.kyverno.io/v1:ValidatingPolicy")) == CONTROLS
+
+
+def test_main_uses_an_explicit_provider_only_when_the_stack_names_one():
+    import bulwark_platform
+
+    def run(config):
+        import gc
+
+        thresholds = gc.get_threshold()     # main() tunes the collector (see bulwark_platform)
+        try:
+            return run_program(config, entry_point=bulwark_platform.main)
+        finally:
+            gc.unfreeze()
+            gc.set_threshold(*thresholds)
+
+    plain = run({"falcoEnabled": False})
+    assert not plain.by_type("pulumi:providers:kubernetes")
+    assert all(r.provider == "" for r in plain.by_type(RELEASE))
+    explicit = run({"falcoEnabled": False, "kubeContext": "platform-admin"})
+    (provider,) = explicit.by_type("pulumi:providers:kubernetes")
+    assert provider.inputs["context"] == "platform-admin"
+    for registration in explicit.registrations:
+        if registration.custom and registration is not provider:
+            assert registration.provider.startswith(provider.urn + "::"), registration.name
+
+
+def test_stack_outputs_name_namespaces_policies_with_actions_and_charts():
+    import bulwark_platform
+    from bulwark_platform.components import Platform
+    from bulwark_platform.settings import from_pulumi_config
+
+    captured = {}
+
+    def program():
+        platform = Platform("bulwark", from_pulumi_config())
+        captured.update({k: v for k, v in bulwark_platform.stack_outputs(platform).items()
+                         if k != "kyvernoRelease"})
+
+    run_program(example_config(), entry_point=program)
+    # the releases' namespaces, the team namespaces, and the existing one that gets labels
+    assert captured["namespaces"] == ["falco", "ingress", "kyverno", "payments", "web"]
+    policies = captured["policies"]
+    assert policies["bulwark-require-run-as-non-root"] == ["Deny"]
+    assert policies["bulwark-disallow-host-path"] == ["Audit"]
+    assert policies["bulwark-verify-image-signatures"] == ["Deny"]
+    assert len(policies) == CONTROLS + 1
+    assert captured["charts"] == {
+        "kyverno": f"kyverno@{platform_settings.KYVERNO_CHART_VERSION}",
+        "falco": f"falco@{platform_settings.FALCO_CHART_VERSION}"}
+    native = {}
+
+    def native_program():
+        platform = Platform("bulwark", from_pulumi_config())
+        native.update(bulwark_platform.stack_outputs(platform)["policies"])
+
+    run_program({"falcoEnabled": False, "policy": {"engine": "native",
+                                                   "pod_security": {"default_action": "Warn"}}},
+                entry_point=native_program)
+    assert native["bulwark-disallow-host-path"] == ["Warn"] and len(native) == CONTROLS
