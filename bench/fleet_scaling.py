@@ -43,7 +43,7 @@ def fresh_converge(nodes: list[str]) -> tuple[float, str]:
 
 
 def main() -> None:
-    one, _ = fresh_converge([ONE])
+    one = fresh_converge([ONE])[0]
     four, profile = fresh_converge(list(fleet.NODES))
     print(f"P2 fresh converge, 1 node ({ONE}): {one:.0f} s")
     print(f"P2 fresh converge, 4 nodes (forks {ENV['ANSIBLE_FORKS']}): {four:.0f} s")

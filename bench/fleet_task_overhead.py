@@ -51,7 +51,7 @@ def main() -> None:
         sys.exit(prepare.stdout[-3000:])
     timed_run("playbooks/site.yml", "--limit", NODE)          # converge first (not measured)
     site_times, floor_times, profile = [], [], ""
-    for _ in range(rounds):
+    for _round in range(rounds):
         elapsed, run = timed_run("playbooks/site.yml", "--limit", NODE, env=PROFILE)
         n = tasks_run(run)
         site_times.append(elapsed / n)

@@ -28,9 +28,11 @@ for p in (str(COLLECTIONS), str(ROOT / "lab")):
     if p not in sys.path:
         sys.path.insert(0, p)
 
-from fleet import play_recap  # noqa: E402,F401  (lab/fleet.py; tests import it from here)
+import fleet  # noqa: E402  (lab/fleet.py)
 
 import lab  # noqa: E402  (lab/lab.py)
+
+play_recap = fleet.play_recap  # tests import it from here
 
 # Upstream data copied unchanged, with its provenance (tests/fixtures/PROVENANCE.md).
 FIXTURES = ROOT / "tests" / "fixtures"
@@ -141,7 +143,6 @@ def lab_nodes(prefix: str, images: dict[str, str], tmp_dir: Path):
     reached over SSH like the lab fleet (lab/fleet.py: sshd on a free loopback port, root with
     the lab key; one round trip per task where the podman connection made three or four podman
     calls). Yields (inventory path, {group: container name}); removes the nodes afterwards."""
-    import fleet
     require_tool("podman")
     suffix = os.urandom(3).hex()
     names = {group: f"{prefix}-{group}-{suffix}" for group in images}
@@ -168,8 +169,8 @@ def lab_nodes(prefix: str, images: dict[str, str], tmp_dir: Path):
 
 # What a role may write on a node: listed and hashed before and after a run that must not
 # change the node (check mode, refused input).
-NODE_PATHS = ["/etc", "/opt", "/usr/local", "/var/lib/kubelet", "/var/lib/bulwark",
-              "/var/lib/trivy", "/var/cache/bulwark", "/var/cache/trivy"]
+NODE_PATHS = ("/etc", "/opt", "/usr/local", "/var/lib/kubelet", "/var/lib/bulwark",
+              "/var/lib/trivy", "/var/cache/bulwark", "/var/cache/trivy")
 # written by systemd itself while a fresh node boots (ConditionNeedsUpdate), not by a role
 BOOT_NOISE = {"/etc/.updated"}
 
@@ -217,7 +218,6 @@ def fresh_fleet(lab_registry, lab_mirror):
     by the session and removed at its end. tests/integration/fleet/test_fleet_converge.py
     starts from it fresh and leaves it converged (its fault tests repair what they break),
     recording that in the dict this yields; later tests ask for `converged_fleet`."""
-    import fleet
     fleet.down()
     fleet.up()
     prepare = run_playbook(["-i", str(fleet.INVENTORY), "playbooks/lab/fleet_prepare.yml"],
@@ -230,7 +230,6 @@ def fresh_fleet(lab_registry, lab_mirror):
 @pytest.fixture(scope="session")
 def converged_fleet(fresh_fleet):
     """The lab fleet converged by playbooks/site.yml (converges only when no test did)."""
-    import fleet
     if not fresh_fleet["converged"]:
         run = run_playbook(["-i", str(fleet.INVENTORY), "playbooks/site.yml"], timeout=1800)
         assert run.returncode == 0, (run.stdout + run.stderr)[-4000:]

@@ -9,12 +9,14 @@ import subprocess
 import sys
 from pathlib import Path
 
-from conftest import ansible_env, changed_paths, node_fingerprint  # noqa: F401 (the tables' helpers)
+from conftest import ansible_env
 
 ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT / "pulumi") not in sys.path:
     sys.path.insert(0, str(ROOT / "pulumi"))  # the Pulumi program's settings (stack config rows)
 IMAGE = "localhost/bulwark-lab:trixie"
+
+
 def podman(*args, check=True, **kw) -> subprocess.CompletedProcess:
     return subprocess.run(["podman", *args], env=ansible_env(), capture_output=True, text=True,
                           check=check, **kw)

@@ -31,9 +31,9 @@ from ansible.module_utils.testing import patch_module_args
 from ansible_collections.bulwark.container_security.plugins.module_utils.kyverno import (
     settings as kyverno_settings,
 )
-from conftest import run_playbook
+from conftest import changed_paths, node_fingerprint, run_playbook
 
-from .support import ROOT, changed_paths, node_fingerprint
+from .support import ROOT
 
 DIGEST = "@sha256:" + "a" * 64
 IMG = "127.0.0.1:15000/reliab/app" + DIGEST

@@ -120,7 +120,7 @@ def os_release(path="/etc/os-release"):
     try:
         with open(path, encoding="utf-8") as handle:
             for line in handle:
-                key, _, value = line.strip().partition("=")
+                key, _sep, value = line.strip().partition("=")
                 values[key] = value.strip('"')
     except OSError:
         pass

@@ -32,7 +32,7 @@ import lab
 
 INVENTORY = str(ROOT / "playbooks" / "lab" / "fleet_inventory.yml")
 SITE = "playbooks/site.yml"
-NODES = list(fleet.NODES)
+NODES = tuple(fleet.NODES)
 SPARE = "bulwark-fleet-deb13-b"      # the node the fault tests break and repair
 # Files a converge may not leave behind: staging directories, Ansible's remote temp files,
 # and temp files next to what it wrote.

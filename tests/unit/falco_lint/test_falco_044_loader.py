@@ -134,8 +134,9 @@ def test_cli_names_both_versions_and_takes_another_release(tmp_path):
     f = tmp_path / "r.yaml"
     f.write_text("- required_engine_version: 0.63.0\n" + RULE)
     lint_cli = ROOT / "tools" / "falco_rules_lint.py"
-    run = subprocess.run([sys.executable, str(lint_cli), str(f)], capture_output=True, text=True)
+    run = subprocess.run([sys.executable, str(lint_cli), str(f)], capture_output=True, text=True,
+                         check=False)
     assert run.returncode == 1 and "0.63.0" in run.stdout and "engine version 0.62.0" in run.stdout
     run = subprocess.run([sys.executable, str(lint_cli), "--falco-version", "0.43.0", str(f)],
-                         capture_output=True, text=True)
+                         capture_output=True, text=True, check=False)
     assert run.returncode == 2 and "invalid choice: '0.43.0'" in run.stderr
