@@ -106,7 +106,7 @@ collection-build: venv
 
 test: setup lint sanity lab-images
 	@$(MAKE) --no-print-directory molecule
-	@$(LAB) exec --services -- $(PY) -m pytest tests
+	@$(LAB) exec --services -- $(PY) -m pytest --durations=25 tests
 
 bench: setup lab-images
 	@$(LAB) exec --services -- bash -c 'for b in bench/*.py; do echo "[bench] $$b"; $(PY) $$b || exit 1; done'
