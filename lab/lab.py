@@ -22,6 +22,7 @@ import hashlib
 import io
 import json
 import os
+import re
 import resource
 import shutil
 import signal
@@ -161,7 +162,13 @@ def apt_dirs(suite: str) -> list[str]:
 
 
 def _release(version: str) -> tuple[int, ...]:
-    return tuple(int(part) for part in version.split("."))
+    """The upstream release numbers of a version, without a Debian repack suffix such as
+    `+repack` or `+ds1` (sysdig in sid is 0.41.4+repack); ValueError for anything else that
+    is not a release number (a `~rc1` pre-release comes before its release)."""
+    match = re.fullmatch(r"(\d+(?:\.\d+)*)(?:\+[0-9A-Za-z.]+)?", version)
+    if not match:
+        raise ValueError(version)
+    return tuple(int(part) for part in match.group(1).split("."))
 
 
 def _series_width(pinned: str) -> int:

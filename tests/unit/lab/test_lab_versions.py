@@ -40,3 +40,11 @@ def test_version_outside_the_pinned_series_is_refused_naming_the_pin(pinned, ser
 def test_every_pin_is_a_release_number():
     for name, (_suite, _pkg, pinned, _member) in lab.DEBIAN_TOOLS.items():
         assert lab.in_series(pinned, pinned), name
+
+
+def test_debian_suffixes_are_not_part_of_the_release():
+    """sid's sysdig is 0.41.4+repack: the upstream release is 0.41.4."""
+    assert lab.in_series("0.41.4", "0.41.4+repack")
+    assert lab.in_series("0.41.4", "0.41.5+ds1")
+    assert not lab.in_series("0.41.4", "0.42.0+repack")
+    assert not lab.in_series("0.41.4", "repack")
