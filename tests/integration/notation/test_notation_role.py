@@ -50,7 +50,8 @@ def controller_signer(lab_tools, tmp_path_factory):
 def role(inventory, variables, *extra):
     """One role.yml run with `variables` as host variables (so that role.yml's refusal play
     can override notation_trust_policies, which extra vars would forbid)."""
-    hosts = json.loads(inventory.read_text())["all"]["hosts"]
+    groups = json.loads(inventory.read_text())["all"]["children"]   # tests/conftest.py lab_nodes
+    hosts = {h: v for group in groups.values() for h, v in group["hosts"].items()}
     base = {"notation_mirror_url": lab.env_vars()["BULWARK_MIRROR_URL"]}
     run_inventory = inventory.with_name(f"run-{uuid.uuid4().hex[:6]}.yml")
     run_inventory.write_text(json.dumps({"all": {"hosts": {
