@@ -50,3 +50,31 @@ def write_if_changed(module, path, content):
         except OSError as exc:
             module.fail_json(msg=f"cannot write {path}: {exc}")
     return True
+
+
+def file_set_errors(files, prune):
+    """Why a file set cannot be written under its root: each relative path named, or []."""
+    errors = []
+    for option, paths in (("files", files), ("prune", prune)):
+        for rel in paths:
+            parts = str(rel).split("/")
+            if not rel or rel.startswith("/") or any(p in ("", ".", "..") for p in parts):
+                errors.append(f"{option}: {rel!r} is not a relative path inside the root "
+                              "(no leading '/', no '.', '..' or empty components)")
+    for rel, content in files.items():
+        if not isinstance(content, str):
+            errors.append(f"files: {rel!r} must map to text, got {type(content).__name__}")
+    return errors
+
+
+def stale_files(root, prune, keep):
+    """Files under the `prune` directories of `root` that `keep` (relative paths) does not name."""
+    stale = []
+    for rel_dir in prune:
+        top = os.path.join(root, rel_dir)
+        for dirpath, _dirs, names in os.walk(top):
+            for name in names:
+                rel = os.path.relpath(os.path.join(dirpath, name), root)
+                if rel not in keep:
+                    stale.append(rel)
+    return sorted(stale)

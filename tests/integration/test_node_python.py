@@ -58,6 +58,18 @@ PLAYS = {
     - ansible.builtin.assert:
         that: lint is not failed and lint.errors == [] and lint.counts.rules == 1
 """,
+    "file_set": """
+    - name: Write two files, then again (nothing to do)
+      bulwark.container_security.file_set:
+        path: "{tmp}/set"
+        files: {{"a.yaml": "a\\n", "sub/b.yaml": "b\\n"}}
+        prune: [sub]
+        mode: "0640"
+      register: fileset
+      loop: [1, 2]
+    - ansible.builtin.assert:
+        that: fileset.results[0].changed and not fileset.results[1].changed
+""",
     "seccomp_profile_validate": """
     - name: Validate an inline profile
       bulwark.container_security.seccomp_profile_validate:
