@@ -2,7 +2,7 @@
 # Copyright (c) 2026 Bulwark maintainers
 # Apache License 2.0 (see LICENSE or https://www.apache.org/licenses/LICENSE-2.0)
 # SPDX-License-Identifier: Apache-2.0
-"""Write a set of text files under one directory in one task, and remove the ones it no longer names."""
+"""Write a set of text files under one directory in one task; remove the ones it no longer names."""
 from __future__ import annotations
 
 DOCUMENTATION = r"""
@@ -67,7 +67,9 @@ EXAMPLES = r"""
 
 RETURN = r"""
 written:
-  description: Relative paths of the files written or whose owner, group or mode were set (or would be, in check mode).
+  description: >-
+    Relative paths of the files written or whose owner, group or mode were set (or would be,
+    in check mode).
   returned: always
   type: list
   elements: str
@@ -164,7 +166,8 @@ def main():
             try:
                 os.unlink(dest)
             except OSError as exc:
-                module.fail_json(msg=f"cannot remove {dest}: {exc}", written=written, removed=removed)
+                module.fail_json(msg=f"cannot remove {dest}: {exc}", written=written,
+                                 removed=removed)
     changed = changed or bool(written or removed)
     module.exit_json(changed=changed, written=written, removed=removed, diff=diffs)
 
