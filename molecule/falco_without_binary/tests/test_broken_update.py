@@ -19,7 +19,8 @@ def _state(host):
         "ls -la --time-style=full-iso /etc/falco/rules.d; "
         "systemctl show -p MainPID --value bulwark-falco-standin; "
         "cat /run/bulwark-falco-standin.hups; "
-        "ls /var/lib/bulwark/falco 2>/dev/null || true")
+        "ls /var/lib/bulwark/falco 2>/dev/null || true; "
+        "cat /var/lib/bulwark/falco/rules-validation.json")
 
 
 def test_broken_rule_is_refused_and_nothing_changes(host):

@@ -40,6 +40,7 @@ def node(tmp_path, shared_fixtures):
         "falco_config_dir": str(tmp_path / "etc/falco/config.d"),
         "falco_rules_dir": str(tmp_path / "etc/falco/rules.d"),
         "falco_rules_staging_dir": str(tmp_path / "staging"),
+        "falco_rules_validation_record": str(tmp_path / "var/lib/bulwark/falco/validation.json"),
         "falco_rules_validate_command": [sys.executable,
                                          str(ROOT / "tools/falco_rules_lint.py")],
         "falco_rules_validate_file_option": "",
@@ -68,9 +69,14 @@ def test_good_rollout_is_idempotent(node):
     assert sum(1 for i in items if "rule" in i) == 7
     assert (node.root / "etc/falco/config.d/bulwark.yaml").stat().st_mode & 0o777 == 0o644
     assert not (node.root / "staging").exists()
+    record_file = node.root / "var/lib/bulwark/falco/validation.json"
+    record = json.loads(record_file.read_text())
+    assert record["rc"] == 0 and record["files"] == ["bulwark_10_library.yaml"]
+    assert record["validator"] == sys.executable and record["time"].endswith("Z")
     second = node()
     assert second.returncode == 0, second.stdout
     assert recap(second)["changed"] == 0, second.stdout
+    assert json.loads(record_file.read_text()) == record   # the rules did not change
 
 
 def test_extra_file_goes_live_after_the_library_and_is_removed_again(node):
@@ -92,6 +98,7 @@ def test_unmanaged_rule_files_are_validated_and_kept(node):
     assert result.returncode != 0
     assert "Write to Protected Directory" in result.stdout
     assert sorted(p.name for p in rules.iterdir()) == ["site_local.yaml"]
+    assert not (node.root / "var/lib/bulwark/falco/validation.json").exists()
 
 
 def test_config_outside_falcos_schema_is_refused_before_writing(node):
@@ -106,3 +113,4 @@ def test_check_mode_on_a_fresh_node_writes_nothing(node):
     assert result.returncode == 0, result.stdout + result.stderr
     assert not (node.root / "etc").exists()
     assert not (node.root / "staging").exists()
+    assert not (node.root / "var").exists()

@@ -155,6 +155,9 @@ def test_converged_debian13_node(report):
     assert set(profiles) == {"baseline", "strict-example"}
     assert profiles["baseline"]["default_action"] == "SCMP_ACT_ERRNO"
     assert profiles["baseline"]["syscalls"] > 100
+    validation = facts["run"]["falco"]["validation"]   # the falco role's record of its rollout
+    assert validation["result"] == "passed", validation
+    assert validation["source"] == "/var/lib/bulwark/falco/rules-validation.json"
     # Falco cannot run in the lab (falco_install_method: none) and no rescan has run yet
     assert found["run.falco_installed"]["status"] == "fail"
     assert found["build.rescan"]["status"] == "fail"
