@@ -367,7 +367,7 @@ MODULE_ROWS = [
       "with '-'"]),
     ("trivy_scan-fs-target-substitution", "trivy_scan",
      {"target": "/srv/app$(id)", "kind": "fs", "trivy_path": "/bin/false"},
-     ["target='/srv/app$(id)' is not a fs path", "whitespace and shell characters"]),
+     ["target='/srv/app$(id)' is not a safe fs path", "whitespace and shell characters"]),
     ("trivy_scan-timeout-not-duration", "trivy_scan",
      {"target": "alpine:3", "timeout": "forever", "trivy_path": "/bin/false"},
      ["timeout='forever' is not a Go duration; accepted: 5m0s, 300s"]),

@@ -17,7 +17,7 @@ from ansible_collections.bulwark.container_security.plugins.module_utils.cosign.
 NAME_TOTAL_LENGTH_MAX = 255
 # The characters of the distribution reference grammar: domain, path components, tag
 # ([\w][\w.-]{0,127}) and digest. Anything else (';', '$', '`', quotes, spaces) is refused.
-_REFERENCE_CHARS = re.compile(r"^[A-Za-z0-9_.:/@-]+$")
+_REFERENCE_CHARS = re.compile(r"[A-Za-z0-9_.:/@-]+")
 NOT_A_REFERENCE = "(expected registry/repository[:tag][@sha256:<64 hex>])"
 
 
@@ -28,7 +28,7 @@ def parse_reference(ref: str) -> dict:
     as in the distribution reference grammar; otherwise the registry is docker.io.
     A reference starting with '-' (it would reach a tool's argv as an option), with a
     character outside the grammar, or with a name over 255 characters is refused."""
-    if not ref or ref.startswith("-") or not _REFERENCE_CHARS.match(ref):
+    if not ref or ref.startswith("-") or not _REFERENCE_CHARS.fullmatch(ref):
         shown = ref if len(ref or "") <= 300 else f"{ref[:120]}...({len(ref)} characters)"
         raise CosignError("image_not_found", f"image reference {shown!r} is not a reference "
                           + NOT_A_REFERENCE)

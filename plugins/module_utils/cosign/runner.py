@@ -92,8 +92,10 @@ _DROPPED = re.compile(r"connection reset by peer|broken pipe|\": (unexpected )?e
 
 
 def classify(stderr: str) -> str:
-    """Map cosign/crane error text to a reason key of REASONS."""
-    s = (stderr or "").lower()
+    """Map cosign/crane error text to a reason key of REASONS. cosign's WARNING lines are not
+    the error (an unreachable public TUF mirror is only a warning when signing privately)."""
+    s = "\n".join(line for line in (stderr or "").lower().splitlines()
+                  if not line.lstrip().startswith("warning:"))
     if "connection refused" in s or "no such host" in s or "i/o timeout" in s \
             or "dial tcp" in s or "tls: " in s or "server gave http response" in s \
             or _DROPPED.search(s):

@@ -50,10 +50,11 @@ def check_scan_options(params):
         except CosignError as e:
             raise ValueError(f"target: {e.message}") from None
     elif _UNSAFE_PATH.search(target):
-        raise ValueError(f"target={target!r} is not a {kind} path: whitespace and shell "
+        what = "image archive" if kind == "image" else kind
+        raise ValueError(f"target={target!r} is not a safe {what} path: whitespace and shell "
                          "characters (; & | $ ` < > quotes ...) are not accepted")
     timeout = params.get("timeout")
-    if timeout is not None and not re.match(GO_DURATION, str(timeout)):
+    if timeout is not None and not re.fullmatch(GO_DURATION, str(timeout)):
         raise ValueError(f"timeout={timeout!r} is not a Go duration; accepted: 5m0s, 300s, "
                          "1h30m (digits and ns, us, ms, s, m, h)")
     report = params.get("report_path")
