@@ -109,9 +109,9 @@ def test_scan_options_refused(params, message):
 
 
 @pytest.mark.parametrize("params", [
-    _scan(), _scan(target="/srv/app-1.2/src", kind="fs"), _scan(target="sbom.cdx.json",
-                                                                  kind="sbom"),
-    _scan(timeout="5m0s"), _scan(target="app.tar", input_archive=True), _scan(timeout="300s"), _scan(timeout="1h30m"),
+    _scan(), _scan(target="/srv/app-1.2/src", kind="fs"),
+    _scan(target="sbom.cdx.json", kind="sbom"), _scan(target="app.tar", input_archive=True),
+    _scan(timeout="5m0s"), _scan(timeout="300s"), _scan(timeout="1h30m"),
     _scan(report_path="/var/lib/trivy/reports/app..json"), _scan(report_path="reports/a.json"),
 ])
 def test_scan_options_accepted(params):
