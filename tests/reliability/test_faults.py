@@ -359,8 +359,8 @@ ENFORCE_PLAY = [{
     "name": "The cosign role's enforcement on localhost", "hosts": "localhost",
     "connection": "local", "gather_facts": True,
     "vars": {"ansible_python_interpreter": "{{ ansible_playbook_python }}"},
-    "tasks": [{"ansible.builtin.import_role": {"name": "bulwark.container_security.cosign",
-                                                "tasks_from": "enforce"}}]}]
+    "tasks": [{"ansible.builtin.import_role": {
+        "name": "bulwark.container_security.cosign", "tasks_from": "enforce"}}]}]
 ENFORCE_START = "bulwark.container_security.cosign : List the keys in the trust store"
 
 
