@@ -531,6 +531,10 @@ def main(argv=None) -> int:
     fl.add_argument("node", nargs="?")
     a = p.parse_args(argv)
     if a.cmd == "images":
+        unknown = [d for d in a.dists if d not in IMAGES]
+        if unknown:  # not argparse choices: a nargs="*" default list fails them before 3.12
+            im.error(f"unknown dist(s) {', '.join(map(repr, unknown))}; accepted: "
+                     f"{', '.join(IMAGES)}")
         for d in a.dists:
             build_image(d, a.force)
     elif a.cmd == "tools":

@@ -70,7 +70,11 @@ def main(argv=None) -> int:
     if a.fields:
         fields = dict(catalog.FIELDS)
         fields.update(field_lookup.read_field_list(Path(a.fields).read_text()))
-    result = linter.lint_paths(a.files, a.schema, fields, a.falco_version)
+    try:
+        result = linter.lint_paths(a.files, a.schema, fields, a.falco_version)
+    except ValueError as exc:  # an unreadable --schema: one line naming the file, no traceback
+        print(f"falco rules lint: {exc}", file=sys.stderr)
+        return 2
     if a.expand:
         print(json.dumps(result.expanded, indent=1))
     for w in result.warnings:

@@ -22,7 +22,8 @@ options:
     type: list
     elements: str
   parallel:
-    description: How many O(images) are handled at the same time.
+    description: How many O(images) are handled at the same time, 1 to 32. A value out of
+      range is refused before anything runs.
     type: int
     default: 1
 """

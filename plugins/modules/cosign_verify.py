@@ -47,6 +47,8 @@ options:
     description:
       - The digest the image must have (for example the one that was scanned and signed).
         A tag that now points elsewhere fails with C(digest_mismatch). Not with O(images).
+      - Must be C(sha256:) and 64 lowercase hex digits; anything else is refused before
+        cosign runs.
     type: str
   signature_format:
     description:

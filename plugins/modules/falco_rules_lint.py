@@ -32,6 +32,7 @@ options:
       - Rules files on the host that runs the module, in Falco's loading order (for example the
         stock C(falco_rules.yaml) first, then C(rules.d)). A directory stands for its files,
         sorted by name, as in Falco's C(rules_files).
+      - An empty list is refused (it would lint nothing and pass).
     type: list
     elements: path
     required: true
@@ -153,6 +154,8 @@ def main():
                             falco_version=params["falco_version"])
     except ImportError as exc:      # PyYAML missing on the host
         module.fail_json(msg=missing_required_lib("PyYAML"), exception=str(exc))
+    except ValueError as exc:       # empty paths, unreadable schema: the message names it
+        module.fail_json(msg=str(exc))
     out = {
         "changed": False,
         "errors": [p.as_dict() for p in result.errors],

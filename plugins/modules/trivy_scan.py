@@ -30,6 +30,9 @@ options:
       - What to scan - an image reference (O(kind=image)), a directory (O(kind=fs),
         O(kind=rootfs)) or an SBOM file (O(kind=sbom)).
       - With O(input_archive=true), the path of an image tarball (C(trivy image --input)).
+      - Refused before anything runs when it starts with C(-), when an image reference is not
+        one (C(registry/repository[:tag][@sha256:<64 hex>])), or when a path holds whitespace
+        or shell characters.
     type: str
     required: true
   kind:
@@ -49,6 +52,7 @@ options:
     description:
       - Keep the JSON report here. Without it the report is written to a temporary file and
         removed after gating.
+      - A path with a C(..) component is refused.
     type: path
   server:
     description: Trivy server URL for client/server mode (C(--server)), for example C(http://trivy.internal:4954).
@@ -66,9 +70,10 @@ options:
     description: Scan cache backend (C(fs), C(memory) or a C(redis://) URL).
     type: str
   scanners:
-    description: Scanners to run (C(vuln), C(secret), C(misconfig), C(license)); default Trivy's.
+    description: Scanners to run; default Trivy's.
     type: list
     elements: str
+    choices: [vuln, misconfig, secret, license]
   skip_db_update:
     description: Use the DB already in the cache (air-gapped hosts seeded from a file).
     type: bool
@@ -88,7 +93,7 @@ options:
     elements: str
     default: []
   timeout:
-    description: Trivy's C(--timeout), for example C(10m).
+    description: Trivy's C(--timeout), a Go duration such as C(10m), C(300s) or C(5m0s).
     type: str
   config_file:
     description: A C(trivy.yaml) to use (C(--config)).

@@ -12,6 +12,7 @@ the one policy source shared with the Ansible `kyverno` role.
 from __future__ import annotations
 
 import json
+import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -183,7 +184,13 @@ def from_mapping(raw: Mapping[str, Any]) -> PlatformSettings:
                 raise StackConfigError(f"{_key('falcoRulesFiles')}[{index}]: {entry!r} is not a "
                                        "file path")
             path = Path(entry)
-            path = path if path.is_absolute() else REPO_ROOT / path
+            if not path.is_absolute():
+                path = REPO_ROOT / path
+                inside = os.path.normpath(path)  # '..' resolved by name, before any stat
+                if os.path.commonpath([inside, str(REPO_ROOT)]) != str(REPO_ROOT):
+                    raise StackConfigError(
+                        f"{_key('falcoRulesFiles')}[{index}]: {entry!r} leaves the repository "
+                        f"({REPO_ROOT}); give a path below it, or an absolute path")
             if not path.is_file():
                 raise StackConfigError(f"{_key('falcoRulesFiles')}[{index}]: {entry!r} does not "
                                        f"exist (relative paths start at {REPO_ROOT})")

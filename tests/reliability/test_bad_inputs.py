@@ -13,8 +13,7 @@ refuse it before anything happens.
 - Pulumi rows: the stack config through settings.from_mapping / the policy settings.
 - CLI rows: tools/*.py, pulumi/render.py and lab/lab.py as subprocesses, no node.
 
-GAPS lists bad inputs that are NOT refused cleanly today (strict xfail: when one gets fixed, its
-row fails until it is moved into its table). The summary line counts only the refused rows.
+A row that is not refused cleanly is a finding: fix it in the product, not with an xfail here.
 """
 from __future__ import annotations
 
@@ -26,6 +25,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import ansible.utils.display  # noqa: F401  (see run_module_watched)
 import pytest
 from ansible.module_utils.testing import patch_module_args
 from ansible_collections.bulwark.container_security.plugins.module_utils.kyverno import (
@@ -240,12 +240,6 @@ def test_bad_inputs_row_role(role_run, row_id, role, variables, fragments):
 # (row id, module, options, fragments). {tmp} is a directory of bad files (see bad_files);
 # a row that names cosign_path may run the module's `cosign sign --help` feature probe, and
 # nothing else.
-# Rows that failed in the stop-19 CI run after the Notation/keyless merge, not yet diagnosed:
-# they still run and print XFAIL or XPASS.
-MERGE_REGRESSIONS = {
-    "cosign_sign-parallel-type": "since the keyless merge cosign_sign runs `ldconfig -p` "
-                                 "(a library lookup) before it refuses the option",
-}
 MODULE_ROWS = [
     ("cosign_sign-parallel-type", "cosign_sign",
      {"image": IMG, "key": "{tmp}/k", "parallel": "many"},
@@ -267,6 +261,23 @@ MODULE_ROWS = [
     ("cosign_sign-image-command-substitution", "cosign_sign",
      {"image": "$(touch /tmp/pwn)", "key": "{tmp}/k", "cosign_path": "{cosign}"},
      ["image reference '$(touch /tmp/pwn)' is not a reference"]),
+    ("cosign_sign-image-option-injection", "cosign_sign",
+     {"image": "--key=/etc/shadow", "key": "{tmp}/k", "cosign_path": "{cosign}"},
+     ["image: image reference '--key=/etc/shadow' is not a reference",
+      "registry/repository[:tag][@sha256:<64 hex>]"]),
+    ("cosign_sign-image-oversized", "cosign_sign",
+     {"image": "127.0.0.1:15000/" + "a" * 5000 + DIGEST, "key": "{tmp}/k",
+      "cosign_path": "{cosign}"},
+     ["image: image reference", "its name has 5016 characters, at most 255 are accepted"]),
+    ("cosign_sign-images-entry-shell", "cosign_sign",
+     {"images": [IMG, "127.0.0.1:15000/x:`id`"], "key": "{tmp}/k", "cosign_path": "{cosign}"},
+     ["images[1]: image reference '127.0.0.1:15000/x:`id`' is not a reference"]),
+    ("cosign_sign-parallel-zero", "cosign_sign",
+     {"image": IMG, "key": "{tmp}/k", "parallel": 0, "cosign_path": "{cosign}"},
+     ["parallel=0 is out of range; accepted: 1 to 32"]),
+    ("cosign_sign-parallel-huge", "cosign_sign",
+     {"images": [IMG], "key": "{tmp}/k", "parallel": 10000, "cosign_path": "{cosign}"},
+     ["parallel=10000 is out of range; accepted: 1 to 32"]),
     ("cosign_sign-image-short-digest", "cosign_sign",
      {"image": "127.0.0.1:15000/x@sha256:abc", "key": "{tmp}/k", "cosign_path": "{cosign}"},
      ["has a malformed digest (expected sha256:<64 lowercase hex>)"]),
@@ -275,6 +286,9 @@ MODULE_ROWS = [
      ["value of key_match must be one of: any, all, got: some"]),
     ("cosign_verify-no-key", "cosign_verify", {"image": IMG},
      ["one of the following is required: public_keys, certificate_identity"]),
+    ("cosign_verify-expected_digest-md5", "cosign_verify",
+     {"image": IMG, "public_keys": ["{tmp}/k"], "expected_digest": "md5:abc"},
+     ["expected_digest='md5:abc' is not a digest; accepted: sha256:<64 lowercase hex>"]),
     ("cosign_verify-image-newline", "cosign_verify",
      {"image": "127.0.0.1:15000/x\n" + DIGEST, "public_keys": ["{tmp}/k"]},
      ["is not a reference (expected registry/repository"]),
@@ -295,6 +309,13 @@ MODULE_ROWS = [
      ["argument 'fail_on_warnings'", "Valid booleans include"]),
     ("falco_rules_lint-truncated-yaml", "falco_rules_lint", {"paths": ["{tmp}/truncated.yaml"]},
      ["truncated.yaml", "invalid YAML"]),
+    ("falco_rules_lint-paths-empty", "falco_rules_lint", {"paths": []},
+     ["paths is empty: give at least one rules file or directory"]),
+    ("falco_rules_lint-not-utf8", "falco_rules_lint", {"paths": ["{tmp}/not-utf8.yaml"]},
+     ["not-utf8.yaml", "not UTF-8 text", "a rules file must be UTF-8"]),
+    ("falco_rules_lint-schema-missing", "falco_rules_lint",
+     {"paths": ["{tmp}/truncated.yaml"], "schema": "{tmp}/missing.json"},
+     ["schema=", "missing.json", "cannot read Falco's rules JSON schema: No such file"]),
     ("seccomp_profile_validate-no-source", "seccomp_profile_validate", {},
      ["one of the following is required: path, profile"]),
     ("seccomp_profile_validate-two-sources", "seccomp_profile_validate",
@@ -337,6 +358,26 @@ MODULE_ROWS = [
     ("trivy_scan-cache_backend-unknown", "trivy_scan",
      {"target": "alpine:3", "cache_backend": "mongodb://x", "trivy_path": "/bin/false"},
      ["cache_backend='mongodb://x'; accepted: fs, memory, redis://"]),
+    ("trivy_scan-target-shell", "trivy_scan", {"target": "alpine;id", "trivy_path": "/bin/false"},
+     ["target: image reference 'alpine;id' is not a reference",
+      "registry/repository[:tag][@sha256:<64 hex>]"]),
+    ("trivy_scan-target-option-injection", "trivy_scan",
+     {"target": "--server=http://evil.example", "trivy_path": "/bin/false"},
+     ["target='--server=http://evil.example' is not accepted", "must not be empty or start "
+      "with '-'"]),
+    ("trivy_scan-fs-target-substitution", "trivy_scan",
+     {"target": "/srv/app$(id)", "kind": "fs", "trivy_path": "/bin/false"},
+     ["target='/srv/app$(id)' is not a safe fs path", "whitespace and shell characters"]),
+    ("trivy_scan-timeout-not-duration", "trivy_scan",
+     {"target": "alpine:3", "timeout": "forever", "trivy_path": "/bin/false"},
+     ["timeout='forever' is not a Go duration; accepted: 5m0s, 300s"]),
+    ("trivy_scan-scanners-unknown", "trivy_scan",
+     {"target": "alpine:3", "scanners": ["vuln", "rce"], "trivy_path": "/bin/false"},
+     ["value of scanners must be one or more of: vuln, misconfig, secret, license",
+      "Got no match for: rce"]),
+    ("trivy_scan-report_path-dotdot", "trivy_scan",
+     {"target": "alpine:3", "report_path": "../../etc/passwd", "trivy_path": "/bin/false"},
+     ["report_path='../../etc/passwd' has a '..' component"]),
 ]
 
 
@@ -364,7 +405,13 @@ def _fill(value, names):
 
 
 def run_module_watched(name, options, monkeypatch):
-    """main() of a module in-process; (result, argv of every process it started)."""
+    """main() of a module in-process; (result, argv of every process it started).
+
+    ansible.utils.display is imported at the top of this file: in a pytest process that has
+    loaded the controller (ansible._internal), a module's first exit/fail_json pulls the
+    controller's JSON serializers, which import display.py, whose ctypes.util.find_library
+    runs `ldconfig -p`. That is the test harness running a module in a controller process
+    (a module on a node has no controller), so it happens at import time here, not in a row."""
     module = importlib.import_module(f"ansible_collections.bulwark.container_security.plugins."
                                      f"modules.{name}")
     started = []
@@ -387,10 +434,7 @@ def run_module_watched(name, options, monkeypatch):
 
 @pytest.mark.parametrize(("row_id", "module", "options", "fragments"), MODULE_ROWS,
                          ids=[r[0] for r in MODULE_ROWS])
-def test_bad_inputs_row_module(request, bad_files, monkeypatch, row_id, module, options,
-                               fragments):
-    if row_id in MERGE_REGRESSIONS:
-        request.applymarker(pytest.mark.xfail(reason=MERGE_REGRESSIONS[row_id], strict=False))
+def test_bad_inputs_row_module(bad_files, monkeypatch, row_id, module, options, fragments):
     result, started = run_module_watched(module, _fill(options, bad_files), monkeypatch)
     probes = [argv for argv in started if argv[1:] == ["sign", "--help"]]
     assert started == probes, f"{module} started a process before refusing: {started}"
@@ -422,8 +466,10 @@ PULUMI_ROWS = [
      ["bulwark:kyvernoValues:", "is not valid object JSON"]),
     ("pulumi-rules-files-type", {"bulwark:falcoRulesFiles": "rules.yaml"},
      ["bulwark:falcoRulesFiles: 'rules.yaml' is not valid array JSON"]),
-    ("pulumi-rules-file-dotdot-missing", {"bulwark:falcoRulesFiles": ["roles/../../missing.yaml"]},
-     ["bulwark:falcoRulesFiles[0]: 'roles/../../missing.yaml' does not exist"]),
+    ("pulumi-rules-file-dotdot-missing", {"bulwark:falcoRulesFiles": ["roles/../missing.yaml"]},
+     ["bulwark:falcoRulesFiles[0]: 'roles/../missing.yaml' does not exist"]),
+    ("pulumi-rules-file-escapes-repo", {"bulwark:falcoRulesFiles": ["../../../../../etc/passwd"]},
+     ["bulwark:falcoRulesFiles[0]: '../../../../../etc/passwd' leaves the repository"]),
     ("pulumi-shared-namespace", {"bulwark:falcoNamespace": "kyverno"},
      ["bulwark:falcoNamespace: 'kyverno' is also bulwark:kyvernoNamespace"]),
     ("pulumi-policy-action", {"bulwark:policy": {"pod_security": {"default_action": "Block"}}},
@@ -461,6 +507,11 @@ CLI_ROWS = [
      ["the following arguments are required: files"]),
     ("falco_rules_lint-cli-unknown-option", ["tools/falco_rules_lint.py", "--bogus", "x"],
      ["unrecognized arguments: --bogus"]),
+    ("falco_rules_lint-cli-not-utf8", ["tools/falco_rules_lint.py", "{tmp}/not-utf8.yaml"],
+     ["not-utf8.yaml", "not UTF-8 text"]),
+    ("falco_rules_lint-cli-schema-missing",
+     ["tools/falco_rules_lint.py", "--schema", "{tmp}/../missing.json", "{tmp}/truncated.yaml"],
+     ["falco rules lint: schema=", "missing.json", "No such file or directory"]),
     ("render-cli-unknown-stack-key", ["pulumi/render.py", "--stack", "{tmp}/Pulumi.bad.yaml",
                                       "--out", "{tmp}/rendered"],
      ["bulwark:falcoEnabeld is not a setting of this project; allowed:"]),
@@ -469,6 +520,8 @@ CLI_ROWS = [
      ["invalid choice: 'explode' (choose from 'start', 'stop', 'build')"]),
     ("lab-cli-fleet-action", ["lab/lab.py", "fleet", "rm -rf"],
      ["invalid choice: 'rm -rf' (choose from 'up', 'down', 'status', 'start', 'stop')"]),
+    ("lab-cli-images-unknown-dist", ["lab/lab.py", "images", "sid"],
+     ["unknown dist(s) 'sid'; accepted: bookworm, trixie"]),
     ("role_readme-cli-unknown-option", ["tools/role_readme.py", "--write-everything"],
      ["unrecognized arguments: --write-everything"]),
 ]
@@ -487,63 +540,3 @@ def test_bad_inputs_row_cli(bad_files, row_id, argv, fragments):
     for fragment in fragments:
         assert fragment in out, f"{row_id}: {fragment!r} not in {out[-1500:]!r}"
     assert not Path(tmp, "rendered").exists()
-
-
-# ---------------------------------------------------------------------------- known gaps
-# Bad inputs that are NOT refused cleanly today: each would pass as a row above once fixed (strict
-# xfail: a fix makes the row fail here until it moves into its table). (row id, kind, target,
-# value, fragments, what happens today)
-GAPS = [
-    ("cosign_sign-image-option-injection", "module", "cosign_sign",
-     {"image": "--key=/etc/shadow", "key": "{tmp}/k", "cosign_path": "{cosign}"},
-     ["is not a reference"], "passes the reference check and reaches cosign's argv"),
-    ("cosign_sign-image-oversized", "module", "cosign_sign",
-     {"image": "127.0.0.1:15000/" + "a" * 5000 + DIGEST, "key": "{tmp}/k",
-      "cosign_path": "{cosign}"}, ["image"], "a 5 kB reference is accepted and cosign runs"),
-    ("cosign_sign-parallel-zero", "module", "cosign_sign",
-     {"image": IMG, "key": "{tmp}/k", "parallel": 0, "cosign_path": "{cosign}"}, ["parallel"],
-     "no range check: cosign runs (reading the key) before anything names parallel"),
-    ("cosign_verify-expected_digest-md5", "module", "cosign_verify",
-     {"image": IMG, "public_keys": ["{tmp}/k"], "expected_digest": "md5:abc"},
-     ["expected_digest", "sha256:<64"], "compared late: reported as 'the image changed'"),
-    ("trivy_scan-target-shell", "module", "trivy_scan",
-     {"target": "alpine;id", "trivy_path": "/bin/false"}, ["target"],
-     "target is not checked: trivy runs with it"),
-    ("trivy_scan-target-option-injection", "module", "trivy_scan",
-     {"target": "--server=http://evil.example", "trivy_path": "/bin/false"}, ["target"],
-     "a target starting with '-' reaches trivy's argv as an option"),
-    ("trivy_scan-timeout-not-duration", "module", "trivy_scan",
-     {"target": "alpine:3", "timeout": "forever", "trivy_path": "/bin/false"}, ["timeout"],
-     "timeout is passed to trivy unchecked"),
-    ("trivy_scan-scanners-unknown", "module", "trivy_scan",
-     {"target": "alpine:3", "scanners": ["vuln", "rce"], "trivy_path": "/bin/false"},
-     ["scanners"], "scanners are passed to trivy unchecked"),
-    ("trivy_scan-report_path-dotdot", "module", "trivy_scan",
-     {"target": "alpine:3", "report_path": "../../etc/passwd", "trivy_path": "/bin/false"},
-     ["report_path"], "a relative report_path with '..' is accepted"),
-    ("falco_rules_lint-paths-empty", "module", "falco_rules_lint", {"paths": []}, ["paths"],
-     "an empty list lints nothing and passes"),
-    ("falco_rules_lint-cli-not-utf8", "cli", None,
-     ["tools/falco_rules_lint.py", "{tmp}/not-utf8.yaml"], ["not-utf8.yaml"],
-     "UnicodeDecodeError traceback (module_utils/falco/loader.py read_text)"),
-    ("falco_rules_lint-cli-schema-missing", "cli", None,
-     ["tools/falco_rules_lint.py", "--schema", "{tmp}/../missing.json", "{tmp}/truncated.yaml"],
-     ["missing.json"], "FileNotFoundError traceback (module_utils/falco/schema.py)"),
-    ("lab-cli-images-unknown-dist", "cli", None, ["lab/lab.py", "images", "sid"],
-     ["bookworm", "trixie"], "KeyError traceback"),
-    ("pulumi-rules-file-escapes-repo", "pulumi", None,
-     {"bulwark:falcoRulesFiles": ["../../../../../etc/passwd"]}, ["falcoRulesFiles[0]"],
-     "a relative path may leave the repository: /etc/passwd is accepted as a rules file"),
-]
-
-
-@pytest.mark.parametrize(("row_id", "kind", "target", "value", "fragments"),
-                         [pytest.param(*g[:5], id=g[0], marks=pytest.mark.xfail(
-                             strict=True, reason=f"known gap: {g[5]}")) for g in GAPS])
-def test_bad_inputs_row_gap(bad_files, monkeypatch, row_id, kind, target, value, fragments):
-    if kind == "module":
-        test_bad_inputs_row_module(bad_files, monkeypatch, row_id, target, value, fragments)
-    elif kind == "cli":
-        test_bad_inputs_row_cli(bad_files, row_id, value, fragments)
-    else:
-        test_bad_inputs_row_pulumi(row_id, value, fragments)

@@ -10,15 +10,18 @@ runs there) for the whole run.
 The plays run with pipelining on (one podman exec per task; module arguments travel on
 stdin rather than in a temporary file on the node). Each secret variable comes from an
 Ansible Vault file (the "vault-encrypted values" of the issue). To add one (registry
-passwords and identity tokens are next, see LEFT), add a run to the `runs` fixture that plays
-its role or playbook, and SECRET_ROWS entries naming the variable, the run and its home.
+passwords are next, see LEFT), add a run to the `runs` fixture that plays its role or
+playbook, and SECRET_ROWS entries naming the variable, the run and its home.
 """
 from __future__ import annotations
 
+import base64
 import json
 import os
+import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import uuid
 from pathlib import Path
@@ -134,11 +137,23 @@ def vvv_play(tmp: Path, playbook: str, args: list, secrets: dict, *, node=None):
 
 
 # ---------------------------------------------------------------------------- the runs
+def _jwt(claims: dict) -> str:
+    """An unsigned JWT-shaped OIDC token (cosign parses it before it asks Fulcio)."""
+    def part(data):
+        return base64.urlsafe_b64encode(json.dumps(data).encode()).rstrip(b"=").decode()
+    return ".".join([part({"alg": "RS256", "typ": "JWT"}), part(claims), "c2lnbmF0dXJl"])
+
+
 @pytest.fixture(scope="module")
 def secret_values():
-    return {name: f"reliab-{name}-{uuid.uuid4().hex}" for name in
-            ("cosign_key_password", "trivy_server_token", "trivy_client_token",
-             "sign_key_password")}
+    values = {name: f"reliab-{name}-{uuid.uuid4().hex}" for name in
+              ("cosign_key_password", "trivy_server_token", "trivy_client_token",
+               "sign_key_password")}
+    values["identity_token"] = _jwt({
+        "iss": "https://issuer.bulwark.invalid", "sub": "reliab@bulwark.invalid",
+        "email": "reliab@bulwark.invalid", "aud": "sigstore", "iat": 1700000000,
+        "exp": 4102444800, "nonce": uuid.uuid4().hex})
+    return values
 
 
 @pytest.fixture(scope="module")
@@ -177,7 +192,32 @@ def runs(reliab_node, secret_values, tmp_path_factory, lab_mirror, lab_tools, la
         "sign_transparency_log": False, "sign_insecure_registry": True,
         "sign_cosign_path": lab_tools["cosign"]})],
         {"sign_key_password": secret_values["sign_key_password"]})
+    # cosign_sign keyless on the controller: the token goes to a 0600 file cosign reads; Fulcio
+    # (a closed port here) cannot be reached, so the failure path is what runs
+    closed = socket.socket()
+    closed.bind(("127.0.0.1", 0))
+    dead = f"http://127.0.0.1:{closed.getsockname()[1]}"
+    closed.close()
+    keyless = tmp / "keyless.yml"
+    keyless.write_text(json.dumps([{
+        "name": "Keyless signing whose Fulcio is down", "hosts": "localhost",
+        "connection": "local", "gather_facts": False,
+        "vars": {"ansible_python_interpreter": "{{ ansible_playbook_python }}"},
+        "tasks": [{"bulwark.container_security.cosign_sign": {
+            "image": image, "identity_token": "{{ identity_token }}", "fulcio_url": dead,
+            "rekor_url": dead, "transparency_log": False, "insecure_registry": True,
+            "cosign_path": lab_tools["cosign"], "crane_path": lab_tools["crane"]}}]}]))
+    tokens_before = _token_files()
+    out["keyless-failure"] = vvv_play(tmp, str(keyless), [],
+                                      {"identity_token": secret_values["identity_token"]})
+    out["keyless-failure"]["token_files_left"] = sorted(_token_files() - tokens_before)
     return out
+
+
+def _token_files() -> set:
+    """cosign_sign's private token files (flows._token_file) in the controller's temp dirs."""
+    return {str(p) for d in {tempfile.gettempdir(), "/tmp"}
+            for p in Path(d).glob("bulwark-cosign-*.token")}
 
 
 def _json(values: dict) -> str:
@@ -199,9 +239,11 @@ SECRET_ROWS = [
     ("trivy_client_token-client-failure", "trivy_client_token", "trivy-failure", "failed",
      "/etc/trivy/client.env"),
     ("sign_key_password-sign-failure", "sign_key_password", "sign-failure", "failed", None),
+    ("identity_token-keyless-sign-failure", "identity_token", "keyless-failure", "failed", None),
 ]
-# Added by another engineer, to be rows here once their variables exist:
-LEFT = ["registry passwords (cosign/skopeo registry auth)", "identity tokens"]
+# Added by another engineer, to be rows here once their variables exist (no module or role
+# takes a registry password today):
+LEFT = ["registry passwords (cosign/skopeo registry auth)"]
 
 
 @pytest.mark.parametrize(("row_id", "variable", "run", "outcome", "home"), SECRET_ROWS,
@@ -216,6 +258,9 @@ def test_secrets_row(runs, secret_values, row_id, variable, run, outcome, home):
     assert secret not in evidence["log"], f"{variable} in ANSIBLE_LOG_PATH"
     assert evidence["cmdlines"].count("\n") > 10, "no process argument lists were sampled"
     assert secret not in evidence["cmdlines"], f"{variable} in a process argument list"
+    if run == "keyless-failure":  # cosign ran with the token's file, and the file is gone
+        assert "--identity-token /" in evidence["cmdlines"], "cosign sign never ran keyless"
+        assert evidence["token_files_left"] == [], evidence["token_files_left"]
     node = evidence["node"]
     if node:
         files = node_files_with(node, secret)

@@ -21,6 +21,7 @@ from ansible_collections.bulwark.container_security.plugins.module_utils.cosign.
 )
 from ansible_collections.bulwark.container_security.plugins.module_utils.cosign.params import (
     COMMON_ARGUMENT_SPEC,
+    check_image_options,
     cosign_from_params,
     for_each,
     summarize_failures,
@@ -50,6 +51,13 @@ class ImageModule(ModuleHelper):
     The cosign_* and notation_* modules share it."""
 
     tool = None
+
+    def __init__(self, argument_spec: dict, **module_kwargs):
+        super().__init__(argument_spec, **module_kwargs)
+        try:
+            check_image_options(self.params)  # before any probe, key read or process
+        except CosignError as error:
+            self.fail(error.message, reason=error.reason)
 
     def _run(self, argv, env):
         return self.module.run_command(argv, environ_update=env)

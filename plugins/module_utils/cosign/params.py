@@ -9,7 +9,11 @@ tests use these.
 from __future__ import annotations
 
 from ansible_collections.bulwark.container_security.plugins.module_utils.cosign.errors import (
+    DIGEST_RE,
     CosignError,
+)
+from ansible_collections.bulwark.container_security.plugins.module_utils.cosign.references import (
+    parse_reference,
 )
 from ansible_collections.bulwark.container_security.plugins.module_utils.cosign.runner import (
     Cosign,
@@ -60,6 +64,33 @@ TRUST_CONSTRAINTS = {
     "mutually_exclusive": [("certificate_identity", "certificate_identity_regexp"),
                            ("certificate_oidc_issuer", "certificate_oidc_issuer_regexp")],
 }
+
+# O(parallel): images handled at a time (one tool process each); more only queues on
+# the registry.
+PARALLEL_MAX = 32
+
+
+def check_image_options(params: dict) -> None:
+    """Refuse bad image options before anything runs (no probe, no key read, no process):
+    every O(image)/O(images) entry must be a reference (references.parse_reference),
+    O(parallel) in 1..PARALLEL_MAX, O(expected_digest) a sha256 digest. Raises CosignError
+    whose message names the option and what is accepted."""
+    images = [("image", params["image"])] if params.get("image") is not None else []
+    images += [(f"images[{i}]", v) for i, v in enumerate(params.get("images") or [])]
+    for option, value in images:
+        try:
+            parse_reference(value)
+        except CosignError as e:
+            raise CosignError("image_not_found", f"{option}: {e.message}") from None
+    parallel = params.get("parallel")
+    if parallel is not None and not 1 <= parallel <= PARALLEL_MAX:
+        raise CosignError("cosign_failed", f"parallel={parallel} is out of range; accepted: "
+                          f"1 to {PARALLEL_MAX} images at a time")
+    digest = params.get("expected_digest")
+    if digest is not None and not DIGEST_RE.match(digest):
+        raise CosignError("cosign_failed", f"expected_digest={digest!r} is not a digest; "
+                          "accepted: sha256:<64 lowercase hex> (the one digest algorithm "
+                          "these modules handle)")
 
 
 def keyless_signing(params: dict) -> dict:

@@ -5,20 +5,33 @@
 """
 from __future__ import annotations
 
+import re
+
 from ansible_collections.bulwark.container_security.plugins.module_utils.cosign.errors import (
     DIGEST_RE,
     CosignError,
 )
+
+# distribution/reference (reference.go): NameTotalLengthMax = 255, "repository name must not
+# be more than 255 characters" (the name as spelled: registry host and repository path).
+NAME_TOTAL_LENGTH_MAX = 255
+# The characters of the distribution reference grammar: domain, path components, tag
+# ([\w][\w.-]{0,127}) and digest. Anything else (';', '$', '`', quotes, spaces) is refused.
+_REFERENCE_CHARS = re.compile(r"[A-Za-z0-9_.:/@-]+")
+NOT_A_REFERENCE = "(expected registry/repository[:tag][@sha256:<64 hex>])"
 
 
 def parse_reference(ref: str) -> dict:
     """'host:port/repo:tag@sha256:..' -> {registry, repository, tag, digest}.
 
     A first path component with a '.' or ':' or equal to 'localhost' is a registry,
-    as in the distribution reference grammar; otherwise the registry is docker.io."""
-    if not ref or any(c.isspace() for c in ref):
-        raise CosignError("image_not_found", f"image reference {ref!r} is not a reference "
-                          "(expected registry/repository[:tag][@sha256:<64 hex>])")
+    as in the distribution reference grammar; otherwise the registry is docker.io.
+    A reference starting with '-' (it would reach a tool's argv as an option), with a
+    character outside the grammar, or with a name over 255 characters is refused."""
+    if not ref or ref.startswith("-") or not _REFERENCE_CHARS.fullmatch(ref):
+        shown = ref if len(ref or "") <= 300 else f"{ref[:120]}...({len(ref)} characters)"
+        raise CosignError("image_not_found", f"image reference {shown!r} is not a reference "
+                          + NOT_A_REFERENCE)
     name, digest = ref, None
     if "@" in ref:
         name, digest = ref.split("@", 1)
@@ -29,6 +42,10 @@ def parse_reference(ref: str) -> dict:
     last = name.rsplit("/", 1)[-1]
     if ":" in last:
         name, tag = name.rsplit(":", 1)
+    if len(name) > NAME_TOTAL_LENGTH_MAX:
+        raise CosignError("image_not_found", f"image reference {ref[:120]!r}... is not a "
+                          f"reference: its name has {len(name)} characters, at most "
+                          f"{NAME_TOTAL_LENGTH_MAX} are accepted (distribution/reference)")
     first, _sep, rest = name.partition("/")
     if rest and ("." in first or ":" in first or first == "localhost"):
         registry, repository = first, rest

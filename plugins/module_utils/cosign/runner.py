@@ -83,11 +83,22 @@ def digest_from_triangulate(stdout: str) -> str:
     return f"sha256:{m.group(1)}"
 
 
+# A registry (or a proxy before it) that drops the connection: Go's net/http reports a reset
+# ("read tcp a->b: read: connection reset by peer"), a closed pipe, or an EOF after the URL
+# ('Get "https://reg/v2/": EOF'). Whether "dial tcp" also shows depends on which of cosign's
+# retries lost the race, so these are matched on their own.
+_DROPPED = re.compile(r"connection reset by peer|broken pipe|\": (unexpected )?eof\b|"
+                      r"server closed (the )?(idle )?connection")
+
+
 def classify(stderr: str) -> str:
-    """Map cosign/crane error text to a reason key of REASONS."""
-    s = (stderr or "").lower()
+    """Map cosign/crane error text to a reason key of REASONS. cosign's WARNING lines are not
+    the error (an unreachable public TUF mirror is only a warning when signing privately)."""
+    s = "\n".join(line for line in (stderr or "").lower().splitlines()
+                  if not line.lstrip().startswith("warning:"))
     if "connection refused" in s or "no such host" in s or "i/o timeout" in s \
-            or "dial tcp" in s or "tls: " in s or "server gave http response" in s:
+            or "dial tcp" in s or "tls: " in s or "server gave http response" in s \
+            or _DROPPED.search(s):
         return "registry_unreachable"
     if "decryption failed" in s or "incorrect password" in s:
         return "bad_password"

@@ -557,11 +557,15 @@ def lint_paths(paths, schema=None, fields: dict | None = None,
     lint them.
 
     `schema` is Falco's rules JSON schema (a dict, or a path); None skips the schema check.
+    An empty `paths` or an unreadable schema raises ValueError (schema.RulesSchemaError).
     `falco_version` is the Falco release whose engine version `required_engine_version` items
     are checked against (engine.py; by default the release roles/falco pins).
     """
     if yaml is None:
         raise ImportError(PYYAML_MISSING)
+    if not paths:
+        raise ValueError("paths is empty: give at least one rules file or directory (an "
+                         "empty list would lint nothing and pass)")
     linter = Linter(_load_schema(schema), fields, falco_version)
     for p in paths:
         if Path(p).is_dir():    # like Falco's rules_files: a directory's files, sorted by name

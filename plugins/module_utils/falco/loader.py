@@ -169,9 +169,13 @@ class RulesLoader:
     # ------------------------------------------------------------------ files
     def load_file(self, path: str):
         try:
-            buffer = Path(path).read_text()
+            buffer = Path(path).read_text(encoding="utf-8")
         except OSError as exc:
             self.err(path, 0, "file", path, f"cannot read: {exc}")
+            return
+        except UnicodeDecodeError as exc:  # Falco's YAML reader takes UTF-8 only
+            self.err(path, 0, "file", path, f"not UTF-8 text (byte {exc.start}: "
+                     f"{exc.object[exc.start:exc.start + 1]!r}); a rules file must be UTF-8")
             return
         loader = _Loader(buffer)
         try:

@@ -96,7 +96,18 @@ class _FastSchema:
         return lambda v: all(c(v) for c in checks)
 
 
+class RulesSchemaError(ValueError):
+    """The rules schema file cannot be read or is not JSON (the message names the file)."""
+
+
 def _load_schema(schema) -> dict | None:
     if schema is None or isinstance(schema, dict):
         return schema
-    return json.loads(Path(schema).read_text())
+    try:
+        return json.loads(Path(schema).read_text(encoding="utf-8"))
+    except OSError as exc:
+        reason = exc.strerror or str(exc)
+    except ValueError as exc:   # UnicodeDecodeError and JSONDecodeError are ValueErrors
+        reason = f"not a UTF-8 JSON document ({exc})"
+    raise RulesSchemaError(f"schema={str(schema)!r}: cannot read Falco's rules JSON schema: "
+                           f"{reason}")

@@ -30,6 +30,7 @@ from ansible_collections.bulwark.container_security.plugins.module_utils.scan.bu
 )
 from ansible_collections.bulwark.container_security.plugins.module_utils.trivy.scan import (
     SCAN_ARGUMENT_SPEC,
+    check_scan_options,
     scan_command_from_params,
     scan_environment,
 )
@@ -83,6 +84,10 @@ class ScanModule(GateModule):
         return binary
 
     def scan(self):
+        try:
+            check_scan_options(self.params)  # before the temporary directory or trivy
+        except ValueError as exc:
+            self.fail(exc)
         workdir = tempfile.mkdtemp(prefix="trivy-scan-")
         try:
             self._scan(workdir)

@@ -6,7 +6,17 @@
 from __future__ import annotations
 
 import json
+import re
 
+from ansible_collections.bulwark.container_security.plugins.module_utils.cosign.errors import (
+    CosignError,
+)
+from ansible_collections.bulwark.container_security.plugins.module_utils.cosign.references import (
+    parse_reference,
+)
+from ansible_collections.bulwark.container_security.plugins.module_utils.trivy.config import (
+    GO_DURATION,
+)
 from ansible_collections.bulwark.container_security.plugins.module_utils.trivy.reports import (
     to_junit,
 )
@@ -18,6 +28,39 @@ from ansible_collections.bulwark.container_security.plugins.module_utils.trivy.s
 
 SCAN_KINDS = ("image", "fs", "rootfs", "sbom")
 CACHE_BACKENDS = ("fs", "memory")
+# The enum of scan.scanners in Trivy's own config schema (roles/trivy/files/
+# trivy-config.schema.json; tests/unit checks the two agree).
+SCANNERS = ("vuln", "misconfig", "secret", "license")
+# Characters a shell would act on, and whitespace: never part of a target trivy_scan passes.
+_UNSAFE_PATH = re.compile(r"[\s;&|$`<>(){}\[\]'\"\\*?!#~]")
+
+
+def check_scan_options(params):
+    """Refuse bad trivy_scan options before anything is created or run (ValueError naming
+    the option and what is accepted): the target (an image reference for kind=image, else
+    a path; never starting with '-'), the timeout (a Go duration) and report_path (no '..'
+    component). O(scanners) are checked by their choices (SCANNERS)."""
+    target, kind = params["target"], params.get("kind") or "image"
+    if not target or target.startswith("-"):
+        raise ValueError(f"target={target!r} is not accepted: it must not be empty or start "
+                         "with '-' (trivy would read it as an option)")
+    if kind == "image" and not params.get("input_archive"):
+        try:
+            parse_reference(target)
+        except CosignError as e:
+            raise ValueError(f"target: {e.message}") from None
+    elif _UNSAFE_PATH.search(target):
+        what = "image archive" if kind == "image" else kind
+        raise ValueError(f"target={target!r} is not a safe {what} path: whitespace and shell "
+                         "characters (; & | $ ` < > quotes ...) are not accepted")
+    timeout = params.get("timeout")
+    if timeout is not None and not re.fullmatch(GO_DURATION, str(timeout)):
+        raise ValueError(f"timeout={timeout!r} is not a Go duration; accepted: 5m0s, 300s, "
+                         "1h30m (digits and ns, us, ms, s, m, h)")
+    report = params.get("report_path")
+    if report and ".." in re.split(r"[/\\]", report):
+        raise ValueError(f"report_path={report!r} has a '..' component; give a path without "
+                         "'..' (absolute, or relative below the working directory)")
 
 
 def scan_command(target, kind="image", *, trivy="trivy", output=None, input_archive=False,
@@ -138,7 +181,7 @@ SCAN_ARGUMENT_SPEC = {
     "token_header": {"type": "str", "no_log": False},  # a header name, not a secret
     "cache_dir": {"type": "path"},
     "cache_backend": {"type": "str"},
-    "scanners": {"type": "list", "elements": "str"},
+    "scanners": {"type": "list", "elements": "str", "choices": list(SCANNERS)},
     "skip_db_update": {"type": "bool", "default": False},
     "offline_scan": {"type": "bool", "default": False},
     "db_repositories": {"type": "list", "elements": "str", "default": []},
