@@ -13,7 +13,8 @@ builders.build_bundle makes from the settings (the mapping of the Pulumi stack's
 under one of those keys works too), with a real CEL engine. Prints ADMIT / DENY per resource with
 the failing policies and their messages (``--json``: the whole report), and exits 1 when a
 resource is denied, 2 on bad input. The logic is plugins/module_utils/kyverno/admission.py, the
-same as the admission_check module's; the collection is found as tools/falco_rules_lint.py does.
+same as the admission_check module's; the collection is found by tools/falco_rules_lint.py's
+collections_root().
 """
 from __future__ import annotations
 
@@ -22,21 +23,7 @@ import json
 import sys
 from pathlib import Path
 
-HERE = Path(__file__).resolve().parent
-COLLECTION = ("ansible_collections", "bulwark", "container_security")
 SETTINGS_KEYS = ("bulwark:policy", "kyverno_policy_settings", "cluster_policies_settings")
-
-
-def collections_root() -> Path:
-    if HERE.joinpath(*COLLECTION).is_dir():        # copied to a node beside the package
-        return HERE
-    checkout = HERE.parent
-    root = checkout / ".collections"
-    link = root.joinpath(*COLLECTION)
-    if not link.exists():
-        link.parent.mkdir(parents=True, exist_ok=True)
-        link.symlink_to(checkout)
-    return root
 
 
 def _settings(path: str | None, yaml) -> dict:
@@ -53,15 +40,11 @@ def _settings(path: str | None, yaml) -> dict:
     return data
 
 
-def _documents(files, yaml) -> list:
+def _documents(files, admission) -> list:
     docs = []
     for name in files:
-        text = sys.stdin.read() if name == "-" else Path(name).read_text()
-        for doc in yaml.safe_load_all(text):
-            if isinstance(doc, dict) and doc.get("kind") == "List":
-                docs.extend(doc.get("items") or [])
-            elif doc is not None:
-                docs.append(doc)
+        docs.extend(admission.load_documents(sys.stdin.read() if name == "-"
+                                             else Path(name).read_text()))
     return docs
 
 
@@ -90,7 +73,7 @@ def main(argv=None) -> int:
         return 2
     try:
         bundle = builders.build_bundle(_settings(a.settings, yaml))
-        resources = _documents(a.files, yaml)
+        resources = _documents(a.files, admission)
         report = admission.evaluate(bundle, resources, a.cel_engine)
     except (OSError, ValueError, yaml.YAMLError, validation.SettingsError) as exc:
         print(f"admission check: {exc}", file=sys.stderr)
@@ -105,5 +88,6 @@ def main(argv=None) -> int:
 
 
 if __name__ == "__main__":
+    from falco_rules_lint import collections_root  # tools/ is sys.path[0] for a script
     sys.path.insert(0, str(collections_root()))
     sys.exit(main())

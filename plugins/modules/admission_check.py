@@ -132,15 +132,10 @@ from ansible_collections.bulwark.container_security.plugins.module_utils.kyverno
 
 
 def _load_paths(paths) -> list:
-    import yaml
     docs = []
     for path in paths:
         with open(path, encoding="utf-8") as handle:
-            for doc in yaml.safe_load_all(handle):
-                if isinstance(doc, dict) and doc.get("kind") == "List":
-                    docs.extend(doc.get("items") or [])
-                elif doc is not None:
-                    docs.append(doc)
+            docs.extend(admission.load_documents(handle.read()))
     return docs
 
 

@@ -197,6 +197,19 @@ def verdict(policy: dict, obj: dict, engine: str = DEFAULT_CEL_ENGINE) -> str:
 
 # ---------------------------------------------------------------- the check
 
+def load_documents(text: str) -> list:
+    """The manifests of a YAML stream; a ``List`` document stands for its ``items``. PyYAML is
+    imported here only (ImportError when it is missing)."""
+    import yaml
+    docs = []
+    for doc in yaml.safe_load_all(text):
+        if isinstance(doc, dict) and doc.get("kind") == "List":
+            docs.extend(doc.get("items") or [])
+        elif doc is not None:
+            docs.append(doc)
+    return docs
+
+
 def _parse_time(text: str) -> datetime.datetime:
     parsed = datetime.datetime.strptime(text, "%Y-%m-%dT%H:%M:%SZ")
     return parsed.replace(tzinfo=datetime.timezone.utc)

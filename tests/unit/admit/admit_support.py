@@ -9,6 +9,10 @@ admission_check module and tools/admission_check.py): it binds ``object``, evalu
 """
 from __future__ import annotations
 
+# cel-python's google-re2 must load before regopy (tests/unit/build_gate, trivy), which carries
+# its own RE2: loaded after it, re2 aborts the process on its first regex (seen in one
+# session running all of tests/unit). admission.py imports the engines lazily, so import here.
+import celpy  # noqa: F401
 import yaml
 from ansible_collections.bulwark.container_security.plugins.module_utils.kyverno import (
     controls as kyverno_controls,
