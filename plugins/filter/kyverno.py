@@ -11,6 +11,11 @@ from ansible_collections.bulwark.container_security.plugins.module_utils.kuberne
 from ansible_collections.bulwark.container_security.plugins.module_utils.kyverno.builders import (
     build_bundle,
 )
+from ansible_collections.bulwark.container_security.plugins.module_utils.kyverno.prune import (
+    SELECTOR,
+    prune_kinds,
+    prune_plan,
+)
 from ansible_collections.bulwark.container_security.plugins.module_utils.kyverno.settings import (
     Settings,
 )
@@ -48,10 +53,29 @@ def kubernetes_manifest_name(manifest):
         raise AnsibleFilterError(f"kubernetes_manifest_name: {exc}") from exc
 
 
+def kyverno_prune_kinds(bundle):
+    """What to list before pruning: every kind the builders make (not only the bundle's), each
+    with the label selector of Bulwark's manifests."""
+    if not isinstance(bundle, list):
+        raise AnsibleFilterError("kyverno_prune_kinds: the input must be the policy bundle")
+    return [{**k, "label_selector": SELECTOR} for k in prune_kinds()]
+
+
+def kyverno_prune_plan(listings, bundle):
+    """The managed objects of ``listings`` (kubernetes.core.k8s_info results) that ``bundle``
+    no longer has: {'delete': [...], 'orphaned_namespaces': [...]} (prune.py)."""
+    try:
+        return prune_plan(bundle, listings)
+    except (ValueError, KeyError, TypeError, AttributeError) as exc:
+        raise AnsibleFilterError(f"kyverno_prune_plan: {exc}") from exc
+
+
 class FilterModule:
     def filters(self):
         return {
             "kyverno_policy_bundle": kyverno_policy_bundle,
             "kyverno_test_suites": kyverno_test_suites,
             "kubernetes_manifest_name": kubernetes_manifest_name,
+            "kyverno_prune_kinds": kyverno_prune_kinds,
+            "kyverno_prune_plan": kyverno_prune_plan,
         }

@@ -43,6 +43,9 @@ def falco_values(settings: PlatformSettings) -> dict:
         "tty": False,
         "customRules": falco_rules(settings),
     }
+    if settings.falcosidekick:
+        # The chart points Falco's http_output (JSON) at falcosidekick when it is enabled.
+        ours["falcosidekick"] = {"enabled": True, "config": settings.falcosidekick}
     return deep_merge(ours, settings.falco.values if settings.falco else {})
 
 

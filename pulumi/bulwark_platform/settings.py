@@ -19,6 +19,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ansible_collections.bulwark.container_security.plugins.module_utils.falco.alerts import (
+    AlertsError,
+    sidekick_config,
+)
 from ansible_collections.bulwark.container_security.plugins.module_utils.kubernetes_names import (
     DNS_LABEL,
 )
@@ -56,6 +60,10 @@ CONFIG_KEYS: dict[str, tuple[str, Any, str]] = {
                         "Falco rules files loaded as the chart's customRules (paths relative to "
                         "the repository root). Empty: the collection's falco role rules."),
     "falcoValues": ("object", {}, "Extra Helm values merged over the program's falco values."),
+    "falcosidekick": ("object", {},
+                      "falcosidekick outputs for Falco's alerts ({webhook|slack|loki|alertmanager: "
+                      "settings}); empty: no falcosidekick. Checked by the collection's "
+                      "module_utils/falco/alerts.py."),
     "kubeconfig": ("string", "",
                    "Kubeconfig (path or contents) of an explicit kubernetes provider; empty with "
                    "an empty kubeContext: the default provider (kubernetes:* config, KUBECONFIG)."),
@@ -91,6 +99,7 @@ class PlatformSettings:
     falco: ChartRelease | None
     falco_rules_files: tuple[Path, ...]
     policy: dict
+    falcosidekick: dict = field(default_factory=dict)   # its config; {}: not deployed
     kubeconfig: str = ""
     kube_context: str = ""
 
@@ -196,7 +205,16 @@ def from_mapping(raw: Mapping[str, Any]) -> PlatformSettings:
                                        f"exist (relative paths start at {REPO_ROOT})")
             paths.append(path)
         rules = tuple(paths)
+    sidekick = {}
+    if get["falcosidekick"]:
+        if not falco:
+            raise StackConfigError(f"{_key('falcosidekick')} needs {_key('falcoEnabled')}: true")
+        try:
+            sidekick = sidekick_config(get["falcosidekick"], _key("falcosidekick"))
+        except AlertsError as exc:
+            raise StackConfigError(str(exc)) from None
     return PlatformSettings(kyverno=kyverno, falco=falco, falco_rules_files=rules,
+                            falcosidekick=sidekick,
                             policy=dict(get["policy"]), kubeconfig=get["kubeconfig"],
                             kube_context=get["kubeContext"])
 

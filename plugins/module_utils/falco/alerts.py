@@ -79,3 +79,77 @@ def alerts_carry_secrets(alerts) -> bool:
     token, so the tasks that pass the drop-in use no_log."""
     config = alerts_config(alerts)
     return any(config[CHANNELS[n][0]]["enabled"] for n in ("http", "program"))
+
+
+# falcosidekick (falcosecurity/falcosidekick config.yaml, chart falcosidekick.config.*): the
+# outputs it fans Falco's alerts out to. output -> (required key, {key: type}); "url" is an
+# http(s) URL with a host, "priority" one of Falco's priorities.
+PRIORITIES = ("emergency", "alert", "critical", "error", "warning", "notice", "informational",
+              "debug")
+SIDEKICK_OUTPUTS = {
+    "webhook": ("address", {"address": "url", "method": ("POST", "PUT"), "customheaders": "map",
+                            "minimumpriority": "priority", "mutualtls": bool, "checkcert": bool}),
+    "slack": ("webhookurl", {"webhookurl": "url", "channel": str, "username": str, "icon": str,
+                             "footer": str, "outputformat": ("all", "text", "fields"),
+                             "minimumpriority": "priority", "messageformat": str}),
+    "loki": ("hostport", {"hostport": "url", "user": str, "apikey": str, "tenant": str,
+                          "endpoint": str, "extralabels": str, "customheaders": "map",
+                          "minimumpriority": "priority", "mutualtls": bool, "checkcert": bool}),
+    "alertmanager": ("hostport", {"hostport": "url", "endpoint": str,
+                                  "minimumpriority": "priority", "mutualtls": bool,
+                                  "checkcert": bool}),
+}
+
+
+def _sidekick_value(where: str, kind, value):
+    if kind == "url":
+        parts = urlsplit(str(value))
+        if not (isinstance(value, str) and parts.scheme in ("http", "https") and parts.hostname):
+            raise AlertsError(f"{where} must be an http:// or https:// URL with a host "
+                              "(the value is not shown: it may hold a token)")
+    elif kind == "priority":
+        if value not in PRIORITIES:
+            raise AlertsError(f"{where}: {value!r} is not a Falco priority; one of "
+                              f"{', '.join(PRIORITIES)}")
+    elif kind == "map":
+        if not isinstance(value, dict) or not all(isinstance(k, str) and isinstance(v, str)
+                                                  for k, v in value.items()):
+            raise AlertsError(f"{where} must be a mapping of header name to text "
+                              "(the values are not shown)")
+    elif isinstance(kind, tuple):
+        if value not in kind:
+            raise AlertsError(f"{where}: {value!r} is not one of {', '.join(kind)}")
+    elif not isinstance(value, kind) or (kind is not bool and isinstance(value, bool)):
+        raise AlertsError(f"{where} must be a {kind.__name__}")
+    return value
+
+
+def sidekick_config(outputs, where: str = "falcosidekick") -> dict:
+    """falcosidekick's ``config`` for ``outputs`` ({output: settings}); AlertsError naming the key
+    (never a URL's or header's value). Header maps are falcosidekick's ``customHeaders``."""
+    if outputs is None:
+        outputs = {}
+    if not isinstance(outputs, dict):
+        raise AlertsError(f"{where} must be a mapping of output to settings, got "
+                          f"{type(outputs).__name__}")
+    unknown = sorted(set(outputs) - set(SIDEKICK_OUTPUTS))
+    if unknown:
+        raise AlertsError(f"{where}: unknown output(s) {', '.join(unknown)}; accepted: "
+                          f"{', '.join(SIDEKICK_OUTPUTS)}")
+    config = {}
+    for name, settings in outputs.items():
+        required, keys = SIDEKICK_OUTPUTS[name]
+        if not isinstance(settings, dict):
+            raise AlertsError(f"{where}.{name} must be a mapping with '{required}'")
+        bad = sorted(set(settings) - set(keys))
+        if bad:
+            raise AlertsError(f"{where}.{name}: unknown key(s) {', '.join(bad)}; accepted: "
+                              f"{', '.join(keys)}")
+        if not settings.get(required):
+            raise AlertsError(f"{where}.{name}: '{required}' is required")
+        out = {}
+        for key, value in settings.items():
+            out["customHeaders" if key == "customheaders" else key] = _sidekick_value(
+                f"{where}.{name}.{key}", keys[key], value)
+        config[name] = out
+    return config

@@ -2,22 +2,29 @@
 ValidatingPolicy evaluator on the two real Python CEL engines (common-expression-language and
 cel-python).
 
-The evaluator does what Kyverno does for one resource: it binds ``object``, evaluates
+The evaluator is the collection's own (module_utils/kyverno/admission.py, also behind the
+admission_check module and tools/admission_check.py): it binds ``object``, evaluates
 ``spec.variables`` in order into ``variables``, then ``spec.matchConditions`` and
 ``spec.validations``. The result names the failing validations.
 """
 from __future__ import annotations
 
-import functools
-
-import cel
-import celpy
+# cel-python's google-re2 must load before regopy (tests/unit/build_gate, trivy), which carries
+# its own RE2: loaded after it, re2 aborts the process on its first regex (seen in one
+# session running all of tests/unit). admission.py imports the engines lazily, so import here.
+import celpy  # noqa: F401
 import yaml
 from ansible_collections.bulwark.container_security.plugins.module_utils.kyverno import (
     controls as kyverno_controls,
 )
 from ansible_collections.bulwark.container_security.plugins.module_utils.kyverno import (
     settings as kyverno_settings,
+)
+from ansible_collections.bulwark.container_security.plugins.module_utils.kyverno.admission import (  # noqa: F401
+    ENGINES,
+    evaluate_policy,
+    selector_matches,
+    verdict,
 )
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
@@ -79,100 +86,6 @@ def full_settings(**overrides) -> dict:
     }
     data.update(overrides)
     return data
-
-
-@functools.cache
-def _celpy_program(expression: str):
-    env = celpy.Environment()
-    return env.program(env.compile(expression))
-
-
-def _celpy_eval(expression: str, activation: dict):
-    bound = {k: celpy.json_to_cel(v) for k, v in activation.items()}
-    value = _celpy_program(expression).evaluate(bound)
-    if isinstance(value, Exception):
-        raise value
-    return value
-
-
-@functools.cache
-def _cel_program(expression: str):
-    return cel.compile(expression)
-
-
-def _cel_eval(expression: str, activation: dict):
-    """Compiled once per expression: the native policies' inlined expressions are long."""
-    return _cel_program(expression).execute(activation)
-
-
-ENGINES = {"common-expression-language": _cel_eval, "cel-python": _celpy_eval}
-
-
-def _plain(value):
-    """celpy values back to plain Python so the next expression can take them as input."""
-    if isinstance(value, dict):
-        return {str(k): _plain(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_plain(v) for v in value]
-    if isinstance(value, (bool, celpy.celtypes.BoolType)):
-        return bool(value)
-    if isinstance(value, int):
-        return int(value)
-    if isinstance(value, str):
-        return str(value)
-    return value
-
-
-def selector_matches(selector: dict | None, labels: dict) -> bool:
-    """Kubernetes label selector semantics (matchLabels AND matchExpressions)."""
-    if not selector:
-        return True
-    for key, value in selector.get("matchLabels", {}).items():
-        if labels.get(key) != value:
-            return False
-    for expression in selector.get("matchExpressions", []):
-        key, operator = expression["key"], expression["operator"]
-        values = expression.get("values", [])
-        present = key in labels
-        if operator == "In" and not (present and labels[key] in values):
-            return False
-        if operator == "NotIn" and present and labels[key] in values:
-            return False
-        if operator == "Exists" and not present:
-            return False
-        if operator == "DoesNotExist" and present:
-            return False
-    return True
-
-
-def evaluate_policy(policy: dict, obj: dict, engine: str = "common-expression-language") -> dict:
-    """{'matched': bool, 'failed': [indices of failing validations]} for one resource.
-
-    The namespaceSelector is checked with the labels the API server puts on every namespace
-    (``kubernetes.io/metadata.name``), for the resource's namespace (``default`` if unset).
-    """
-    run = ENGINES[engine]
-    spec = policy["spec"]
-    namespace = obj.get("metadata", {}).get("namespace", "default")
-    selector = spec.get("matchConstraints", {}).get("namespaceSelector")
-    if not selector_matches(selector, {"kubernetes.io/metadata.name": namespace}):
-        return {"matched": False, "failed": []}
-    activation = {"object": obj, "variables": {}}
-    for variable in spec.get("variables", []):
-        activation["variables"][variable["name"]] = _plain(run(variable["expression"], activation))
-    for condition in spec.get("matchConditions", []):
-        if not bool(run(condition["expression"], activation)):
-            return {"matched": False, "failed": []}
-    failed = [i for i, v in enumerate(spec["validations"])
-              if not bool(run(v["expression"], activation))]
-    return {"matched": True, "failed": failed}
-
-
-def verdict(policy: dict, obj: dict, engine: str = "common-expression-language") -> str:
-    result = evaluate_policy(policy, obj, engine)
-    if not result["matched"]:
-        return "skip"
-    return "fail" if result["failed"] else "pass"
 
 
 def settings(**overrides) -> kyverno_settings.Settings:
@@ -240,16 +153,10 @@ def pss_expectations(shared_fixtures):
 
 def native_verdict(policy: dict, obj: dict, engine: str = "common-expression-language") -> str:
     """The verdict of a ValidatingAdmissionPolicy on one resource, with only ``object`` bound:
-    no ``variables`` (the policy declares none) and nothing of Kyverno's. A reference to
-    anything else fails to evaluate and so fails the test."""
-    spec = policy["spec"]
-    namespace = obj.get("metadata", {}).get("namespace", "default")
-    selector = spec.get("matchConstraints", {}).get("namespaceSelector")
-    if not selector_matches(selector, {"kubernetes.io/metadata.name": namespace}):
-        return "skip"
-    run = ENGINES[engine]
-    failed = [v for v in spec["validations"] if not bool(run(v["expression"], {"object": obj}))]
-    return "fail" if failed else "pass"
+    the policy declares no ``variables`` and the evaluator binds nothing of Kyverno's, so a
+    reference to anything else fails to evaluate and so fails the test."""
+    assert "variables" not in policy["spec"]
+    return verdict(policy, obj, engine)
 
 
 def compare_verdicts(expectations, judge) -> None:

@@ -173,7 +173,7 @@ def test_disabled_controls_are_left_out():
 
 
 def test_evaluator_reports_the_failing_validation(policies):
-    pod = {"kind": "Pod", "metadata": {"name": "x"},
+    pod = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "x"},
            "spec": {"hostPID": True, "containers": [{"name": "c", "image": "i"}]}}
     assert evaluate_policy(policies["disallow_host_namespaces"], pod) == {
         "matched": True, "failed": [0]}

@@ -5,8 +5,9 @@
 change to a policy or a control shows in review as a YAML diff.
 
 Regenerate after an intended change with ``BULWARK_UPDATE_GOLDEN=1 pytest <this file>`` and
-review the diff. helm/falco.yaml (the Falco rules library as chart values, owned by the falco
-role) and all.yaml (the same manifests concatenated) are left out.
+review the diff. all.yaml (the same manifests concatenated) is left out, and helm/falco.yaml is
+kept without its customRules (the Falco rules library, owned by the falco role) as
+helm/falco-without-rules.yaml: its falcosidekick outputs are in review too.
 """
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ import os
 import shutil
 
 import render
+import yaml
 from pulumi_harness import PULUMI_DIR, ROOT
 
 GOLDEN = ROOT / "tests" / "golden" / "pulumi-example"
@@ -22,8 +24,12 @@ LEFT_OUT = {"helm/falco.yaml", "all.yaml"}
 
 def _rendered(out) -> dict[str, str]:
     assert render.main(["--stack", str(PULUMI_DIR / "Pulumi.example.yaml"), "--out", str(out)]) == 0
-    return {str(p.relative_to(out)): p.read_text(encoding="utf-8")
-            for p in sorted(out.rglob("*.yaml")) if str(p.relative_to(out)) not in LEFT_OUT}
+    files = {str(p.relative_to(out)): p.read_text(encoding="utf-8")
+             for p in sorted(out.rglob("*.yaml")) if str(p.relative_to(out)) not in LEFT_OUT}
+    falco = yaml.safe_load((out / "helm" / "falco.yaml").read_text(encoding="utf-8"))
+    assert falco["values"].pop("customRules")
+    files["helm/falco-without-rules.yaml"] = yaml.safe_dump(falco, sort_keys=True)
+    return files
 
 
 def test_render_of_the_example_stack_matches_the_golden(tmp_path):

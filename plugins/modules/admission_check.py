@@ -1,0 +1,195 @@
+#!/usr/bin/python
+# Copyright (c) 2026 Bulwark maintainers
+# Apache License 2.0 (see LICENSE or https://www.apache.org/licenses/LICENSE-2.0)
+# SPDX-License-Identifier: Apache-2.0
+"""Ansible module: offline admission check of Kubernetes manifests against Bulwark's policies."""
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+---
+module: admission_check
+short_description: Judge Kubernetes manifests offline with Bulwark's admission policies
+version_added: 0.1.0
+description:
+  - Builds the admission policies from O(policy_settings) with the one policy source the
+    C(kyverno) role, the C(kyverno_policy_bundle) filter and the Pulumi program use (Kyverno
+    C(ValidatingPolicy), or with C(engine=native) C(ValidatingAdmissionPolicy) and its binding),
+    and evaluates every manifest of O(manifests) and O(paths) against them with a real CEL engine,
+    as the admission webhook or the API server would for a CREATE request. No cluster is needed.
+  - Pods and every pod controller (Deployment, StatefulSet, DaemonSet, ReplicaSet, Job, CronJob)
+    are judged on their pod spec; other kinds match no pod security policy and are admitted.
+  - C(PolicyException) manifests of the settings exempt the workloads they name until their
+    C(expiresAt). Image verification policies need registries and are listed in
+    RV(not_evaluated) instead.
+  - Fails when any resource is denied (a failing policy whose actions include C(Deny), or a CEL
+    error under C(failurePolicy=Fail)), unless O(fail_on_deny=false). The same check runs as a
+    command, C(python3 tools/admission_check.py), for CI.
+options:
+  manifests:
+    description: Kubernetes manifests (mappings) to judge.
+    type: list
+    elements: dict
+    default: []
+  paths:
+    description:
+      - YAML files (one or more documents each) on the host that runs the module, judged after
+        O(manifests). A C(List) document stands for its C(items).
+    type: list
+    elements: path
+    default: []
+  policy_settings:
+    description:
+      - The policy settings, the same mapping as the C(kyverno) role's C(kyverno_policy_settings)
+        and the Pulumi stack's C(bulwark:policy) (see C(pulumi/Pulumi.example.yaml)). Empty
+        means the defaults; invalid settings fail the task before anything is evaluated.
+    type: dict
+    default: {}
+  cel_engine:
+    description:
+      - The Python CEL engine that evaluates the expressions.
+    type: str
+    default: common-expression-language
+    choices: [common-expression-language, cel-python]
+  fail_on_deny:
+    description: Fail the task when any resource is denied.
+    type: bool
+    default: true
+extends_documentation_fragment:
+  - bulwark.container_security.attributes
+  - bulwark.container_security.attributes.read_only
+  - bulwark.container_security.attributes.platform
+requirements:
+  - The Python package of O(cel_engine) on the host that runs the module
+    (C(common-expression-language) or C(cel-python)), and PyYAML for O(paths).
+author:
+  - Bulwark maintainers (!UNKNOWN)
+"""
+
+EXAMPLES = r"""
+- name: Refuse a release whose manifests the cluster would deny
+  bulwark.container_security.admission_check:
+    paths: "{{ lookup('ansible.builtin.fileglob', 'deploy/*.yaml', wantlist=True) | sort }}"
+    policy_settings: "{{ kyverno_policy_settings }}"
+  delegate_to: localhost
+
+- name: Report only, with the native engine's policies
+  bulwark.container_security.admission_check:
+    manifests: "{{ rendered_manifests }}"
+    policy_settings: {engine: native}
+    fail_on_deny: false
+  register: admission
+"""
+
+RETURN = r"""
+results:
+  description: Per resource, whether it is admitted and the verdict of every policy that matched it.
+  returned: always
+  type: list
+  elements: dict
+  sample:
+    - resource: Pod/default/privileged
+      kind: Pod
+      namespace: default
+      name: privileged
+      allowed: false
+      policies:
+        - policy: bulwark-disallow-privileged-containers
+          kind: ValidatingPolicy
+          control: disallow_privileged_containers
+          verdict: fail
+          actions: [Deny]
+          denied: true
+          messages: ["Privileged containers are disallowed: ..."]
+denied:
+  description: The resources denied, as C(Kind/namespace/name).
+  returned: always
+  type: list
+  elements: str
+admitted:
+  description: The resources admitted, as C(Kind/namespace/name).
+  returned: always
+  type: list
+  elements: str
+not_evaluated:
+  description: Policies of the bundle that need registries (image verification), not judged here.
+  returned: always
+  type: list
+  elements: str
+summary:
+  description: One line per resource (C(ADMIT) or C(DENY)), then its failing policies and messages.
+  returned: always
+  type: list
+  elements: str
+"""
+
+from ansible.module_utils.basic import AnsibleModule, missing_required_lib  # noqa: E402
+
+from ansible_collections.bulwark.container_security.plugins.module_utils.kyverno import (  # noqa: E402
+    admission,
+    builders,
+    validation,
+)
+
+
+def _load_paths(paths) -> list:
+    docs = []
+    for path in paths:
+        with open(path, encoding="utf-8") as handle:
+            docs.extend(admission.load_documents(handle.read()))
+    return docs
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec={
+            "manifests": {"type": "list", "elements": "dict", "default": []},
+            "paths": {"type": "list", "elements": "path", "default": []},
+            "policy_settings": {"type": "dict", "default": {}},
+            "cel_engine": {"type": "str", "default": admission.DEFAULT_CEL_ENGINE,
+                           "choices": list(admission.CEL_ENGINES)},
+            "fail_on_deny": {"type": "bool", "default": True},
+        },
+        supports_check_mode=True,
+    )
+    params = module.params
+    missing = admission.missing_engine(params["cel_engine"])
+    if missing:
+        module.fail_json(msg=missing_required_lib(missing))
+    try:
+        bundle = builders.build_bundle(params["policy_settings"])
+    except validation.SettingsError as exc:
+        module.fail_json(msg=f"policy_settings: {exc}")
+    try:
+        resources = list(params["manifests"]) + _load_paths(params["paths"])
+    except ImportError:
+        module.fail_json(msg=missing_required_lib("PyYAML"))
+    except (OSError, ValueError) as exc:    # unreadable file, YAML error
+        module.fail_json(msg=f"cannot read the manifests: {exc}")
+    if not resources:
+        module.fail_json(msg="no manifests: give manifests or paths")
+    try:
+        report = admission.evaluate(bundle, resources, params["cel_engine"])
+    except admission.AdmissionError as exc:
+        module.fail_json(msg=str(exc))
+    out = {
+        "changed": False,
+        "results": report["resources"],
+        "denied": report["denied"],
+        "admitted": [r["resource"] for r in report["resources"] if r["allowed"]],
+        "not_evaluated": report["not_evaluated"],
+        "summary": admission.summary_lines(report),
+    }
+    if report["denied"] and params["fail_on_deny"]:
+        reasons = []
+        for res in report["resources"]:
+            for pol in res["policies"]:
+                if pol["denied"]:
+                    text = "; ".join(pol["messages"])
+                    reasons.append(f"{res['resource']}: {pol['policy']}: {text}")
+        module.fail_json(msg=f"admission denied {len(report['denied'])} of {len(resources)} "
+                             f"resource(s): " + " | ".join(reasons), **out)
+    module.exit_json(**out)
+
+
+if __name__ == "__main__":
+    main()
