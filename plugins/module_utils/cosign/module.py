@@ -16,6 +16,11 @@ import urllib.error
 
 from ansible.module_utils.urls import ConnectionError as UrlsConnectionError
 from ansible.module_utils.urls import open_url
+from ansible_collections.bulwark.container_security.plugins.module_utils.cosign.credentials import (
+    AuthGetter,
+    docker_config_dir,
+    registry_hosts,
+)
 from ansible_collections.bulwark.container_security.plugins.module_utils.cosign.errors import (
     CosignError,
 )
@@ -30,18 +35,25 @@ from ansible_collections.bulwark.container_security.plugins.module_utils.module_
 )
 
 
-def registry_get(url: str, accept: str, timeout: float = 5.0):
-    """(HTTP status or None, body) of an anonymous GET, for registry.py's layout probes:
-    None when the registry cannot be reached, the status of an HTTP error with no body."""
+def registry_request(url: str, headers: dict, timeout: float = 5.0, ca_path=None):
+    """(HTTP status or None, body, response headers) of a GET: None when the registry cannot
+    be reached; an HTTP error comes with its headers (a 401's WWW-Authenticate) and no body."""
     if not url.startswith(("https://", "http://")):
-        return None, b""
+        return None, b"", {}
     try:
-        with open_url(url, headers={"Accept": accept}, timeout=timeout) as response:
-            return response.status, response.read()
+        with open_url(url, headers=headers, timeout=timeout, ca_path=ca_path,
+                      force_basic_auth=False, follow_redirects="safe") as response:
+            return response.status, response.read(), dict(response.headers)
     except urllib.error.HTTPError as error:
-        return error.code, b""
+        return error.code, b"", dict(error.headers or {})
     except (urllib.error.URLError, UrlsConnectionError, OSError):
-        return None, b""
+        return None, b"", {}
+
+
+def registry_get(url: str, accept: str, timeout: float = 5.0):
+    """(HTTP status or None, body) of a GET for registry.py's layout probes, answering a
+    registry's anonymous token challenge (credentials: ImageModule builds an AuthGetter)."""
+    return AuthGetter(lambda u, h: registry_request(u, h, timeout))(url, accept)
 
 
 class ImageModule(ModuleHelper):
@@ -58,7 +70,30 @@ class ImageModule(ModuleHelper):
         self.fail(error.message, reason=error.reason, stderr=error.detail,
                   commands=self.tool.commands)
 
+    def registry_getter(self):
+        """The layout probe's getter with this run's login and CA (registry_* options)."""
+        ca_path = self.params.get("registry_ca_path")
+        return AuthGetter(lambda url, headers: registry_request(url, headers, ca_path=ca_path),
+                          self.params.get("registry_username"),
+                          self.params.get("registry_password"))
+
     def run(self, fn, prepare=None):
+        """Runs with the registry login in a temporary docker config (removed afterwards)
+        and the registry CA as the tools' SSL_CERT_FILE; see ``_run_images``."""
+        if self.params.get("registry_password") and self.params.get("registry_username") is None:
+            self.fail("registry_password needs registry_username", reason="registry_auth")
+        if self.params.get("registry_ca_path"):
+            self.tool.env["SSL_CERT_FILE"] = self.params["registry_ca_path"]
+        if self.params.get("registry_username") is None:
+            return self._run_images(fn, prepare)
+        images = self.params.get("images") or [self.params.get("image")]
+        with docker_config_dir(self.params["registry_username"],
+                               self.params.get("registry_password") or "",
+                               registry_hosts([i for i in images if i])) as config:
+            self.tool.env["DOCKER_CONFIG"] = config
+            return self._run_images(fn, prepare)
+
+    def _run_images(self, fn, prepare=None):
         """``prepare()`` runs first, once, before any parallel work; what it returns is added
         to the result. A CosignError fails the module; with O(images), failed entries are
         listed and the module fails after all have run."""
@@ -88,7 +123,8 @@ class CosignModule(ImageModule):
 
     def __init__(self, argument_spec: dict, **module_kwargs):
         super().__init__(argument_spec, **module_kwargs)
-        self.cosign = self.tool = cosign_from_params(self.params, self._run, registry_get)
+        self.cosign = self.tool = cosign_from_params(self.params, self._run,
+                                                     self.registry_getter())
 
     def fail_cosign(self, error: CosignError):
         self.fail_tool(error)

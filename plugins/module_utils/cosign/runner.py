@@ -83,9 +83,20 @@ def digest_from_triangulate(stdout: str) -> str:
     return f"sha256:{m.group(1)}"
 
 
+def registry_refused_login(text: str) -> bool:
+    """A registry API call (``/v2/``) answered 401, or the tool had no login to offer: crane
+    and cosign print ``UNAUTHORIZED: authentication required``, notation ``response status
+    code 401`` or ``basic credential not found``. (A Fulcio 401 is not a registry login.)"""
+    s = (text or "").lower()
+    return "/v2/" in s and ("unauthorized" in s or "status code 401" in s
+                            or "basic credential not found" in s)
+
+
 def classify(stderr: str) -> str:
     """Map cosign/crane error text to a reason key of REASONS."""
     s = (stderr or "").lower()
+    if registry_refused_login(s):
+        return "registry_auth"
     if "connection refused" in s or "no such host" in s or "i/o timeout" in s \
             or "dial tcp" in s or "tls: " in s or "server gave http response" in s:
         return "registry_unreachable"
