@@ -9,6 +9,7 @@ All state lives under .lab/ (or $BULWARK_LAB_DIR); everything the lab starts, `d
     python3 lab/lab.py mirror build      # (re)write the mirror's files only
     python3 lab/lab.py registry start|stop
     python3 lab/lab.py registry-tls start|stop   # TLS (lab CA) + htpasswd basic auth
+    python3 lab/lab.py proxy start|stop  # latency proxy before the registry (latency_proxy.py)
     python3 lab/lab.py push-image REPO:TAG [--content TEXT]
     python3 lab/lab.py env               # shell exports for podman/molecule/tests
     python3 lab/lab.py exec -- CMD ...   # run CMD with those exports
@@ -520,7 +521,7 @@ def main(argv=None) -> int:
     im.add_argument("dists", nargs="*", default=list(IMAGES))
     im.add_argument("--force", action="store_true")
     sub.add_parser("tools")
-    for name in ("mirror", "registry", "registry-tls"):
+    for name in ("mirror", "registry", "registry-tls", "proxy"):
         sp = sub.add_parser(name)
         actions = ["start", "stop"] + (["build"] if name == "mirror" else [])
         sp.add_argument("action", choices=actions)
@@ -555,6 +556,9 @@ def main(argv=None) -> int:
     elif a.cmd == "registry-tls":
         import registry_tls
         registry_tls.start() if a.action == "start" else stop_daemon("registry-tls")
+    elif a.cmd == "proxy":
+        import latency_proxy
+        latency_proxy.lab_start() if a.action == "start" else stop_daemon("proxy")
     elif a.cmd == "push-image":
         print(push_image(a.ref, a.content))
     elif a.cmd == "env":
@@ -585,6 +589,7 @@ def main(argv=None) -> int:
         stop_daemon("mirror")
         stop_daemon("registry")
         stop_daemon("registry-tls")
+        stop_daemon("proxy")
         if a.all:
             remove_demo_nodes()
             import fleet
@@ -594,7 +599,8 @@ def main(argv=None) -> int:
         fleet.main(a.action, a.node)
     elif a.cmd == "status":
         for name, port in (("mirror", MIRROR_PORT), ("registry", REGISTRY_PORT),
-                           ("registry-tls", REGISTRY_TLS_PORT)):
+                           ("registry-tls", REGISTRY_TLS_PORT),
+                           ("proxy", int(os.environ.get("BULWARK_PROXY_PORT", "15080")))):
             print(f"{name}\t127.0.0.1:{port}\t{'up' if port_open(port) else 'down'}")
         for spec in IMAGES.values():
             print(f"image\t{spec['tag']}\t{image_recipe_label(spec['tag']) or 'absent'}")

@@ -98,7 +98,8 @@ def classify(stderr: str) -> str:
     if registry_refused_login(s):
         return "registry_auth"
     if "connection refused" in s or "no such host" in s or "i/o timeout" in s \
-            or "dial tcp" in s or "tls: " in s or "server gave http response" in s:
+            or "dial tcp" in s or "tls: " in s or "server gave http response" in s \
+            or "connection reset by peer" in s:
         return "registry_unreachable"
     if "decryption failed" in s or "incorrect password" in s:
         return "bad_password"
