@@ -90,6 +90,7 @@ class AuthGetter:
         self.username = username
         self.password = password
         self._auth = {}  # host -> Authorization header value
+        self.schemes = {}  # host -> the scheme it answered on (registry.stored_layouts)
 
     def _basic(self) -> str | None:
         if self.username is None:

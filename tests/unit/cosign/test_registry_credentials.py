@@ -15,6 +15,9 @@ import stat
 from ansible_collections.bulwark.container_security.plugins.module_utils.cosign import (
     credentials,
 )
+from ansible_collections.bulwark.container_security.plugins.module_utils.cosign import (
+    runner as cosign_runner,
+)
 from ansible_collections.bulwark.container_security.plugins.module_utils.cosign.runner import (
     classify,
 )
@@ -94,3 +97,37 @@ def test_refused_login_stays_a_401_and_is_a_plain_reason():
     assert classify_notation(notation) == classify_notation(no_login) == "registry_auth"
     # a Fulcio 401 is not the registry's
     assert classify("getting signer: retrieving cert: 401 Unauthorized") != "registry_auth"
+
+
+def test_already_signed_check_asks_the_registry_once_per_image():
+    """An insecure plain-HTTP registry: https is tried for the first image only, the legacy
+    layout needs no referrers call, and the already-signed path reuses the tags it read."""
+    from ansible_collections.bulwark.container_security.plugins.module_utils.cosign import (
+        flows as cosign_flows,
+    )
+    from ansible_collections.bulwark.container_security.plugins.module_utils.cosign import (
+        references as cosign_references,
+    )
+    digest = "sha256:" + "ab" * 32
+    signed = cosign_references.signature_tag(digest)
+    asked = []
+
+    def request(url, headers):
+        asked.append(url)
+        if url.startswith("https://"):
+            return None, b"", {}  # a plain-HTTP registry does not speak TLS
+        return 200, json.dumps({"tags": ["v1", signed]}).encode(), {}
+    getter = credentials.AuthGetter(request)
+    payload = json.dumps([{"critical": {"image": {"docker-manifest-digest": digest}}}])
+
+    def run(argv, env=None):
+        return (0, payload, "") if argv[1] == "verify" else (1, "", "unexpected")
+    cosign = cosign_runner.Cosign("cosign", run=run, major=3, insecure_registry=True,
+                                  offline=True, registry_get=getter)
+    for repo in ("a", "b"):
+        res = cosign_flows.sign_image(cosign, f"127.0.0.1:15000/{repo}@{digest}", "k.key",
+                                      public_key="-----BEGIN PUBLIC KEY-----\nX\n")
+        assert res["changed"] is False and res["layout"] == "legacy-sig-tag"
+    base = "127.0.0.1:15000/v2"
+    assert asked == [f"https://{base}/a/tags/list", f"http://{base}/a/tags/list",
+                     f"http://{base}/b/tags/list"]
