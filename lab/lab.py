@@ -464,7 +464,7 @@ def registry_host() -> str:
 
 def push_image(ref: str, content: str | None = None, tls: bool = False) -> str:
     """Push a tiny one-layer image to the lab registry without docker; returns its digest ref.
-    `tls`: to the TLS registry with basic auth (registry_tls_env)."""
+    `tls`: to the TLS registry with basic auth (lab/registry_tls.py)."""
     crane = fetch_debian_tool("crane")
     host = f"127.0.0.1:{REGISTRY_TLS_PORT}" if tls else registry_host()
     if "/" not in ref.split(":", maxsplit=1)[0] or not ref.startswith("127.0.0.1"):

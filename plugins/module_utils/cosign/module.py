@@ -7,7 +7,7 @@ The only file of this package that imports Ansible (through module_helper.py): m
 it, nothing else does.
 CosignModule builds the AnsibleModule from the module's own options plus the common ones,
 runs cosign through AnsibleModule.run_command, asks the registry API through Ansible's
-open_url, maps a CosignError to fail_json, and runs the module's per-image function over
+urls.Request, maps a CosignError to fail_json, and runs the module's per-image function over
 O(image) or O(images). ImageModule is the part the notation_* modules share.
 """
 from __future__ import annotations
@@ -15,7 +15,7 @@ from __future__ import annotations
 import urllib.error
 
 from ansible.module_utils.urls import ConnectionError as UrlsConnectionError
-from ansible.module_utils.urls import open_url
+from ansible.module_utils.urls import Request, make_context
 from ansible_collections.bulwark.container_security.plugins.module_utils.cosign.credentials import (
     AuthGetter,
     docker_config_dir,
@@ -34,15 +34,26 @@ from ansible_collections.bulwark.container_security.plugins.module_utils.module_
     ModuleHelper,
 )
 
+_CONTEXTS = {}  # ca_path -> ssl.SSLContext, made once per module run (about 0.15 s each)
+
+
+def _tls_context(ca_path=None):
+    if ca_path not in _CONTEXTS:
+        _CONTEXTS[ca_path] = make_context(cafile=ca_path)
+    return _CONTEXTS[ca_path]
+
 
 def registry_request(url: str, headers: dict, timeout: float = 5.0, ca_path=None):
     """(HTTP status or None, body, response headers) of a GET: None when the registry cannot
-    be reached; an HTTP error comes with its headers (a 401's WWW-Authenticate) and no body."""
+    be reached; an HTTP error comes with its headers (a 401's WWW-Authenticate) and no body.
+    One TLS context serves every request of the run: open_url builds a new one (loading
+    the CA bundle) per call, which cost more than the request itself."""
     if not url.startswith(("https://", "http://")):
         return None, b"", {}
     try:
-        with open_url(url, headers=headers, timeout=timeout, ca_path=ca_path,
-                      force_basic_auth=False, follow_redirects="safe") as response:
+        request = Request(context=_tls_context(ca_path), timeout=timeout,
+                          follow_redirects="safe", force_basic_auth=False)
+        with request.open("GET", url, headers=headers) as response:
             return response.status, response.read(), dict(response.headers)
     except urllib.error.HTTPError as error:
         return error.code, b"", dict(error.headers or {})

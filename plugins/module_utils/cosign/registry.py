@@ -4,7 +4,7 @@
 """The signature layouts stored next to an image in a registry, read over the registry API.
 
 Plain Python without HTTP of its own: the caller passes ``getter(url, accept) -> (status or
-None, body)``. Modules pass cosign/module.py's ``registry_get`` (Ansible's open_url: proxies,
+None, body)``. Modules pass cosign/module.py's ``registry_get`` or ImageModule's AuthGetter (Ansible's urls.Request: proxies,
 CA bundle); without a getter the registry is not asked and the layout stays unknown.
 """
 from __future__ import annotations
