@@ -1,12 +1,15 @@
 """Signing + verifying 20 images: the cosign modules through ansible-playbook vs raw cosign.
 
-Figures, measured side by side in one run against the lab registry with the real cosign 3.1.1
-(offline key signing, legacy layout):
+P4: figures measured side by side in one run against the lab registry with the real cosign
+3.1.1 (offline key signing, legacy layout), once per network delay (`--delays 0,20`): every
+path talks to the registry through the lab's latency proxy (lab/latency_proxy.py), which adds
+the delay to every segment each way (0 ms: the proxy alone, 20 ms: a 40 ms round trip).
   1. modules (playbooks/sign.yml + verify.yml in one ansible-playbook run, images one at a
      time) vs the same loop of raw `cosign sign` + `cosign verify` calls -> ratio, goal <= 1.2x
-  2. parallel paths vs sequential raw CLI                               -> speedup, goal >= 1.5x
-     a. the same playbooks with sign_parallel / verify_parallel workers
-     b. ansible forks: one local host per image, sign + verify tasks per host
+     at 20 ms
+  2. parallel paths vs sequential raw CLI                        -> speedup, goal >= 2x at 20 ms
+     a. the same playbooks with sign_parallel / verify_parallel workers (`images:` list)
+     b. ansible forks (`--forks N`, off by default): one local host per image
 Each path gets its own freshly pushed images, so every path really signs.
 
     python3 lab/lab.py exec -- .venv/bin/python bench/cosign_modules.py [--images 20]
@@ -25,6 +28,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "lab"))
+import latency_proxy  # noqa: E402
+
 import lab  # noqa: E402
 
 PASSWORD = f"bench-{uuid.uuid4().hex}"  # throwaway key of this run only
@@ -43,10 +48,12 @@ def env(**extra) -> dict:
     return e
 
 
-def push_images(n: int, tag: str) -> list[str]:
+def push_images(n: int, tag: str, via: str) -> list[str]:
+    """n fresh images pushed straight to the registry, named through the proxy at `via`."""
     run = uuid.uuid4().hex[:8]
-    return [lab.push_image(f"bulwark-bench/cosign-{run}-{i:02d}:{tag}", f"{run}-{tag}-{i}")
+    refs = [lab.push_image(f"bulwark-bench/cosign-{run}-{i:02d}:{tag}", f"{run}-{tag}-{i}")
             for i in range(n)]
+    return [ref.replace(lab.registry_host(), via, 1) for ref in refs]
 
 
 def timed(fn) -> float:
@@ -117,35 +124,61 @@ def modules_forks(work: Path, cosign: str, key: str, pub: str, images: list[str]
     return lambda: playbook([str(play), "-i", str(inv), "-f", str(forks), "-e", f"@{extra}"])
 
 
+def measure(work: Path, cosign: str, key: str, pub: str, a, via: str) -> dict:
+    sets = {name: push_images(a.images, name, via) for name in ("raw", "seq", "workers")}
+    out = {"raw": timed(lambda: raw_cli(cosign, key, pub, sets["raw"])),
+           "seq": timed(modules_playbooks(work, cosign, key, pub, sets["seq"])),
+           "workers": timed(modules_playbooks(work, cosign, key, pub, sets["workers"],
+                                              a.workers))}
+    if a.forks:
+        forks = push_images(a.images, "forks", via)
+        out["forks"] = timed(modules_forks(work, cosign, key, pub, forks, a.forks))
+    return out
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--images", type=int, default=20)
-    ap.add_argument("--forks", type=int, default=10)
-    ap.add_argument("--workers", type=int, default=4)
+    ap.add_argument("--forks", type=int, default=0, help="also the forks path (0: off)")
+    ap.add_argument("--workers", type=int, default=8)
+    ap.add_argument("--delays", default="0,20", help="proxy delays in ms, each way")
     a = ap.parse_args()
     lab.registry_start()
     tools = lab.tools()
     cosign = str(tools["cosign"])
-    with tempfile.TemporaryDirectory(prefix="bulwark-bench-cosign-") as tmp:
-        work = Path(tmp)
-        subprocess.run([cosign, "generate-key-pair"], cwd=work, check=True,
-                       capture_output=True, env=env(COSIGN_PASSWORD=PASSWORD))
-        key, pub = str(work / "cosign.key"), str(work / "cosign.pub")
-        sets = {name: push_images(a.images, name)
-                for name in ("raw", "seq", "workers", "forks")}
-        raw = timed(lambda: raw_cli(cosign, key, pub, sets["raw"]))
-        seq = timed(modules_playbooks(work, cosign, key, pub, sets["seq"]))
-        wrk = timed(modules_playbooks(work, cosign, key, pub, sets["workers"], a.workers))
-        par = timed(modules_forks(work, cosign, key, pub, sets["forks"], a.forks))
+    delays = [float(d) for d in a.delays.split(",")]
+    via = latency_proxy.lab_start(lab.free_port(), delays[0])
+    results = {}
+    try:
+        with tempfile.TemporaryDirectory(prefix="bulwark-bench-cosign-") as tmp:
+            work = Path(tmp)
+            subprocess.run([cosign, "generate-key-pair"], cwd=work, check=True,
+                           capture_output=True, env=env(COSIGN_PASSWORD=PASSWORD))
+            key, pub = str(work / "cosign.key"), str(work / "cosign.pub")
+            for delay in delays:
+                latency_proxy.set_control(delay_ms=delay)
+                results[delay] = measure(work, cosign, key, pub, a, via)
+    finally:
+        lab.stop_daemon("proxy")
     n = a.images
-    print(f"cosign 3.1.1, {n} images, sign + verify each, lab registry {lab.registry_host()}")
-    print(f"  raw cosign CLI, sequential        {raw:6.1f} s  ({raw / n:.2f} s/image)")
-    print(f"  modules via ansible, sequential   {seq:6.1f} s  ({seq / n:.2f} s/image)")
-    print(f"  modules via ansible, {a.workers} workers   {wrk:6.1f} s  ({wrk / n:.2f} s/image)")
-    print(f"  modules via ansible, {a.forks} forks     {par:6.1f} s  ({par / n:.2f} s/image)")
-    print(f"ratio modules/raw, sequential (goal <= 1.2x):      {seq / raw:.2f}x")
-    print(f"speedup workers vs raw sequential (goal >= 1.5x):  {raw / wrk:.2f}x")
-    print(f"speedup forks vs raw sequential (goal >= 1.5x):    {raw / par:.2f}x")
+    print(f"cosign 3.1.1, {n} images, sign + verify each, lab registry through the latency "
+          f"proxy {via}")
+    for delay, r in results.items():
+        print(f"-- {delay:g} ms each way")
+        for label, k in (("raw cosign CLI, sequential     ", "raw"),
+                         ("modules via ansible, sequential", "seq")):
+            print(f"  {label}   {r[k]:6.1f} s  ({r[k] / n:.2f} s/image)")
+        print(f"  modules via ansible, {a.workers} workers   {r['workers']:6.1f} s  "
+              f"({r['workers'] / n:.2f} s/image)")
+        if "forks" in r:
+            print(f"  modules via ansible, {a.forks} forks     {r['forks']:6.1f} s")
+        print("  ratio modules/raw, sequential (goal <= 1.2x at 20 ms):   "
+              f"{r['seq'] / r['raw']:.2f}x")
+        print("  speedup workers vs raw sequential (goal >= 2x at 20 ms): "
+              f"{r['raw'] / r['workers']:.2f}x")
+        if "forks" in r:
+            print(f"  speedup forks vs raw sequential:                         "
+                  f"{r['raw'] / r['forks']:.2f}x")
     return 0
 
 

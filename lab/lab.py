@@ -8,6 +8,8 @@ All state lives under .lab/ (or $BULWARK_LAB_DIR); everything the lab starts, `d
     python3 lab/lab.py mirror start|stop # artifacts laid out like upstream GitHub releases
     python3 lab/lab.py mirror build      # (re)write the mirror's files only
     python3 lab/lab.py registry start|stop
+    python3 lab/lab.py registry-tls start|stop   # TLS (lab CA) + htpasswd basic auth
+    python3 lab/lab.py proxy start|stop  # latency proxy before the registry (latency_proxy.py)
     python3 lab/lab.py push-image REPO:TAG [--content TEXT]
     python3 lab/lab.py env               # shell exports for podman/molecule/tests
     python3 lab/lab.py exec -- CMD ...   # run CMD with those exports
@@ -39,6 +41,7 @@ LAB_SRC = ROOT / "lab"
 STATE = Path(os.environ.get("BULWARK_LAB_DIR", ROOT / ".lab"))
 MIRROR_PORT = int(os.environ.get("BULWARK_MIRROR_PORT", "18080"))
 REGISTRY_PORT = int(os.environ.get("BULWARK_REGISTRY_PORT", "15000"))
+REGISTRY_TLS_PORT = int(os.environ.get("BULWARK_REGISTRY_TLS_PORT", "15443"))
 DEBIAN_MIRROR = os.environ.get("BULWARK_DEBIAN_MIRROR", "http://deb.debian.org/debian")
 
 # The lab node images. Changing any of this changes the recipe hash and rebuilds the image.
@@ -396,7 +399,7 @@ def start_daemon(name: str, cmd: list, port: int) -> None:
         return
     if port_open(port):
         raise SystemExit(f"[lab] {name}: port {port} is taken by something else; "
-                         f"set BULWARK_{name.upper()}_PORT")
+                         f"set BULWARK_{name.upper().replace('-', '_')}_PORT")
     logf = open(STATE / "run" / f"{name}.log", "ab")
     proc = subprocess.Popen([str(c) for c in cmd], stdout=logf, stderr=logf,
                             stdin=subprocess.DEVNULL, start_new_session=True)
@@ -459,18 +462,24 @@ def registry_host() -> str:
     return f"127.0.0.1:{REGISTRY_PORT}"
 
 
-def push_image(ref: str, content: str | None = None) -> str:
-    """Push a tiny one-layer image to the lab registry without docker; returns its digest ref."""
+def push_image(ref: str, content: str | None = None, tls: bool = False) -> str:
+    """Push a tiny one-layer image to the lab registry without docker; returns its digest ref.
+    `tls`: to the TLS registry with basic auth (lab/registry_tls.py)."""
     crane = fetch_debian_tool("crane")
+    host = f"127.0.0.1:{REGISTRY_TLS_PORT}" if tls else registry_host()
     if "/" not in ref.split(":", maxsplit=1)[0] or not ref.startswith("127.0.0.1"):
-        ref = f"{registry_host()}/{ref}"
+        ref = f"{host}/{ref}"
+    flags, env = ["--insecure"], None
+    if tls:
+        import registry_tls  # lab/registry_tls.py imports this module
+        flags, env = [], dict(os.environ, **registry_tls.tool_env())
     with tempfile.TemporaryDirectory() as tmp:
         layer = Path(tmp) / "layer.tar"
         with tarfile.open(layer, "w") as tar:
             _tar_add_bytes(tar, "etc/bulwark-content", (content or ref).encode() + b"\n")
-        run([crane, "append", "-f", layer, "-t", ref, "--insecure"],
+        run([crane, "append", "-f", layer, "-t", ref, *flags], env=env,
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    digest = run([crane, "digest", ref, "--insecure"], capture_output=True,
+    digest = run([crane, "digest", ref, *flags], capture_output=True, env=env,
                  text=True).stdout.strip()
     return f"{ref.rsplit(':', 1)[0]}@{digest}"
 
@@ -496,6 +505,8 @@ def env_vars() -> dict[str, str]:
         "BULWARK_MIRROR_URL": f"http://127.0.0.1:{MIRROR_PORT}",
         "BULWARK_REGISTRY": registry_host(),
         "BULWARK_TOOLS_BIN": str(STATE / "tools" / "bin"),
+        "BULWARK_REGISTRY_TLS": f"127.0.0.1:{REGISTRY_TLS_PORT}",
+        "BULWARK_REGISTRY_TLS_CA": str(STATE / "registry-tls" / "ca.pem"),
     })
     if (STATE / "tools" / "bin" / "cosign.version").exists():
         env["BULWARK_LAB_COSIGN_VERSION"] = tool_version("cosign")
@@ -510,7 +521,7 @@ def main(argv=None) -> int:
     im.add_argument("dists", nargs="*", default=list(IMAGES))
     im.add_argument("--force", action="store_true")
     sub.add_parser("tools")
-    for name in ("mirror", "registry"):
+    for name in ("mirror", "registry", "registry-tls", "proxy"):
         sp = sub.add_parser(name)
         actions = ["start", "stop"] + (["build"] if name == "mirror" else [])
         sp.add_argument("action", choices=actions)
@@ -546,6 +557,12 @@ def main(argv=None) -> int:
         actions.get(a.action, lambda: stop_daemon("mirror"))()
     elif a.cmd == "registry":
         registry_start() if a.action == "start" else stop_daemon("registry")
+    elif a.cmd == "registry-tls":
+        import registry_tls
+        registry_tls.start() if a.action == "start" else stop_daemon("registry-tls")
+    elif a.cmd == "proxy":
+        import latency_proxy
+        latency_proxy.lab_start() if a.action == "start" else stop_daemon("proxy")
     elif a.cmd == "push-image":
         print(push_image(a.ref, a.content))
     elif a.cmd == "env":
@@ -570,9 +587,13 @@ def main(argv=None) -> int:
     elif a.cmd == "up":
         mirror_start()
         registry_start()
+        import registry_tls
+        registry_tls.start()
     elif a.cmd == "down":
         stop_daemon("mirror")
         stop_daemon("registry")
+        stop_daemon("registry-tls")
+        stop_daemon("proxy")
         if a.all:
             remove_demo_nodes()
             import fleet
@@ -581,7 +602,9 @@ def main(argv=None) -> int:
         import fleet  # lab/fleet.py imports this module: import it only when asked
         fleet.main(a.action, a.node)
     elif a.cmd == "status":
-        for name, port in (("mirror", MIRROR_PORT), ("registry", REGISTRY_PORT)):
+        for name, port in (("mirror", MIRROR_PORT), ("registry", REGISTRY_PORT),
+                           ("registry-tls", REGISTRY_TLS_PORT),
+                           ("proxy", int(os.environ.get("BULWARK_PROXY_PORT", "15080")))):
             print(f"{name}\t127.0.0.1:{port}\t{'up' if port_open(port) else 'down'}")
         for spec in IMAGES.values():
             print(f"image\t{spec['tag']}\t{image_recipe_label(spec['tag']) or 'absent'}")

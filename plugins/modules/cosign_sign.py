@@ -97,6 +97,7 @@ options:
 extends_documentation_fragment:
   - bulwark.container_security.images
   - bulwark.container_security.cosign
+  - bulwark.container_security.registry_auth
   - bulwark.container_security.attributes
   - bulwark.container_security.attributes.platform
 attributes:

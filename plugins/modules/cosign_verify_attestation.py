@@ -59,6 +59,7 @@ options:
     default: true
 extends_documentation_fragment:
   - bulwark.container_security.cosign
+  - bulwark.container_security.registry_auth
   - bulwark.container_security.attributes
   - bulwark.container_security.attributes.read_only
   - bulwark.container_security.attributes.platform

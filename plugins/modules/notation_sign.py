@@ -35,6 +35,7 @@ options:
 extends_documentation_fragment:
   - bulwark.container_security.images
   - bulwark.container_security.notation
+  - bulwark.container_security.registry_auth
   - bulwark.container_security.attributes
   - bulwark.container_security.attributes.platform
 attributes:

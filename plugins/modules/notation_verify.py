@@ -28,6 +28,7 @@ options:
 extends_documentation_fragment:
   - bulwark.container_security.images
   - bulwark.container_security.notation
+  - bulwark.container_security.registry_auth
   - bulwark.container_security.attributes
   - bulwark.container_security.attributes.read_only
   - bulwark.container_security.attributes.platform

@@ -21,6 +21,8 @@ REASONS = {
     "digest_mismatch": "the image digest differs from the signed or expected digest "
                        "(the image changed after signing)",
     "registry_unreachable": "the registry could not be reached",
+    "registry_auth": "the registry refused the login (wrong or missing registry_username / "
+                     "registry_password, or no access to this repository)",
     "image_not_found": "the image (tag or digest) does not exist in the registry",
     "bad_password": "the private key could not be decrypted (wrong password?)",
     "key_unreadable": "the key could not be read",

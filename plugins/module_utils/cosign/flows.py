@@ -18,8 +18,8 @@ from ansible_collections.bulwark.container_security.plugins.module_utils.cosign.
 )
 from ansible_collections.bulwark.container_security.plugins.module_utils.cosign.registry import (
     detect_layout,
-    has_layout,
     has_layout_in,
+    layout_of,
     stored_layouts,
 )
 from ansible_collections.bulwark.container_security.plugins.module_utils.cosign.runner import (
@@ -58,7 +58,8 @@ def sign_image(cosign: Cosign, image: str, key: str | None, *, password: str | N
     result = {"digest": digest, "image": ref, "format": fmt, "changed": False}
     # A registry that answers shows at once when no signature of that layout exists yet:
     # then there is nothing to verify and signing is the only way forward.
-    stored = stored_layouts(image, digest, cosign.insecure, cosign.registry_get)
+    stored = stored_layouts(image, digest, cosign.insecure, cosign.registry_get,
+                            referrers=fmt != "legacy")
     nothing_stored = stored is not None and not has_layout_in(stored, fmt)
     identity, issuer = keyless.get("identity"), keyless.get("issuer")
     can_check = bool(key) or bool(identity and issuer)
@@ -73,9 +74,12 @@ def sign_image(cosign: Cosign, image: str, key: str | None, *, password: str | N
         else:
             payloads, err = cosign.try_verify(ref, identity=identity, issuer=issuer, fmt=fmt,
                                               annotations=annotations, keyless=keyless)
+        # what the registry listed before the verify still holds (verifying writes nothing):
+        # no second probe of the same tags in the already-signed check
         if payloads and digest in payload_digests(payloads) \
-                and has_layout(image, digest, fmt, cosign.insecure, cosign.registry_get):
-            result["layout"] = _stored_layout(cosign, image, digest, fmt)
+                and (stored is None or has_layout_in(stored, fmt)):
+            result["layout"] = (_stored_layout(cosign, image, digest, fmt) if stored is None
+                                else layout_of(stored, fmt))
             result["signed_before"] = True
             return result
         if err and err.reason in ("registry_unreachable", "image_not_found"):

@@ -7,7 +7,7 @@ The only file of this package that imports Ansible (through module_helper.py): m
 it, nothing else does.
 CosignModule builds the AnsibleModule from the module's own options plus the common ones,
 runs cosign through AnsibleModule.run_command, asks the registry API through Ansible's
-open_url, maps a CosignError to fail_json, and runs the module's per-image function over
+urls.Request, maps a CosignError to fail_json, and runs the module's per-image function over
 O(image) or O(images). ImageModule is the part the notation_* modules share.
 """
 from __future__ import annotations
@@ -15,7 +15,12 @@ from __future__ import annotations
 import urllib.error
 
 from ansible.module_utils.urls import ConnectionError as UrlsConnectionError
-from ansible.module_utils.urls import open_url
+from ansible.module_utils.urls import Request, make_context
+from ansible_collections.bulwark.container_security.plugins.module_utils.cosign.credentials import (
+    AuthGetter,
+    docker_config_dir,
+    registry_hosts,
+)
 from ansible_collections.bulwark.container_security.plugins.module_utils.cosign.errors import (
     CosignError,
 )
@@ -30,19 +35,37 @@ from ansible_collections.bulwark.container_security.plugins.module_utils.module_
     ModuleHelper,
 )
 
+_CONTEXTS = {}  # ca_path -> ssl.SSLContext, made once per module run (about 0.15 s each)
+
+
+def _tls_context(ca_path=None):
+    if ca_path not in _CONTEXTS:
+        _CONTEXTS[ca_path] = make_context(cafile=ca_path)
+    return _CONTEXTS[ca_path]
+
+
+def registry_request(url: str, headers: dict, timeout: float = 5.0, ca_path=None):
+    """(HTTP status or None, body, response headers) of a GET: None when the registry cannot
+    be reached; an HTTP error comes with its headers (a 401's WWW-Authenticate) and no body.
+    One TLS context serves every request of the run: open_url builds a new one (loading
+    the CA bundle) per call, which cost more than the request itself."""
+    if not url.startswith(("https://", "http://")):
+        return None, b"", {}
+    try:
+        request = Request(context=_tls_context(ca_path), timeout=timeout,
+                          follow_redirects="safe", force_basic_auth=False)
+        with request.open("GET", url, headers=headers) as response:
+            return response.status, response.read(), dict(response.headers)
+    except urllib.error.HTTPError as error:
+        return error.code, b"", dict(error.headers or {})
+    except (urllib.error.URLError, UrlsConnectionError, OSError):
+        return None, b"", {}
+
 
 def registry_get(url: str, accept: str, timeout: float = 5.0):
-    """(HTTP status or None, body) of an anonymous GET, for registry.py's layout probes:
-    None when the registry cannot be reached, the status of an HTTP error with no body."""
-    if not url.startswith(("https://", "http://")):
-        return None, b""
-    try:
-        with open_url(url, headers={"Accept": accept}, timeout=timeout) as response:
-            return response.status, response.read()
-    except urllib.error.HTTPError as error:
-        return error.code, b""
-    except (urllib.error.URLError, UrlsConnectionError, OSError):
-        return None, b""
+    """(HTTP status or None, body) of a GET for registry.py's layout probes, answering a
+    registry's anonymous token challenge (credentials: ImageModule builds an AuthGetter)."""
+    return AuthGetter(lambda u, h: registry_request(u, h, timeout))(url, accept)
 
 
 class ImageModule(ModuleHelper):
@@ -66,7 +89,30 @@ class ImageModule(ModuleHelper):
         self.fail(error.message, reason=error.reason, stderr=error.detail,
                   commands=self.tool.commands)
 
+    def registry_getter(self):
+        """The layout probe's getter with this run's login and CA (registry_* options)."""
+        ca_path = self.params.get("registry_ca_path")
+        return AuthGetter(lambda url, headers: registry_request(url, headers, ca_path=ca_path),
+                          self.params.get("registry_username"),
+                          self.params.get("registry_password"))
+
     def run(self, fn, prepare=None):
+        """Runs with the registry login in a temporary docker config (removed afterwards)
+        and the registry CA as the tools' SSL_CERT_FILE; see ``_run_images``."""
+        if self.params.get("registry_password") and self.params.get("registry_username") is None:
+            self.fail("registry_password needs registry_username", reason="registry_auth")
+        if self.params.get("registry_ca_path"):
+            self.tool.env["SSL_CERT_FILE"] = self.params["registry_ca_path"]
+        if self.params.get("registry_username") is None:
+            return self._run_images(fn, prepare)
+        images = self.params.get("images") or [self.params.get("image")]
+        with docker_config_dir(self.params["registry_username"],
+                               self.params.get("registry_password") or "",
+                               registry_hosts([i for i in images if i])) as config:
+            self.tool.env["DOCKER_CONFIG"] = config
+            return self._run_images(fn, prepare)
+
+    def _run_images(self, fn, prepare=None):
         """``prepare()`` runs first, once, before any parallel work; what it returns is added
         to the result. A CosignError fails the module; with O(images), failed entries are
         listed and the module fails after all have run."""
@@ -96,7 +142,8 @@ class CosignModule(ImageModule):
 
     def __init__(self, argument_spec: dict, **module_kwargs):
         super().__init__(argument_spec, **module_kwargs)
-        self.cosign = self.tool = cosign_from_params(self.params, self._run, registry_get)
+        self.cosign = self.tool = cosign_from_params(self.params, self._run,
+                                                     self.registry_getter())
 
     def fail_cosign(self, error: CosignError):
         self.fail_tool(error)

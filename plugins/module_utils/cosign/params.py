@@ -20,8 +20,17 @@ from ansible_collections.bulwark.container_security.plugins.module_utils.cosign.
     Regexp,
 )
 
+# Options every cosign_* and notation_* module takes: a registry login and CA (module.py
+# writes the login to a temporary docker config the tools read).
+REGISTRY_ARGUMENT_SPEC = {
+    "registry_username": {"type": "str"},
+    "registry_password": {"type": "str", "no_log": True},
+    "registry_ca_path": {"type": "path"},
+}
+
 # Options every cosign_* module takes (plain data; the modules add it to their spec).
 COMMON_ARGUMENT_SPEC = {
+    **REGISTRY_ARGUMENT_SPEC,
     "cosign_path": {"type": "path", "default": "cosign"},
     "cosign_major": {"type": "int", "choices": [2, 3]},
     "crane_path": {"type": "path"},

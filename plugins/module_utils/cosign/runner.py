@@ -91,11 +91,22 @@ _DROPPED = re.compile(r"connection reset by peer|broken pipe|\": (unexpected )?e
                       r"server closed (the )?(idle )?connection")
 
 
+def registry_refused_login(text: str) -> bool:
+    """A registry API call (``/v2/``) answered 401, or the tool had no login to offer: crane
+    and cosign print ``UNAUTHORIZED: authentication required``, notation ``response status
+    code 401`` or ``basic credential not found``. (A Fulcio 401 is not a registry login.)"""
+    s = (text or "").lower()
+    return "/v2/" in s and ("unauthorized" in s or "status code 401" in s
+                            or "basic credential not found" in s)
+
+
 def classify(stderr: str) -> str:
     """Map cosign/crane error text to a reason key of REASONS. cosign's WARNING lines are not
     the error (an unreachable public TUF mirror is only a warning when signing privately)."""
     s = "\n".join(line for line in (stderr or "").lower().splitlines()
                   if not line.lstrip().startswith("warning:"))
+    if registry_refused_login(s):
+        return "registry_auth"
     if "connection refused" in s or "no such host" in s or "i/o timeout" in s \
             or "dial tcp" in s or "tls: " in s or "server gave http response" in s \
             or _DROPPED.search(s):

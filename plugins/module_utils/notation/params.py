@@ -4,12 +4,16 @@
 """Module options of the notation_* modules as plain data (no Ansible imports)."""
 from __future__ import annotations
 
+from ansible_collections.bulwark.container_security.plugins.module_utils.cosign.params import (
+    REGISTRY_ARGUMENT_SPEC,
+)
 from ansible_collections.bulwark.container_security.plugins.module_utils.notation.runner import (
     Notation,
 )
 
 # Options every notation_* module takes.
 COMMON_ARGUMENT_SPEC = {
+    **REGISTRY_ARGUMENT_SPEC,
     "notation_path": {"type": "path", "default": "notation"},
     "config_home": {"type": "path"},
     "crane_path": {"type": "path"},

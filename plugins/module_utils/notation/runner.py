@@ -21,6 +21,7 @@ from ansible_collections.bulwark.container_security.plugins.module_utils.cosign.
 from ansible_collections.bulwark.container_security.plugins.module_utils.cosign.runner import (
     ToolRunner,
     classify,
+    registry_refused_login,
     subprocess_runner,
 )
 
@@ -31,6 +32,8 @@ _DIGEST_LINE_RE = re.compile(r"@(sha256:[0-9a-f]{64})\s*$")
 def classify_notation(stderr: str) -> str:
     """Map notation's error text (1.3.x) to a reason key of cosign/errors.py's REASONS."""
     s = (stderr or "").lower()
+    if registry_refused_login(s):
+        return "registry_auth"
     if "no signature is associated" in s:
         return "no_signature"
     if "no applicable trust policy" in s or "trust policy is not present" in s \

@@ -32,7 +32,8 @@ class Exit(Exception):
 def module_run(monkeypatch):
     """Run a module's main(); returns (result, calls) where calls = [(argv, environ_update)]."""
     # probes of the registry API: the registry "answers" nothing, so cosign decides
-    monkeypatch.setattr(cosign_module, "registry_get", lambda url, accept: (None, b""))
+    monkeypatch.setattr(cosign_module, "registry_request",
+                        lambda url, headers, **kw: (None, b"", {}))
 
     def run(main, args, answers):
         calls = []
