@@ -104,9 +104,10 @@ sanity: venv
 collection-build: venv
 	@$(PY) -m pytest -q tests/integration/test_collection_build.py tests/integration/test_execution_environment.py
 
+# Molecule, the fleet suite and the rest of pytest run as three lanes side by side
+# (lab/run-tests.sh); each lane's output is printed whole once all are done.
 test: setup lint sanity lab-images
-	@$(MAKE) --no-print-directory molecule
-	@$(LAB) exec --services -- $(PY) -m pytest --durations=25 tests
+	@$(LAB) exec --services -- env PYTHON=$(PY) bash lab/run-tests.sh
 
 bench: setup lab-images
 	@$(LAB) exec --services -- bash -c 'for b in bench/*.py; do echo "[bench] $$b"; $(PY) $$b || exit 1; done'
