@@ -60,17 +60,24 @@ def _channel(name, value) -> dict:
     return out
 
 
+def _known_mapping(value, where: str, accepted, what: str) -> dict:
+    """``value`` (None: empty) as a mapping whose keys are all in ``accepted``; AlertsError
+    naming ``where`` otherwise."""
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise AlertsError(f"{where} must be a mapping of {what} to settings, got "
+                          f"{type(value).__name__}")
+    unknown = sorted(set(value) - set(accepted))
+    if unknown:
+        raise AlertsError(f"{where}: unknown {what}(s) {', '.join(unknown)}; accepted: "
+                          f"{', '.join(accepted)}")
+    return value
+
+
 def alerts_config(alerts) -> dict:
     """The output sections of the drop-in for `falco_alerts`; AlertsError naming the key."""
-    if alerts is None:
-        alerts = {}
-    if not isinstance(alerts, dict):
-        raise AlertsError(f"falco_alerts must be a mapping of channel to settings, got "
-                          f"{type(alerts).__name__}")
-    unknown = sorted(set(alerts) - set(CHANNELS))
-    if unknown:
-        raise AlertsError(f"falco_alerts: unknown channel(s) {', '.join(unknown)}; accepted: "
-                          f"{', '.join(CHANNELS)}")
+    alerts = _known_mapping(alerts, "falco_alerts", CHANNELS, "channel")
     return {CHANNELS[name][0]: _channel(name, alerts.get(name)) for name in CHANNELS}
 
 
@@ -127,15 +134,7 @@ def _sidekick_value(where: str, kind, value):
 def sidekick_config(outputs, where: str = "falcosidekick") -> dict:
     """falcosidekick's ``config`` for ``outputs`` ({output: settings}); AlertsError naming the key
     (never a URL's or header's value). Header maps are falcosidekick's ``customHeaders``."""
-    if outputs is None:
-        outputs = {}
-    if not isinstance(outputs, dict):
-        raise AlertsError(f"{where} must be a mapping of output to settings, got "
-                          f"{type(outputs).__name__}")
-    unknown = sorted(set(outputs) - set(SIDEKICK_OUTPUTS))
-    if unknown:
-        raise AlertsError(f"{where}: unknown output(s) {', '.join(unknown)}; accepted: "
-                          f"{', '.join(SIDEKICK_OUTPUTS)}")
+    outputs = _known_mapping(outputs, where, SIDEKICK_OUTPUTS, "output")
     config = {}
     for name, settings in outputs.items():
         required, keys = SIDEKICK_OUTPUTS[name]

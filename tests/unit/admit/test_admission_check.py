@@ -19,7 +19,6 @@ from pathlib import Path
 import pytest
 import yaml
 from admit_support import UPSTREAM_TO_CONTROL, pss_expectations
-from ansible.module_utils.testing import patch_module_args
 from ansible_collections.bulwark.container_security.plugins.module_utils.kyverno import (
     admission,
     builders,
@@ -27,6 +26,7 @@ from ansible_collections.bulwark.container_security.plugins.module_utils.kyverno
 from ansible_collections.bulwark.container_security.plugins.modules import (
     admission_check as module,
 )
+from conftest import run_module
 
 ROOT = Path(__file__).resolve().parents[3]
 DEMO = ROOT / "playbooks" / "lab" / "files" / "admit"
@@ -158,11 +158,7 @@ def test_bad_input_is_refused_before_evaluation():
 # ---------------------------------------------------------------- the module
 
 def run(args, capsys):
-    with patch_module_args(args), pytest.raises(SystemExit) as exc:
-        module.main()
-    out = json.loads(capsys.readouterr().out)
-    out["_rc"] = exc.value.code
-    return out
+    return run_module(module, args, capsys)
 
 
 def test_module_admits_the_hardened_pod_and_fails_on_the_privileged_one(capsys):

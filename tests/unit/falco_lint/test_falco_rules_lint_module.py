@@ -1,14 +1,12 @@
 """The falco_rules_lint module, run in-process with patch_module_args, and via ansible-playbook."""
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
-import pytest
-from ansible.module_utils.testing import patch_module_args
 from ansible_collections.bulwark.container_security.plugins.modules import (
     falco_rules_lint as module,
 )
+from conftest import run_module
 
 ROOT = Path(__file__).resolve().parents[3]
 SEED = ROOT / "tests" / "fixtures" / "falco" / "broken" / "01_seed_write_protected_dir.yaml"
@@ -16,11 +14,7 @@ EVT_TYPE = ROOT / "tests" / "fixtures" / "falco" / "broken" / "15_evt_type_not_a
 
 
 def run(args, capsys):
-    with patch_module_args(args), pytest.raises(SystemExit) as exc:
-        module.main()
-    out = json.loads(capsys.readouterr().out)
-    out["_rc"] = exc.value.code
-    return out
+    return run_module(module, args, capsys)
 
 
 def test_upstream_ruleset_passes_with_counts(shared_fixtures, capsys):
