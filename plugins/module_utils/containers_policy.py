@@ -49,7 +49,9 @@ KMS_SCHEMES = ("awskms://", "gcpkms://", "azurekms://", "hashivault://", "k8s://
 _SCOPE_RE = re.compile(r"^(\*\.)?[a-z0-9]([a-z0-9.-]*[a-z0-9])?(:[0-9]{1,5})?"
                        r"(/[a-z0-9]+([._/-][a-z0-9]+)*)?$")
 _NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$")
-_KMS_RE = re.compile(r"^(awskms|gcpkms|azurekms|hashivault|k8s)://[^\s]+$")
+# The characters of the reference forms cosign documents (ARNs, resource paths, vault URLs);
+# no whitespace and nothing a shell would read.
+_KMS_RE = re.compile(r"^(awskms|gcpkms|azurekms|hashivault|k8s)://[A-Za-z0-9._~:/@%+=,-]+$")
 
 
 class PolicyError(ValueError):
@@ -77,8 +79,8 @@ def kms_ref_error(ref):
     """'' when `ref` is a KMS key reference cosign understands, else a message saying why not."""
     if isinstance(ref, str) and _KMS_RE.match(ref):
         return ""
-    return (f"cosign_signer_key_ref {ref!r} is not a KMS key reference; accepted prefixes: "
-            f"{', '.join(KMS_SCHEMES)}")
+    return (f"cosign_signer_key_ref {ref!r} is not a KMS key reference; accepted: "
+            f"{', '.join(KMS_SCHEMES)} followed by letters, digits and ._~:/@%+=,-")
 
 
 def key_path(key_dir, name):

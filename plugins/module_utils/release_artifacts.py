@@ -10,6 +10,7 @@ version of each tool lives in that tool's role defaults, not here.
 from __future__ import annotations
 
 import re
+from urllib.parse import urlsplit
 
 GITHUB = "https://github.com"
 
@@ -116,6 +117,11 @@ def plan(tool, version, architecture, mirror_url=None, sha256=None, denylist=Non
     `denylist` adds {version: reason} entries to the catalog's own.
     `verification` asks for a signature check of the downloaded asset (see `verification_plan`).
     """
+    for setting, url in (("release_artifact_mirror_url", mirror_url),
+                         ("release_artifact_base_url", base_url)):
+        parts = urlsplit(str(url)) if url else None
+        if parts and (parts.scheme not in ("http", "https") or not parts.hostname):
+            raise ArtifactError(f"{setting} {url!r} must be an http:// or https:// URL with a host")
     if tool not in CATALOG:
         raise ArtifactError(f"tool {tool!r} is not in the artifact catalog; known: "
                             f"{', '.join(sorted(CATALOG))}")

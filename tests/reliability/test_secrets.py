@@ -216,7 +216,7 @@ def runs(reliab_node, secret_values, tmp_path_factory, lab_mirror, lab_tools, la
 
 def _token_files() -> set:
     """cosign_sign's private token files (flows._token_file) in the controller's temp dirs."""
-    return {str(p) for d in {tempfile.gettempdir(), "/tmp"}
+    return {str(p) for d in (tempfile.gettempdir(), "/tmp")
             for p in Path(d).glob("bulwark-cosign-*.token")}
 
 

@@ -174,8 +174,9 @@ class RulesLoader:
             self.err(path, 0, "file", path, f"cannot read: {exc}")
             return
         except UnicodeDecodeError as exc:  # Falco's YAML reader takes UTF-8 only
-            self.err(path, 0, "file", path, f"not UTF-8 text (byte {exc.start}: "
-                     f"{exc.object[exc.start:exc.start + 1]!r}); a rules file must be UTF-8")
+            start = int(exc.start)
+            self.err(path, 0, "file", path, f"not UTF-8 text (byte {start}: "
+                     f"{bytes(exc.object)[start:start + 1]!r}); a rules file must be UTF-8")
             return
         loader = _Loader(buffer)
         try:

@@ -130,7 +130,7 @@ def selector_matches(selector: dict | None, labels: dict) -> bool:
 
 
 def _group_version(api_version: str):
-    group, _, version = api_version.rpartition("/")
+    group, _slash, version = api_version.rpartition("/")
     return group, version
 
 

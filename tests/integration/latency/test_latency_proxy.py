@@ -50,7 +50,7 @@ def _tags(host, repo):
 def test_round_trips_pay_the_delay(proxy, lab_registry):
     def best_of(host, n=5):
         times = []
-        for _ in range(n):
+        for _attempt in range(n):
             t0 = time.monotonic()
             urllib.request.urlopen(f"http://{host}/v2/").close()
             times.append(time.monotonic() - t0)

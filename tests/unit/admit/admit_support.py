@@ -12,7 +12,7 @@ from __future__ import annotations
 # cel-python's google-re2 must load before regopy (tests/unit/build_gate, trivy), which carries
 # its own RE2: loaded after it, re2 aborts the process on its first regex (seen in one
 # session running all of tests/unit). admission.py imports the engines lazily, so import here.
-import celpy  # noqa: F401
+import celpy  # noqa: F401  pylint: disable=unused-import
 import yaml
 from ansible_collections.bulwark.container_security.plugins.module_utils.kyverno import (
     controls as kyverno_controls,
@@ -20,7 +20,7 @@ from ansible_collections.bulwark.container_security.plugins.module_utils.kyverno
 from ansible_collections.bulwark.container_security.plugins.module_utils.kyverno import (
     settings as kyverno_settings,
 )
-from ansible_collections.bulwark.container_security.plugins.module_utils.kyverno.admission import (  # noqa: F401
+from ansible_collections.bulwark.container_security.plugins.module_utils.kyverno.admission import (  # noqa: F401 pylint: disable=unused-import
     ENGINES,
     evaluate_policy,
     selector_matches,

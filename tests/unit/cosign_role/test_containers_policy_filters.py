@@ -25,4 +25,4 @@ def test_registries_d_filter():
 
 def test_kms_filter():
     assert FILTERS["cosign_kms_ref_error"]("hashivault://release") == ""
-    assert "accepted prefixes" in FILTERS["cosign_kms_ref_error"]("file:///k")
+    assert "accepted: awskms://" in FILTERS["cosign_kms_ref_error"]("file:///k")

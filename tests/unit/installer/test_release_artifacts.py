@@ -139,3 +139,11 @@ def test_gpg_fingerprint_normalized_and_falco_root_planned():
     v = p["verification"]
     assert v["fingerprint"] == "478B2FBBC75F4237B731DA4365106822B35B1B1F"
     assert v["signature_url"] == p["url"] + ".asc" and v["command"] == "gpg"
+
+
+@pytest.mark.parametrize(("setting", "url"), [
+    ("mirror_url", "file:///etc"), ("mirror_url", "ftp://mirror.internal/gh"),
+    ("mirror_url", "http://"), ("base_url", "/srv/releases")])
+def test_mirror_and_base_urls_must_be_http_with_a_host(setting, url):
+    with pytest.raises(ArtifactError, match=f"release_artifact_{setting} .* must be an http"):
+        plan("cosign", "3.1.1", "x86_64", **{setting: url})
