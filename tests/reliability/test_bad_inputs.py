@@ -25,7 +25,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-import ansible.utils.display  # noqa: F401  pylint: disable=unused-import  (see run_module_watched)
+# (see run_module_watched)
+import ansible.utils.display  # noqa: F401  pylint: disable=unused-import
 import pytest
 from ansible.module_utils.testing import patch_module_args
 from ansible_collections.bulwark.container_security.plugins.module_utils.kyverno import (
