@@ -39,15 +39,15 @@ def stack_outputs(platform) -> dict:
         elif manifest["kind"] == "ClusterPolicy":
             actions[name] = sorted({v["failureAction"] for rule in spec["rules"]
                                     for v in rule.get("verifyImages", [])})
-    releases = [platform.settings.kyverno] + ([platform.settings.falco]
-                                              if platform.settings.falco else [])
+    releases = ([platform.settings.kyverno] if platform.kyverno else []) + (
+        [platform.settings.falco] if platform.settings.falco else [])
     return {
         "namespaces": sorted({r.namespace for r in releases}
                              | {m["metadata"]["name"] for m in platform.manifests
                                 if m["kind"] == "Namespace"}),
         "policies": actions,
         "charts": {r.name: f"{r.chart}@{r.version}" for r in releases},
-        "kyvernoRelease": platform.kyverno.status,
+        "kyvernoRelease": platform.kyverno.status if platform.kyverno else "",
     }
 
 

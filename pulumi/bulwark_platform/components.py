@@ -66,14 +66,14 @@ class NetworkIsolation(pulumi.ComponentResource):
 
 
 class Admission(pulumi.ComponentResource):
-    def __init__(self, name: str, policies: list[dict], kyverno: pulumi.Resource,
+    def __init__(self, name: str, policies: list[dict], kyverno: pulumi.Resource | None,
                  namespaces: pulumi.Resource | None = None,
                  opts: pulumi.ResourceOptions | None = None):
         super().__init__(f"{TYPE_PREFIX}:Admission", name, None, opts)
         # depends_on on each policy, not only on this component: Pulumi does not hand a
         # component's dependencies down to its children. The namespaces come first too:
         # PolicyExceptions live in team namespaces.
-        after = [kyverno] + ([namespaces] if namespaces is not None else [])
+        after = [r for r in (kyverno, namespaces) if r is not None]
         child = pulumi.ResourceOptions(parent=self, depends_on=after)
         self.policies = [declare(m, child) for m in policies]
         self.register_outputs({"policies": [policy_source.manifest_name(m) for m in policies]})
@@ -94,7 +94,11 @@ class Platform(pulumi.ComponentResource):
         plan = policy_source.plan(manifests)
         child = pulumi.ResourceOptions(parent=self)
 
-        self.kyverno = self._release(settings.kyverno, charts.kyverno_values(settings))
+        # Kyverno only where a policy needs it: with `engine: native` and no image verification
+        # the bundle is Kubernetes' own admission policies, and the cluster runs no Kyverno.
+        self.kyverno = None
+        if any(policy_source.is_kyverno(m) for m in manifests):
+            self.kyverno = self._release(settings.kyverno, charts.kyverno_values(settings))
         self.falco = None
         if settings.falco:
             values = charts.falco_values(settings)
@@ -112,7 +116,8 @@ class Platform(pulumi.ComponentResource):
                                    namespaces=self.pod_security, opts=child)
         falco = settings.falco
         self.register_outputs({
-            "kyvernoChart": f"{settings.kyverno.chart}@{settings.kyverno.version}",
+            "kyvernoChart": (f"{settings.kyverno.chart}@{settings.kyverno.version}"
+                             if self.kyverno else ""),
             "falcoChart": f"{falco.chart}@{falco.version}" if falco else "",
         })
 

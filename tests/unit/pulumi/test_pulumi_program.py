@@ -325,3 +325,27 @@ def test_stack_outputs_name_namespaces_policies_with_actions_and_charts():
                                                    "pod_security": {"default_action": "Warn"}}},
                 entry_point=native_program)
     assert native["bulwark-disallow-host-path"] == ["Warn"] and len(native) == CONTROLS
+
+
+def test_native_engine_without_image_verification_installs_no_kyverno():
+    """Kubernetes' own admission policies need no Kyverno: no release, no namespace for it, and
+    the outputs name no Kyverno chart. Image verification brings it back (a Kyverno policy)."""
+    import bulwark_platform
+    from bulwark_platform.components import Platform
+    from bulwark_platform.settings import from_pulumi_config
+
+    outputs = {}
+
+    def program():
+        outputs.update(bulwark_platform.stack_outputs(Platform("bulwark", from_pulumi_config())))
+
+    monitor = run_program({"falcoEnabled": False, "policy": {"engine": "native"}},
+                          entry_point=program)
+    assert not monitor.by_type(RELEASE)
+    assert "kyverno" not in outputs["namespaces"] and outputs["charts"] == {}
+    assert outputs["kyvernoRelease"] == ""
+    example_policy = example_config()["policy"]
+    with_images = {"engine": "native",
+                   "image_verification": example_policy["image_verification"]}
+    monitor = run_program({"falcoEnabled": False, "policy": with_images})
+    assert [r.name for r in monitor.by_type(RELEASE)] == ["kyverno"]
