@@ -39,13 +39,16 @@ $(VENV)/.installed: $(REQUIREMENTS)
 
 # Regenerate the hashed requirement files from the .in files. Existing pins are kept unless an
 # .in file changes; dev is held to the runtime pins and lab to the dev pins, so the three
-# install together without conflicts.
+# install together without conflicts. The Pulumi project and its policy pack have their own
+# (each installs into its own virtualenv).
 lock:
 	@test -x $(LOCK_VENV)/bin/uv || { python3 -m venv $(LOCK_VENV) && \
 	  $(LOCK_VENV)/bin/python -m pip install -q $(LOCK_TOOL); }
 	$(LOCK) -o requirements.txt requirements.in
 	$(LOCK) -c requirements.txt -o requirements-dev.txt requirements-dev.in
 	$(LOCK) -c requirements-dev.txt -o requirements-lab.txt requirements-lab.in
+	$(LOCK) -o pulumi/requirements.txt pulumi/requirements.in
+	$(LOCK) -o pulumi/policy/requirements.txt pulumi/policy/requirements.in
 
 $(COLLECTION_LINK):
 	@mkdir -p $(dir $@)
