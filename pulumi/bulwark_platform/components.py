@@ -105,7 +105,9 @@ class Platform(pulumi.ComponentResource):
             if not values.get("customRules"):
                 pulumi.log.warn("no Falco rules library (roles/falco, bulwark:falcoRulesFiles):"
                                 " Falco runs with its default rules only", self)
-            self.falco = self._release(settings.falco, values)
+            # falcosidekick's outputs carry webhook URLs and tokens: the whole values are a
+            # secret then, encrypted in the state and masked in preview and diff.
+            self.falco = self._release(settings.falco, values, secret=bool(settings.falcosidekick))
 
         self.pod_security = PodSecurity("pod-security", plan.namespaces + plan.other,
                                         existing=existing, opts=child)
@@ -121,7 +123,7 @@ class Platform(pulumi.ComponentResource):
             "falcoChart": f"{falco.chart}@{falco.version}" if falco else "",
         })
 
-    def _release(self, release, values: dict) -> k8s.helm.v3.Release:
+    def _release(self, release, values: dict, secret: bool = False) -> k8s.helm.v3.Release:
         namespace = k8s.core.v1.Namespace(
             f"{release.name}-namespace", metadata=charts.release_namespace(release)["metadata"],
             opts=pulumi.ResourceOptions(parent=self))
@@ -133,7 +135,7 @@ class Platform(pulumi.ComponentResource):
                 version=release.version,
                 repository_opts=k8s.helm.v3.RepositoryOptsArgs(repo=release.repository),
                 namespace=release.namespace,
-                values=values,
+                values=pulumi.Output.secret(values) if secret else values,
                 atomic=True,
             ),
             opts=pulumi.ResourceOptions(parent=self, depends_on=[namespace]))

@@ -76,3 +76,23 @@ def test_falcosidekick_needs_falco():
 def test_the_ansible_side_and_the_pulumi_side_share_one_validator():
     assert platform_settings.sidekick_config is alerts.sidekick_config
     assert alerts.sidekick_config(None) == {}
+
+
+def test_the_falco_release_values_are_a_secret_once_sidekick_has_outputs():
+    """Webhook URLs and tokens must not sit in the state in clear: with falcosidekick outputs
+    the falco release's values reach the engine as a Pulumi secret (the kyverno release's not)."""
+    from pulumi.runtime import rpc
+    from pulumi_harness import run_program
+
+    def is_secret(value):
+        return (isinstance(value, dict)
+                and value.get(rpc._special_sig_key) == rpc._special_secret_sig)
+
+    monitor = run_program({"falcoEnabled": True,
+                           "falcosidekick": {"webhook": {"address": "https://hooks.example/T"}}})
+    values = {r.name: r.inputs["values"] for r in monitor.by_type("kubernetes:helm.sh/v3:Release")}
+    assert is_secret(values["falco"]) and not is_secret(values["kyverno"])
+    assert values["falco"]["value"]["falcosidekick"]["config"]["webhook"]["address"] == (
+        "https://hooks.example/T")
+    plain = run_program({"falcoEnabled": True}).by_type("kubernetes:helm.sh/v3:Release")
+    assert not any(is_secret(r.inputs["values"]) for r in plain)
