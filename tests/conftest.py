@@ -130,6 +130,18 @@ def lab_mirror(lab_tools) -> str:
 
 
 @pytest.fixture(scope="session")
+def lab_registry_tls(lab_tools) -> str:
+    """The lab's second registry: TLS from a lab CA and htpasswd basic auth
+    (lab/registry_tls.py, credentials from registry_tls.credentials()); yields host:port."""
+    import registry_tls  # lab/registry_tls.py
+    was_up = lab.port_open(registry_tls.PORT)
+    registry_tls.start()
+    yield registry_tls.host()
+    if not was_up:
+        lab.stop_daemon("registry-tls")
+
+
+@pytest.fixture(scope="session")
 def lab_image_factory(lab_registry):
     """push(repo:tag, content) -> 'host:port/repo@sha256:...' of a fresh one-layer image."""
     def push(ref: str, content: str | None = None) -> str:

@@ -180,8 +180,6 @@ ROLE_ROWS = [
 ]
 
 
-
-
 def _role_playbook(path, results, hosts):
     """One play: each row an include_role in a block whose rescue records the message."""
     tasks = [{"name": "Start with no results", "ansible.builtin.set_fact": {"reliab_results": {}}}]

@@ -9,9 +9,9 @@ runs there) for the whole run.
 
 The plays run with pipelining on (one podman exec per task; module arguments travel on
 stdin rather than in a temporary file on the node). Each secret variable comes from an
-Ansible Vault file (the "vault-encrypted values" of the issue). To add one (registry
-passwords are next, see LEFT), add a run to the `runs` fixture that plays its role or
-playbook, and SECRET_ROWS entries naming the variable, the run and its home.
+Ansible Vault file (the "vault-encrypted values" of the issue). To add one, add a run to the
+`runs` fixture that plays its role or playbook, and SECRET_ROWS entries naming the variable,
+the run and its home.
 """
 from __future__ import annotations
 
@@ -27,6 +27,7 @@ import uuid
 from pathlib import Path
 
 import pytest
+import registry_tls
 from conftest import ansible_env, run_playbook
 
 import lab
@@ -157,7 +158,8 @@ def secret_values():
 
 
 @pytest.fixture(scope="module")
-def runs(reliab_node, secret_values, tmp_path_factory, lab_mirror, lab_tools, lab_image_factory):
+def runs(reliab_node, secret_values, tmp_path_factory, lab_mirror, lab_tools, lab_image_factory,
+         lab_registry_tls):
     """Each run once, shared by the rows that look at it (run id -> evidence)."""
     node, inventory = reliab_node
     tmp = tmp_path_factory.mktemp("secrets")
@@ -211,6 +213,28 @@ def runs(reliab_node, secret_values, tmp_path_factory, lab_mirror, lab_tools, la
     out["keyless-failure"] = vvv_play(tmp, str(keyless), [],
                                       {"identity_token": secret_values["identity_token"]})
     out["keyless-failure"]["token_files_left"] = sorted(_token_files() - tokens_before)
+    # cosign_sign against the TLS registry that asks for a login: the right password signs,
+    # a wrong one fails with registry_auth; each goes to a 0600 docker config only
+    user, password = registry_tls.credentials()
+    secret_values.update(registry_password=password,
+                         registry_password_wrong=f"reliab-wrong-{uuid.uuid4().hex}")
+    ref = lab.push_image(f"bulwark-reliab/login-{uuid.uuid4().hex[:8]}:v1", "login", tls=True)
+    login = tmp / "login.yml"
+    login.write_text(json.dumps([{
+        "name": "Sign on a registry that asks for a login", "hosts": "localhost",
+        "connection": "local", "gather_facts": False,
+        "vars": {"ansible_python_interpreter": "{{ ansible_playbook_python }}"},
+        "tasks": [{"bulwark.container_security.cosign_sign": {
+            "image": ref, "key": str(key_dir / "cosign.key"), "key_password": "the-right-one",
+            "registry_username": user, "registry_password": "{{ registry_password }}",
+            "registry_ca_path": str(registry_tls.TLS_DIR / "ca.pem"),
+            "transparency_log": False, "cosign_path": lab_tools["cosign"],
+            "crane_path": lab_tools["crane"]}}]}]))
+    out["registry-ok"] = vvv_play(tmp, str(login), [], {"registry_password": password})
+    out["registry-failure"] = vvv_play(tmp, str(login), [], {
+        "registry_password": secret_values["registry_password_wrong"]})
+    assert "registry_auth" in out["registry-failure"]["output"], (
+        out["registry-failure"]["output"][-3000:])
     return out
 
 
@@ -240,10 +264,10 @@ SECRET_ROWS = [
      "/etc/trivy/client.env"),
     ("sign_key_password-sign-failure", "sign_key_password", "sign-failure", "failed", None),
     ("identity_token-keyless-sign-failure", "identity_token", "keyless-failure", "failed", None),
+    ("registry_password-sign-vvv", "registry_password", "registry-ok", "ok", None),
+    ("registry_password-sign-failure", "registry_password_wrong", "registry-failure", "failed",
+     None),
 ]
-# Added by another engineer, to be rows here once their variables exist (no module or role
-# takes a registry password today):
-LEFT = ["registry passwords (cosign/skopeo registry auth)"]
 
 
 @pytest.mark.parametrize(("row_id", "variable", "run", "outcome", "home"), SECRET_ROWS,

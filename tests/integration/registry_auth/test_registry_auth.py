@@ -27,16 +27,6 @@ pytestmark = pytest.mark.lab
 HERE = Path(__file__).resolve().parent
 
 
-@pytest.fixture(scope="module")
-def tls_registry(lab_tools):
-    """The TLS registry, started for this module when it was not running."""
-    was_up = lab.port_open(registry_tls.PORT)
-    registry_tls.start()
-    yield registry_tls.host()
-    if not was_up:
-        lab.stop_daemon("registry-tls")
-
-
 def _proc_texts():
     """(pid, text) of every readable /proc/<pid>/cmdline and environ, NULs as spaces."""
     for pid in os.listdir("/proc"):
@@ -81,7 +71,7 @@ def _notation_home(binary: str, home: Path) -> Path:
     return home
 
 
-def test_sign_verify_attest_with_login_and_tls(tls_registry, lab_tools, tmp_path):
+def test_sign_verify_attest_with_login_and_tls(lab_registry_tls, lab_tools, tmp_path):
     user, password = registry_tls.credentials()
     ref = lab.push_image(f"bulwark-test/auth-{uuid.uuid4().hex[:10]}:v1", uuid.uuid4().hex,
                          tls=True)
