@@ -200,15 +200,9 @@ def runs(reliab_node, secret_values, tmp_path_factory, lab_mirror, lab_tools, la
     closed.bind(("127.0.0.1", 0))
     dead = f"http://127.0.0.1:{closed.getsockname()[1]}"
     closed.close()
-    keyless = tmp / "keyless.yml"
-    keyless.write_text(json.dumps([{
-        "name": "Keyless signing whose Fulcio is down", "hosts": "localhost",
-        "connection": "local", "gather_facts": False,
-        "vars": {"ansible_python_interpreter": "{{ ansible_playbook_python }}"},
-        "tasks": [{"bulwark.container_security.cosign_sign": {
-            "image": image, "identity_token": "{{ identity_token }}", "fulcio_url": dead,
-            "rekor_url": dead, "transparency_log": False, "insecure_registry": True,
-            "cosign_path": lab_tools["cosign"], "crane_path": lab_tools["crane"]}}]}]))
+    keyless = _sign_on_controller(tmp / "keyless.yml", "Keyless signing whose Fulcio is down", {
+        "image": image, "identity_token": "{{ identity_token }}", "fulcio_url": dead,
+        "rekor_url": dead, "insecure_registry": True}, lab_tools)
     tokens_before = _token_files()
     out["keyless-failure"] = vvv_play(tmp, str(keyless), [],
                                       {"identity_token": secret_values["identity_token"]})
@@ -219,23 +213,27 @@ def runs(reliab_node, secret_values, tmp_path_factory, lab_mirror, lab_tools, la
     secret_values.update(registry_password=password,
                          registry_password_wrong=f"reliab-wrong-{uuid.uuid4().hex}")
     ref = lab.push_image(f"bulwark-reliab/login-{uuid.uuid4().hex[:8]}:v1", "login", tls=True)
-    login = tmp / "login.yml"
-    login.write_text(json.dumps([{
-        "name": "Sign on a registry that asks for a login", "hosts": "localhost",
-        "connection": "local", "gather_facts": False,
-        "vars": {"ansible_python_interpreter": "{{ ansible_playbook_python }}"},
-        "tasks": [{"bulwark.container_security.cosign_sign": {
-            "image": ref, "key": str(key_dir / "cosign.key"), "key_password": "the-right-one",
-            "registry_username": user, "registry_password": "{{ registry_password }}",
-            "registry_ca_path": str(registry_tls.TLS_DIR / "ca.pem"),
-            "transparency_log": False, "cosign_path": lab_tools["cosign"],
-            "crane_path": lab_tools["crane"]}}]}]))
+    login = _sign_on_controller(tmp / "login.yml", "Sign on a registry that asks for a login", {
+        "image": ref, "key": str(key_dir / "cosign.key"), "key_password": "the-right-one",
+        "registry_username": user, "registry_password": "{{ registry_password }}",
+        "registry_ca_path": str(registry_tls.TLS_DIR / "ca.pem")}, lab_tools)
     out["registry-ok"] = vvv_play(tmp, str(login), [], {"registry_password": password})
     out["registry-failure"] = vvv_play(tmp, str(login), [], {
         "registry_password": secret_values["registry_password_wrong"]})
     assert "registry_auth" in out["registry-failure"]["output"], (
         out["registry-failure"]["output"][-3000:])
     return out
+
+
+def _sign_on_controller(path: Path, name: str, options: dict, tools: dict) -> Path:
+    """A one-task playbook: cosign_sign with `options` on the controller, no transparency log."""
+    path.write_text(json.dumps([{
+        "name": name, "hosts": "localhost", "connection": "local", "gather_facts": False,
+        "vars": {"ansible_python_interpreter": "{{ ansible_playbook_python }}"},
+        "tasks": [{"bulwark.container_security.cosign_sign": {
+            **options, "transparency_log": False, "cosign_path": tools["cosign"],
+            "crane_path": tools["crane"]}}]}]))
+    return path
 
 
 def _token_files() -> set:
