@@ -10,7 +10,10 @@ version of each tool lives in that tool's role defaults, not here.
 from __future__ import annotations
 
 import re
-from urllib.parse import urlsplit
+
+from ansible_collections.bulwark.container_security.plugins.module_utils.http_urls import (
+    is_http_url,
+)
 
 GITHUB = "https://github.com"
 
@@ -119,8 +122,7 @@ def plan(tool, version, architecture, mirror_url=None, sha256=None, denylist=Non
     """
     for setting, url in (("release_artifact_mirror_url", mirror_url),
                          ("release_artifact_base_url", base_url)):
-        parts = urlsplit(str(url)) if url else None
-        if parts and (parts.scheme not in ("http", "https") or not parts.hostname):
+        if url and not is_http_url(url):
             raise ArtifactError(f"{setting} {url!r} must be an http:// or https:// URL with a host")
     if tool not in CATALOG:
         raise ArtifactError(f"tool {tool!r} is not in the artifact catalog; known: "

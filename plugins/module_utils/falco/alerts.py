@@ -11,7 +11,9 @@ command line may carry a token.
 """
 from __future__ import annotations
 
-from urllib.parse import urlsplit
+from ansible_collections.bulwark.container_security.plugins.module_utils.http_urls import (
+    is_http_url,
+)
 
 CHANNELS = {        # falco_alerts key -> (Falco section, accepted keys besides `enabled`)
     "stdout": ("stdout_output", ()),
@@ -53,11 +55,14 @@ def _channel(name, value) -> dict:
     if out["enabled"] is not False and name in REQUIRED and not out.get(REQUIRED[name]):
         raise AlertsError(f"{where}: '{REQUIRED[name]}' is required")
     if name == "http" and out.get("url"):
-        parts = urlsplit(str(out["url"]))
-        if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise AlertsError(f"{where}.url must be an http:// or https:// URL with a host "
-                              "(the value is not shown: it may hold a token)")
+        _check_url(f"{where}.url", out["url"])
     return out
+
+
+def _check_url(where: str, value) -> None:
+    if not is_http_url(value):
+        raise AlertsError(f"{where} must be an http:// or https:// URL with a host "
+                          "(the value is not shown: it may hold a token)")
 
 
 def _known_mapping(value, where: str, accepted, what: str) -> dict:
@@ -110,10 +115,7 @@ SIDEKICK_OUTPUTS = {
 
 def _sidekick_value(where: str, kind, value):
     if kind == "url":
-        parts = urlsplit(str(value))
-        if not (isinstance(value, str) and parts.scheme in ("http", "https") and parts.hostname):
-            raise AlertsError(f"{where} must be an http:// or https:// URL with a host "
-                              "(the value is not shown: it may hold a token)")
+        _check_url(where, value)
     elif kind == "priority":
         if value not in PRIORITIES:
             raise AlertsError(f"{where}: {value!r} is not a Falco priority; one of "
