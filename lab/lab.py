@@ -443,19 +443,23 @@ def mirror_start() -> None:
 
 
 # --------------------------------------------------------------------------- registry
-def registry_start() -> None:
+def registry_start(name: str = "registry", port: int = REGISTRY_PORT, auth: str = "",
+                   http_extra: str = "") -> None:
+    """CNCF Distribution as the daemon `name` on 127.0.0.1:`port`, its data and config under
+    .lab/`name`/; `auth` and `http_extra` are config sections (lab/registry_tls.py: htpasswd
+    auth and TLS)."""
     exe = shutil.which("docker-registry")
     if not exe:
         raise SystemExit("[lab] docker-registry not found: apt-get install docker-registry")
-    data = STATE / "registry" / "data"
+    data = STATE / name / "data"
     data.mkdir(parents=True, exist_ok=True)
-    conf = STATE / "registry" / "config.yml"
+    conf = STATE / name / "config.yml"
     conf.write_text(
         "version: 0.1\nlog:\n  level: warn\n"
         f"storage:\n  filesystem:\n    rootdirectory: {data}\n  delete:\n    enabled: true\n"
-        f"http:\n  addr: 127.0.0.1:{REGISTRY_PORT}\n"
+        f"{auth}http:\n  addr: 127.0.0.1:{port}\n{http_extra}"
     )
-    start_daemon("registry", [exe, "serve", conf], REGISTRY_PORT)
+    start_daemon(name, [exe, "serve", conf], port)
 
 
 def registry_host() -> str:
@@ -466,13 +470,12 @@ def push_image(ref: str, content: str | None = None, tls: bool = False) -> str:
     """Push a tiny one-layer image to the lab registry without docker; returns its digest ref.
     `tls`: to the TLS registry with basic auth (lab/registry_tls.py)."""
     crane = fetch_debian_tool("crane")
-    host = f"127.0.0.1:{REGISTRY_TLS_PORT}" if tls else registry_host()
-    if "/" not in ref.split(":", maxsplit=1)[0] or not ref.startswith("127.0.0.1"):
-        ref = f"{host}/{ref}"
-    flags, env = ["--insecure"], None
+    host, flags, env = registry_host(), ["--insecure"], None
     if tls:
         import registry_tls  # lab/registry_tls.py imports this module
-        flags, env = [], dict(os.environ, **registry_tls.tool_env())
+        host, flags, env = registry_tls.host(), [], dict(os.environ, **registry_tls.tool_env())
+    if "/" not in ref.split(":", maxsplit=1)[0] or not ref.startswith("127.0.0.1"):
+        ref = f"{host}/{ref}"
     with tempfile.TemporaryDirectory() as tmp:
         layer = Path(tmp) / "layer.tar"
         with tarfile.open(layer, "w") as tar:

@@ -117,22 +117,14 @@ def tool_env() -> dict[str, str]:
 
 
 def start() -> None:
-    exe = shutil.which("docker-registry")
-    if not exe:
-        raise SystemExit("[lab] docker-registry not found: apt-get install docker-registry")
+    """lab.registry_start's registry, with htpasswd auth and TLS, as the daemon registry-tls
+    (its state is TLS_DIR, .lab/registry-tls/)."""
     _ca, cert, key = lab_ca()
     user, password = credentials()
     htpasswd = TLS_DIR / "htpasswd"
     if not htpasswd.exists():
         _write_private(htpasswd, f"{user}:{bcrypt_hash(password)}\n")
-    data = TLS_DIR / "data"
-    data.mkdir(parents=True, exist_ok=True)
-    conf = TLS_DIR / "config.yml"
-    conf.write_text(
-        "version: 0.1\nlog:\n  level: warn\n"
-        f"storage:\n  filesystem:\n    rootdirectory: {data}\n  delete:\n    enabled: true\n"
-        f"auth:\n  htpasswd:\n    realm: bulwark-lab\n    path: {htpasswd}\n"
-        f"http:\n  addr: 127.0.0.1:{PORT}\n"
-        f"  tls:\n    certificate: {cert}\n    key: {key}\n"
-    )
-    lab.start_daemon("registry-tls", [exe, "serve", conf], PORT)
+    lab.registry_start(
+        "registry-tls", PORT,
+        auth=f"auth:\n  htpasswd:\n    realm: bulwark-lab\n    path: {htpasswd}\n",
+        http_extra=f"  tls:\n    certificate: {cert}\n    key: {key}\n")
