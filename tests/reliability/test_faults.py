@@ -224,7 +224,8 @@ def signing(tmp_path_factory, lab_tools, lab_image_factory, lab_registry):
                    capture_output=True, env=dict(os.environ, COSIGN_PASSWORD=password))
     ref = lab_image_factory(f"bulwark-reliab/faults-{uuid.uuid4().hex[:8]}:v1", uuid.uuid4().hex)
     runner = cosign_runner.Cosign(lab_tools["cosign"], insecure_registry=True, offline=True,
-                                  crane=lab_tools["crane"], registry_get=cosign_module.registry_get)
+                                  crane=lab_tools["crane"],
+                                  registry_get=cosign_module.registry_getter())
     return {"key": str(d / "cosign.key"), "password": password, "ref": ref, "runner": runner,
             "registry": lab_registry}
 

@@ -62,10 +62,13 @@ def registry_request(url: str, headers: dict, timeout: float = 5.0, ca_path=None
         return None, b"", {}
 
 
-def registry_get(url: str, accept: str, timeout: float = 5.0):
-    """(HTTP status or None, body) of a GET for registry.py's layout probes, answering a
-    registry's anonymous token challenge (credentials: ImageModule builds an AuthGetter)."""
-    return AuthGetter(lambda u, h: registry_request(u, h, timeout))(url, accept)
+def registry_getter(ca_path=None, username=None, password=None, timeout: float = 5.0):
+    """The layout probe's getter (registry.py: ``getter(url, accept) -> (status or None,
+    body)``): registry_request answering the registry's login challenge with the credentials,
+    or its anonymous token flow without them (credentials.AuthGetter)."""
+    return AuthGetter(lambda url, headers: registry_request(url, headers, timeout=timeout,
+                                                            ca_path=ca_path),
+                      username, password)
 
 
 class ImageModule(ModuleHelper):
@@ -88,13 +91,6 @@ class ImageModule(ModuleHelper):
     def fail_tool(self, error: CosignError):
         self.fail(error.message, reason=error.reason, stderr=error.detail,
                   commands=self.tool.commands)
-
-    def registry_getter(self):
-        """The layout probe's getter with this run's login and CA (registry_* options)."""
-        ca_path = self.params.get("registry_ca_path")
-        return AuthGetter(lambda url, headers: registry_request(url, headers, ca_path=ca_path),
-                          self.params.get("registry_username"),
-                          self.params.get("registry_password"))
 
     def run(self, fn, prepare=None):
         """Runs with the registry login in a temporary docker config (removed afterwards)
@@ -142,8 +138,10 @@ class CosignModule(ImageModule):
 
     def __init__(self, argument_spec: dict, **module_kwargs):
         super().__init__(argument_spec, **module_kwargs)
-        self.cosign = self.tool = cosign_from_params(self.params, self._run,
-                                                     self.registry_getter())
+        getter = registry_getter(self.params.get("registry_ca_path"),
+                                 self.params.get("registry_username"),
+                                 self.params.get("registry_password"))
+        self.cosign = self.tool = cosign_from_params(self.params, self._run, getter)
 
     def fail_cosign(self, error: CosignError):
         self.fail_tool(error)

@@ -2,8 +2,8 @@
 2.5.0 binaries (every test runs for both), plus the playbooks through ansible-playbook.
 
 Direct calls go through plugins/module_utils/cosign/ (flows.py, runner.py), the code path the
-modules run, with the modules' registry getter (cosign/module.py's registry_get, Ansible's
-open_url); tests marked `playbook` run the modules themselves through ansible-playbook."""
+modules run, with the modules' registry getter (cosign/module.py's registry_getter(), Ansible's
+urls.Request); tests marked `playbook` run the modules themselves through ansible-playbook."""
 from __future__ import annotations
 
 import json
@@ -62,7 +62,8 @@ def keys(tmp_path_factory, lab_tools):
 @pytest.fixture
 def cosign(cosign_bin, lab_tools):
     return cosign_runner.Cosign(cosign_bin, insecure_registry=True, offline=True,
-                                crane=lab_tools["crane"], registry_get=cosign_module.registry_get)
+                                crane=lab_tools["crane"],
+                                registry_get=cosign_module.registry_getter())
 
 
 @pytest.fixture
@@ -214,7 +215,7 @@ def test_check_mode_writes_nothing(cosign, keys, image, lab_registry):
 def test_signatures_cross_versions(lab_tools, keys, image):
     """A legacy signature from either version verifies with the other one."""
     opts = {"insecure_registry": True, "offline": True, "crane": lab_tools["crane"],
-            "registry_get": cosign_module.registry_get}
+            "registry_get": cosign_module.registry_getter()}
     v3 = cosign_runner.Cosign(lab_tools["cosign"], **opts)
     v2 = cosign_runner.Cosign(lab_tools["cosign-2.5.0"], **opts)
     ref_3, _digest_3 = image()
@@ -228,7 +229,8 @@ def test_signatures_cross_versions(lab_tools, keys, image):
 def test_cosign3_bundle_layout_falls_back_to_tag(lab_tools, keys, image, lab_registry):
     """Distribution 2.8 has no referrers API: cosign 3 stores the bundle under sha256-<hex>."""
     v3 = cosign_runner.Cosign(lab_tools["cosign"], insecure_registry=True, offline=True,
-                              crane=lab_tools["crane"], registry_get=cosign_module.registry_get)
+                              crane=lab_tools["crane"],
+                              registry_get=cosign_module.registry_getter())
     ref, digest = image()
     res = sign(v3, ref, keys["alpha"], fmt="bundle")
     assert res["layout"] == cosign_errors.LAYOUT_TAG_FALLBACK

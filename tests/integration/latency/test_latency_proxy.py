@@ -67,7 +67,7 @@ def test_reset_mid_push_leaves_no_signature(proxy, lab_registry, lab_tools, tmp_
     digest = lab.push_image(f"{repo}:v1", uuid.uuid4().hex).split("@")[1]
     cosign = cosign_runner.Cosign(lab_tools["cosign"], insecure_registry=True, offline=True,
                                   crane=lab_tools["crane"],
-                                  registry_get=cosign_module.registry_get)
+                                  registry_get=cosign_module.registry_getter())
     ref = f"{proxy}/{repo}@{digest}"
     # the signature manifest's PUT is dropped (RST), every time it is tried
     latency_proxy.set_control(delay_ms=20, reset_on=f"PUT /v2/{repo}/manifests/")
