@@ -22,7 +22,7 @@ LOCK := $(LOCK_VENV)/bin/uv pip compile --quiet --no-config --index-url https://
         --generate-hashes --universal --python-version 3.11 --custom-compile-command "make lock"
 
 .PHONY: setup setup-system venv lab-images lab-tools demo test lint unit integration molecule \
-        collection-build bench clean lab-down changelog sanity lock falco-fields
+        collection-build bench clean lab-down changelog sanity lock falco-fields fuzz
 
 setup: setup-system venv lab-tools
 
@@ -114,6 +114,11 @@ test: setup lint sanity lab-images
 
 bench: setup lab-images
 	@$(LAB) exec --services -- bash -c 'for b in bench/*.py; do echo "[bench] $$b"; $(PY) $$b || exit 1; done'
+
+# The property tests with 50 times the CI example budget (tests/properties/conftest.py); not in
+# CI. The README's Reliability section quotes its figures.
+fuzz: venv
+	@HYPOTHESIS_PROFILE=fuzz $(PY) -m pytest -q tests/properties
 
 changelog: venv
 	@antsibull-changelog lint

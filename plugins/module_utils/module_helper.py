@@ -10,6 +10,9 @@ from __future__ import annotations
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.common.text.converters import to_native
+from ansible_collections.bulwark.container_security.plugins.module_utils.redaction import (
+    safe_message,
+)
 
 
 class ModuleHelper:
@@ -25,4 +28,7 @@ class ModuleHelper:
         self.params = self.module.params
 
     def fail(self, msg, **extra):
-        self.module.fail_json(msg=to_native(msg), **extra)
+        """fail_json with the one redaction: no_log values, URL userinfo and keyed credentials
+        removed, control characters escaped."""
+        self.module.fail_json(msg=safe_message(to_native(msg), self.module.no_log_values),
+                              **extra)

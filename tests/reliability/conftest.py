@@ -5,8 +5,9 @@
 summary line per table at the end of the run (in `make test` output; the README's Reliability
 section quotes them).
 
-A table row is a parametrized test named `test_<table>_row[_<kind>][<row id>]`; the summary counts
-the rows that passed and names those that did not (a known gap is a strict xfail row).
+A table row is a parametrized test named `test_<table>_row[_<kind>][<row id>]`, in any file of
+this folder (each area keeps its rows in a file of its own); the summary counts the rows that
+passed and names those that did not (a known gap is a strict xfail row).
 """
 from __future__ import annotations
 
@@ -17,12 +18,16 @@ from conftest import lab_nodes
 
 from .support import IMAGE
 
-ROW = re.compile(r"::test_\w+_row\w*\[")
-# file -> (table, what a passing row proves)
+# test function prefix -> (table, what a passing row proves)
 TABLES = {
-    "test_bad_inputs.py": ("bad inputs", "refused, host untouched, variable named"),
-    "test_faults.py": ("faults", "survived, state checked afterwards"),
-    "test_secrets.py": ("secrets", "kept out of output, logs, files and process arguments"),
+    "test_bad_inputs_row": ("bad inputs", "refused, host untouched, variable named"),
+    "test_faults_row": ("faults", "survived, state checked afterwards"),
+    "test_secrets_row": ("secrets", "kept out of output, logs, files and process arguments"),
+    # the fail-closed classes (issue 22): each row a hostile or odd input and what must happen
+    "test_fail_open_row": ("fail open", "blocked or refused, never passed"),
+    "test_leak_row": ("leaks", "refused without the secret in message, result or files"),
+    "test_containment_row": ("containment", "refused or written inside its place only"),
+    "test_resource_row": ("resources", "refused within its bound, no traceback"),
 }
 
 
@@ -37,14 +42,15 @@ def reliab_node(tmp_path_factory):
 
 def pytest_terminal_summary(terminalreporter):
     """One line per table: rows passed of rows run, and the rows that did not pass."""
-    for file, (table, proves) in TABLES.items():
+    for prefix, (table, proves) in TABLES.items():
+        row = re.compile(rf"::{prefix}\w*\[")
         rows = {"passed": [], "other": []}
         for outcome in ("passed", "failed", "error", "xfailed", "xpassed", "skipped"):
             for report in terminalreporter.stats.get(outcome, []):
                 nodeid = getattr(report, "nodeid", "")
-                if getattr(report, "when", "call") != "call" or f"{file}::" not in nodeid:
+                if getattr(report, "when", "call") != "call" or "tests/reliability/" not in nodeid:
                     continue
-                if not ROW.search(nodeid):
+                if not row.search(nodeid):
                     continue
                 key = "passed" if outcome == "passed" else "other"
                 label = nodeid.split("::", 1)[1]

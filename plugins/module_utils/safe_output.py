@@ -1,0 +1,113 @@
+# Copyright (c) 2026 Bulwark maintainers
+# Apache License 2.0 (see LICENSE or https://www.apache.org/licenses/LICENSE-2.0)
+# SPDX-License-Identifier: Apache-2.0
+"""The one way the collection writes a file (plain Python, no Ansible imports).
+
+Containment in one place: a path is resolved under its directory and refused if it would leave
+it (`..`, an absolute name, a symlinked component); the content goes to a `tempfile.mkstemp`
+file in the target directory (never a predictable name) and is renamed over the target, which
+replaces a symlink planted there instead of following it. Refusals are `OutputError`.
+"""
+from __future__ import annotations
+
+import os
+import stat
+import tempfile
+from pathlib import Path, PurePosixPath
+
+
+class OutputError(ValueError):
+    """A write that is refused or failed; the message names the path and why."""
+
+
+def contained_path(root, name, what: str = "path") -> Path:
+    """`root`/`name` when it stays inside `root`: `name` relative, no '..' or empty parts, no NUL
+    or newline, and no existing component under `root` a symlink. Otherwise OutputError."""
+    if not isinstance(name, str) or not name:
+        raise OutputError(f"{what} {name!r} must be a non-empty relative path")
+    if "\x00" in name or "\n" in name or "\r" in name:
+        raise OutputError(f"{what} {name!r} holds a NUL or line break; refused")
+    parts = PurePosixPath(name).parts
+    if PurePosixPath(name).is_absolute() or any(p in ("..", ".") for p in parts) \
+            or "//" in name or name.endswith("/"):
+        raise OutputError(f"{what} {name!r} is not a relative path inside {root} "
+                          "(no leading '/', no '.', '..' or empty components)")
+    base = Path(root)
+    current = base
+    for part in parts:
+        current = current / part
+        if current.is_symlink():
+            raise OutputError(f"{what} {name!r}: {current} is a symlink; refused")
+    return current
+
+
+def check_target(path, what: str = "output") -> Path:
+    """A path a module may write: not a directory, not a symlink, its parent a directory."""
+    path = Path(path)
+    if path.is_symlink():
+        raise OutputError(f"{what} {path} is a symlink; refused (the collection never writes "
+                          "through one)")
+    if path.exists() and not path.is_file():
+        raise OutputError(f"{what} {path} exists and is not a regular file; refused")
+    parent = path.parent
+    if not parent.is_dir():
+        raise OutputError(f"{what} {path}: directory {parent} does not exist")
+    return path
+
+
+def write_bytes(path, data: bytes, mode: int | None = None, what: str = "output") -> None:
+    """Write `data` to `path` atomically: mkstemp in the same directory, fsync, rename over the
+    target. The target's current mode is kept unless `mode` is given (new files: 0644)."""
+    path = check_target(path, what)
+    if mode is None:
+        try:
+            mode = stat.S_IMODE(os.lstat(path).st_mode)
+        except FileNotFoundError:
+            mode = 0o644
+    try:
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    except OSError as exc:
+        raise OutputError(f"cannot write {what} {path}: {exc.strerror or exc}") from None
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(tmp, mode)
+        os.replace(tmp, path)
+    except OSError as exc:
+        _remove(tmp)
+        raise OutputError(f"cannot write {what} {path}: {exc.strerror or exc}") from None
+    except BaseException:
+        _remove(tmp)
+        raise
+
+
+def write_text(path, text: str, mode: int | None = None, what: str = "output") -> None:
+    try:
+        data = text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise OutputError(f"{what} {path}: the content is not encodable text "
+                          "(a lone surrogate); nothing written") from None
+    write_bytes(path, data, mode, what)
+
+
+def write_text_if_changed(path, text: str, check_mode: bool = False, mode: int | None = None,
+                          what: str = "output") -> bool:
+    """True when `path` would change; written (atomically, contained) unless `check_mode`."""
+    path = check_target(path, what)
+    try:
+        if path.read_text(encoding="utf-8") == text:
+            return False
+    except (OSError, UnicodeDecodeError):
+        pass
+    if not check_mode:
+        write_text(path, text, mode, what)
+    return True
+
+
+def _remove(tmp) -> None:
+    try:
+        os.unlink(tmp)
+    except OSError:
+        pass
