@@ -14,3 +14,24 @@ def is_http_url(value) -> bool:
         return False
     parts = urlsplit(value)
     return parts.scheme in ("http", "https") and bool(parts.hostname)
+
+
+def url_error(value, option: str) -> str | None:
+    """Why `value` is not a web URL that `option` may take, or None. A URL with credentials in
+    it (`https://user:pass@host`) is refused: they would show in argv, logs and results; the
+    message names the option and never repeats the URL's userinfo."""
+    if not isinstance(value, str):
+        return f"{option} must be an http(s) URL, got {type(value).__name__}"
+    if any(ord(c) < 0x20 or ord(c) == 0x7f for c in value) or " " in value:
+        return f"{option} holds whitespace or a control character; give a plain http(s) URL"
+    try:
+        parts = urlsplit(value)
+        parts.port  # noqa: B018 - raises ValueError on a port that is not a number
+    except ValueError:
+        return f"{option} is not a valid URL"
+    if parts.username is not None or parts.password is not None:
+        return (f"{option} carries credentials in the URL ({parts.scheme}://***@"
+                f"{parts.hostname}); give them through the option meant for them, never in a URL")
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return f"{option} must be an http:// or https:// URL with a host"
+    return None

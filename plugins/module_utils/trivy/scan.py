@@ -14,6 +14,9 @@ from ansible_collections.bulwark.container_security.plugins.module_utils.cosign.
 from ansible_collections.bulwark.container_security.plugins.module_utils.cosign.references import (
     parse_reference,
 )
+from ansible_collections.bulwark.container_security.plugins.module_utils.http_urls import (
+    url_error,
+)
 from ansible_collections.bulwark.container_security.plugins.module_utils.trivy.config import (
     GO_DURATION,
 )
@@ -84,7 +87,10 @@ def scan_command(target, kind="image", *, trivy="trivy", output=None, input_arch
     if cache_backend and cache_backend not in CACHE_BACKENDS and \
             not str(cache_backend).startswith(("redis://", "rediss://")):
         raise ValueError(f"cache_backend={cache_backend!r}; accepted: fs, memory, redis://…")
-    if server and not str(server).startswith(("http://", "https://")):
+    server_error = url_error(server, "server") if server else None
+    if server_error and "credentials" in server_error:
+        raise ValueError(f"{server_error}: the token goes in server_token")
+    if server_error:
         raise ValueError(f"server={server!r} must be a URL such as http://trivy.internal:4954")
     argv = [trivy, kind, "--format", "json", "--quiet", "--exit-code", "0",
             "--severity", ",".join(SEVERITIES)]
