@@ -7,6 +7,11 @@ from __future__ import annotations
 
 import re
 
+from ansible_collections.bulwark.container_security.plugins.module_utils.redaction import (
+    printable,
+    redact,
+)
+
 LAYOUT_LEGACY = "legacy-sig-tag"
 LAYOUT_REFERRER = "bundle-referrer"
 LAYOUT_TAG_FALLBACK = "bundle-tag-fallback"
@@ -35,7 +40,7 @@ REASONS = {
 }
 
 
-DIGEST_RE = re.compile(r"^sha256:[0-9a-f]{64}$")
+DIGEST_RE = re.compile(r"^sha256:[0-9a-f]{64}\Z")  # \Z: "$" would accept a trailing newline
 _SIG_TAG_RE = re.compile(r"sha256-([0-9a-f]{64})(?:\.sig)?\s*$")
 
 
@@ -50,5 +55,8 @@ class CosignError(Exception):
         self.cmd = cmd or []
 
     def as_dict(self) -> dict:
-        return {"reason": self.reason, "msg": self.message, "stderr": self.detail,
-                "cmd": self.cmd}
+        """The failure as a module result: every text through the one redaction (URL userinfo,
+        keyed credentials), control characters escaped."""
+        return {"reason": self.reason, "msg": printable(redact(self.message)),
+                "stderr": printable(redact(self.detail)),
+                "cmd": [redact(str(part)) for part in self.cmd]}

@@ -19,6 +19,9 @@ from ansible_collections.bulwark.container_security.plugins.module_utils.cosign.
     Cosign,
     Regexp,
 )
+from ansible_collections.bulwark.container_security.plugins.module_utils.http_urls import (
+    url_error,
+)
 
 # Options every cosign_* and notation_* module takes: a registry login and CA (module.py
 # writes the login to a temporary docker config the tools read).
@@ -95,6 +98,10 @@ def check_image_options(params: dict) -> None:
     if parallel is not None and not 1 <= parallel <= PARALLEL_MAX:
         raise CosignError("cosign_failed", f"parallel={parallel} is out of range; accepted: "
                           f"1 to {PARALLEL_MAX} images at a time")
+    for option in ("fulcio_url", "rekor_url"):
+        problem = url_error(params[option], option) if params.get(option) else None
+        if problem:
+            raise CosignError("cosign_failed", problem)
     digest = params.get("expected_digest")
     if digest is not None and not DIGEST_RE.match(digest):
         raise CosignError("cosign_failed", f"expected_digest={digest!r} is not a digest; "
