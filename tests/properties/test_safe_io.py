@@ -59,7 +59,8 @@ def test_yaml_alias_bombs_are_refused(width, levels):
         lines.append(f"l{level}: &l{level} [" + ", ".join([f"*l{level - 1}"] * width) + "]")
     text = "\n".join(lines) + "\n"
     expanded = sum(width ** i for i in range(levels))
-    outcome, _ = refused_or_right(lambda: safe_input.load_yaml(text, "f"), safe_input.InputError)
+    outcome, _message = refused_or_right(lambda: safe_input.load_yaml(text, "f"),
+                                         safe_input.InputError)
     if expanded > safe_input.MAX_YAML_EXPANDED_NODES or (levels - 1) * width > \
             safe_input.MAX_YAML_ALIASES:
         assert outcome == "refused"
