@@ -53,7 +53,7 @@ def registry_request(url: str, headers: dict, timeout: float = 5.0, ca_path=None
         return None, b"", {}
     try:
         request = Request(context=_tls_context(ca_path), timeout=timeout,
-                          follow_redirects="safe", force_basic_auth=False)
+                          follow_redirects="none", force_basic_auth=False)
         with request.open("GET", url, headers=headers) as response:
             return response.status, response.read(), dict(response.headers)
     except urllib.error.HTTPError as error:
