@@ -181,23 +181,39 @@ def sha256_setting(tool):
     return spec.get("sha256_setting") or f"{tool}_sha256"
 
 
-def pinned_sha256(tool, version, architecture):
-    """The catalog's sha256 pin of one tool/version/architecture, or None."""
+def pinned_sha256(tool, version, architecture, pins=None):
+    """The sha256 pin of one tool/version/architecture: from `pins` (the inventory's
+    release_artifact_pins, {tool: {version: {architecture: sha256}}}) first, then the
+    catalog's; None when neither pins it. A malformed `pins` is an ArtifactError."""
+    version = str(version).lstrip("v")
+    if pins:
+        if not isinstance(pins, dict):
+            raise ArtifactError("release_artifact_pins must be a dict "
+                                "{tool: {version: {architecture: sha256}}}")
+        by_version = pins.get(tool) or {}
+        by_arch = by_version.get(version) if isinstance(by_version, dict) else None
+        if by_version and not isinstance(by_version, dict) or \
+                by_arch is not None and not isinstance(by_arch, dict):
+            raise ArtifactError(f"release_artifact_pins.{tool} must map versions to "
+                                f"{{architecture: sha256}}")
+        if by_arch and by_arch.get(architecture):
+            return by_arch[architecture]
     spec = CATALOG.get(tool) or {}
-    return ((spec.get("sha256") or {}).get(str(version).lstrip("v")) or {}).get(architecture)
+    return ((spec.get("sha256") or {}).get(version) or {}).get(architecture)
 
 
 def plan(tool, version, architecture, mirror_url=None, sha256=None, denylist=None,
-         base_url=None, verification=None, allow_insecure_mirror=False):
+         base_url=None, verification=None, allow_insecure_mirror=False, pins=None):
     """Everything the installer needs to fetch and verify one release artifact.
 
     `mirror_url` replaces the upstream host but keeps the upstream path layout
     (<mirror>/<owner>/<repo>/releases/download/<tag>/<asset>), so a mirror is a plain copy.
     A plain-HTTP mirror or base URL is refused unless `allow_insecure_mirror`
     (release_artifact_allow_insecure_mirror) says so explicitly.
-    The checksum always comes from a pin: `sha256` (the user's) or the catalog's own pin for the
-    version and architecture; never from a checksums file fetched next to the asset (a mirror
-    that serves the asset would serve its checksum too). No pin is a refusal naming the
+    The checksum always comes from a pin: `sha256` (the user's), `pins` (the inventory's table,
+    see `pinned_sha256`) or the catalog's own pin for the version and architecture; never from
+    a checksums file fetched next to the asset (a mirror that serves the asset would serve its
+    checksum too). No pin is a refusal naming the
     variable to set. `denylist` adds {version: reason} entries to the catalog's own.
     `verification` asks for a signature check of the downloaded asset (see `verification_plan`).
     """
@@ -231,18 +247,18 @@ def plan(tool, version, architecture, mirror_url=None, sha256=None, denylist=Non
     else:
         upstream = spec["base_url"].format(**fmt)
         base = (f"{mirror_url.rstrip('/')}/{tool}/{arch}" if mirror_url else upstream)
-    if sha256:
-        sha256 = str(sha256).lower().removeprefix("sha256:")
-        if not _SHA256_RE.fullmatch(sha256):
-            raise ArtifactError(f"{tool} sha256 {printable(sha256)!r} is not 64 hex digits")
-        source = "pin"
-    else:
-        sha256 = pinned_sha256(tool, version, architecture)
-        source = "catalog"
+    source = "pin"
+    if not sha256:
+        sha256 = pinned_sha256(tool, version, architecture, pins)
+        catalog = pinned_sha256(tool, version, architecture)
+        source = "catalog" if sha256 and sha256 == catalog else "pin"
         if not sha256:
             raise ArtifactError(f"{tool} {version} for {architecture} has no pinned sha256 in "
                                 f"the catalog: set {sha256_setting(tool)} (the sha256 of "
                                 f"{asset}, from upstream's checksums file) to install it")
+    sha256 = str(sha256).lower().removeprefix("sha256:")
+    if not _SHA256_RE.fullmatch(sha256):
+        raise ArtifactError(f"{tool} sha256 {printable(sha256)!r} is not 64 hex digits")
     checksum = f"sha256:{sha256}"
     url = f"{base}/{asset}"
     return {
