@@ -52,6 +52,8 @@ def registry_request(url: str, headers: dict, timeout: float = 5.0, ca_path=None
     if not url.startswith(("https://", "http://")):
         return None, b"", {}
     try:
+        # Redirects come back as 3xx: credentials.AuthGetter follows them and drops the
+        # Authorization header when one leaves the host (urllib would have kept it).
         request = Request(context=_tls_context(ca_path), timeout=timeout,
                           follow_redirects="none", force_basic_auth=False)
         with request.open("GET", url, headers=headers) as response:
