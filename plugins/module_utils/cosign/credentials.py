@@ -128,13 +128,16 @@ class AuthGetter:
         self.password = password
         self.lookup = lookup  # host -> (username, secret) or None (docker config helpers)
         self._auth = {}  # host -> Authorization header value
+        self._looked_up = {}  # host -> what lookup answered
         self.schemes = {}  # host -> the scheme it answered on (registry.stored_layouts)
 
     def _login(self, host: str):
         if self.username is not None:
             return self.username, self.password or ""
         if self.lookup is not None:
-            return self.lookup(host)
+            if host not in self._looked_up:  # one helper run per host and getter
+                self._looked_up[host] = self.lookup(host)
+            return self._looked_up[host]
         return None
 
     def _basic(self, host: str) -> str | None:

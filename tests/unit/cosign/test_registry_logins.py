@@ -121,3 +121,16 @@ def test_the_getter_asks_the_lookup_for_the_registry_host_only():
     get = credentials.AuthGetter(net, lookup=lookup)
     assert get("https://r.example:5000/v2/a/tags/list", "a")[0] == 200
     assert asked == ["r.example:5000"]
+
+
+def test_the_modules_getter_without_a_login_honours_the_docker_config(tmp_path, monkeypatch):
+    from ansible_collections.bulwark.container_security.plugins.module_utils.cosign import (
+        module,
+    )
+    monkeypatch.setenv("DOCKER_CONFIG", _config(tmp_path, {"credsStore": "nonesuch-helper"}))
+    get = module.registry_getter()
+    get.request = lambda url, headers: (401, b"", {"WWW-Authenticate": 'Basic realm="r"'})
+    with pytest.raises(CosignError, match="docker-credential-nonesuch-helper for r.example, "
+                                          "but it is not installed"):
+        get("https://r.example/v2/a/tags/list", "a")
+    assert module.registry_getter("ca.pem", "ci", "pw").lookup is None
