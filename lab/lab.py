@@ -309,7 +309,34 @@ def build_mirror() -> Path:
     key = cosign_key_pair(t["cosign"], STATE / "keys" / "lab-signing").with_suffix(".key")
     write_trivy_standin(root / "aquasecurity/trivy/releases/download" / f"v{TRIVY_STANDIN_VERSION}",
                         TRIVY_STANDIN_VERSION, t["cosign"], key)
+    write_pins(root)
     return root
+
+
+PINS = STATE / "mirror-pins.json"
+# tool -> (<owner>/<repo>, asset name of the amd64 release asset for a version)
+_PINNED_ASSETS = {
+    "cosign": ("sigstore/cosign", lambda v: "cosign-linux-amd64"),
+    "syft": ("anchore/syft", lambda v: f"syft_{v}_linux_amd64.tar.gz"),
+    "notation": ("notaryproject/notation", lambda v: f"notation_{v}_linux_amd64.tar.gz"),
+    "trivy": ("aquasecurity/trivy", lambda v: f"trivy_{v}_Linux-64bit.tar.gz"),
+}
+
+
+def write_pins(root: Path) -> Path:
+    """The sha256 of every asset the mirror serves, as the installer's release_artifact_pins
+    ({tool: {version: {x86_64: sha256}}}), in .lab/mirror-pins.json: outside the served
+    directory, so the pins come from the lab's own files, never from the (plain-HTTP) mirror."""
+    pins: dict = {}
+    for tool, (repo, asset_of) in _PINNED_ASSETS.items():
+        releases = root / repo / "releases" / "download"
+        for d in sorted(releases.glob("v*")) if releases.is_dir() else []:
+            version = d.name[1:]
+            asset = d / asset_of(version)
+            if asset.is_file():
+                pins.setdefault(tool, {})[version] = {"x86_64": sha256_file(asset)}
+    PINS.write_text(json.dumps(pins, indent=2, sort_keys=True) + "\n")
+    return PINS
 
 
 def mirror_notation(root: Path, binary: Path) -> Path:
@@ -506,6 +533,7 @@ def env_vars() -> dict[str, str]:
     env.update({
         "BULWARK_LAB_DIR": str(STATE),
         "BULWARK_MIRROR_URL": f"http://127.0.0.1:{MIRROR_PORT}",
+        "BULWARK_LAB_PINS": str(STATE / "mirror-pins.json"),
         "BULWARK_REGISTRY": registry_host(),
         "BULWARK_TOOLS_BIN": str(STATE / "tools" / "bin"),
         "BULWARK_REGISTRY_TLS": f"127.0.0.1:{REGISTRY_TLS_PORT}",

@@ -16,8 +16,13 @@ options:
         the module ends) and points the tools at it with E(DOCKER_CONFIG); the password is never
         in a command line or an environment variable.
       - Omitted, the tools read the docker config of the user the module runs as
-        (E(DOCKER_CONFIG) or C(~/.docker/config.json)), and the layout probe asks anonymously
-        (it still follows an anonymous Bearer token challenge).
+        (E(DOCKER_CONFIG) or C(~/.docker/config.json)), and so does the layout probe when the
+        registry asks for a login - through the C(credHelpers)/C(credsStore) credential helper
+        the config names (C(docker-credential-<name> get), the server on stdin), or its inline
+        C(auths); anonymously when it has none. A helper the config names that is not
+        installed fails with reason C(registry_auth), naming it.
+      - The probe sends a Basic login only to the registry host, asks a Bearer token realm on
+        another host only over https, and drops the login on a redirect to another host.
       - A wrong login fails with reason C(registry_auth).
     type: str
   registry_password:

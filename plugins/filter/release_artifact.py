@@ -11,12 +11,16 @@ from ansible_collections.bulwark.container_security.plugins.module_utils.release
 
 
 def release_artifact_plan(tool, version, architecture, mirror_url="", base_url="", sha256="",
-                          denylist=None, verification=None):
-    """Return the install plan of one artifact, or {'error': message} for bad input."""
+                          denylist=None, verification=None, allow_insecure_mirror=False,
+                          pins=None):
+    """Return the install plan of one artifact, or {'error': message} for bad input.
+    `allow_insecure_mirror` must be the boolean true (release_artifact_allow_insecure_mirror)
+    for a plain-HTTP mirror to be accepted; a string such as "yes" is not."""
     try:
         return plan(tool, version, architecture, mirror_url=mirror_url or None,
                     base_url=base_url or None, sha256=sha256 or None, denylist=denylist,
-                    verification=verification)
+                    verification=verification,
+                    allow_insecure_mirror=allow_insecure_mirror is True, pins=pins)
     except ArtifactError as exc:
         return {"error": str(exc)}
 

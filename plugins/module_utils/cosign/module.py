@@ -18,6 +18,7 @@ from ansible.module_utils.urls import ConnectionError as UrlsConnectionError
 from ansible.module_utils.urls import Request, make_context
 from ansible_collections.bulwark.container_security.plugins.module_utils.cosign.credentials import (
     AuthGetter,
+    docker_config_credentials,
     docker_config_dir,
     registry_hosts,
 )
@@ -52,8 +53,10 @@ def registry_request(url: str, headers: dict, timeout: float = 5.0, ca_path=None
     if not url.startswith(("https://", "http://")):
         return None, b"", {}
     try:
+        # Redirects come back as 3xx: credentials.AuthGetter follows them and drops the
+        # Authorization header when one leaves the host (urllib would have kept it).
         request = Request(context=_tls_context(ca_path), timeout=timeout,
-                          follow_redirects="safe", force_basic_auth=False)
+                          follow_redirects="none", force_basic_auth=False)
         with request.open("GET", url, headers=headers) as response:
             return response.status, response.read(), dict(response.headers)
     except urllib.error.HTTPError as error:
@@ -65,10 +68,13 @@ def registry_request(url: str, headers: dict, timeout: float = 5.0, ca_path=None
 def registry_getter(ca_path=None, username=None, password=None, timeout: float = 5.0):
     """The layout probe's getter (registry.py: ``getter(url, accept) -> (status or None,
     body)``): registry_request answering the registry's login challenge with the credentials,
-    or its anonymous token flow without them (credentials.AuthGetter)."""
+    or its anonymous token flow without them (credentials.AuthGetter). Without a
+    registry_username, the login of the user's docker config answers a challenge, through its
+    credHelpers/credsStore helper when it names one (credentials.docker_config_credentials)."""
     return AuthGetter(lambda url, headers: registry_request(url, headers, timeout=timeout,
                                                             ca_path=ca_path),
-                      username, password)
+                      username, password,
+                      lookup=docker_config_credentials if username is None else None)
 
 
 class ImageModule(ModuleHelper):

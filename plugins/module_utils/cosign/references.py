@@ -6,10 +6,16 @@
 from __future__ import annotations
 
 import re
+from urllib.parse import urlsplit
 
 from ansible_collections.bulwark.container_security.plugins.module_utils.cosign.errors import (
     DIGEST_RE,
     CosignError,
+)
+from ansible_collections.bulwark.container_security.plugins.module_utils.redaction import (
+    MASK,
+    printable,
+    redact,
 )
 
 # distribution/reference (reference.go): NameTotalLengthMax = 255, "repository name must not
@@ -27,7 +33,16 @@ def parse_reference(ref: str) -> dict:
     A first path component with a '.' or ':' or equal to 'localhost' is a registry,
     as in the distribution reference grammar; otherwise the registry is docker.io.
     A reference starting with '-' (it would reach a tool's argv as an option), with a
-    character outside the grammar, or with a name over 255 characters is refused."""
+    character outside the grammar, or with a name over 255 characters is refused.
+    A reference with userinfo (``user:password@host/...`` or ``https://user:pw@host/...``) is
+    refused with a message that does not show it: credentials go in registry_username /
+    registry_password, never in a reference that reaches argv, logs and results."""
+    userinfo = _userinfo(ref)
+    if userinfo is not None:
+        raise CosignError("image_not_found", f"image reference {_without(ref, userinfo)!r} "
+                          "holds credentials (userinfo before '@'); they are not shown. "
+                          "Give the login in registry_username and registry_password "
+                          + NOT_A_REFERENCE)
     if not ref or ref.startswith("-") or not _REFERENCE_CHARS.fullmatch(ref):
         shown = ref if len(ref or "") <= 300 else f"{ref[:120]}...({len(ref)} characters)"
         raise CosignError("image_not_found", f"image reference {shown!r} is not a reference "
@@ -57,6 +72,45 @@ def parse_reference(ref: str) -> dict:
         raise CosignError("image_not_found", f"image reference {ref!r}: repository must be "
                           "non-empty lowercase")
     return {"registry": registry, "repository": repository, "tag": tag, "digest": digest}
+
+
+def _userinfo(ref):
+    """The userinfo part of a reference written with credentials, or None.
+
+    '@' in a reference is only the digest separator: a reference whose '@' is not followed by
+    'sha256:' (``user:pw@host/repo``), or a URL form (``scheme://user:pw@host``), carries
+    userinfo."""
+    if not isinstance(ref, str) or "@" not in ref:
+        return None
+    if "://" in ref:
+        netloc = ref.split("://", 1)[1].split("/", 1)[0]
+        return netloc.rsplit("@", 1)[0] if "@" in netloc else None
+    before, _sep, after = ref.partition("@")
+    return before if "/" not in before and "/" in after else None
+
+
+def _without(ref: str, userinfo: str) -> str:
+    shown = ref.replace(userinfo + "@", MASK + "@", 1)
+    shown = redact(shown, [userinfo, *userinfo.split(":", 1)])
+    return printable(shown if len(shown) <= 300 else shown[:120] + "...")
+
+
+def check_service_url(option: str, url) -> None:
+    """Refuse a service URL (fulcio_url, rekor_url, a timestamp server) that holds userinfo,
+    naming the option and showing the URL without it. None and '' pass (not given)."""
+    if url is None or url == "":
+        return
+    try:
+        parts = urlsplit(str(url))
+    except ValueError:
+        raise CosignError("cosign_failed", f"{option}: {redact(printable(url))!r} is not a "
+                          "URL") from None
+    if "@" in (parts.netloc or ""):
+        userinfo = parts.netloc.rsplit("@", 1)[0]
+        shown = redact(str(url), [userinfo, *userinfo.split(":", 1)])
+        raise CosignError("cosign_failed", f"{option}: {printable(shown)!r} holds credentials "
+                          "(userinfo before '@'); they are not shown. Give the service URL "
+                          "without them")
 
 
 def repository_of(ref: str) -> str:

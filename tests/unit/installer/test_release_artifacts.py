@@ -13,22 +13,36 @@ def test_upstream_cosign_binary():
     p = plan("cosign", "v3.1.1", "x86_64")
     assert p["url"] == ("https://github.com/sigstore/cosign/releases/download/v3.1.1/"
                         "cosign-linux-amd64")
-    assert p["checksum"] == ("sha256:https://github.com/sigstore/cosign/releases/download/"
-                             "v3.1.1/cosign_checksums.txt")
+    # stricter than before: the catalog's pin, no longer the checksums file next to the asset
+    assert p["checksum"] == ("sha256:ae1ecd212663f3693ad9edf8b1a183900c9a52d3155ba6e354237f9a"
+                             "0f6463fc")
+    assert p["checksum_source"] == "catalog"
     assert p["format"] == "binary"
 
 
 def test_mirror_keeps_the_upstream_layout():
-    p = plan("trivy", "0.67.2", "aarch64", mirror_url="http://mirror.internal/gh/")
+    # stricter than before: a plain-HTTP mirror needs the explicit opt-in, and a pin
+    with pytest.raises(ArtifactError, match="plain HTTP.*_allow_insecure_mirror"):
+        plan("trivy", "0.67.2", "aarch64", mirror_url="http://mirror.internal/gh/",
+             sha256="d" * 64)
+    with pytest.raises(ArtifactError, match="no pinned sha256.*set trivy_sha256"):
+        plan("trivy", "0.67.2", "aarch64", mirror_url="http://mirror.internal/gh/",
+             allow_insecure_mirror=True)
+    p = plan("trivy", "0.67.2", "aarch64", mirror_url="http://mirror.internal/gh/",
+             sha256="d" * 64, allow_insecure_mirror=True)
     assert p["url"] == ("http://mirror.internal/gh/aquasecurity/trivy/releases/download/"
                         "v0.67.2/trivy_0.67.2_Linux-ARM64.tar.gz")
     assert p["member"] == "trivy"
 
 
 def test_kyverno_asset_names():
-    p = plan("kyverno", "1.16.1", "x86_64")
+    # stricter than before: a version the catalog does not pin is refused, naming the variable
+    with pytest.raises(ArtifactError, match="kyverno 1.16.1 for x86_64 has no pinned sha256.*"
+                                            "set kyverno_sha256"):
+        plan("kyverno", "1.16.1", "x86_64")
+    p = plan("kyverno", "1.16.1", "x86_64", sha256="e" * 64)
     assert p["asset"] == "kyverno-cli_v1.16.1_linux_x86_64.tar.gz"
-    assert p["checksum"].endswith("/v1.16.1/checksums.txt")
+    assert p["checksum"] == "sha256:" + "e" * 64
 
 
 def test_pinned_sha256_wins_and_is_checked():
@@ -39,7 +53,7 @@ def test_pinned_sha256_wins_and_is_checked():
 
 
 def test_falco_needs_a_pinned_checksum():
-    with pytest.raises(ArtifactError, match="pin the sha256"):
+    with pytest.raises(ArtifactError, match="no pinned sha256.*set falco_tarball_sha256"):
         plan("falco", "0.42.1", "x86_64")
     p = plan("falco", "0.42.1", "x86_64", sha256="b" * 64)
     assert p["url"] == ("https://download.falco.org/packages/bin/x86_64/"
