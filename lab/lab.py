@@ -323,10 +323,11 @@ _PINNED_ASSETS = {
 }
 
 
-def write_pins(root: Path) -> Path:
-    """The sha256 of every asset the mirror serves, as the installer's release_artifact_pins
-    ({tool: {version: {x86_64: sha256}}}), in .lab/mirror-pins.json: outside the served
-    directory, so the pins come from the lab's own files, never from the (plain-HTTP) mirror."""
+def mirror_pins(root: Path) -> dict:
+    """The sha256 of every amd64 release asset under `root` (laid out like upstream's GitHub
+    releases), as the installer's release_artifact_pins ({tool: {version: {x86_64: sha256}}}),
+    computed from the files themselves: a checksums file beside them is never read. The lab's
+    mirror and a test's own throw-away mirror both take their pins from here."""
     pins: dict = {}
     for tool, (repo, asset_of) in _PINNED_ASSETS.items():
         releases = root / repo / "releases" / "download"
@@ -335,7 +336,13 @@ def write_pins(root: Path) -> Path:
             asset = d / asset_of(version)
             if asset.is_file():
                 pins.setdefault(tool, {})[version] = {"x86_64": sha256_file(asset)}
-    PINS.write_text(json.dumps(pins, indent=2, sort_keys=True) + "\n")
+    return pins
+
+
+def write_pins(root: Path) -> Path:
+    """`mirror_pins(root)` in .lab/mirror-pins.json: outside the served directory, so the pins
+    come from the lab's own files, never from the (plain-HTTP) mirror."""
+    PINS.write_text(json.dumps(mirror_pins(root), indent=2, sort_keys=True) + "\n")
     return PINS
 
 

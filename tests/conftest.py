@@ -129,6 +129,24 @@ def lab_mirror(lab_tools) -> str:
         lab.stop_daemon("mirror")
 
 
+def lab_mirror_trust(pins_path: str | Path | None = None, pins: dict | None = None) -> dict:
+    """The installer variables a test passes with a plain-HTTP mirror on loopback (the lab's
+    or its own): the explicit opt-in release_artifact_allow_insecure_mirror, and the sha256
+    pins (release_artifact_pins) from this side, never from the mirror. `pins` given: those
+    (a test's own mirror: `lab.mirror_pins(root)` of the files it serves, see
+    tests/integration/installer/installer_helpers.py RecordingServer.trust); otherwise read
+    from `pins_path`, by default the file the lab wrote from its mirror's files
+    (lab.env_vars()["BULWARK_LAB_PINS"], .lab/mirror-pins.json; the `lab_mirror` fixture
+    builds it). The same two variables the lab inventories and molecule config set."""
+    if pins is None:
+        path = Path(pins_path or lab.env_vars()["BULWARK_LAB_PINS"])
+        if not path.is_file():
+            pytest.fail(f"the lab mirror's pins {path} are missing (the lab_mirror fixture or "
+                        f"python3 lab/lab.py mirror build writes them)", pytrace=False)
+        pins = json.loads(path.read_text())
+    return {"release_artifact_allow_insecure_mirror": True, "release_artifact_pins": pins}
+
+
 @pytest.fixture(scope="session")
 def lab_registry_tls(lab_tools) -> str:
     """The lab's second registry: TLS from a lab CA and htpasswd basic auth

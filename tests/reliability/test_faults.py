@@ -38,7 +38,7 @@ from ansible_collections.bulwark.container_security.plugins.module_utils.cosign 
 from ansible_collections.bulwark.container_security.plugins.module_utils.cosign import (
     runner as cosign_runner,
 )
-from conftest import ansible_env, require_tool, run_playbook
+from conftest import ansible_env, lab_mirror_trust, require_tool, run_playbook
 
 import lab
 
@@ -93,7 +93,8 @@ def installed_cosign(tmp_path_factory, lab_mirror):
     try:
         res = play(INSTALL, root, _installer_vars(
             root, release_artifact_tool="cosign", release_artifact_version=version,
-            release_artifact_mirror_url=lab_mirror, release_artifact_version_pattern=DEVEL))
+            release_artifact_mirror_url=lab_mirror, release_artifact_version_pattern=DEVEL,
+            **lab_mirror_trust()))
         assert res.returncode == 0, res.stdout[-3000:]
         live = root / f"opt/cosign/{version}/cosign"
         yield root, live, sha256(live)
@@ -108,23 +109,29 @@ def _old_state_intact(root: Path, live: Path, digest: str) -> None:
     assert not list((root / "opt").glob(".staging-*"))
 
 
-@fault("checksum-mismatch", "moved; the old binary is intact and still linked, nothing staged")
+@fault("checksum-mismatch", "moved; refused against the pin though the mirror's checksums "
+                             "file matches the tampered binary; the old binary is intact and "
+                             "still linked, nothing staged")
 def _checksum_mismatch(request, tmp_path):
     root, live, digest = request.getfixturevalue("installed_cosign")
     tools = request.getfixturevalue("lab_tools")
-    # a mirror whose 2.5.0 binary was tampered with after its checksums file was written
-    release = tmp_path / "bad-mirror/sigstore/cosign/releases/download/v2.5.0"
+    # the pins are taken from the good 2.5.0 binary; then the mirror's copy is tampered with,
+    # and its checksums file rewritten to match (whoever replaces the asset replaces that too)
+    mirror = tmp_path / "bad-mirror"
+    release = mirror / "sigstore/cosign/releases/download/v2.5.0"
     release.mkdir(parents=True)
     asset = release / "cosign-linux-amd64"
     asset.write_bytes(Path(tools["cosign-2.5.0"]).read_bytes())
     good = sha256(asset)
-    (release / "cosign_checksums.txt").write_text(f"{good}  cosign-linux-amd64\n")
+    trust = lab_mirror_trust(pins=lab.mirror_pins(mirror))
+    assert trust["release_artifact_pins"]["cosign"]["2.5.0"]["x86_64"] == good
     with asset.open("ab") as f:
         f.write(b"tampered")
-    srv = _serve(tmp_path / "bad-mirror")
+    (release / "cosign_checksums.txt").write_text(f"{sha256(asset)}  cosign-linux-amd64\n")
+    srv = _serve(mirror)
     res = play(INSTALL, root, _installer_vars(
         root, release_artifact_tool="cosign", release_artifact_version="2.5.0",
-        release_artifact_mirror_url=srv, release_artifact_version_pattern=DEVEL))
+        release_artifact_mirror_url=srv, release_artifact_version_pattern=DEVEL, **trust))
     out = res.stdout + res.stderr
     assert res.returncode != 0
     assert "did not match" in out and good in out
@@ -145,11 +152,16 @@ def _staging_disk_full(request, tmp_path):
     res = play(INSTALL, root, _installer_vars(
         root, release_artifact_tool="cosign", release_artifact_version="2.5.0",
         release_artifact_mirror_url=mirror, release_artifact_version_pattern=DEVEL,
-        release_artifact_cache_dir=str(tmp_path / "cache")))
+        release_artifact_cache_dir=str(tmp_path / "cache"), **lab_mirror_trust()))
     out = res.stdout + res.stderr
     assert res.returncode != 0
     assert "No space left on device" in out or "ENOSPC" in out, out[-3000:]
     _old_state_intact(root, live, digest)
+
+
+# A plain-HTTP mirror that serves nothing (closed or stalled port): opted in, and a
+# placeholder sha256 pin the download never reaches (syft has no catalog pin).
+NOTHING_SERVED = {**lab_mirror_trust(pins={}), "release_artifact_sha256": "0" * 64}
 
 
 @fault("mirror-unreachable", "moved; the failure names the URL, nothing installed")
@@ -157,7 +169,7 @@ def _mirror_unreachable(request, tmp_path):
     url = "http://127.0.0.1:9"  # discard port: nothing listens on loopback there
     res = play(INSTALL, tmp_path, _installer_vars(
         tmp_path, release_artifact_tool="syft", release_artifact_version="1.18.1",
-        release_artifact_mirror_url=url, release_artifact_timeout=5))
+        release_artifact_mirror_url=url, release_artifact_timeout=5, **NOTHING_SERVED))
     assert res.returncode != 0
     assert f"{url}/anchore/syft/releases/download/v1.18.1/" in res.stdout + res.stderr
     assert not (tmp_path / "bin/syft").exists()
@@ -174,7 +186,8 @@ def _mirror_stalls(request, tmp_path):
     try:
         res = play(INSTALL, tmp_path, _installer_vars(
             tmp_path, release_artifact_tool="syft", release_artifact_version="1.18.1",
-            release_artifact_mirror_url=url, release_artifact_timeout=3), timeout=300)
+            release_artifact_mirror_url=url, release_artifact_timeout=3, **NOTHING_SERVED),
+            timeout=300)
     finally:
         stalled.close()
     out = res.stdout + res.stderr

@@ -28,7 +28,7 @@ from pathlib import Path
 
 import pytest
 import registry_tls
-from conftest import ansible_env, run_playbook
+from conftest import ansible_env, lab_mirror_trust, run_playbook
 
 import lab
 
@@ -164,7 +164,8 @@ def runs(reliab_node, secret_values, tmp_path_factory, lab_mirror, lab_tools, la
     node, inventory = reliab_node
     tmp = tmp_path_factory.mktemp("secrets")
     inv = ["-i", str(inventory)]
-    cosign = {"cosign_mirror_url": lab_mirror, "cosign_version": lab.tool_version("cosign"),
+    cosign = {"cosign_mirror_url": lab_mirror, **lab_mirror_trust(),
+              "cosign_version": lab.tool_version("cosign"),
               "cosign_version_pattern": "devel", "cosign_signer": True,
               "cosign_public_key_fetch_dir": str(tmp / "fetched")}
     trivy = {"trivy_install_method": "none", "trivy_server_enabled": True,

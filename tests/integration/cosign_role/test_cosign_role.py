@@ -15,7 +15,7 @@ import uuid
 from pathlib import Path
 
 import pytest
-from conftest import ansible_env, lab_nodes, run_playbook
+from conftest import ansible_env, lab_mirror_trust, lab_nodes, run_playbook
 
 import lab
 
@@ -57,6 +57,8 @@ def nodes(lab_registry, lab_mirror, tmp_path_factory):
             apt_update(name)
         # the cosign release the lab mirror serves: what Debian sid had when the lab fetched it
         FROM_MIRROR["cosign_version"] = lab.tool_version("cosign")
+        # plain HTTP on loopback: the explicit opt-in, the sha256 from the lab's pins
+        FROM_MIRROR.update(lab_mirror_trust())
         yield inventory, names
 
 

@@ -11,7 +11,9 @@ import json
 import threading
 from pathlib import Path
 
-from conftest import run_playbook
+from conftest import lab_mirror_trust, run_playbook
+
+import lab
 
 PLAYBOOK = str(Path(__file__).with_name("install.yml"))
 
@@ -33,10 +35,15 @@ def changed_count(result) -> int:
 
 
 class RecordingServer:
-    """A loopback HTTP server over a directory that remembers every requested path."""
+    """A loopback HTTP server over a directory that remembers every requested path.
+
+    `trust` is what a test passes to the installer with `url` (plain HTTP): the opt-in and
+    the sha256 pins of the release assets under `root` as they were when the server started
+    (`lab.mirror_pins`, from the files themselves, never from a checksums file it serves)."""
 
     def __init__(self, root: Path):
         self.requests: list[str] = []
+        self.trust = lab_mirror_trust(pins=lab.mirror_pins(root))
         outer = self
 
         class Handler(http.server.SimpleHTTPRequestHandler):

@@ -9,6 +9,7 @@ throw-away HTTP server laid out the same way when a test needs a corrupted artif
 from __future__ import annotations
 
 import pytest
+from conftest import lab_mirror_trust
 from installer_helpers import changed_count, install, serve_directories
 
 import lab
@@ -25,7 +26,7 @@ def _cosign_version(lab_tools) -> str:
 
 @pytest.mark.lab
 def test_install_from_mirror_then_nothing_to_do(tmp_path, lab_mirror, cosign_version):
-    first = install(tmp_path, release_artifact_tool="cosign",
+    first = install(tmp_path, **lab_mirror_trust(), release_artifact_tool="cosign",
                     release_artifact_version=cosign_version,
                     release_artifact_mirror_url=lab_mirror,
                     release_artifact_version_pattern=COSIGN_DEVEL)
@@ -34,7 +35,7 @@ def test_install_from_mirror_then_nothing_to_do(tmp_path, lab_mirror, cosign_ver
     assert binary.stat().st_mode & 0o777 == 0o755
     assert (tmp_path / "bin/cosign").resolve() == binary
     assert not list((tmp_path / "opt").glob(".staging-*"))
-    second = install(tmp_path, release_artifact_tool="cosign",
+    second = install(tmp_path, **lab_mirror_trust(), release_artifact_tool="cosign",
                      release_artifact_version=cosign_version,
                      release_artifact_mirror_url=lab_mirror,
                      release_artifact_version_pattern=COSIGN_DEVEL)
@@ -45,7 +46,7 @@ def test_install_from_mirror_then_nothing_to_do(tmp_path, lab_mirror, cosign_ver
 def test_denylisted_version_refused_before_download(tmp_path, recording_mirror):
     srv = recording_mirror(tmp_path)
     res = install(tmp_path, release_artifact_tool="trivy", release_artifact_version="0.69.4",
-                  release_artifact_mirror_url=srv.url)
+                  release_artifact_mirror_url=srv.url, **srv.trust)
     out = res.stdout + res.stderr
     assert res.returncode != 0
     assert "trivy 0.69.4 is refused" in out and "CVE-2026-33634" in out
@@ -56,7 +57,7 @@ def test_denylisted_version_refused_before_download(tmp_path, recording_mirror):
 def test_user_denylist_extends_the_catalog(tmp_path, recording_mirror):
     srv = recording_mirror(tmp_path)
     res = install(tmp_path, release_artifact_tool="syft", release_artifact_version="1.18.1",
-                  release_artifact_mirror_url=srv.url,
+                  release_artifact_mirror_url=srv.url, **srv.trust,
                   release_artifact_denylist={"1.18.1": "site policy: known bad SBOMs"})
     assert res.returncode != 0
     assert "site policy: known bad SBOMs" in res.stdout

@@ -16,7 +16,7 @@ import uuid
 from pathlib import Path
 
 import pytest
-from conftest import ansible_env, lab_nodes, run_playbook
+from conftest import ansible_env, lab_mirror_trust, lab_nodes, run_playbook
 
 import lab
 
@@ -52,7 +52,7 @@ def role(inventory, variables, *extra):
     can override notation_trust_policies, which extra vars would forbid)."""
     groups = json.loads(inventory.read_text())["all"]["children"]   # tests/conftest.py lab_nodes
     hosts = {h: v for group in groups.values() for h, v in group["hosts"].items()}
-    base = {"notation_mirror_url": lab.env_vars()["BULWARK_MIRROR_URL"]}
+    base = {"notation_mirror_url": lab.env_vars()["BULWARK_MIRROR_URL"], **lab_mirror_trust()}
     run_inventory = inventory.with_name(f"run-{uuid.uuid4().hex[:6]}.yml")
     run_inventory.write_text(json.dumps({"all": {"hosts": {
         host: dict(hostvars, **base, **variables) for host, hostvars in hosts.items()}}}))

@@ -13,7 +13,7 @@ import threading
 
 import pytest
 import yaml
-from conftest import run_playbook
+from conftest import lab_mirror_trust, run_playbook
 
 PLAYBOOK = "tests/integration/trivy_role/configure_only.yml"
 
@@ -115,6 +115,8 @@ def test_compromised_versions_refused_before_any_download(tmp_path, version):
             "trivy_install_method": "release",
             "trivy_version": version,
             "trivy_mirror_url": f"http://127.0.0.1:{server.server_port}",
+            # plain HTTP on loopback, opted in; it serves no file, so there is nothing to pin
+            **lab_mirror_trust(pins={}),
             "trivy_bin_dir": str(tmp_path / "bin"),
         })
     finally:
