@@ -160,8 +160,11 @@ report_path:
   type: str
 """
 
-import json  # noqa: E402
-
+from ansible_collections.bulwark.container_security.plugins.module_utils.safe_input import (  # noqa: E402
+    InputError,
+    load_json,
+    load_json_file,
+)
 from ansible_collections.bulwark.container_security.plugins.module_utils.scan.build_gate import (  # noqa: E402
     REPORT_FORMAT_SPEC,
 )
@@ -178,11 +181,10 @@ def main():
     report = helper.params["report"]
     try:
         if helper.params["path"]:
-            with open(helper.params["path"], encoding="utf-8") as handle:
-                report = json.load(handle)
+            report = load_json_file(helper.params["path"], "report")
         elif isinstance(report, str):
-            report = json.loads(report)
-    except (OSError, ValueError) as exc:
+            report = load_json(report, "report")
+    except InputError as exc:
         helper.fail(f"cannot read the report: {exc}")
     helper.gate(report, report_path=helper.params["path"] or "")
 
