@@ -179,6 +179,9 @@ def main():
                         mutually_exclusive=[("path", "report")],
                         required_one_of=[("path", "report")])
     report = helper.params["report"]
+    if report is not None:
+        # Not echoed back under invocation.module_args: a report can be 150 MB.
+        helper.params["report"] = "(the inline report, not echoed)"
     try:
         if helper.params["path"]:
             report = load_json_file(helper.params["path"], "report")
