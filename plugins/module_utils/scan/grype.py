@@ -109,9 +109,10 @@ def check_grype_report(report):
     if looks_like_trivy(report):
         raise InputError("not a grype JSON report: it carries Trivy's keys ("
                          + ", ".join(k for k in TRIVY_KEYS if k in report) + ")")
-    _items(report.get("matches"), "matches")
     if "matches" not in report:
         raise InputError("not a grype JSON report: no 'matches' list")
+    if type(report["matches"]) is not list:
+        raise _wrong("matches", "a list", report["matches"])
     descriptor = _mapping(report.get("descriptor"), "descriptor", required=True)
     if descriptor.get("name") != "grype":
         raise InputError(f"not a grype JSON report: descriptor.name is "
