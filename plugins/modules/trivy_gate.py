@@ -162,6 +162,7 @@ report_path:
 
 from ansible_collections.bulwark.container_security.plugins.module_utils.safe_input import (  # noqa: E402
     InputError,
+    check_plain,
     load_json,
     load_json_file,
 )
@@ -187,6 +188,8 @@ def main():
             report = load_json_file(helper.params["path"], "report")
         elif isinstance(report, str):
             report = load_json(report, "report")
+        else:                   # a mapping given inline: NaN, depth, lone surrogates
+            check_plain(report, "report")
     except InputError as exc:
         helper.fail(f"cannot read the report: {exc}")
     helper.gate(report, report_path=helper.params["path"] or "")

@@ -60,30 +60,46 @@ UNFIXED_STATUSES = frozenset((
 _SEVERITY_OF = {name: name for name in SEVERITIES}
 
 
-def _vuln_finding(vuln, path, target, rclass, rtype):
+def _vuln_finding(vuln, where, at, target, rclass, rtype):
+    """One vulnerability; ``where``/``at`` name it (formatted only for a refusal)."""
     if type(vuln) is not dict:
-        raise _wrong(path, "a mapping", vuln)
-    ident, pkg, installed, fixed, status, sev, url, title, pkg_path = _text(
-        vuln, _VULN_TEXT, path)
+        raise _wrong(f"{where}[{at}]", "a mapping", vuln)
+    # The fields one by one, not a loop: this runs 50,000 times for a large report.
+    get = vuln.get
+    ident, pkg, installed = get("VulnerabilityID"), get("PkgName"), get("InstalledVersion")
+    fixed, status, sev = get("FixedVersion"), get("Status"), get("Severity")
+    url, title, pkg_path = get("PrimaryURL"), get("Title"), get("PkgPath")
+    if not ((ident is None or type(ident) is str) and (pkg is None or type(pkg) is str)
+            and (installed is None or type(installed) is str)
+            and (fixed is None or type(fixed) is str) and (status is None or type(status) is str)
+            and (sev is None or type(sev) is str) and (url is None or type(url) is str)
+            and (title is None or type(title) is str)
+            and (pkg_path is None or type(pkg_path) is str)):
+        _text(vuln, _VULN_TEXT, f"{where}[{at}]")    # raises, naming the field
+    severity = _SEVERITY_OF.get(sev) or _severity_word(sev, f"{where}[{at}]")
     finding = {
-        "kind": "vulnerability", "id": ident, "package": pkg, "installed": installed,
-        "fixed": fixed, "status": status, "severity": _severity_word(sev, path),
-        "target": target, "class": rclass, "type": rtype, "url": url, "title": title,
+        "kind": "vulnerability", "id": ident or "", "package": pkg or "",
+        "installed": installed or "", "fixed": fixed or "", "status": status or "",
+        "severity": severity, "target": target, "class": rclass, "type": rtype,
+        "url": url or "", "title": title or "",
     }
     # Only where present (ignore entries match on them): keeps 50,000-finding results lean.
     if pkg_path:
         finding["pkg_path"] = pkg_path
-    ident = vuln.get("PkgIdentifier")
+    ident = get("PkgIdentifier")
     if ident is not None:
         if type(ident) is not dict:
-            raise _wrong(f"{path}.PkgIdentifier", "a mapping", ident)
-        purl = _text(ident, ("PURL",), f"{path}.PkgIdentifier")[0]
+            raise _wrong(f"{where}[{at}].PkgIdentifier", "a mapping", ident)
+        purl = ident.get("PURL")
+        if purl is not None and type(purl) is not str:
+            raise _wrong(f"{where}[{at}].PkgIdentifier.PURL", "text", purl)
         if purl:
             finding["purl"] = purl
     return finding
 
 
-def _secret_finding(item, path, target, rclass, rtype):
+def _secret_finding(item, where, at, target, rclass, rtype):
+    path = f"{where}[{at}]"
     if type(item) is not dict:
         raise _wrong(path, "a mapping", item)
     ident, status, sev, title = _text(item, _SECRET_TEXT, path)
@@ -97,7 +113,8 @@ def _secret_finding(item, path, target, rclass, rtype):
     }
 
 
-def _misconf_finding(item, path, target, rclass, rtype):
+def _misconf_finding(item, where, at, target, rclass, rtype):
+    path = f"{where}[{at}]"
     if type(item) is not dict:
         raise _wrong(path, "a mapping", item)
     ident, avdid, url, status, sev, title = _text(item, _MISCONF_TEXT, path)
@@ -239,15 +256,15 @@ def iter_findings(report):
             raise _wrong(where, "a mapping", result)
         _check_case(result, RESULT_KEYS, f"{where}: key ")
         target, rclass, rtype = _text(result, ("Target", "Class", "Type"), where)
-        for at, vuln in enumerate(_list(result.get("Vulnerabilities"),
-                                        f"{where}.Vulnerabilities")):
-            yield _vuln_finding(vuln, f"{where}.Vulnerabilities[{at}]", target, rclass, rtype)
-        for at, secret in enumerate(_list(result.get("Secrets"), f"{where}.Secrets")):
-            yield _secret_finding(secret, f"{where}.Secrets[{at}]", target, rclass, rtype)
-        for at, mis in enumerate(_list(result.get("Misconfigurations"),
-                                       f"{where}.Misconfigurations")):
-            finding = _misconf_finding(mis, f"{where}.Misconfigurations[{at}]", target, rclass,
-                                       rtype)
+        section = f"{where}.Vulnerabilities"
+        for at, vuln in enumerate(_list(result.get("Vulnerabilities"), section)):
+            yield _vuln_finding(vuln, section, at, target, rclass, rtype)
+        section = f"{where}.Secrets"
+        for at, secret in enumerate(_list(result.get("Secrets"), section)):
+            yield _secret_finding(secret, section, at, target, rclass, rtype)
+        section = f"{where}.Misconfigurations"
+        for at, mis in enumerate(_list(result.get("Misconfigurations"), section)):
+            finding = _misconf_finding(mis, section, at, target, rclass, rtype)
             if finding is not None:
                 yield finding
 

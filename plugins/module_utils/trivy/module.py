@@ -93,7 +93,6 @@ class GateModule(ModuleHelper):
     def gate(self, report, written=None, **extra):
         """Gate ``report``; write ``written`` ({path: text}) and the gate's outputs; exit."""
         try:
-            check_plain(report, "report")   # a mapping given inline: NaN, depth, surrogates
             result, outputs = gate_task(report, self.params,
                                         read_yaml_option(self.module, "ignore_file"))
         except ValueError as exc:
