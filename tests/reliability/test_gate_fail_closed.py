@@ -70,6 +70,10 @@ def wrong_typed(path_value):
 
 FAIL_OPEN = {
     "empty-object": ({}, "auto", "unknown document with keys []"),
+    "unknown-keys": ({"foo": 1, "bar": [CRIT]}, "auto", "unknown document with keys [bar, foo]"),
+    "json-list": ([CRIT], "auto", "it is a JSON list"),
+    "spdx": ({"spdxVersion": "SPDX-2.3", "packages": []}, "auto",
+             "looks like an SPDX document"),
     "sarif-log": (fixture("trivy/alpine-310.sarif"), "auto", "looks like a SARIF log"),
     "cyclonedx-bom-with-critical": (cyclonedx(), "auto", "looks like a CycloneDX BOM"),
     "grype-critical-plus-schemaversion": (grype_with(SchemaVersion=2), "auto",
@@ -172,6 +176,14 @@ def test_fail_open_row_gate_reader_fifo(tmp_path):
 def test_fail_open_row_gate_inline_mapping_nan():
     out = run({"report": dict(trivy([CRIT]), Score=float("nan"))})
     assert out["failed"] is True and "which JSON does not allow" in out["msg"]
+
+
+def test_fail_open_row_gate_inline_mapping_lone_surrogate(tmp_path):
+    sarif = tmp_path / "gate.sarif"
+    out = run({"report": trivy([dict(CRIT, VulnerabilityID="CVE-\ud800")]),
+               "sarif_path": str(sarif)})
+    assert out["failed"] is True and "lone surrogate" in out["msg"]
+    assert not sarif.exists()
 
 
 def test_fail_open_row_gate_truncated_ignores():
