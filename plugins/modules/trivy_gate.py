@@ -18,8 +18,18 @@ description:
     C(LOW). For O(ignore_unfixed), grype's C(fix.state) C(not-fixed), C(wont-fix) and
     C(unknown) are unfixed, C(fixed) is fixed, and an empty state is fixed only when
     C(fix.versions) names a version.
-  - Every field of the report is optional, as Trivy omits empty ones. Vulnerabilities, secrets
+  - The report is recognised before it is judged (fail closed) - a Trivy report needs
+    C(SchemaVersion) 2 (an integer), C(ArtifactName) and C(ArtifactType) as text and
+    C(Results) absent or a list; a grype report needs a C(matches) list, C(descriptor.name)
+    C(grype) and a C(source) mapping. Anything else (a SARIF log, a CycloneDX BOM, C({}), a
+    document with both scanners' keys, a key of the wrong case such as C(vulnerabilities)) is
+    refused, naming what it looked like.
+  - Below that header every field is optional, as Trivy omits empty ones, but every field the
+    gate reads is type-checked - a wrong type is refused naming its path, for example
+    C(Results[3].Vulnerabilities[0].PkgName must be text, got int). Vulnerabilities, secrets
     and failed misconfigurations are gated; a finding without C(Severity) counts as C(UNKNOWN).
+  - The report file is read as a regular file of at most 256 MB; JSON with NaN, Infinity,
+    lone surrogates or nesting deeper than 64 levels is refused.
   - O(ignore_unfixed) has exactly Trivy's meaning (every status except C(fixed) is dropped,
     in practice C(affected), C(will_not_fix), C(fix_deferred), C(end_of_life)). A finding
     written without C(Status) counts as fixed when it names a C(FixedVersion).
@@ -55,6 +65,10 @@ attributes:
     details: Nothing but the optional output files is written.
 notes:
   - C(changed) is true only when O(junit_path), O(sarif_path) or O(predicate_path) got new content.
+  - Output files are written through a temporary file in their directory, renamed over the
+    target; a symlink or a directory at the target is refused.
+  - The module result lists at most 100 findings per list (RV(blocking), RV(ignored),
+    RV(tolerated)); the output files have them all.
 author:
   - Bulwark maintainers (!UNKNOWN)
 """
@@ -122,6 +136,19 @@ tolerated:
   returned: always
   type: list
   elements: dict
+blocking_omitted:
+  description: Blocking findings left out of RV(blocking) (it lists at most 100; the JUnit
+    and SARIF files have all of them).
+  returned: always
+  type: int
+ignored_omitted:
+  description: Ignored findings left out of RV(ignored).
+  returned: always
+  type: int
+tolerated_omitted:
+  description: Tolerated findings left out of RV(tolerated).
+  returned: always
+  type: int
 budgets:
   description: Per budgeted severity, C(limit), C(found) and C(exceeded).
   returned: always
