@@ -186,6 +186,18 @@ def test_fail_open_row_gate_inline_mapping_lone_surrogate(tmp_path):
     assert not sarif.exists()
 
 
+@pytest.mark.parametrize("extra", [{"Trivy": ["0.57"]}, {"Trivy": {"Version": 57, "DB": 1}},
+                                   {"CreatedAt": 20261125}], ids=["trivy-list", "version-int",
+                                                                  "createdat-int"])
+def test_fail_open_row_gate_unread_header_fields(tmp_path, extra):
+    """Fields only the predicate reads: a wrong type never crashes it, the gate still blocks."""
+    predicate = tmp_path / "vuln.json"
+    out = run({"report": trivy([CRIT], **extra), "predicate_path": str(predicate),
+               "fail_on_blocking": False})
+    assert out["passed"] is False and out["blocking"][0]["id"] == "CVE-2026-0001"
+    assert json.loads(predicate.read_text())["scanner"]["uri"].startswith("pkg:github/")
+
+
 def test_fail_open_row_gate_truncated_ignores():
     out = run({"report": trivy([CRIT]), "ignores": '[{"id": "CVE-2026-0001", "statem'})
     assert out["failed"] is True and "ignores is not valid JSON" in out["msg"]

@@ -134,10 +134,12 @@ def to_vuln_predicate(report, result=None, *, invocation=None, scan_started=None
     ``invocation.parameters`` so a policy can read how the image was gated.
     """
     report = report or {}
-    version = str((report.get("Trivy") or {}).get("Version") or "")
+    # Fields the gate does not read: used only when they have Trivy's types.
+    trivy = report.get("Trivy") if isinstance(report.get("Trivy"), dict) else {}
+    version = trivy.get("Version") if isinstance(trivy.get("Version"), str) else ""
     # cosign reads both timestamps as RFC 3339 times: never leave them empty.
-    created = report.get("CreatedAt") or _dt.datetime.now(_dt.timezone.utc).strftime(
-        "%Y-%m-%dT%H:%M:%SZ")
+    created = report.get("CreatedAt") if isinstance(report.get("CreatedAt"), str) else ""
+    created = created or _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
     started = scan_started or created
     finished = scan_finished or created
     params = list((invocation or {}).get("parameters") or [])
@@ -145,7 +147,7 @@ def to_vuln_predicate(report, result=None, *, invocation=None, scan_started=None
         params += [f"--severity={','.join(result['blocking_severities'])}"]
         if result.get("ignore_unfixed"):
             params.append("--ignore-unfixed")
-    db = report.get("Trivy", {}).get("DB") if isinstance(report.get("Trivy"), dict) else None
+    db = trivy.get("DB") if isinstance(trivy.get("DB"), dict) else None
     return {
         "invocation": {
             "parameters": params,
