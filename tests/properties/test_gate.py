@@ -6,10 +6,15 @@ writers (SARIF, JUnit, summary) on generated Trivy-like, grype-like and arbitrar
 from __future__ import annotations
 
 import copy
+import io
 import json
+import os
+import tempfile
 import xml.etree.ElementTree as ET
+from contextlib import redirect_stdout
 from pathlib import Path
 
+from ansible.module_utils.testing import patch_module_args
 from ansible_collections.bulwark.container_security.plugins.module_utils.scan.build_gate import (
     gate_report,
 )
@@ -18,6 +23,9 @@ from ansible_collections.bulwark.container_security.plugins.module_utils.scan.sa
 )
 from ansible_collections.bulwark.container_security.plugins.module_utils.trivy.reports import (
     to_junit,
+)
+from ansible_collections.bulwark.container_security.plugins.modules import (
+    trivy_gate as gate_module,
 )
 from hypothesis import given
 from hypothesis import strategies as st
@@ -118,6 +126,7 @@ def grype_documents(draw):
     for key in ("descriptor", "source", "matches"):
         if draw(st.integers(0, 29)) == 0:
             doc[key] = draw(WRONG)
+            planted = planted and key != "matches"   # the planted match went with it
     if draw(st.integers(0, 19)) == 0:
         doc[draw(st.sampled_from(["SchemaVersion", "Results", "ArtifactName"]))] = 2
     return doc, planted
@@ -193,3 +202,35 @@ def test_outputs_parse_whatever_the_findings_hold(ident, package, title):
     result = gate_report(doc, severity="HIGH", today=TODAY)
     assert result["passed"] is False
     _outputs_parse(result)
+
+
+def _run_module(args):
+    out = io.StringIO()
+    with patch_module_args(args), redirect_stdout(out):
+        try:
+            gate_module.main()
+        except SystemExit:
+            pass
+    return json.loads(out.getvalue())
+
+
+@given(st.one_of(trivy_documents(), grype_documents()))
+def test_module_refuses_or_writes_parseable_outputs(case):
+    """Refused clearly or right, never a traceback, never a pass that should block: trivy_gate
+    run on a generated document fails with a printable message or gates it; the SARIF, JUnit
+    and predicate files it writes always parse, and a planted CRITICAL finding blocks."""
+    doc, planted = case
+    with tempfile.TemporaryDirectory() as tmp:
+        paths = {key: os.path.join(tmp, name) for key, name in (
+            ("sarif_path", "gate.sarif"), ("junit_path", "gate.xml"),
+            ("predicate_path", "vuln.json"))}
+        out = _run_module(dict(paths, report=doc, today=TODAY, fail_on_blocking=False))
+        if out.get("failed"):
+            assert out["msg"].strip() and not CONTROL.search(out["msg"].replace("\n", ""))
+            assert "Traceback" not in out["msg"] and "exception" not in out
+            return
+        if planted:
+            assert out["passed"] is False
+        json.loads(Path(paths["sarif_path"]).read_text())
+        json.loads(Path(paths["predicate_path"]).read_text())
+        ET.parse(paths["junit_path"])
