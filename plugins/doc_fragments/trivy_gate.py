@@ -55,6 +55,13 @@ options:
   today:
     description: Date that decides expiry (YYYY-MM-DD). Default today in UTC.
     type: str
+  max_expiry_days:
+    description:
+      - An ignore entry whose C(expired_at) is more than this many days after O(today) is
+        refused (naming it), so that an accepted risk is reviewed again; C(9999-12-31) would
+        make an ignore permanent.
+    type: int
+    default: 365
   junit_path:
     description: Write JUnit XML here - one failing test case per blocking finding.
     type: path

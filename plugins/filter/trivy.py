@@ -9,9 +9,11 @@
 """
 from __future__ import annotations
 
-import json
-
 from ansible.errors import AnsibleFilterError
+from ansible_collections.bulwark.container_security.plugins.module_utils.safe_input import (
+    InputError,
+    load_json,
+)
 from ansible_collections.bulwark.container_security.plugins.module_utils.trivy.gate import gate
 from ansible_collections.bulwark.container_security.plugins.module_utils.trivy.reports import (
     to_junit,
@@ -22,8 +24,8 @@ from ansible_collections.bulwark.container_security.plugins.module_utils.trivy.r
 def _report(value):
     if isinstance(value, str):
         try:
-            return json.loads(value)
-        except ValueError as exc:
+            return load_json(value, "trivy report")
+        except InputError as exc:
             raise AnsibleFilterError(f"trivy report is not JSON: {exc}") from exc
     return value
 

@@ -11,45 +11,44 @@ from __future__ import annotations
 
 import os
 
-try:
-    import yaml
-    HAS_YAML = True
-except ImportError:  # pragma: no cover - PyYAML ships with ansible-core
-    HAS_YAML = False
+from ansible_collections.bulwark.container_security.plugins.module_utils.redaction import (
+    safe_message,
+)
+from ansible_collections.bulwark.container_security.plugins.module_utils.safe_input import (
+    InputError,
+    load_yaml_file,
+)
+from ansible_collections.bulwark.container_security.plugins.module_utils.safe_output import (
+    OutputError,
+    write_text_if_changed,
+)
 
 
 def read_yaml_option(module, option):
-    """Parsed YAML of the file named by module option `option`, or None when it is unset."""
+    """Parsed YAML of the file named by module option `option`, or None when it is unset.
+
+    Read through safe_input (regular file, size cap, alias and depth bounds)."""
     path = module.params.get(option)
     if not path:
         return None
-    if not HAS_YAML:
-        module.fail_json(msg=f"{option} needs PyYAML on the host running the module")
     try:
-        with open(path, encoding="utf-8") as handle:
-            return yaml.safe_load(handle) or {}
-    except (OSError, yaml.YAMLError) as exc:
-        module.fail_json(msg=f"cannot read {option} {path}: {exc}")
+        return load_yaml_file(path, option) or {}
+    except InputError as exc:
+        module.fail_json(msg=safe_message(f"cannot read {option}: {exc}"))
     return None
 
 
 def write_if_changed(module, path, content):
-    """True when `path` would change; written atomically unless in check mode."""
+    """True when `path` would change; written unless in check mode, through safe_output (a
+    mkstemp file in the target directory renamed over it: a symlink or a directory at `path`
+    is refused, no temporary file is left behind)."""
+    if module.check_mode and not os.path.lexists(path):
+        return True             # its directory may not exist yet either: nothing is written
     try:
-        with open(path, encoding="utf-8") as handle:
-            if handle.read() == content:
-                return False
-    except OSError:
-        pass
-    if not module.check_mode:
-        tmp = f"{path}.tmp{os.getpid()}"
-        try:
-            with open(tmp, "w", encoding="utf-8") as handle:
-                handle.write(content)
-            module.atomic_move(tmp, path)
-        except OSError as exc:
-            module.fail_json(msg=f"cannot write {path}: {exc}")
-    return True
+        return write_text_if_changed(path, content, module.check_mode)
+    except OutputError as exc:
+        module.fail_json(msg=safe_message(f"cannot write {path}: {exc}"))
+    return False
 
 
 def file_set_errors(files, prune):

@@ -18,8 +18,18 @@ description:
     C(LOW). For O(ignore_unfixed), grype's C(fix.state) C(not-fixed), C(wont-fix) and
     C(unknown) are unfixed, C(fixed) is fixed, and an empty state is fixed only when
     C(fix.versions) names a version.
-  - Every field of the report is optional, as Trivy omits empty ones. Vulnerabilities, secrets
+  - The report is recognised before it is judged (fail closed) - a Trivy report needs
+    C(SchemaVersion) 2 (an integer), C(ArtifactName) and C(ArtifactType) as text and
+    C(Results) absent or a list; a grype report needs a C(matches) list, C(descriptor.name)
+    C(grype) and a C(source) mapping. Anything else (a SARIF log, a CycloneDX BOM, C({}), a
+    document with both scanners' keys, a key of the wrong case such as C(vulnerabilities)) is
+    refused, naming what it looked like.
+  - Below that header every field is optional, as Trivy omits empty ones, but every field the
+    gate reads is type-checked - a wrong type is refused naming its path, for example
+    C(Results[3].Vulnerabilities[0].PkgName must be text, got int). Vulnerabilities, secrets
     and failed misconfigurations are gated; a finding without C(Severity) counts as C(UNKNOWN).
+  - The report file is read as a regular file of at most 256 MB; JSON with NaN, Infinity,
+    lone surrogates or nesting deeper than 64 levels is refused.
   - O(ignore_unfixed) has exactly Trivy's meaning (every status except C(fixed) is dropped,
     in practice C(affected), C(will_not_fix), C(fix_deferred), C(end_of_life)). A finding
     written without C(Status) counts as fixed when it names a C(FixedVersion).
@@ -55,6 +65,10 @@ attributes:
     details: Nothing but the optional output files is written.
 notes:
   - C(changed) is true only when O(junit_path), O(sarif_path) or O(predicate_path) got new content.
+  - Output files are written through a temporary file in their directory, renamed over the
+    target; a symlink or a directory at the target is refused.
+  - The module result lists at most 100 findings per list (RV(blocking), RV(ignored),
+    RV(tolerated)); the output files have them all.
 author:
   - Bulwark maintainers (!UNKNOWN)
 """
@@ -122,6 +136,19 @@ tolerated:
   returned: always
   type: list
   elements: dict
+blocking_omitted:
+  description: Blocking findings left out of RV(blocking) (it lists at most 100; the JUnit
+    and SARIF files have all of them).
+  returned: always
+  type: int
+ignored_omitted:
+  description: Ignored findings left out of RV(ignored).
+  returned: always
+  type: int
+tolerated_omitted:
+  description: Tolerated findings left out of RV(tolerated).
+  returned: always
+  type: int
 budgets:
   description: Per budgeted severity, C(limit), C(found) and C(exceeded).
   returned: always
@@ -160,8 +187,12 @@ report_path:
   type: str
 """
 
-import json  # noqa: E402
-
+from ansible_collections.bulwark.container_security.plugins.module_utils.safe_input import (  # noqa: E402
+    InputError,
+    check_plain,
+    load_json,
+    load_json_file,
+)
 from ansible_collections.bulwark.container_security.plugins.module_utils.scan.build_gate import (  # noqa: E402
     REPORT_FORMAT_SPEC,
 )
@@ -176,13 +207,17 @@ def main():
                         mutually_exclusive=[("path", "report")],
                         required_one_of=[("path", "report")])
     report = helper.params["report"]
+    if report is not None:
+        # Not echoed back under invocation.module_args: a report can be 150 MB.
+        helper.params["report"] = "(the inline report, not echoed)"
     try:
         if helper.params["path"]:
-            with open(helper.params["path"], encoding="utf-8") as handle:
-                report = json.load(handle)
+            report = load_json_file(helper.params["path"], "report")
         elif isinstance(report, str):
-            report = json.loads(report)
-    except (OSError, ValueError) as exc:
+            report = load_json(report, "report")
+        else:                   # a mapping given inline: NaN, depth, lone surrogates
+            check_plain(report, "report")
+    except InputError as exc:
         helper.fail(f"cannot read the report: {exc}")
     helper.gate(report, report_path=helper.params["path"] or "")
 

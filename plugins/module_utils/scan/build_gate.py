@@ -19,6 +19,12 @@ import contextlib
 import gc
 import json
 
+from ansible_collections.bulwark.container_security.plugins.module_utils.safe_input import (
+    MAX_CONFIG_BYTES,
+    InputError,
+    load_json_file,
+    read_text,
+)
 from ansible_collections.bulwark.container_security.plugins.module_utils.scan.grype import (
     REPORT_FORMATS,
     detect_format,
@@ -41,6 +47,9 @@ from ansible_collections.bulwark.container_security.plugins.module_utils.trivy.g
     gate,
     iter_findings,
 )
+from ansible_collections.bulwark.container_security.plugins.module_utils.trivy.ignores import (
+    MAX_EXPIRY_DAYS,
+)
 from ansible_collections.bulwark.container_security.plugins.module_utils.trivy.reports import (
     summarize,
     to_vuln_predicate,
@@ -59,6 +68,7 @@ BUILD_GATE_ARGUMENT_SPEC = dict(
     policies={"type": "list", "elements": "path", "default": []},
     vex={"type": "list", "elements": "path", "default": []},
     sarif_path={"type": "path"},
+    max_expiry_days={"type": "int", "default": MAX_EXPIRY_DAYS},
 )
 
 
@@ -67,10 +77,9 @@ def read_policies(paths):
     sources = {}
     for path in paths or ():
         try:
-            with open(path, encoding="utf-8") as handle:
-                sources[str(path)] = handle.read()
-        except (OSError, UnicodeDecodeError) as exc:
-            raise ValueError(f"policies: cannot read {path}: {exc}") from exc
+            sources[str(path)] = read_text(path, "policy", MAX_CONFIG_BYTES)
+        except InputError as exc:
+            raise InputError(f"policies: cannot read {path}: {exc}") from None
     return sources
 
 
@@ -79,10 +88,9 @@ def read_vex(paths):
     statements = []
     for path in paths or ():
         try:
-            with open(path, encoding="utf-8") as handle:
-                doc = json.load(handle)
-        except (OSError, ValueError) as exc:
-            raise ValueError(f"vex: cannot read {path} as JSON: {exc}") from exc
+            doc = load_json_file(path, "VEX document", MAX_CONFIG_BYTES)
+        except InputError as exc:
+            raise InputError(f"vex: cannot read {path} as JSON: {exc}") from None
         try:
             statements.extend(load_vex(doc, str(path)))
         except ValueError as exc:
@@ -180,7 +188,8 @@ def gate_task(report, params, ignore_file_data=None):
         vex=read_vex(params.get("vex")), policies=RegoPolicies(sources) if sources else None,
         severity=params.get("severity", "HIGH"), ignore_unfixed=params.get("ignore_unfixed"),
         ignores=merge_ignores(params.get("ignores"), ignore_file_data),
-        budgets=params.get("budgets"), today=params.get("today"))
+        budgets=params.get("budgets"), today=params.get("today"),
+        max_expiry_days=params.get("max_expiry_days", MAX_EXPIRY_DAYS))
     outputs = task_outputs(result, params, _predicate(report, result, result["report_format"]))
     if params.get("sarif_path"):
         outputs[params["sarif_path"]] = json.dumps(to_sarif(result), indent=2) + "\n"

@@ -46,7 +46,9 @@ def _level(severity):
 def _uri(finding, artifact):
     where = finding.get("pkg_path") or finding.get("target") or artifact or "report"
     where = re.sub(r" \([^)]*\)$", "", where).lstrip("/") or "report"
-    return quote(where, safe="/._-~@+")
+    # backslashreplace: a lone surrogate (only possible in a mapping given inline, the
+    # readers refuse it) becomes an escape, never a UnicodeEncodeError.
+    return quote(where, safe="/._-~@+", errors="backslashreplace")
 
 
 def _help_uri(url):
@@ -111,7 +113,7 @@ def _location(finding, artifact):
 
 def _fingerprint(finding, artifact):
     key = "|".join(str(finding.get(k) or "") for k in ("id", "package", "installed", "target"))
-    return hashlib.sha256(f"{artifact}|{key}".encode()).hexdigest()
+    return hashlib.sha256(f"{artifact}|{key}".encode("utf-8", "surrogatepass")).hexdigest()
 
 
 class _Run:
@@ -168,7 +170,7 @@ class _Run:
             "message": {"text": message},
             "locations": [_location(where, artifact)],
             "partialFingerprints": {"bulwarkFinding/v1": hashlib.sha256(
-                f"{artifact}|{message}".encode()).hexdigest()},
+                f"{artifact}|{message}".encode("utf-8", "surrogatepass")).hexdigest()},
         })
 
     def as_dict(self):

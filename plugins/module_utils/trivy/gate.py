@@ -26,7 +26,15 @@ from __future__ import annotations
 
 import datetime as _dt
 
+from ansible_collections.bulwark.container_security.plugins.module_utils.redaction import (
+    one_line,
+)
+from ansible_collections.bulwark.container_security.plugins.module_utils.safe_input import (
+    InputError,
+)
 from ansible_collections.bulwark.container_security.plugins.module_utils.trivy.ignores import (
+    MAX_EXPIRY_DAYS,
+    check_expiry_bound,
     entry_matches,
     expiry_warnings,
     is_expired,
@@ -52,83 +60,213 @@ UNFIXED_STATUSES = frozenset((
 _SEVERITY_OF = {name: name for name in SEVERITIES}
 
 
-def _severity(value):
-    sev = _SEVERITY_OF.get(value)
+def _vuln_finding(vuln, where, at, target, rclass, rtype):
+    """One vulnerability; ``where``/``at`` name it (formatted only for a refusal)."""
+    if type(vuln) is not dict:
+        raise _wrong(f"{where}[{at}]", "a mapping", vuln)
+    # The fields one by one, not a loop: this runs 50,000 times for a large report.
+    get = vuln.get
+    ident, pkg, installed = get("VulnerabilityID"), get("PkgName"), get("InstalledVersion")
+    fixed, status, sev = get("FixedVersion"), get("Status"), get("Severity")
+    url, title, pkg_path = get("PrimaryURL"), get("Title"), get("PkgPath")
+    if not ((ident is None or type(ident) is str) and (pkg is None or type(pkg) is str)
+            and (installed is None or type(installed) is str)
+            and (fixed is None or type(fixed) is str) and (status is None or type(status) is str)
+            and (sev is None or type(sev) is str) and (url is None or type(url) is str)
+            and (title is None or type(title) is str)
+            and (pkg_path is None or type(pkg_path) is str)):
+        _text(vuln, _VULN_TEXT, f"{where}[{at}]")    # raises, naming the field
+    severity = _SEVERITY_OF.get(sev) or _severity_word(sev, f"{where}[{at}]")
+    finding = {
+        "kind": "vulnerability", "id": ident or "", "package": pkg or "",
+        "installed": installed or "", "fixed": fixed or "", "status": status or "",
+        "severity": severity, "target": target, "class": rclass, "type": rtype,
+        "url": url or "", "title": title or "",
+    }
+    # Only where present (ignore entries match on them): keeps 50,000-finding results lean.
+    if pkg_path:
+        finding["pkg_path"] = pkg_path
+    ident = get("PkgIdentifier")
+    if ident is not None:
+        if type(ident) is not dict:
+            raise _wrong(f"{where}[{at}].PkgIdentifier", "a mapping", ident)
+        purl = ident.get("PURL")
+        if purl is not None and type(purl) is not str:
+            raise _wrong(f"{where}[{at}].PkgIdentifier.PURL", "text", purl)
+        if purl:
+            finding["purl"] = purl
+    return finding
+
+
+def _secret_finding(item, where, at, target, rclass, rtype):
+    path = f"{where}[{at}]"
+    if type(item) is not dict:
+        raise _wrong(path, "a mapping", item)
+    ident, status, sev, title = _text(item, _SECRET_TEXT, path)
+    line = item.get("StartLine")
+    if line is not None and type(line) is not int:
+        raise _wrong(f"{path}.StartLine", "an integer", line)
+    return {
+        "kind": "secret", "id": ident, "package": "", "installed": f"line {line}" if line else "",
+        "fixed": "", "status": status, "severity": _severity_word(sev, path), "target": target,
+        "class": rclass, "type": rtype, "url": "", "title": title,
+    }
+
+
+def _misconf_finding(item, where, at, target, rclass, rtype):
+    path = f"{where}[{at}]"
+    if type(item) is not dict:
+        raise _wrong(path, "a mapping", item)
+    ident, avdid, url, status, sev, title = _text(item, _MISCONF_TEXT, path)
+    severity = _severity_word(sev, path)
+    if (status or "FAIL") != "FAIL":
+        return None
+    finding = {
+        "kind": "misconfiguration", "id": ident or avdid, "package": "", "installed": "",
+        "fixed": "", "status": status, "severity": severity, "target": target,
+        "class": rclass, "type": rtype, "url": url, "title": title,
+    }
+    if avdid and avdid != finding["id"]:
+        finding["aliases"] = [avdid]
+    return finding
+
+
+# --------------------------------------------------------------------------- recognition
+
+# Trivy's types.Report and types.Result (pkg/types/report.go): the keys the gate reads.
+REPORT_KEYS = ("SchemaVersion", "CreatedAt", "ReportID", "ArtifactID", "ArtifactName",
+               "ArtifactType", "Metadata", "Results", "Trivy")
+RESULT_KEYS = ("Target", "Class", "Type", "Packages", "Vulnerabilities", "MisconfSummary",
+               "Misconfigurations", "Secrets", "Licenses", "CustomResources")
+_VULN_TEXT = ("VulnerabilityID", "PkgName", "InstalledVersion", "FixedVersion", "Status",
+              "Severity", "PrimaryURL", "Title", "PkgPath")
+_SECRET_TEXT = ("RuleID", "Status", "Severity", "Title")
+_MISCONF_TEXT = ("ID", "AVDID", "PrimaryURL", "Status", "Severity", "Title")
+
+
+def _type_name(value):
+    return "null" if value is None else "bool" if isinstance(value, bool) else \
+        type(value).__name__
+
+
+def _wrong(path, wanted, value):
+    return InputError(f"{path} must be {wanted}, got {_type_name(value)}")
+
+
+def _check_case(doc, known, where):
+    """Refuse a key that differs from one of Trivy's only in case (``vulnerabilities``):
+    Trivy never writes it, and reading past it would hide every finding under it."""
+    lower = {k.lower(): k for k in known}
+    for key in doc:
+        if key not in known and isinstance(key, str) and key.lower() in lower:
+            raise InputError(f"{where}{key!r} is not a Trivy key (Trivy writes "
+                             f"{lower[key.lower()]!r}); refused")
+
+
+def _text(item, keys, path):
+    """The text fields ``keys`` of ``item`` (absent or null: ""); a wrong type is refused."""
+    out = []
+    get = item.get
+    for key in keys:
+        value = get(key)
+        if value is None:
+            out.append("")
+        elif type(value) is str:
+            out.append(value)
+        else:
+            raise _wrong(f"{path}.{key}", "text", value)
+    return out
+
+
+def _list(value, path):
+    if value is None:
+        return ()
+    if type(value) is not list:
+        raise _wrong(path, "a list", value)
+    return value
+
+
+def _severity_word(value, path):
+    if not value:
+        return "UNKNOWN"
+    sev = _SEVERITY_OF.get(value) or _SEVERITY_OF.get(value.strip().upper())
     if sev is None:
-        sev = _SEVERITY_OF.get(str(value or "").upper(), "UNKNOWN")
+        raise InputError(f"{path}.Severity {one_line(value)[:60]!r} is not one of "
+                         f"{', '.join(SEVERITIES)}; refused")
     return sev
 
 
-def _vuln_finding(vuln, target, rclass, rtype):
-    get = vuln.get
-    finding = {
-        "kind": "vulnerability",
-        "id": get("VulnerabilityID") or "",
-        "package": get("PkgName") or "",
-        "installed": get("InstalledVersion") or "",
-        "fixed": get("FixedVersion") or "",
-        "status": get("Status") or "",
-        "severity": _severity(get("Severity")),
-        "target": target,
-        "class": rclass,
-        "type": rtype,
-        "url": get("PrimaryURL") or "",
-        "title": get("Title") or "",
-    }
-    # Only where present (ignore entries match on them): keeps 50,000-finding results lean.
-    if get("PkgPath"):
-        finding["pkg_path"] = vuln["PkgPath"]
-    ident = get("PkgIdentifier")
-    if isinstance(ident, dict) and ident.get("PURL"):
-        finding["purl"] = ident["PURL"]
-    return finding
+def check_trivy_report(report):
+    """Refuse anything but a Trivy schema-v2 JSON report, naming what it looks like.
+
+    A Trivy report here has ``SchemaVersion`` 2 (an integer), ``ArtifactName`` and
+    ``ArtifactType`` as text and ``Results`` absent or a list (pkg/types/report.go).
+    """
+    if isinstance(report, list):
+        raise InputError("report is a JSON list: that is Trivy's schema v1 (before 0.20); "
+                         "rescan with a current Trivy to get schema v2")
+    if not isinstance(report, dict):
+        raise InputError(f"report must be a mapping (Trivy JSON), got {_type_name(report)}")
+    schema = report.get("SchemaVersion")
+    if "SchemaVersion" not in report:
+        raise InputError(f"not a Trivy report: no SchemaVersion; {describe_document(report)}")
+    if type(schema) is not int or schema != 2:
+        raise InputError(f"report SchemaVersion={one_line(repr(schema))[:40]}; only schema "
+                         "version 2 (an integer) is supported")
+    for key in ("ArtifactName", "ArtifactType"):
+        if key not in report:
+            raise InputError(f"not a Trivy schema-v2 report: {key} is missing")
+        if type(report[key]) is not str:
+            raise _wrong(key, "text", report[key])
+    _check_case(report, REPORT_KEYS, "report key ")
+    _list(report.get("Results"), "Results")
 
 
-def _other_finding(kind, item, target, rclass, rtype):
-    if kind == "secret":
-        ident, url = item.get("RuleID") or "", ""
-        line = item.get("StartLine")
-        installed = f"line {line}" if line else ""
-    else:
-        ident, url, installed = item.get("ID") or item.get("AVDID") or "", \
-            item.get("PrimaryURL") or "", ""
-    finding = {
-        "kind": kind, "id": ident, "package": "", "installed": installed, "fixed": "",
-        "status": item.get("Status") or "", "severity": _severity(item.get("Severity")),
-        "target": target, "class": rclass, "type": rtype, "url": url,
-        "title": item.get("Title") or "",
-    }
-    if item.get("AVDID") and item["AVDID"] != ident:
-        finding["aliases"] = [item["AVDID"]]
-    return finding
+def describe_document(doc):
+    """What a document that is not a scanner report looks like, for a refusal."""
+    if isinstance(doc, list):
+        return "it is a JSON list"
+    if not isinstance(doc, dict):
+        return f"it is a {_type_name(doc)}"
+    if "runs" in doc and ("$schema" in doc or "version" in doc):
+        return "it looks like a SARIF log"
+    if doc.get("bomFormat") == "CycloneDX" or "specVersion" in doc and "bomFormat" in doc:
+        return "it looks like a CycloneDX BOM"
+    if "spdxVersion" in doc:
+        return "it looks like an SPDX document"
+    if "statements" in doc and "@context" in doc:
+        return "it looks like an OpenVEX document"
+    if "matches" in doc or "descriptor" in doc:
+        return "it looks like a grype report"
+    keys = sorted(str(k) for k in doc)[:10]
+    return f"unknown document with keys [{one_line(', '.join(keys))[:200]}]"
 
 
 def iter_findings(report):
-    """Yield one flat finding dict per vulnerability, secret and failed misconfiguration."""
-    if isinstance(report, list):
-        raise ValueError("report is a JSON list: that is Trivy's schema v1 (before 0.20); "
-                         "rescan with a current Trivy to get schema v2")
-    if not isinstance(report, dict):
-        raise ValueError(f"report must be a mapping (Trivy JSON), got {type(report).__name__}")
-    schema = report.get("SchemaVersion", 2)
-    if schema != 2:
-        raise ValueError(f"report SchemaVersion={schema!r}; only schema version 2 is supported")
-    results = report.get("Results") or []
-    if not isinstance(results, list):
-        raise ValueError("report Results must be a list")
-    for result in results:
-        if not isinstance(result, dict):
-            continue
-        target = result.get("Target") or ""
-        rclass = result.get("Class") or ""
-        rtype = result.get("Type") or ""
-        for vuln in result.get("Vulnerabilities") or ():
-            yield _vuln_finding(vuln, target, rclass, rtype)
-        for secret in result.get("Secrets") or ():
-            yield _other_finding("secret", secret, target, rclass, rtype)
-        for mis in result.get("Misconfigurations") or ():
-            if (mis.get("Status") or "FAIL") == "FAIL":
-                yield _other_finding("misconfiguration", mis, target, rclass, rtype)
+    """Yield one flat finding dict per vulnerability, secret and failed misconfiguration.
+
+    The report is recognised first (:func:`check_trivy_report`) and every field the gate reads
+    is type-checked here, in the one pass that normalises it: a wrong type is an InputError
+    naming its path (``Results[3].Vulnerabilities[0].PkgName must be text, got int``).
+    """
+    check_trivy_report(report)
+    for r_at, result in enumerate(_list(report.get("Results"), "Results")):
+        where = f"Results[{r_at}]"
+        if type(result) is not dict:
+            raise _wrong(where, "a mapping", result)
+        _check_case(result, RESULT_KEYS, f"{where}: key ")
+        target, rclass, rtype = _text(result, ("Target", "Class", "Type"), where)
+        section = f"{where}.Vulnerabilities"
+        for at, vuln in enumerate(_list(result.get("Vulnerabilities"), section)):
+            yield _vuln_finding(vuln, section, at, target, rclass, rtype)
+        section = f"{where}.Secrets"
+        for at, secret in enumerate(_list(result.get("Secrets"), section)):
+            yield _secret_finding(secret, section, at, target, rclass, rtype)
+        section = f"{where}.Misconfigurations"
+        for at, mis in enumerate(_list(result.get("Misconfigurations"), section)):
+            finding = _misconf_finding(mis, section, at, target, rclass, rtype)
+            if finding is not None:
+                yield finding
 
 
 # --------------------------------------------------------------------------- the gate
@@ -141,7 +279,7 @@ def _is_unfixed(finding):
 
 
 def gate(report, severity="HIGH", ignore_unfixed=False, ignores=None,  # noqa: PLR0917
-         budgets=None, today=None, findings=None):
+         budgets=None, today=None, findings=None, max_expiry_days=MAX_EXPIRY_DAYS):
     """Gate one Trivy report and return a result dict (see module docstring for the rules).
 
     ``severity``: minimum blocking severity (``HIGH`` = HIGH and CRITICAL) or an explicit
@@ -150,6 +288,8 @@ def gate(report, severity="HIGH", ignore_unfixed=False, ignores=None,  # noqa: P
     findings (at any threshold) and blocks all of them beyond that. ``today``: date used for
     expiry (default: today's UTC date). ``findings``: normalised findings to gate instead of
     the Trivy report's (scan/build_gate.py feeds grype reports and VEX-filtered ones here).
+    ``max_expiry_days``: an ignore entry expiring further out than this from ``today`` is
+    refused (a year-9999 expiry is a permanent ignore).
 
     Result keys: passed, artifact, severity, blocking_severities, counts (every finding in the
     report by severity), blocking_counts, blocking, ignored (each with a ``reason``),
@@ -164,6 +304,7 @@ def gate(report, severity="HIGH", ignore_unfixed=False, ignores=None,  # noqa: P
     elif not isinstance(today, _dt.date) or isinstance(today, _dt.datetime):
         today = parse_day(str(today)[:10], "today")
 
+    check_expiry_bound(policy, today, max_expiry_days)
     warnings = expiry_warnings(policy, today)
     active = {}
     for entry in policy:

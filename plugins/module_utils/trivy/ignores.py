@@ -27,6 +27,10 @@ from __future__ import annotations
 import datetime as _dt
 import re
 
+from ansible_collections.bulwark.container_security.plugins.module_utils.redaction import (
+    one_line,
+)
+
 # kind -> section of .trivyignore.yaml, in Trivy's order (IgnoreConfig)
 IGNORE_KINDS = {
     "vulnerability": "vulnerabilities",
@@ -40,6 +44,27 @@ ENTRY_KEYS = ("id", "statement", "expired_at", "paths", "purls")
 
 def today_utc():
     return _dt.datetime.now(_dt.timezone.utc).date()
+
+
+# An accepted risk is reviewed at least yearly: an entry expiring later than this many days
+# from today is refused (expired_at: 9999-12-31 would make an ignore permanent).
+MAX_EXPIRY_DAYS = 365
+
+
+def check_expiry_bound(entries, today, max_days=MAX_EXPIRY_DAYS):
+    """Refuse an entry whose ``expired_at`` is more than ``max_days`` days after ``today``."""
+    if max_days is None:
+        return
+    if isinstance(max_days, bool) or not isinstance(max_days, int) or max_days < 1:
+        raise ValueError(f"max_expiry_days={max_days!r} must be a positive number of days")
+    for entry in entries:
+        days = (entry["expired_at"] - today).days
+        if days > max_days:
+            raise ValueError(
+                f"ignore {one_line(entry['id'])[:120]!r} expires on "
+                f"{entry['expired_at'].isoformat()}, {days} days from {today.isoformat()}: more "
+                f"than max_expiry_days={max_days}; set a nearer expired_at (review the risk "
+                "again then)")
 
 
 def is_expired(entry, today):

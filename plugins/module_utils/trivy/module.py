@@ -11,18 +11,26 @@ gate's VEX, Rego policies and SARIF, scan/build_gate.py), writes the outputs, wa
 """
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import tempfile
 
-from ansible.module_utils.common.text.converters import to_native
 from ansible_collections.bulwark.container_security.plugins.module_utils.module_files import (
     read_yaml_option,
     write_if_changed,
 )
 from ansible_collections.bulwark.container_security.plugins.module_utils.module_helper import (
     ModuleHelper,
+)
+from ansible_collections.bulwark.container_security.plugins.module_utils.redaction import (
+    one_line,
+    safe_message,
+)
+from ansible_collections.bulwark.container_security.plugins.module_utils.safe_input import (
+    InputError,
+    check_plain,
+    load_json,
+    read_text,
 )
 from ansible_collections.bulwark.container_security.plugins.module_utils.scan.build_gate import (
     BUILD_GATE_ARGUMENT_SPEC,
@@ -35,6 +43,35 @@ from ansible_collections.bulwark.container_security.plugins.module_utils.trivy.s
     scan_environment,
 )
 
+# The module result is bounded: at most this many findings per list (blocking, ignored,
+# tolerated) and this many characters per text field; the output files keep every finding.
+MAX_RESULT_FINDINGS = 100
+MAX_RESULT_TEXT = 1000
+FINDING_LISTS = ("blocking", "ignored", "tolerated")
+
+
+def _bounded_finding(finding):
+    return {key: value[:MAX_RESULT_TEXT] + "..." if isinstance(value, str) and
+            len(value) > MAX_RESULT_TEXT else value for key, value in finding.items()}
+
+
+def bounded_result(result, limit=MAX_RESULT_FINDINGS):
+    """``result`` with each finding list cut to ``limit`` entries (``<list>_omitted`` says how
+    many were left out; the JUnit and SARIF files have them all) and long texts shortened, so
+    that a 50,000-finding report does not print 50 MB."""
+    out = dict(result)
+    for key in FINDING_LISTS:
+        items = result.get(key) or []
+        out[key] = [_bounded_finding(f) for f in items[:limit]]
+        out[f"{key}_omitted"] = max(len(items) - limit, 0)
+    denials = result.get("policy_denials") or []
+    out["policy_denials"] = [one_line(m)[:MAX_RESULT_TEXT] for m in denials[:limit]]
+    warnings = result.get("warnings") or []
+    out["warnings"] = [one_line(w)[:MAX_RESULT_TEXT] for w in warnings[:limit]]
+    if len(warnings) > limit:
+        out["warnings"].append(f"... and {len(warnings) - limit} more warning(s)")
+    return out
+
 
 class GateModule(ModuleHelper):
     """An AnsibleModule with the gate options; ``gate(report)`` exits the module."""
@@ -44,8 +81,14 @@ class GateModule(ModuleHelper):
     def __init__(self, argument_spec: dict, **module_kwargs):
         super().__init__(argument_spec, **module_kwargs)
         ignores = self.params["ignores"]
-        if isinstance(ignores, str):        # a JSON string from a template
-            self.params["ignores"] = json.loads(ignores) if ignores.strip() else None
+        try:
+            if isinstance(ignores, str):        # a JSON string from a template
+                self.params["ignores"] = load_json(ignores, "ignores") if ignores.strip() \
+                    else None
+            elif ignores is not None:
+                check_plain(ignores, "ignores")
+        except InputError as exc:
+            self.fail(exc)
 
     def gate(self, report, written=None, **extra):
         """Gate ``report``; write ``written`` ({path: text}) and the gate's outputs; exit."""
@@ -57,12 +100,13 @@ class GateModule(ModuleHelper):
         changed = False
         for path, content in dict(written or {}, **outputs).items():
             changed = write_if_changed(self.module, path, content) or changed
-        out = dict(result, changed=changed, **extra)
+        out = dict(bounded_result(result), changed=changed, **extra)
         out["gate_warnings"] = out.pop("warnings")
         for warning in out["gate_warnings"]:
             self.module.warn(warning)
+        out["summary"] = safe_message(result["summary"], self.module.no_log_values)
         if not result["passed"] and self.params["fail_on_blocking"]:
-            self.module.fail_json(msg=result["summary"], **out)
+            self.module.fail_json(msg=out["summary"], **out)
         self.module.exit_json(**out)
 
 
@@ -115,11 +159,10 @@ class ScanModule(GateModule):
             self.fail(f"trivy failed (rc={rc}): {stderr.strip() or stdout.strip()}",
                       rc=rc, stdout=stdout, stderr=stderr, command=shown)
         try:
-            with open(partial, encoding="utf-8") as handle:
-                text = handle.read()
-            report = json.loads(text)
-        except (OSError, ValueError) as exc:
-            self.fail(f"trivy wrote no readable JSON report: {to_native(exc)}",
+            text = read_text(partial, "trivy's report")
+            report = load_json(text, "trivy's report")
+        except InputError as exc:
+            self.fail(f"trivy wrote no readable JSON report: {exc}",
                       command=shown, stderr=stderr)
         self.gate(report, {p["report_path"]: text} if p["report_path"] else None,
                   command=shown, report_path=p["report_path"] or "")

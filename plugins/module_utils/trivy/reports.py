@@ -6,13 +6,28 @@
 from __future__ import annotations
 
 import datetime as _dt
+import re
 import xml.etree.ElementTree as ET
 
+from ansible_collections.bulwark.container_security.plugins.module_utils.redaction import (
+    one_line,
+    printable,
+)
 from ansible_collections.bulwark.container_security.plugins.module_utils.trivy.severities import (
     SEVERITIES,
 )
 
 SUMMARY_LINES = 20
+# What XML 1.0 cannot carry at all (Char production): left after printable(), which escapes
+# the C0/C1 controls but tab and newline.
+_NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+def xml_text(value):
+    """``value`` as text an XML 1.0 document can hold: control characters (ESC, NUL, form
+    feed) shown as escapes, non-characters and lone surrogates as ``\\uXXXX``."""
+    text = printable(value if isinstance(value, str) else str(value))
+    return _NOT_XML.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
 
 
 def _counts_text(counts):
@@ -55,7 +70,13 @@ def summarize(result, max_lines=SUMMARY_LINES):
     lines.extend(f"  policy deny: {msg}" for msg in denials[:max_lines])
     warnings = result.get("warnings") or result.get("gate_warnings") or []
     lines.extend(f"  warning: {w}" for w in warnings[:5])
-    return "\n".join(lines)
+    # Finding ids, packages and messages come from the report: never raw to a terminal.
+    return "\n".join(one_line(line) for line in lines)
+
+
+def _element(parent, tag, **attrs):
+    attrs = {key: xml_text(value) for key, value in attrs.items()}
+    return ET.Element(tag, attrs) if parent is None else ET.SubElement(parent, tag, attrs)
 
 
 def to_junit(result):
@@ -65,37 +86,39 @@ def to_junit(result):
     single passing testcase so dashboards still show that it was gated.
     """
     results = result if isinstance(result, (list, tuple)) else [result]
-    suites = ET.Element("testsuites", name="trivy gate")
+    suites = _element(None, "testsuites", name="trivy gate")
     total_tests = total_failures = 0
     for res in results:
         blocking = res.get("blocking", [])
         denials = res.get("policy_denials") or []
-        suite = ET.SubElement(suites, "testsuite", name=f"trivy: {res.get('artifact') or 'report'}",
-                              tests=str(max(len(blocking), 1)), failures=str(len(blocking)),
-                              errors="0", skipped="0")
+        suite = _element(suites, "testsuite",
+                         name=f"trivy: {res.get('artifact') or 'report'}",
+                         tests=str(max(len(blocking), 1)), failures=str(len(blocking)),
+                         errors="0", skipped="0")
         total_tests += max(len(blocking), 1)
         total_failures += len(blocking)
         for finding in blocking:
             what = " ".join(p for p in (finding["package"], finding["installed"]) if p)
-            case = ET.SubElement(suite, "testcase", classname=finding["target"] or "report",
-                                 name=f"{finding['id']} {what}".strip())
+            case = _element(suite, "testcase", classname=finding["target"] or "report",
+                            name=f"{finding['id']} {what}".strip())
             fix = finding.get("fixed") or "no fixed version"
-            failure = ET.SubElement(case, "failure", type=finding["severity"],
-                                    message=f"{finding['severity']} {finding['id']} in "
-                                            f"{what or finding['target']}; fixed: {fix}")
-            failure.text = "\n".join(x for x in (finding.get("title"), finding.get("url")) if x)
+            failure = _element(case, "failure", type=finding["severity"],
+                               message=f"{finding['severity']} {finding['id']} in "
+                                       f"{what or finding['target']}; fixed: {fix}")
+            failure.text = xml_text("\n".join(
+                x for x in (finding.get("title"), finding.get("url")) if x))
         for msg in denials:  # Rego deny messages (scan/build_gate.py) fail like findings
-            ET.SubElement(ET.SubElement(suite, "testcase", classname="policy", name=msg),
-                          "failure", type="policy", message=msg)
+            _element(_element(suite, "testcase", classname="policy", name=msg),
+                     "failure", type="policy", message=msg)
         suite.set("tests", str(max(len(blocking) + len(denials), 1)))
         suite.set("failures", str(len(blocking) + len(denials)))
         total_tests += len(denials) - (1 if denials and not blocking else 0)
         total_failures += len(denials)
         if not blocking and not denials:
-            ET.SubElement(suite, "testcase", classname="trivy", name="no blocking findings")
+            _element(suite, "testcase", classname="trivy", name="no blocking findings")
         warnings = res.get("warnings") or res.get("gate_warnings")
         if warnings:
-            ET.SubElement(suite, "system-out").text = "\n".join(warnings)
+            _element(suite, "system-out").text = xml_text("\n".join(warnings))
     suites.set("tests", str(total_tests))
     suites.set("failures", str(total_failures))
     return ET.tostring(suites, encoding="unicode", xml_declaration=True) + "\n"
@@ -111,10 +134,12 @@ def to_vuln_predicate(report, result=None, *, invocation=None, scan_started=None
     ``invocation.parameters`` so a policy can read how the image was gated.
     """
     report = report or {}
-    version = str((report.get("Trivy") or {}).get("Version") or "")
+    # Fields the gate does not read: used only when they have Trivy's types.
+    trivy = report.get("Trivy") if isinstance(report.get("Trivy"), dict) else {}
+    version = trivy.get("Version") if isinstance(trivy.get("Version"), str) else ""
     # cosign reads both timestamps as RFC 3339 times: never leave them empty.
-    created = report.get("CreatedAt") or _dt.datetime.now(_dt.timezone.utc).strftime(
-        "%Y-%m-%dT%H:%M:%SZ")
+    created = report.get("CreatedAt") if isinstance(report.get("CreatedAt"), str) else ""
+    created = created or _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
     started = scan_started or created
     finished = scan_finished or created
     params = list((invocation or {}).get("parameters") or [])
@@ -122,7 +147,7 @@ def to_vuln_predicate(report, result=None, *, invocation=None, scan_started=None
         params += [f"--severity={','.join(result['blocking_severities'])}"]
         if result.get("ignore_unfixed"):
             params.append("--ignore-unfixed")
-    db = report.get("Trivy", {}).get("DB") if isinstance(report.get("Trivy"), dict) else None
+    db = trivy.get("DB") if isinstance(trivy.get("DB"), dict) else None
     return {
         "invocation": {
             "parameters": params,

@@ -63,7 +63,8 @@ def test_every_fix_state(shared_fixtures, state, unfixed):
     report = load(shared_fixtures, "grype/TestJsonImgsPresenter.json")
     match = report["matches"][0]  # CVE-1999-0001 names fix versions
     match["vulnerability"]["fix"]["state"] = state
-    result = gate_report({"matches": [match]}, severity="LOW", ignore_unfixed=True, today=TODAY)
+    result = gate_report(dict(report, matches=[match]), severity="LOW", ignore_unfixed=True,
+                         today=TODAY)
     assert bool(result["ignored"]) is unfixed
     where = "ignored" if unfixed else "blocking"
     assert grype.FIX_STATE_STATUS.get(state, "fixed") == result[where][0]["status"]
@@ -77,7 +78,7 @@ def test_severity_mapping_puts_negligible_below_low(shared_fixtures, word, rank)
     report["matches"][0]["vulnerability"]["severity"] = word
     finding = next(grype.iter_grype_findings(report))
     assert finding["severity"] == rank
-    at_low = gate_report({"matches": report["matches"][:1]}, severity="LOW", today=TODAY)
+    at_low = gate_report(dict(report, matches=report["matches"][:1]), severity="LOW", today=TODAY)
     assert bool(at_low["blocking"]) is (rank != "UNKNOWN")
 
 

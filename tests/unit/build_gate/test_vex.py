@@ -49,7 +49,8 @@ def test_gate_lists_vex_suppressed_findings_with_justification(shared_fixtures):
 
 def report_with(purl, vuln_id, severity="CRITICAL"):
     name = purl.split("/")[-1].split("@")[0]
-    return {"SchemaVersion": 2, "ArtifactName": "app", "Results": [{
+    return {"SchemaVersion": 2, "ArtifactName": "app", "ArtifactType": "container_image",
+            "Results": [{
         "Target": "app", "Class": "lang-pkgs", "Type": "jar", "Vulnerabilities": [{
             "VulnerabilityID": vuln_id, "PkgName": name, "InstalledVersion": "1",
             "Severity": severity, "PkgIdentifier": {"PURL": purl}}]}]}

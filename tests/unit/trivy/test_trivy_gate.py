@@ -30,6 +30,12 @@ def load(shared_fixtures, name):
     return json.loads((shared_fixtures / "trivy" / name).read_text())
 
 
+def v2(**fields):
+    """The smallest Trivy schema-v2 report the gate recognises, plus ``fields``."""
+    return dict({"SchemaVersion": 2, "ArtifactName": "t", "ArtifactType": "container_image"},
+                **fields)
+
+
 def keyset(findings):
     return {(f["target"], f["id"], f["package"], f["installed"]) for f in findings}
 
@@ -65,18 +71,18 @@ def test_centos_ignore_unfixed_reproduces_trivys_output(shared_fixtures):
 
 @pytest.mark.parametrize("status", ["affected", "will_not_fix", "fix_deferred", "end_of_life"])
 def test_every_unfixed_status_is_dropped(status):
-    report = {"Results": [{"Target": "t", "Vulnerabilities": [
+    report = v2(Results=[{"Target": "t", "Vulnerabilities": [
         {"VulnerabilityID": "CVE-1", "PkgName": "p", "Severity": "HIGH", "Status": status},
         {"VulnerabilityID": "CVE-2", "PkgName": "p", "Severity": "HIGH", "Status": "fixed",
-         "FixedVersion": "2"}]}]}
+         "FixedVersion": "2"}]}])
     result = trivy_gate.gate(report, ignore_unfixed=True, today=TODAY)
     assert [f["id"] for f in result["blocking"]] == ["CVE-2"]
 
 
 def test_status_missing_falls_back_to_fixed_version():
-    report = {"Results": [{"Target": "t", "Vulnerabilities": [
+    report = v2(Results=[{"Target": "t", "Vulnerabilities": [
         {"VulnerabilityID": "CVE-NOFIX", "Severity": "HIGH"},
-        {"VulnerabilityID": "CVE-FIX", "Severity": "HIGH", "FixedVersion": "1.2"}]}]}
+        {"VulnerabilityID": "CVE-FIX", "Severity": "HIGH", "FixedVersion": "1.2"}]}])
     result = trivy_gate.gate(report, ignore_unfixed=True, today=TODAY)
     assert [f["id"] for f in result["blocking"]] == ["CVE-FIX"]
     assert result["ignored"][0]["reason"] == "unfixed (status unknown)"
@@ -97,12 +103,15 @@ def test_secrets_block_by_severity(shared_fixtures):
 
 
 def test_every_field_is_optional():
-    for report in ({}, {"Results": None}, {"Results": [{}]},
-                   {"Results": [{"Vulnerabilities": [{}]}]}):
+    # every field below the report's recognised header (fail closed: {} itself is refused)
+    for report in (v2(), v2(Results=None), v2(Results=[{}]),
+                   v2(Results=[{"Vulnerabilities": [{}]}])):
         result = trivy_gate.gate(report, severity="UNKNOWN", today=TODAY)
         assert result["total"] == len(result["blocking"])
+    with pytest.raises(ValueError, match="no SchemaVersion"):
+        trivy_gate.gate({}, severity="UNKNOWN", today=TODAY)
     # a finding without Severity is UNKNOWN, as in Trivy
-    only = trivy_gate.gate({"Results": [{"Vulnerabilities": [{}]}]}, severity="UNKNOWN")
+    only = trivy_gate.gate(v2(Results=[{"Vulnerabilities": [{}]}]), severity="UNKNOWN")
     assert only["blocking"][0]["severity"] == "UNKNOWN"
 
 
@@ -112,7 +121,7 @@ def test_schema_v1_and_bad_severity_rejected():
     with pytest.raises(ValueError, match="SchemaVersion=1"):
         trivy_gate.gate({"SchemaVersion": 1})
     with pytest.raises(ValueError, match="severity='SEVERE'"):
-        trivy_gate.gate({}, severity="SEVERE")
+        trivy_gate.gate(v2(), severity="SEVERE")
 
 
 def _ignore(expired_at, **extra):
@@ -143,12 +152,15 @@ def test_ignore_expired_yesterday_blocks_again_with_warning(shared_fixtures):
 
 def test_ignore_paths_and_purls_narrow_the_match(shared_fixtures):
     npm = load(shared_fixtures, "npm.json")
-    base = {"id": "CVE-2019-11358", "statement": "s", "expired_at": "2099-01-01"}
-    hit = trivy_gate.gate(npm, severity="LOW", ignores=[dict(base, paths=["**/*-lock.json"])])
-    miss = trivy_gate.gate(npm, severity="LOW", ignores=[dict(base, paths=["bar/package.json"])])
+    base = {"id": "CVE-2019-11358", "statement": "s", "expired_at": "2027-06-01"}
+    hit = trivy_gate.gate(npm, severity="LOW", ignores=[dict(base, paths=["**/*-lock.json"])],
+                          today=TODAY)
+    miss = trivy_gate.gate(npm, severity="LOW", ignores=[dict(base, paths=["bar/package.json"])],
+                           today=TODAY)
     assert hit["passed"] and not miss["passed"]
-    purl_hit = trivy_gate.gate(npm, severity="LOW", ignores=[dict(base, purls=["pkg:npm/jquery"])])
-    purl_miss = trivy_gate.gate(npm, severity="LOW",
+    purl_hit = trivy_gate.gate(npm, severity="LOW", ignores=[dict(base, purls=["pkg:npm/jquery"])],
+                               today=TODAY)
+    purl_miss = trivy_gate.gate(npm, severity="LOW", today=TODAY,
                                 ignores=[dict(base, purls=["pkg:npm/jquery@9.9.9"])])
     assert purl_hit["passed"] and not purl_miss["passed"]
 
