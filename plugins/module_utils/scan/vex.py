@@ -11,7 +11,8 @@ The rules are Trivy's ``pkg/vex`` (reimplemented, not copied):
   package itself. The graph is Trivy's SBOM graph of the report: artifact (``pkg:oci/...`` for
   an image with ``Metadata.RepoDigests``) -> OS or application component -> packages without a
   parent (``Packages[].DependsOn``) -> their dependencies. A cycle ends a path that is not
-  suppressed there (Trivy's fail-safe: the finding is kept). Without the graph (no ``Packages``
+  suppressed there (Trivy's fail-safe: the finding is kept; so is a package that only
+  depends on itself, which Trivy would hide without any statement). Without the graph (no ``Packages``
   in the report, or :meth:`VexIndex.match` on an unbound index) only statements about the
   package itself apply: a statement about another product is never taken on trust.
 * **Purls** are parsed with ``packageurl``: type, namespace and name equal; a version (and for
@@ -593,8 +594,11 @@ class VexIndex:
                 found = found or stmt
                 continue
             parents = graph.parents[node]
-            if node == 0 or not set(parents) - visited:
-                return None  # reaches the artifact, or a dead end: Trivy keeps the finding
+            # Reaches the artifact, or a dead end: Trivy keeps the finding. A package that
+            # depends on itself only is a dead end too (Trivy would hide it without a
+            # statement: its walk has no branch left there).
+            if node == 0 or not set(parents) - visited - {node}:
+                return None
             visited = visited | {node}
             stack.extend((p, visited) for p in parents if p not in visited)
         return found
