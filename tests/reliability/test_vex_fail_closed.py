@@ -93,6 +93,10 @@ FAIL_OPEN = [
     ("cyclic_graph", go_report(CYCLE),
      openvex(stmt("not_affected", via("pkg:golang/example.com/root",
                                       "pkg:golang/example.com/leaf")))),
+    # a package that depends only on itself (Trivy would hide it without any statement)
+    ("self_dependency", go_report([package("l", "leaf", ["leaf"])]),
+     openvex(stmt("not_affected", via("pkg:golang/example.com/root",
+                                      "pkg:golang/example.com/leaf")))),
     # timestamps compared as text: an older not_affected beat a newer affected
     ("offset_plus_two_hours", image_report(), openvex(
         stmt("not_affected", [{"@id": LEAF}], "2026-03-01T10:30:00+02:00"),

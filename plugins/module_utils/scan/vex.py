@@ -12,9 +12,9 @@ The rules are Trivy's ``pkg/vex`` (reimplemented, not copied):
   an image with ``Metadata.RepoDigests``) -> OS or application component -> packages without a
   parent (``Packages[].DependsOn``) -> their dependencies. A cycle ends a path that is not
   suppressed there (Trivy's fail-safe: the finding is kept; so is a package that only
-  depends on itself, which Trivy would hide without any statement). Without the graph (no ``Packages``
-  in the report, or :meth:`VexIndex.match` on an unbound index) only statements about the
-  package itself apply: a statement about another product is never taken on trust.
+  depends on itself, which Trivy would hide without any statement). Without the graph (no
+  ``Packages`` in the report, or :meth:`VexIndex.match` on an unbound index) only statements
+  about the package itself apply: a statement about another product is never taken on trust.
 * **Purls** are parsed with ``packageurl``: type, namespace and name equal; a version (and for
   CSAF a subpath) in the statement must be equal; the statement's qualifiers must all be in
   the package's.
