@@ -107,10 +107,13 @@ FAIL_OPEN = [
     ("year_2999", image_report(), openvex(
         stmt("affected", [{"@id": LEAF}], "2999-01-01T00:00:00Z", action_statement="fix"),
         stmt("not_affected", [{"@id": LEAF}], "2026-12-31T23:59:59Z"))),
-    ("fraction_digits", image_report(), openvex(
-        stmt("not_affected", [{"@id": LEAF}], "2026-03-01T10:00:00.9Z"),
-        stmt("affected", [{"@id": LEAF}], "2026-03-01T10:00:00.85Z", action_statement="fix"),
-        stmt("affected", [{"@id": LEAF}], "2026-03-01T10:00:01Z", action_statement="fix"))),
+    ("fraction_after_whole_second", image_report(), openvex(
+        stmt("not_affected", [{"@id": LEAF}], "2026-03-01T10:00:00Z"),
+        stmt("affected", [{"@id": LEAF}], "2026-03-01T10:00:00.5Z", action_statement="fix"))),
+    ("nanosecond_fractions", image_report(), openvex(
+        stmt("not_affected", [{"@id": LEAF}], "2026-03-01T10:00:00.853479631-06:00"),
+        stmt("affected", [{"@id": LEAF}], "2026-03-01T10:00:00.853479632-06:00",
+             action_statement="fix"))),
     ("equal_times_affected_wins", image_report(), openvex(
         stmt("not_affected", [{"@id": LEAF}]), stmt("affected", [{"@id": LEAF}]))),
 ]
