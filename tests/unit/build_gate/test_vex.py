@@ -183,3 +183,45 @@ def test_unknown_and_unreadable_documents_are_named(tmp_path):
     spdx.write_text(json.dumps({"spdxVersion": "SPDX-2.3"}))
     with pytest.raises(ValueError, match=f"vex: {spdx}: unknown VEX format"):
         read_vex([spdx])
+
+
+@pytest.mark.parametrize("text,same_as", [
+    ("2026-03-01T10:30:00+02:00", "2026-03-01T08:30:00Z"),
+    ("2026-03-01t08:30:00z", "2026-03-01T08:30:00Z"),
+    ("2026-03-01T08:30:00.000Z", "2026-03-01T08:30:00Z"),
+    ("2026-03-01T03:30:00-05:00", "2026-03-01T08:30:00Z"),
+    ("2026-03-01T00:30:00-08:00", "2026-03-01T08:30:00+00:00"),
+])
+def test_rfc3339_instants(text, same_as):
+    assert vex.parse_rfc3339(text, "t") == vex.parse_rfc3339(same_as, "t")
+
+
+def test_rfc3339_leap_second_and_far_years_order():
+    leap = vex.parse_rfc3339("2016-12-31T23:59:60Z", "t")
+    assert vex.parse_rfc3339("2016-12-31T23:59:59.999Z", "t") < leap < \
+        vex.parse_rfc3339("2017-01-01T00:00:00Z", "t")
+    assert vex.parse_rfc3339("2999-01-01T00:00:00Z", "t") > \
+        vex.parse_rfc3339("2998-12-31T23:59:59+00:00", "t")
+
+
+@pytest.mark.parametrize("text", ["2026-03-01", "2026-03-01T08:30:00", "2026-03-01 08:30:00Z",
+                                  "2026-03-01T08:30:00+2:00", "2026-13-01T00:00:00Z",
+                                  "2026-03-01T08:30:00+24:00", "", "2026-03-01T08:30:00Z "])
+def test_rfc3339_refused_naming_the_field(text):
+    with pytest.raises(ValueError, match=r"statements\[3\]\.timestamp: "):
+        vex.parse_rfc3339(text, "statements[3].timestamp")
+
+
+@pytest.mark.parametrize("pattern,purl,matches", [
+    ("pkg:golang/x/y", "pkg:golang/x/y@v1", True),
+    ("pkg:golang/x/y@v1", "pkg:golang/x/y@v2", False),
+    ("pkg:golang/x/y@v1", "pkg:golang/x/y", False),
+    ("pkg:deb/debian/bash?arch=amd64", "pkg:deb/debian/bash@5?arch=amd64&distro=d12", True),
+    ("pkg:deb/debian/bash?arch=arm64", "pkg:deb/debian/bash@5?arch=amd64", False),
+    ("pkg:npm/%40scope/lib", "pkg:npm/@scope/lib@1", True),
+    ("pkg:deb/ubuntu/libstdc%2B%2B6", "pkg:deb/ubuntu/libstdc++6@12", True),
+    ("pkg:golang/x/y", "pkg:golang/x/z@v1", False),
+    ("pkg:golang/x/y", "not a purl", False),
+])
+def test_purl_matching(pattern, purl, matches):
+    assert vex.purl_matches(pattern, purl) is matches
