@@ -24,19 +24,50 @@ def index(shared_fixtures, name):
     return vex.VexIndex(vex.load_vex(load(shared_fixtures, f"trivy/vex/{name}"), name))
 
 
+def with_packages(report):
+    """gomod.json as ``trivy --list-all-pkgs`` writes it: go.mod's packages under the root
+    module github.com/testdata/testdata (the graph Trivy decided on when it wrote
+    gomod-vex.json)."""
+    report = json.loads(json.dumps(report))
+    for result in report["Results"]:
+        pkgs = {v["PkgID"]: {"ID": v["PkgID"], "Name": v["PkgName"],
+                             "Version": v["InstalledVersion"], "Relationship": "direct",
+                             "Identifier": v["PkgIdentifier"]}
+                for v in result["Vulnerabilities"]}
+        root = {"ID": "github.com/testdata/testdata", "Name": "github.com/testdata/testdata",
+                "Relationship": "root", "DependsOn": sorted(pkgs),
+                "Identifier": {"PURL": "pkg:golang/github.com/testdata/testdata"}}
+        result["Packages"] = [root, *pkgs.values()]
+    return report
+
+
+def without_packages(report):
+    return dict(report, Results=[{k: v for k, v in r.items() if k != "Packages"}
+                                 for r in report["Results"]])
+
+
 def test_openvex_reproduces_trivys_filtered_report(shared_fixtures):
-    full = load(shared_fixtures, "trivy/gomod.json")
+    full = with_packages(load(shared_fixtures, "trivy/gomod.json"))
     expected = load(shared_fixtures, "trivy/vex/gomod-vex.json")
     filtered = vex.filter_trivy_report(full, index(shared_fixtures, "openvex.json"))
     assert keyset(filtered) == keyset(expected)
-    assert filtered["Results"] == expected["Results"]
+    assert without_packages(filtered)["Results"] == expected["Results"]
     assert keyset(full) - keyset(filtered) == {
         ("go.mod", "CVE-2022-23628", "github.com/open-policy-agent/opa", "v0.35.0")}
 
 
+def test_openvex_about_the_root_module_needs_the_graph(shared_fixtures):
+    """Stricter than before: without Packages the report does not show that the product
+    (github.com/testdata/testdata) is above opa on every path, so nothing is hidden."""
+    full = load(shared_fixtures, "trivy/gomod.json")
+    filtered = vex.filter_trivy_report(full, index(shared_fixtures, "openvex.json"))
+    assert keyset(filtered) == keyset(full)
+
+
 def test_gate_lists_vex_suppressed_findings_with_justification(shared_fixtures):
-    result = gate_report(load(shared_fixtures, "trivy/gomod.json"), severity="UNKNOWN", today=TODAY,
-                         vex=read_vex([shared_fixtures / "trivy/vex/openvex.json"]))
+    report = with_packages(load(shared_fixtures, "trivy/gomod.json"))
+    idx = read_vex([shared_fixtures / "trivy/vex/openvex.json"]).bind(report)
+    result = gate_report(report, severity="UNKNOWN", today=TODAY, vex=idx)
     gated = {(f["target"], f["id"], f["package"], f["installed"]) for f in result["blocking"]}
     assert gated == keyset(load(shared_fixtures, "trivy/vex/gomod-vex.json"))
     assert result["vex_suppressed"] == 1 and result["total"] == 5
@@ -45,6 +76,10 @@ def test_gate_lists_vex_suppressed_findings_with_justification(shared_fixtures):
     assert hidden["reason"].startswith("VEX not_affected (openvex ")
     assert hidden["reason"].endswith(": vulnerable_code_not_in_execute_path")
     assert hidden["vex"]["statement"] == "The vulnerable code isn't called"
+    # Unbound (no graph), the statement about another product is not taken on trust.
+    plain = gate_report(load(shared_fixtures, "trivy/gomod.json"), severity="UNKNOWN",
+                        today=TODAY, vex=read_vex([shared_fixtures / "trivy/vex/openvex.json"]))
+    assert plain["vex_suppressed"] == 0 and plain["total"] == 5
 
 
 def report_with(purl, vuln_id, severity="CRITICAL"):
@@ -54,6 +89,9 @@ def report_with(purl, vuln_id, severity="CRITICAL"):
         "Target": "app", "Class": "lang-pkgs", "Type": "jar", "Vulnerabilities": [{
             "VulnerabilityID": vuln_id, "PkgName": name, "InstalledVersion": "1",
             "Severity": severity, "PkgIdentifier": {"PURL": purl}}]}]}
+
+
+SBOM_SERIAL = "urn:uuid:3e671687-395b-41f5-a30f-a58921a69b79"
 
 
 @pytest.mark.parametrize("doc,purl,vuln_id,justification", [
@@ -68,15 +106,26 @@ def report_with(purl, vuln_id, severity="CRITICAL"):
 def test_cyclonedx_and_csaf_apply_to_their_products(shared_fixtures, doc, purl, vuln_id,
                                                     justification):
     idx = index(shared_fixtures, doc)
-    result = gate_report(report_with(purl, vuln_id), vex=idx, today=TODAY)
+
+    def gated(purl, vuln_id):
+        report = report_with(purl, vuln_id)
+        if doc.startswith("cyclonedx"):
+            # Stricter than before: CycloneDX VEX applies to a scan of the SBOM its BOM-links
+            # name (serial number and version), as in Trivy; unbound it never applies.
+            assert gate_report(report, vex=idx, today=TODAY)["vex_suppressed"] == 0
+            report["ArtifactType"] = "cyclonedx"
+            return gate_report(report, vex=idx.bind(report, SBOM_SERIAL, 1), today=TODAY)
+        return gate_report(report, vex=idx, today=TODAY)
+
+    result = gated(purl, vuln_id)
     assert result["passed"] is True and result["vex_suppressed"] == 1
     assert result["ignored"][0]["vex"]["justification"] == justification
     doc_format = vex.vex_format(load(shared_fixtures, f"trivy/vex/{doc}"))
     assert result["ignored"][0]["vex"]["format"] == doc_format
     # Another version, another package or another vulnerability is not covered.
     other_version = purl.replace("@", "@9", 1)
-    assert gate_report(report_with(other_version, vuln_id), vex=idx)["passed"] is False
-    assert gate_report(report_with(purl, "CVE-2000-0001"), vex=idx)["passed"] is False
+    assert gated(other_version, vuln_id)["passed"] is False
+    assert gated(purl, "CVE-2000-0001")["passed"] is False
 
 
 def openvex_doc(*statements):
@@ -98,13 +147,30 @@ def test_latest_openvex_statement_decides_and_versionless_purl_covers_all():
     assert gate_report(report_with(purl, "CVE-2026-1"), vex=revoked)["passed"] is False
 
 
+def image_with(purl, vuln_id):
+    """report_with as a scan of image app@sha256:... with its packages listed."""
+    report = report_with(purl, vuln_id)
+    report.update(ArtifactType="container_image", Metadata={
+        "RepoDigests": ["registry.example/team/app@sha256:" + "ab" * 32]})
+    name = purl.split("/")[-1].split("@")[0]
+    report["Results"][0]["Packages"] = [{"ID": f"{name}@1", "Name": name, "Version": "1",
+                                         "Identifier": {"PURL": purl}}]
+    return report
+
+
 def test_openvex_alias_and_subcomponent_of_artifact():
     stmt = {"vulnerability": {"name": "GHSA-aaaa-bbbb-cccc", "aliases": ["CVE-2026-2"]},
             "status": "fixed", "products": [{"@id": "pkg:oci/app",
                                             "subcomponents": [{"@id": "pkg:pypi/requests"}]}]}
     idx = vex.VexIndex(vex.load_vex(openvex_doc(stmt)))
-    assert gate_report(report_with("pkg:pypi/requests@2.0", "CVE-2026-2"), vex=idx)["passed"]
-    assert not gate_report(report_with("pkg:pypi/urllib3@2.0", "CVE-2026-2"), vex=idx)["passed"]
+    report = image_with("pkg:pypi/requests@2.0", "CVE-2026-2")
+    assert gate_report(report, vex=idx.bind(report))["passed"]
+    other = image_with("pkg:pypi/urllib3@2.0", "CVE-2026-2")
+    assert not gate_report(other, vex=idx.bind(other))["passed"]
+    # Stricter than before: a report that does not show the artifact is pkg:oci/app (no
+    # RepoDigests), or an unbound index, does not take the statement on trust.
+    assert not gate_report(report_with("pkg:pypi/requests@2.0", "CVE-2026-2"), vex=idx)["passed"]
+    assert not gate_report(report, vex=idx)["passed"]
 
 
 def test_unknown_and_unreadable_documents_are_named(tmp_path):
@@ -118,3 +184,45 @@ def test_unknown_and_unreadable_documents_are_named(tmp_path):
     spdx.write_text(json.dumps({"spdxVersion": "SPDX-2.3"}))
     with pytest.raises(ValueError, match=f"vex: {spdx}: unknown VEX format"):
         read_vex([spdx])
+
+
+@pytest.mark.parametrize("text,same_as", [
+    ("2026-03-01T10:30:00+02:00", "2026-03-01T08:30:00Z"),
+    ("2026-03-01t08:30:00z", "2026-03-01T08:30:00Z"),
+    ("2026-03-01T08:30:00.000Z", "2026-03-01T08:30:00Z"),
+    ("2026-03-01T03:30:00-05:00", "2026-03-01T08:30:00Z"),
+    ("2026-03-01T00:30:00-08:00", "2026-03-01T08:30:00+00:00"),
+])
+def test_rfc3339_instants(text, same_as):
+    assert vex.parse_rfc3339(text, "t") == vex.parse_rfc3339(same_as, "t")
+
+
+def test_rfc3339_leap_second_and_far_years_order():
+    leap = vex.parse_rfc3339("2016-12-31T23:59:60Z", "t")
+    assert vex.parse_rfc3339("2016-12-31T23:59:59.999Z", "t") < leap < \
+        vex.parse_rfc3339("2017-01-01T00:00:00Z", "t")
+    assert vex.parse_rfc3339("2999-01-01T00:00:00Z", "t") > \
+        vex.parse_rfc3339("2998-12-31T23:59:59+00:00", "t")
+
+
+@pytest.mark.parametrize("text", ["2026-03-01", "2026-03-01T08:30:00", "2026-03-01 08:30:00Z",
+                                  "2026-03-01T08:30:00+2:00", "2026-13-01T00:00:00Z",
+                                  "2026-03-01T08:30:00+24:00", "", "2026-03-01T08:30:00Z "])
+def test_rfc3339_refused_naming_the_field(text):
+    with pytest.raises(ValueError, match=r"statements\[3\]\.timestamp: "):
+        vex.parse_rfc3339(text, "statements[3].timestamp")
+
+
+@pytest.mark.parametrize("pattern,purl,matches", [
+    ("pkg:golang/x/y", "pkg:golang/x/y@v1", True),
+    ("pkg:golang/x/y@v1", "pkg:golang/x/y@v2", False),
+    ("pkg:golang/x/y@v1", "pkg:golang/x/y", False),
+    ("pkg:deb/debian/bash?arch=amd64", "pkg:deb/debian/bash@5?arch=amd64&distro=d12", True),
+    ("pkg:deb/debian/bash?arch=arm64", "pkg:deb/debian/bash@5?arch=amd64", False),
+    ("pkg:npm/%40scope/lib", "pkg:npm/@scope/lib@1", True),
+    ("pkg:deb/ubuntu/libstdc%2B%2B6", "pkg:deb/ubuntu/libstdc++6@12", True),
+    ("pkg:golang/x/y", "pkg:golang/x/z@v1", False),
+    ("pkg:golang/x/y", "not a purl", False),
+])
+def test_purl_matching(pattern, purl, matches):
+    assert vex.purl_matches(pattern, purl) is matches
