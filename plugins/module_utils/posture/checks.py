@@ -324,7 +324,7 @@ def verdict(name, checks):
     """One line per node: the worst status, counts, and the first failed check with its reason."""
     status = worst(c["status"] for c in checks) or "pass"
     counts = {s: sum(1 for c in checks if c["status"] == s) for s in STATUSES}
-    line = (f"{name}: {status.upper()} ({counts['pass']} pass, {counts['warn']} warn, "
+    line = (f"{one_line(name)}: {status.upper()} ({counts['pass']} pass, {counts['warn']} warn, "
             f"{counts['fail']} fail)")
     failed = [c for c in checks if c["status"] == "fail"]
     enforcement = [c for c in failed if c["id"] == "ship.signature_enforcement"]

@@ -180,7 +180,7 @@ def render_html(report):
 
 # Markdown's punctuation that can start markup (links, images, emphasis, code, headings,
 # lists, tables): backslash-escaped; `<`, `>` and `&` become entities so no raw HTML passes.
-_MD_PUNCT = re.compile(r"([\\`*_\[\]|~])")
+_MD_PUNCT = re.compile(r"([\\`*_\[\]()|~])")
 # ...and what GFM would turn into a link by itself (https://..., www.example).
 _MD_AUTOLINK = re.compile(r"(?i)(:)(?=//)|(?<=\bwww)(\.)")
 _MD_ENTITIES = {"&": "&amp;", "<": "&lt;", ">": "&gt;"}
