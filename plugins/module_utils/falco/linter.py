@@ -191,7 +191,8 @@ class Linter(RulesLoader):
                 return []
             out = []
             visibility = self.lists[name].visibility
-            for it in self.lists[name].data.get("items") or []:
+            items = self.lists[name].data.get("items")
+            for it in items if isinstance(items, list) else []:     # load_list said why not
                 s = str(it)
                 if s in self.lists and self.lists[s].index < visibility:
                     self.used_lists.add(s)
