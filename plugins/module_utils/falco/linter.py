@@ -61,6 +61,9 @@ from ansible_collections.bulwark.container_security.plugins.module_utils.falco.r
 from ansible_collections.bulwark.container_security.plugins.module_utils.falco.schema import (
     _load_schema,
 )
+from ansible_collections.bulwark.container_security.plugins.module_utils.redaction import (
+    one_line,
+)
 from ansible_collections.bulwark.container_security.plugins.module_utils.safe_input import (
     InputError,
 )
@@ -481,6 +484,16 @@ class Linter(RulesLoader):
                 self.err(rule.file, line, "rule", rule.name, "every exception needs a 'name'")
                 continue
             ename = exc["name"]
+            odd = [k for k, types in (("values", list), ("fields", (str, list)),
+                                      ("comps", (str, list))) if exc.get(k) is not None
+                   and not isinstance(exc[k], types)]
+            if not isinstance(ename, str) or odd:
+                kinds = ", ".join(f"'{k}' is a {type(exc[k]).__name__}" for k in odd)
+                what = "'name' must be a string" if not isinstance(ename, str) else \
+                    f"{kinds} (wrong type)"
+                self.err(rule.file, line, "rule", rule.name,
+                         f"exception {one_line(str(ename))[:40]!r}: {what}")
+                continue
             for v in exc.get("values") or []:     # list names in values are substituted too
                 for x in (v if isinstance(v, list) else [v]):
                     for y in (x if isinstance(x, list) else [x]):
