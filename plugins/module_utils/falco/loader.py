@@ -40,7 +40,7 @@ from ansible_collections.bulwark.container_security.plugins.module_utils.safe_in
     MAX_YAML_ALIASES,
     MAX_YAML_EXPANDED_NODES,
     InputError,
-    read_text,
+    read_bytes,
 )
 
 PYYAML_MISSING = "PyYAML is required to read rules files (Debian/Ubuntu: apt install python3-yaml)"
@@ -221,9 +221,16 @@ class RulesLoader:
         UTF-8) and check it with load_yaml's bounds (aliases, their expansion, depth) before
         the line-marking loader reads it: a refusal is an error on the file, never a hang."""
         try:
-            buffer = read_text(path, "rules file", MAX_CONFIG_BYTES)
+            raw = read_bytes(path, "rules file", MAX_CONFIG_BYTES)
         except InputError as exc:
             self.err(path, 0, "file", path, str(exc))
+            return
+        try:
+            buffer = raw.decode("utf-8")
+        except UnicodeDecodeError as exc:  # Falco's YAML reader takes UTF-8 only
+            start = int(exc.start)
+            self.err(path, 0, "file", path, f"not UTF-8 text (byte {start}: "
+                     f"{raw[start:start + 1]!r}); a rules file must be UTF-8")
             return
         loader = _Loader(buffer)
         try:
