@@ -47,6 +47,13 @@ def _chain(n):
         f"- macro: m{i}\n  condition: m{i - 1}\n" for i in range(1, n)) + RULE.format(f"m{n - 1}")
 
 
+def _diamond(n):
+    """Each macro uses the previous one twice: 2**n nodes once expanded."""
+    return "- macro: m0\n  condition: evt.type=open\n" + "".join(
+        f"- macro: m{i}\n  condition: m{i - 1} and m{i - 1}\n" for i in range(1, n)) \
+        + RULE.format(f"m{n - 1}")
+
+
 def _bomb():
     lines = ["- list: b0\n  items: &a0 [x, x, x, x, x, x, x, x, x, x]\n"]
     for i in range(1, 12):
@@ -67,6 +74,7 @@ RESOURCE_FILES = {
                           "condition nested deeper than 100 levels"),
     "2000_macro_chain": (_chain(2000), "macro expansion chain deeper than 100 macros"),
     "1kb_alias_bomb": (_bomb(), "rules file"),
+    "macro_diamond_2_pow_60": (_diamond(60), "condition expands to more than 100000 nodes"),
     "recursive_alias": (_recursive_alias(), "recursive YAML alias"),
 }
 

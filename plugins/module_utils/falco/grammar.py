@@ -78,6 +78,9 @@ MAX_CONDITION_DEPTH = 100
 MAX_MACRO_DEPTH = 100
 # ...and how deep a condition may be once its macros are expanded (rendering recurses).
 MAX_EXPANDED_DEPTH = 200
+# ...and how many AST nodes it may expand to (a macro using the previous one twice, n times,
+# expands to 2**n nodes).
+MAX_EXPANDED_NODES = 100_000
 _OUTPUT_FIELD_RE = re.compile(r"%([a-zA-Z][a-zA-Z0-9_]*(?:\.[a-zA-Z0-9_]+)+)(\[[^\]]*\])?")
 
 

@@ -29,6 +29,7 @@ from ansible_collections.bulwark.container_security.plugins.module_utils.falco.g
     ALL_OPS,
     LIST_OPS,
     MAX_EXPANDED_DEPTH,
+    MAX_EXPANDED_NODES,
     MAX_MACRO_DEPTH,
     UNARY_OPS,
     BoolOp,
@@ -115,8 +116,9 @@ class Linter(RulesLoader):
         MAX_MACRO_DEPTH macros, or nested deeper than MAX_EXPANDED_DEPTH levels once expanded.
         Each bound gets one error, on the macro where it is first crossed; iterative, so a
         chain of thousands of macros is refused, not a RecursionError."""
-        info = {n: depth_and_refs(a) for n, a in asts.items() if a is not None}
-        depth, chain, via, cyclic = {}, {}, {}, set()
+        info = {n: depth_and_refs(a) + (sum(1 for _ in walk(a)),)
+                for n, a in asts.items() if a is not None}
+        depth, chain, via, cyclic, size = {}, {}, {}, set(), {}
         for root in info:
             if root in depth:
                 continue
@@ -137,15 +139,16 @@ class Linter(RulesLoader):
                     continue
                 stack.pop()
                 on_path.pop()
-                d, c, nxt = info[name][0], 1, None
+                d, c, nxt, n = info[name][0], 1, None, info[name][2]
                 for ref, at in refs:
                     if ref in depth and ref != name:
                         d = max(d, at + depth[ref])
+                        n += size[ref]
                         if 1 + chain[ref] > c:
                             c, nxt = 1 + chain[ref], ref
-                depth[name], chain[name], via[name] = d, c, nxt
-        too_deep = {n for n in depth
-                    if chain[n] > MAX_MACRO_DEPTH or depth[n] > MAX_EXPANDED_DEPTH}
+                depth[name], chain[name], via[name], size[name] = d, c, nxt, min(n, 10**9)
+        too_deep = {n for n in depth if chain[n] > MAX_MACRO_DEPTH
+                    or depth[n] > MAX_EXPANDED_DEPTH or size[n] > MAX_EXPANDED_NODES}
         for name in sorted(too_deep):
             if any(ref in too_deep for ref, _at in info[name][1]):
                 continue        # the error is on the macro where the bound is first crossed
@@ -155,25 +158,35 @@ class Linter(RulesLoader):
                 path.append(cur)
                 cur = via[cur]
             shown = " -> ".join(path) + (" -> ..." if cur is not None else "")
-            if chain[name] > MAX_MACRO_DEPTH:
+            if size[name] > MAX_EXPANDED_NODES and chain[name] <= MAX_MACRO_DEPTH \
+                    and depth[name] <= MAX_EXPANDED_DEPTH:
+                message = (f"condition expands to more than {MAX_EXPANDED_NODES} nodes once its "
+                           f"macros are expanded ({shown}); refused")
+            elif chain[name] > MAX_MACRO_DEPTH:
                 message = (f"macro expansion chain deeper than {MAX_MACRO_DEPTH} macros "
                            f"({chain[name]}: {shown}); refused")
             else:
                 message = (f"condition nested deeper than {MAX_EXPANDED_DEPTH} levels once its "
                            f"macros are expanded ({shown}); refused")
             self.err(m.file, m.line, "macro", name, message, category="reference")
-        self._expanded_depth = depth
+        self._expanded_depth, self._expanded_size = depth, size
         return too_deep | cyclic
 
     def _rule_expandable(self, rule: Item, ast) -> bool:
         """False when a rule's condition cannot be expanded: it uses a macro that cannot (that
         macro has the error), or it is nested too deeply once expanded (an error here)."""
         own, refs = depth_and_refs(ast)
-        worst = own
+        worst, total = own, sum(1 for _ in walk(ast))
         for ref, at in refs:
             if ref in self._unexpandable:
                 return False
             worst = max(worst, at + self._expanded_depth.get(ref, 0))
+            total += self._expanded_size.get(ref, 0)
+        if total > MAX_EXPANDED_NODES:
+            self.err(rule.file, self._line(rule, "condition"), "rule", rule.name,
+                     f"condition expands to more than {MAX_EXPANDED_NODES} nodes once its macros "
+                     "are expanded; refused", category="reference")
+            return False
         if worst > MAX_EXPANDED_DEPTH:
             self.err(rule.file, self._line(rule, "condition"), "rule", rule.name,
                      f"condition nested deeper than {MAX_EXPANDED_DEPTH} levels once its macros "
@@ -440,8 +453,11 @@ class Linter(RulesLoader):
             return set(EVENTS) - chosen if (node.op == "!=") != negated else chosen
         return None
 
-    def _macro_refs(self, ast, stack):
+    def _macro_refs(self, ast, stack, seen=None):
+        """The macros a condition uses, each once (a macro used twice by each of a chain of
+        macros is not walked 2**n times); cycles are errors."""
         out = []
+        seen = set() if seen is None else seen
         for node in walk(ast):
             if isinstance(node, Ident) and node.name in self.macros:
                 if node.name in stack:
@@ -449,10 +465,13 @@ class Linter(RulesLoader):
                     self.err(m.file, m.line, "macro", node.name,
                              f"macro reference cycle: {' -> '.join(stack + [node.name])}")
                     continue
+                if node.name in seen:
+                    continue
+                seen.add(node.name)
                 out.append(node.name)
                 sub = self._macro_asts.get(node.name)
                 if sub is not None and len(stack) < 50:
-                    out.extend(self._macro_refs(sub, stack + [node.name]))
+                    out.extend(self._macro_refs(sub, stack + [node.name], seen))
         return out
 
     def _check_evt_types(self, item, kind, text, node: Check, lists):
@@ -589,7 +608,8 @@ class Linter(RulesLoader):
             own, refs = depth_and_refs(ast)
             if any(r in self._unexpandable for r, _at in refs) or max(
                     [own] + [at + self._expanded_depth.get(r, 0) for r, at in refs]) \
-                    > MAX_EXPANDED_DEPTH:
+                    > MAX_EXPANDED_DEPTH or sum(self._expanded_size.get(r, 0) for r, _at in refs) \
+                    > MAX_EXPANDED_NODES:
                 continue        # refused by check() with its error
             text = render(ast, asts, self.result.lists)
             exceptions = self._exceptions_conditions(rule)
