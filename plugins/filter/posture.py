@@ -16,6 +16,7 @@ from ansible_collections.bulwark.container_security.plugins.module_utils.posture
 from ansible_collections.bulwark.container_security.plugins.module_utils.posture.report import (
     ReportError,
     build_report,
+    contain_nodes,
     validate_report,
 )
 
@@ -26,6 +27,9 @@ def _node(result):
     """The facts of a registered bulwark_posture_facts result, or why there are none."""
     if isinstance(result, dict) and isinstance(result.get("posture"), dict):
         return result["posture"]
+    if isinstance(result, dict) and result.get("posture") is not None:
+        return {"error": f"the node's posture facts are a {type(result['posture']).__name__}, "
+                         "not a mapping"}
     message = result.get("msg") if isinstance(result, dict) else None
     return {"error": str(message or "no answer (unreachable, or failed before the posture task)")}
 
@@ -43,7 +47,9 @@ def posture_report(nodes, bundle=None, images=None, signatures=None, attestation
         states = [image_state(image, sig, att, generated, attestation_max_age_hours)
                   for image, sig, att in zip(images, signatures, attestations)]
         facts = {name: _node(result) for name, result in dict(nodes).items()}
-        return validate_report(build_report(facts, bundle, states, generated, source))
+        # one node's odd facts fail that node's checks, not the report of the whole fleet
+        return validate_report(contain_nodes(build_report(facts, bundle, states, generated,
+                                                          source)))
     except (ReportError, KeyError, TypeError, ValueError) as exc:
         raise AnsibleFilterError(f"posture_report: {exc}") from exc
 

@@ -72,6 +72,15 @@ class _Match:
 _QUOTED_RE = _QuotedLexer
 _OPS_LONGEST_FIRST = sorted(ALL_OPS, key=len, reverse=True)
 _NUM_RE = re.compile(r"0[xX][0-9a-fA-F]+|[+\-]?[0-9]+\.?[0-9]*(?:[eE][+\-][0-9]+)?")
+# How deep a condition may nest (parentheses, `not`, transformers) and how long a chain of
+# macros referring to macros may be: deeper input is refused, not a RecursionError.
+MAX_CONDITION_DEPTH = 100
+MAX_MACRO_DEPTH = 100
+# ...and how deep a condition may be once its macros are expanded (rendering recurses).
+MAX_EXPANDED_DEPTH = 200
+# ...and how many AST nodes it may expand to (a macro using the previous one twice, n times,
+# expands to 2**n nodes).
+MAX_EXPANDED_NODES = 100_000
 _OUTPUT_FIELD_RE = re.compile(r"%([a-zA-Z][a-zA-Z0-9_]*(?:\.[a-zA-Z0-9_]+)+)(\[[^\]]*\])?")
 
 
@@ -203,6 +212,13 @@ class _Parser:
     def __init__(self, text: str):
         self.s = text
         self.i = 0
+        self.depth = 0
+
+    def enter(self):
+        """One level deeper (a group, a `not`, a transformer); refused past the limit."""
+        self.depth += 1
+        if self.depth > MAX_CONDITION_DEPTH:
+            self.error(f"condition nested deeper than {MAX_CONDITION_DEPTH} levels")
 
     # lexing helpers
     def blank(self) -> bool:
@@ -269,6 +285,7 @@ class _Parser:
 
     def parse_group(self):
         """The rest of a parenthesised expression, after its '('."""
+        self.enter()
         self.blank()
         node = self.parse_or()
         self.blank()
@@ -276,13 +293,17 @@ class _Parser:
             self.error("expected a ')' token")
         self.i += 1
         self.last = ")"
+        self.depth -= 1
         return node
 
     def parse_not(self):
         if self.at_keyword("not"):
             self.i += 3
             self.blank()
-            return Not(self.parse_not())
+            self.enter()
+            node = Not(self.parse_not())
+            self.depth -= 1
+            return node
         return self.parse_check()
 
     def parse_check(self):
@@ -321,7 +342,9 @@ class _Parser:
         if m and m.group(0) in names and self.s[m.end():m.end() + 1] == "(":
             self.i = m.end() + 1
             self.blank()
+            self.enter()
             inner = self.parse_field_or_transformer(rhs=False)
+            self.depth -= 1
             if inner is None:
                 self.error(f"expected a field or a transformer inside '{m.group(0)}()'")
             self.blank()
@@ -442,13 +465,30 @@ def parse_condition(text: str):
 
 
 def walk(node):
-    """Yield every node of an AST."""
-    yield node
-    if isinstance(node, Not):
-        yield from walk(node.child)
-    elif isinstance(node, BoolOp):
-        for c in node.children:
-            yield from walk(c)
+    """Yield every node of an AST, depth first (iterative: depth cannot exhaust the stack)."""
+    stack = [node]
+    while stack:
+        node = stack.pop()
+        yield node
+        if isinstance(node, Not):
+            stack.append(node.child)
+        elif isinstance(node, BoolOp):
+            stack.extend(reversed(node.children))
+
+
+def depth_and_refs(node):
+    """(nesting depth of an AST, [(identifier name, depth at which it appears)])."""
+    stack, deepest, refs = [(node, 1)], 0, []
+    while stack:
+        node, depth = stack.pop()
+        deepest = max(deepest, depth)
+        if isinstance(node, Not):
+            stack.append((node.child, depth + 1))
+        elif isinstance(node, BoolOp):
+            stack.extend((c, depth + 1) for c in node.children)
+        elif isinstance(node, Ident):
+            refs.append((node.name, depth))
+    return deepest, refs
 
 
 def render(node, macros: dict | None = None, lists: dict | None = None) -> str:

@@ -28,6 +28,9 @@ from ansible_collections.bulwark.container_security.plugins.module_utils.falco.g
     _TEXT_OPS,
     ALL_OPS,
     LIST_OPS,
+    MAX_EXPANDED_DEPTH,
+    MAX_EXPANDED_NODES,
+    MAX_MACRO_DEPTH,
     UNARY_OPS,
     BoolOp,
     Check,
@@ -39,6 +42,7 @@ from ansible_collections.bulwark.container_security.plugins.module_utils.falco.g
     _falco_quote,
     _unquote,
     _value_problem,
+    depth_and_refs,
     parse_condition,
     render,
     walk,
@@ -57,6 +61,12 @@ from ansible_collections.bulwark.container_security.plugins.module_utils.falco.r
 )
 from ansible_collections.bulwark.container_security.plugins.module_utils.falco.schema import (
     _load_schema,
+)
+from ansible_collections.bulwark.container_security.plugins.module_utils.redaction import (
+    one_line,
+)
+from ansible_collections.bulwark.container_security.plugins.module_utils.safe_input import (
+    InputError,
 )
 
 SYSCALL_SOURCE = "syscall"
@@ -83,6 +93,7 @@ class Linter(RulesLoader):
         self._macro_asts = asts
         self._bad_macros = {n for n, a in asts.items() if a is None}
         self._expanding = []
+        self._unexpandable = self._bound_expansion(asts)
         for name, m in self.macros.items():
             if asts[name] is not None:
                 self._check_ast(m, asts[name], "macro", lists, SYSCALL_SOURCE)
@@ -100,6 +111,89 @@ class Linter(RulesLoader):
         self.result.rules = self.rules
         self.result.macros = self.macros
 
+    def _bound_expansion(self, asts: dict) -> set:
+        """Macros that cannot be expanded: on a reference cycle, on a chain of more than
+        MAX_MACRO_DEPTH macros, or nested deeper than MAX_EXPANDED_DEPTH levels once expanded.
+        Each bound gets one error, on the macro where it is first crossed; iterative, so a
+        chain of thousands of macros is refused, not a RecursionError."""
+        info = {n: depth_and_refs(a) + (sum(1 for _ in walk(a)),)
+                for n, a in asts.items() if a is not None}
+        depth, chain, via, cyclic, size = {}, {}, {}, set(), {}
+        for root in info:
+            if root in depth:
+                continue
+            stack, on_path = [(root, 0)], [root]
+            while stack:
+                name, i = stack[-1]
+                refs = info[name][1]
+                if i < len(refs):
+                    stack[-1] = (name, i + 1)
+                    ref = refs[i][0]
+                    if ref not in info or ref in depth:
+                        continue
+                    if ref in on_path:
+                        cyclic.update(on_path[on_path.index(ref):])
+                        continue
+                    on_path.append(ref)
+                    stack.append((ref, 0))
+                    continue
+                stack.pop()
+                on_path.pop()
+                d, c, nxt, n = info[name][0], 1, None, info[name][2]
+                for ref, at in refs:
+                    if ref in depth and ref != name:
+                        d = max(d, at + depth[ref])
+                        n += size[ref]
+                        if 1 + chain[ref] > c:
+                            c, nxt = 1 + chain[ref], ref
+                depth[name], chain[name], via[name], size[name] = d, c, nxt, min(n, 10**9)
+        too_deep = {n for n in depth if chain[n] > MAX_MACRO_DEPTH
+                    or depth[n] > MAX_EXPANDED_DEPTH or size[n] > MAX_EXPANDED_NODES}
+        for name in sorted(too_deep):
+            if any(ref in too_deep for ref, _at in info[name][1]):
+                continue        # the error is on the macro where the bound is first crossed
+            m = self.macros[name]
+            path, cur = [name], via[name]
+            while cur is not None and len(path) < 5:
+                path.append(cur)
+                cur = via[cur]
+            shown = " -> ".join(path) + (" -> ..." if cur is not None else "")
+            if size[name] > MAX_EXPANDED_NODES and chain[name] <= MAX_MACRO_DEPTH \
+                    and depth[name] <= MAX_EXPANDED_DEPTH:
+                message = (f"condition expands to more than {MAX_EXPANDED_NODES} nodes once its "
+                           f"macros are expanded ({shown}); refused")
+            elif chain[name] > MAX_MACRO_DEPTH:
+                message = (f"macro expansion chain deeper than {MAX_MACRO_DEPTH} macros "
+                           f"({chain[name]}: {shown}); refused")
+            else:
+                message = (f"condition nested deeper than {MAX_EXPANDED_DEPTH} levels once its "
+                           f"macros are expanded ({shown}); refused")
+            self.err(m.file, m.line, "macro", name, message, category="reference")
+        self._expanded_depth, self._expanded_size = depth, size
+        return too_deep | cyclic
+
+    def _rule_expandable(self, rule: Item, ast) -> bool:
+        """False when a rule's condition cannot be expanded: it uses a macro that cannot (that
+        macro has the error), or it is nested too deeply once expanded (an error here)."""
+        own, refs = depth_and_refs(ast)
+        worst, total = own, sum(1 for _ in walk(ast))
+        for ref, at in refs:
+            if ref in self._unexpandable:
+                return False
+            worst = max(worst, at + self._expanded_depth.get(ref, 0))
+            total += self._expanded_size.get(ref, 0)
+        if total > MAX_EXPANDED_NODES:
+            self.err(rule.file, self._line(rule, "condition"), "rule", rule.name,
+                     f"condition expands to more than {MAX_EXPANDED_NODES} nodes once its macros "
+                     "are expanded; refused", category="reference")
+            return False
+        if worst > MAX_EXPANDED_DEPTH:
+            self.err(rule.file, self._line(rule, "condition"), "rule", rule.name,
+                     f"condition nested deeper than {MAX_EXPANDED_DEPTH} levels once its macros "
+                     "are expanded; refused", category="reference")
+            return False
+        return True
+
     def _resolve_lists(self) -> dict:
         resolved = {}
 
@@ -113,7 +207,8 @@ class Linter(RulesLoader):
                 return []
             out = []
             visibility = self.lists[name].visibility
-            for it in self.lists[name].data.get("items") or []:
+            items = self.lists[name].data.get("items")
+            for it in items if isinstance(items, list) else []:     # load_list said why not
                 s = str(it)
                 if s in self.lists and self.lists[s].index < visibility:
                     self.used_lists.add(s)
@@ -165,7 +260,9 @@ class Linter(RulesLoader):
         ast = self._parse(rule, "rule")
         if ast is not None:
             self._check_ast(rule, ast, "rule", lists, source)
-            if source == SYSCALL_SOURCE and data.get("warn_evttypes", True) is not False:
+            expandable = self._rule_expandable(rule, ast)
+            if expandable and source == SYSCALL_SOURCE \
+                    and data.get("warn_evttypes", True) is not False:
                 types = self._evttypes(ast, lists, set())
                 if types is None or len(types) > EVTTYPE_WARN_LIMIT:
                     self.warn(rule.file, self._line(rule, "condition"), "rule", rule.name,
@@ -356,8 +453,11 @@ class Linter(RulesLoader):
             return set(EVENTS) - chosen if (node.op == "!=") != negated else chosen
         return None
 
-    def _macro_refs(self, ast, stack):
+    def _macro_refs(self, ast, stack, seen=None):
+        """The macros a condition uses, each once (a macro used twice by each of a chain of
+        macros is not walked 2**n times); cycles are errors."""
         out = []
+        seen = set() if seen is None else seen
         for node in walk(ast):
             if isinstance(node, Ident) and node.name in self.macros:
                 if node.name in stack:
@@ -365,10 +465,13 @@ class Linter(RulesLoader):
                     self.err(m.file, m.line, "macro", node.name,
                              f"macro reference cycle: {' -> '.join(stack + [node.name])}")
                     continue
+                if node.name in seen:
+                    continue
+                seen.add(node.name)
                 out.append(node.name)
                 sub = self._macro_asts.get(node.name)
                 if sub is not None and len(stack) < 50:
-                    out.extend(self._macro_refs(sub, stack + [node.name]))
+                    out.extend(self._macro_refs(sub, stack + [node.name], seen))
         return out
 
     def _check_evt_types(self, item, kind, text, node: Check, lists):
@@ -400,6 +503,16 @@ class Linter(RulesLoader):
                 self.err(rule.file, line, "rule", rule.name, "every exception needs a 'name'")
                 continue
             ename = exc["name"]
+            odd = [k for k, types in (("values", list), ("fields", (str, list)),
+                                      ("comps", (str, list))) if exc.get(k) is not None
+                   and not isinstance(exc[k], types)]
+            if not isinstance(ename, str) or odd:
+                kinds = ", ".join(f"'{k}' is a {type(exc[k]).__name__}" for k in odd)
+                what = "'name' must be a string" if not isinstance(ename, str) else \
+                    f"{kinds} (wrong type)"
+                self.err(rule.file, line, "rule", rule.name,
+                         f"exception {one_line(str(ename))[:40]!r}: {what}")
+                continue
             for v in exc.get("values") or []:     # list names in values are substituted too
                 for x in (v if isinstance(v, list) else [v]):
                     for y in (x if isinstance(x, list) else [x]):
@@ -484,14 +597,21 @@ class Linter(RulesLoader):
     def expanded(self) -> dict:
         """name -> fully expanded condition (macros, lists and exceptions), for parsed rules."""
         out = {}
-        asts = {n: a for n, a in self._macro_asts.items() if a is not None}
+        asts = {n: a for n, a in self._macro_asts.items()
+                if a is not None and n not in self._unexpandable}
         for name in self.rule_order:
             rule = self.rules[name]
             try:
                 ast = parse_condition(rule.data.get("condition", ""))
-                text = render(ast, asts, self.result.lists)
-            except (FilterSyntaxError, RecursionError, TypeError):
+            except (FilterSyntaxError, TypeError):
                 continue
+            own, refs = depth_and_refs(ast)
+            if any(r in self._unexpandable for r, _at in refs) or max(
+                    [own] + [at + self._expanded_depth.get(r, 0) for r, at in refs]) \
+                    > MAX_EXPANDED_DEPTH or sum(self._expanded_size.get(r, 0) for r, _at in refs) \
+                    > MAX_EXPANDED_NODES:
+                continue        # refused by check() with its error
+            text = render(ast, asts, self.result.lists)
             exceptions = self._exceptions_conditions(rule)
             if exceptions:
                 text = f"({text})" + "".join(f" and not {e}" for _name, e in exceptions)
@@ -567,18 +687,53 @@ def lint_paths(paths, schema=None, fields: dict | None = None,
         raise ValueError("paths is empty: give at least one rules file or directory (an "
                          "empty list would lint nothing and pass)")
     linter = Linter(_load_schema(schema), fields, falco_version)
-    for p in paths:
-        if Path(p).is_dir():    # like Falco's rules_files: a directory's files, sorted by name
-            for f in sorted(x for x in Path(p).iterdir() if x.is_file()):
-                linter.load_file(str(f))
-        else:
-            linter.load_file(str(p))
+    for f in rules_files(paths):
+        linter.load_file(f)
     linter.check()
     linter.result._expand = linter.expanded
     if linter.schema_note:
         linter.result.warnings.insert(0, Problem("-", 0, "linter", "schema", linter.schema_note,
                                                  severity="warning"))
     return linter.result
+
+
+def rules_files(paths) -> list:
+    """The rules files to read, in order: a file as given, a directory's entries sorted by
+    name (like Falco's rules_files). A directory entry that is not a regular file (a broken
+    symlink, a FIFO, a subdirectory) is refused, naming it, and so is a set of paths that
+    holds no rules file at all: a linter that read nothing must not pass."""
+    files, odd = [], []
+    for p in paths:
+        path = Path(p)
+        if path.is_dir():
+            for entry in sorted(path.iterdir()):
+                if entry.is_file():         # a symlink to a regular file is read as one
+                    files.append(str(entry))
+                else:
+                    odd.append(f"{entry} ({_entry_kind(entry)})")
+        else:
+            files.append(str(path))         # load_file refuses what it cannot read
+    if odd:
+        raise InputError(f"rules directory entries that are not regular files: "
+                         f"{', '.join(odd[:10])}{' ...' if len(odd) > 10 else ''}; refused")
+    if not files:
+        raise InputError(f"no rules files to lint in {', '.join(str(p) for p in paths)} "
+                         "(an empty directory would lint nothing and pass); refused")
+    return files
+
+
+def _entry_kind(entry: Path) -> str:
+    if entry.is_symlink() and not entry.exists():
+        return "a broken symlink"
+    if entry.is_dir():
+        return "a directory"
+    if entry.is_fifo():
+        return "a FIFO"
+    if entry.is_char_device() or entry.is_block_device():
+        return "a device"
+    if entry.is_socket():
+        return "a socket"
+    return "not a regular file"
 
 
 def expand_conditions(paths, fields: dict | None = None) -> dict:

@@ -11,7 +11,6 @@ in linter.py.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from pathlib import Path
 
 try:
     import yaml
@@ -34,6 +33,14 @@ from ansible_collections.bulwark.container_security.plugins.module_utils.falco.r
 )
 from ansible_collections.bulwark.container_security.plugins.module_utils.falco.schema import (
     _FastSchema,
+)
+from ansible_collections.bulwark.container_security.plugins.module_utils.safe_input import (
+    MAX_CONFIG_BYTES,
+    MAX_DEPTH,
+    MAX_YAML_ALIASES,
+    MAX_YAML_EXPANDED_NODES,
+    InputError,
+    read_bytes,
 )
 
 PYYAML_MISSING = "PyYAML is required to read rules files (Debian/Ubuntu: apt install python3-yaml)"
@@ -76,6 +83,48 @@ if yaml is not None:
 
     _Loader.add_constructor("tag:yaml.org,2002:value",
                             lambda loader, node: loader.construct_scalar(node))
+
+
+def bound_nodes(root, what: str) -> None:
+    """safe_input's YAML bounds on a composed node graph (the line-marking loader composes with
+    libyaml, whose composer cannot count aliases as it goes): at most MAX_YAML_ALIASES aliases
+    (a node reached a second time), no recursive alias, nesting at most MAX_DEPTH, and a tree
+    of at most MAX_YAML_EXPANDED_NODES nodes once the aliases are expanded. Iterative."""
+    sizes: dict[int, int] = {}
+    aliases = 0
+    stack = [(root, 1, False)]
+    on_path: set = set()
+    while stack:
+        node, depth, done = stack.pop()
+        key = id(node)
+        children = node.value if isinstance(node, yaml.SequenceNode) else \
+            [n for pair in node.value for n in pair] if isinstance(node, yaml.MappingNode) else ()
+        if done:
+            on_path.discard(key)
+            total = 1 + sum(sizes[id(c)] for c in children)
+            if total > MAX_YAML_EXPANDED_NODES:
+                raise InputError(f"{what}: its aliases expand to more than "
+                                 f"{MAX_YAML_EXPANDED_NODES} nodes; refused")
+            sizes[key] = total
+            continue
+        if key in on_path:
+            raise InputError(f"{what}: a recursive YAML alias (line {node.start_mark.line + 1}); "
+                             "refused")
+        if key in sizes:
+            aliases += 1
+        elif depth > MAX_DEPTH:
+            raise InputError(f"{what} is nested deeper than {MAX_DEPTH} levels; refused")
+        if aliases > MAX_YAML_ALIASES:
+            raise InputError(f"{what}: more than {MAX_YAML_ALIASES} YAML aliases (line "
+                             f"{node.start_mark.line + 1}); refused")
+        if key in sizes:
+            continue
+        if not children:
+            sizes[key] = 1
+            continue
+        on_path.add(key)
+        stack.append((node, depth, True))
+        stack.extend((c, depth + 1, False) for c in reversed(children))
 
 
 @dataclass
@@ -168,20 +217,33 @@ class RulesLoader:
 
     # ------------------------------------------------------------------ files
     def load_file(self, path: str):
+        """Read one rules file through safe_input (a regular file, at most MAX_CONFIG_BYTES,
+        UTF-8) and check it with load_yaml's bounds (aliases, their expansion, depth) before
+        the line-marking loader reads it: a refusal is an error on the file, never a hang."""
         try:
-            buffer = Path(path).read_text(encoding="utf-8")
-        except OSError as exc:
-            self.err(path, 0, "file", path, f"cannot read: {exc}")
+            raw = read_bytes(path, "rules file", MAX_CONFIG_BYTES)
+        except InputError as exc:
+            self.err(path, 0, "file", path, str(exc))
             return
+        try:
+            buffer = raw.decode("utf-8")
         except UnicodeDecodeError as exc:  # Falco's YAML reader takes UTF-8 only
             start = int(exc.start)
             self.err(path, 0, "file", path, f"not UTF-8 text (byte {start}: "
-                     f"{bytes(exc.object)[start:start + 1]!r}); a rules file must be UTF-8")
+                     f"{raw[start:start + 1]!r}); a rules file must be UTF-8")
             return
         loader = _Loader(buffer)
         try:
             root = loader.get_single_node()
+            if root is not None:
+                bound_nodes(root, f"rules file {path}")
             data = loader.construct_document(root) if root is not None else None
+        except InputError as exc:
+            self.err(path, 0, "file", path, str(exc))
+            return
+        except RecursionError:
+            self.err(path, 0, "file", path, f"rules file {path} is nested too deeply; refused")
+            return
         except yaml.YAMLError as exc:
             mark = getattr(exc, "problem_mark", None)
             problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]

@@ -12,6 +12,11 @@ countermeasure it implements where one fits, and the variable that changes the o
 from __future__ import annotations
 
 import datetime
+import re
+
+from ansible_collections.bulwark.container_security.plugins.module_utils.redaction import (
+    one_line,
+)
 
 STATUSES = ("pass", "warn", "fail")
 PRACTICES = ("scan", "sign", "admit", "run")
@@ -67,8 +72,13 @@ DEFAULT_PERIOD = 86400
 
 
 def check(check_id, status, reason, practice, layer, nist=None, fix=None):
+    """One check. Fact text in the id, the reason or the fix is made one printable line here
+    (a file name with a newline must not make the report invalid), blanks in the id `_`."""
     if status not in STATUSES:
         raise ValueError(f"check {check_id}: status {status!r} is not one of {', '.join(STATUSES)}")
+    check_id = re.sub(r"\s", "_", one_line(check_id))
+    reason = one_line(reason) or "(no reason given)"
+    fix = one_line(fix) if fix is not None else None
     return {"id": check_id, "status": status, "reason": reason, "practice": practice,
             "layer": layer, "nist": NIST[nist] if nist else None, "fix": fix}
 
@@ -268,16 +278,53 @@ def build_checks(build, blocking=("CRITICAL",), warning=("HIGH",)):
     return [first, result("build.image_vulnerabilities", status, reason)]
 
 
+# The facts each group of node checks reads, and where its checks go when they are malformed.
+FACT_GROUPS = (("tools", tool_checks, "scan", "build"), ("ship", ship_checks, "sign", "ship"),
+               ("run", run_checks, "run", "run"), ("build", build_checks, "scan", "build"))
+MALFORMED = (KeyError, IndexError, TypeError, AttributeError, ValueError)
+
+
+def malformed(where, exc):
+    """Why facts could not be checked, without their values: the exception's kind and key."""
+    if isinstance(exc, KeyError):
+        detail = f"missing key {one_line(exc.args[0] if exc.args else '')[:60]}"
+    else:
+        detail = f"a value of the wrong type or form ({type(exc).__name__})"
+    return f"the node's {where} facts are malformed: {detail}; the check could not run"
+
+
 def node_checks(facts):
-    return (tool_checks(facts["tools"]) + ship_checks(facts["ship"]) + run_checks(facts["run"])
-            + build_checks(facts["build"]))
+    """Every check of one node. A group whose facts are malformed (missing, wrong-typed) gives
+    one failed check with the reason instead of its checks, and the other groups still run."""
+    out = []
+    for group, checks_of, practice, layer in FACT_GROUPS:
+        value = facts.get(group) if isinstance(facts, dict) else None
+        try:
+            if group == "tools":
+                if not isinstance(value, list):
+                    raise TypeError(group)
+                for index, tool in enumerate(value):
+                    try:
+                        out.extend(tool_checks([tool]))
+                    except MALFORMED as exc:
+                        out.append(check(f"{layer}.facts.tools.{index}", "fail",
+                                         malformed(f"tools[{index}]", exc), practice, layer,
+                                         "host_components", "bulwark_posture_facts"))
+                continue
+            if not isinstance(value, dict):
+                raise TypeError(group)
+            out.extend(checks_of(value))
+        except MALFORMED as exc:
+            out.append(check(f"{layer}.facts.{group}", "fail", malformed(group, exc), practice,
+                             layer, None, "bulwark_posture_facts"))
+    return out
 
 
 def verdict(name, checks):
     """One line per node: the worst status, counts, and the first failed check with its reason."""
     status = worst(c["status"] for c in checks) or "pass"
     counts = {s: sum(1 for c in checks if c["status"] == s) for s in STATUSES}
-    line = (f"{name}: {status.upper()} ({counts['pass']} pass, {counts['warn']} warn, "
+    line = (f"{one_line(name)}: {status.upper()} ({counts['pass']} pass, {counts['warn']} warn, "
             f"{counts['fail']} fail)")
     failed = [c for c in checks if c["status"] == "fail"]
     enforcement = [c for c in failed if c["id"] == "ship.signature_enforcement"]

@@ -13,7 +13,6 @@ from __future__ import annotations
 import datetime
 import glob
 import hashlib
-import json
 import mmap
 import os
 import re
@@ -25,6 +24,12 @@ from ansible_collections.bulwark.container_security.plugins.module_utils.posture
 )
 from ansible_collections.bulwark.container_security.plugins.module_utils.release_artifacts import (
     CATALOG,
+)
+from ansible_collections.bulwark.container_security.plugins.module_utils.safe_input import (
+    MAX_CONFIG_BYTES,
+    InputError,
+    load_json_file,
+    read_bytes,
 )
 from ansible_collections.bulwark.container_security.plugins.module_utils.seccomp_profiles import (
     syscall_names,
@@ -47,11 +52,12 @@ def now_iso():
 
 
 def sha256_file(path):
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+    """The SHA-256 of a regular file; "" for what is not one (a FIFO, a device) or cannot be
+    read, never a read that blocks (the report then fails that node's facts)."""
+    try:
+        return hashlib.sha256(read_bytes(path, "file", MAX_CONFIG_BYTES)).hexdigest()
+    except InputError:
+        return ""
 
 
 def mtime_iso(path):
@@ -189,8 +195,7 @@ def policy_summary(path):
     if not out["present"]:
         return out
     try:
-        with open(path, encoding="utf-8") as handle:
-            policy = json.load(handle)
+        policy = load_json_file(path, "JSON file", MAX_CONFIG_BYTES)
         out["default"] = [str(r.get("type")) for r in policy.get("default") or []]
         for transport, scopes in sorted((policy.get("transports") or {}).items()):
             for scope, reqs in sorted(scopes.items()):
@@ -264,8 +269,7 @@ def falco_facts(params, service):
     record = params.get("falco_validation_record")
     if record and os.path.isfile(record):
         try:
-            with open(record, encoding="utf-8") as handle:
-                data = json.load(handle)
+            data = load_json_file(record, "JSON file", MAX_CONFIG_BYTES)
             validation = {
                 "result": "passed" if data.get("rc") == 0 else "failed",
                 "time": data.get("time"),
@@ -303,8 +307,7 @@ def seccomp_facts(directory):
             "error": None,
         }
         try:
-            with open(path, encoding="utf-8") as handle:
-                profile = json.load(handle)
+            profile = load_json_file(path, "JSON file", MAX_CONFIG_BYTES)
             entry["default_action"] = str(profile.get("defaultAction"))
             entry["syscalls"] = len(syscall_names(profile))
         except (OSError, ValueError, AttributeError) as exc:
@@ -341,8 +344,7 @@ def rescan_facts(reports_dir, collected, timer):
         return out
     out["summary"] = path
     try:
-        with open(path, encoding="utf-8") as handle:
-            summary = json.load(handle)
+        summary = load_json_file(path, "JSON file", MAX_CONFIG_BYTES)
         out["finished"] = summary.get("finished") or summary.get("started")
         out["totals"] = {str(k): int(v) for k, v in (summary.get("totals") or {}).items()}
         out["failed"] = int(summary.get("failed") or 0)

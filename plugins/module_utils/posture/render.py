@@ -12,9 +12,13 @@ from __future__ import annotations
 
 import html
 import json
+import re
 
 from ansible_collections.bulwark.container_security.plugins.module_utils.posture.checks import (
     LAYERS,
+)
+from ansible_collections.bulwark.container_security.plugins.module_utils.redaction import (
+    one_line,
 )
 
 CSP = ("default-src 'none'; style-src 'unsafe-inline'; img-src 'none'; font-src 'none'; "
@@ -174,8 +178,28 @@ def render_html(report):
     return "\n".join(parts)
 
 
+# Markdown's punctuation that can start markup (links, images, emphasis, code, headings,
+# lists, tables): backslash-escaped; `<`, `>` and `&` become entities so no raw HTML passes.
+_MD_PUNCT = re.compile(r"([\\`*_\[\]()|~])")
+# ...and what GFM would turn into a link by itself (https://..., www.example).
+_MD_AUTOLINK = re.compile(r"(?i)(:)(?=//)|(?<=\bwww)(\.)")
+_MD_ENTITIES = {"&": "&amp;", "<": "&lt;", ">": "&gt;"}
+_PLAIN_CODE = re.compile(r"[A-Za-z0-9._:/@=,+\-\[\]]+")
+
+
 def _md(value):
-    return str(value).replace("|", "\\|").replace("\n", " ")
+    """Fact text as inert Markdown: one printable line (control characters and newlines
+    escaped), entities for <, > and &, every other markup character backslash-escaped."""
+    text = one_line(value)
+    text = re.sub(r"[&<>]", lambda m: _MD_ENTITIES[m.group()], text)
+    text = _MD_PUNCT.sub(r"\\\1", text)
+    return _MD_AUTOLINK.sub(lambda m: "\\" + m.group(), text)
+
+
+def _md_code(value):
+    """`value` as an inline code span when it is plain (an id, a variable name), else _md."""
+    text = str(value)
+    return f"`{text}`" if _PLAIN_CODE.fullmatch(text) and "](" not in text else _md(text)
 
 
 def render_markdown(report):
@@ -185,7 +209,8 @@ def render_markdown(report):
         f"## Bulwark posture: {s['status'].upper()}",
         "",
         f"{s['nodes']} node(s), {s['images']} image(s); checks: {s['counts']['pass']} pass, "
-        f"{s['counts']['warn']} warn, {s['counts']['fail']} fail (generated {report['generated']})",
+        f"{s['counts']['warn']} warn, {s['counts']['fail']} fail "
+        f"(generated {_md(report['generated'])})",
         "",
         "| node | " + " | ".join(LAYERS) + " |",
         "|---|" + "---|" * len(LAYERS),
@@ -219,7 +244,8 @@ def render_markdown(report):
             continue
         lines += ["", f"### {_md(name)}", ""]
         for c in bad:
-            fix = f" — fix: `{c['fix']}`" if c["fix"] else ""
-            nist = f" (NIST SP 800-190 {c['nist']})" if c["nist"] else ""
-            lines.append(f"- {icon[c['status']]} `{c['id']}`: {_md(c['reason'])}{fix}{nist}")
+            fix = f" — fix: {_md_code(c['fix'])}" if c["fix"] else ""
+            nist = f" (NIST SP 800-190 {_md(c['nist'])})" if c["nist"] else ""
+            lines.append(f"- {icon[c['status']]} {_md_code(c['id'])}: {_md(c['reason'])}"
+                         f"{fix}{nist}")
     return "\n".join(lines) + "\n"

@@ -45,6 +45,8 @@ def layer_cells(checks):
 
 
 def node_entry(name, facts=None, error=None):
+    if error is None and facts and not isinstance(facts, dict):
+        error = f"the node's facts are a {type(facts).__name__}, not a mapping"
     if error is not None or not facts:
         checks = [
             check(
@@ -72,10 +74,15 @@ def build_report(nodes, bundle=None, images=None, generated="", source=""):
     """The whole report. `nodes`: {name: facts} or {name: {"error": msg}} for a node that failed;
     `bundle`: the policy bundle's manifests (None: no cluster side); `images`: image states."""
     node_entries = []
-    for name in sorted(nodes):
+    for name in sorted(nodes, key=str):
         facts = nodes[name] or {}
+        if not isinstance(facts, dict):
+            node_entries.append(node_entry(str(name), facts))
+            continue
+        error = facts.get("error")
         node_entries.append(
-            node_entry(name, None if "error" in facts else facts, facts.get("error"))
+            node_entry(str(name), None if "error" in facts else facts,
+                       None if error is None else str(error))
         )
     cluster = None
     if bundle is not None:
@@ -83,26 +90,68 @@ def build_report(nodes, bundle=None, images=None, generated="", source=""):
         checks = cluster_checks(summary)
         cluster = dict(summary, checks=checks, verdict=verdict("cluster", checks))
     image_entries = [dict(state, checks=image_checks(state)) for state in images or []]
-    every = (
-        [c for n in node_entries for c in n["checks"]]
-        + (cluster["checks"] if cluster else [])
-        + [c for i in image_entries for c in i["checks"]]
-    )
-    counts = {s: sum(1 for c in every if c["status"] == s) for s in ("pass", "warn", "fail")}
-    return {
+    report = {
         "schema_version": SCHEMA_VERSION,
         "generated": generated,
         "source": source,
-        "summary": {
-            "status": worst(c["status"] for c in every) or "pass",
-            "counts": counts,
-            "nodes": len(node_entries),
-            "images": len(image_entries),
-        },
+        "summary": None,
         "nodes": node_entries,
         "cluster": cluster,
         "images": image_entries,
     }
+    report["summary"] = _summary(report)
+    return report
+
+
+def _summary(report):
+    every = (
+        [c for n in report["nodes"] for c in n["checks"]]
+        + (report["cluster"]["checks"] if report["cluster"] else [])
+        + [c for i in report["images"] for c in i["checks"]]
+    )
+    counts = {s: sum(1 for c in every if c["status"] == s) for s in ("pass", "warn", "fail")}
+    return {
+        "status": worst(c["status"] for c in every) or "pass",
+        "counts": counts,
+        "nodes": len(report["nodes"]),
+        "images": len(report["images"]),
+    }
+
+
+def contain_nodes(report, schema=None):
+    """The report with each node that does not match the schema made to match, per node and
+    not per fleet: its facts are dropped (they stay on the node) and a failed `node.facts`
+    check says where they did not match, naming the path and the rule, not the value. A node
+    whose checks still do not match keeps only that check. Returns the report (changed)."""
+    import jsonschema  # controller only
+
+    schema = schema or load_schema()
+    node_schema = dict(schema["$defs"]["node"], **{"$defs": schema["$defs"]})
+    validator = jsonschema.Draft202012Validator(node_schema)
+    changed = False
+    for index, node in enumerate(report["nodes"]):
+        errors = sorted(validator.iter_errors(node), key=lambda e: [str(p) for p in e.path])
+        if not errors:
+            continue
+        changed = True
+        first = errors[0]
+        first = max(first.context, key=lambda c: len(c.absolute_path)) if first.context else first
+        where = "/".join(str(p) for p in first.absolute_path) or "(node)"
+        reason = (f"the node's facts do not match the posture schema at {where} "
+                  f"('{first.validator}' rule; {len(errors)} problem(s)): facts left out")
+        name = node["name"] if isinstance(node.get("name"), str) and node["name"] else \
+            f"node-{index}"
+        bad = check("node.facts", "fail", reason, "run", "run", fix="bulwark_posture_facts")
+        checks = [c for c in node["checks"] if c["id"] != "node.facts"] + [bad]
+        fixed = {"name": name, "facts": None, "checks": checks, "cells": layer_cells(checks),
+                 "verdict": verdict(name, checks)}
+        if any(True for _e in validator.iter_errors(fixed)):
+            fixed = {"name": name, "facts": None, "checks": [bad], "cells": layer_cells([bad]),
+                     "verdict": verdict(name, [bad])}
+        report["nodes"][index] = fixed
+    if changed:
+        report["summary"] = _summary(report)
+    return report
 
 
 def validate_report(report, schema=None):

@@ -21,6 +21,14 @@ from __future__ import annotations
 import copy
 import json
 
+from ansible_collections.bulwark.container_security.plugins.module_utils.falco_config import (
+    SECRET_KEY,
+    schema_error_text,
+)
+from ansible_collections.bulwark.container_security.plugins.module_utils.redaction import (
+    one_line,
+)
+
 # time.ParseDuration without a sign: "5m", "1h30m", "0.5s", "0".
 GO_DURATION = r"^(0|([0-9]+(\.[0-9]+)?(ns|us|\u00b5s|ms|s|m|h))+)$"
 _DURATION_KEYS = {("timeout",), ("cache", "ttl")}
@@ -141,9 +149,11 @@ def validate_config(document, schema):
             allowed = sorted(error.schema.get("properties", {}))
             errors.append(f"trivy.yaml {_where(error)}: {error.message}; allowed keys here: "
                           f"{', '.join(allowed)}")
-        elif error.validator == "pattern" and error.schema.get("pattern") == GO_DURATION:
-            errors.append(f"trivy.yaml {_where(error)}: {error.instance!r} is not a non-negative "
-                          f"Go duration like 5m, 90s or 1h30m")
-        else:
-            errors.append(f"trivy.yaml {_where(error)}: {error.message}")
+        elif error.validator == "pattern" and error.schema.get("pattern") == GO_DURATION \
+                and isinstance(error.instance, str) \
+                and not any(SECRET_KEY.search(str(p)) for p in error.absolute_path):
+            errors.append(f"trivy.yaml {_where(error)}: {one_line(error.instance)!r} is not a "
+                          "non-negative Go duration like 5m, 90s or 1h30m")
+        else:   # a value under a secret-like key (password, token, ...) is never echoed
+            errors.append(f"trivy.yaml {_where(error)}: {schema_error_text(error)}")
     return errors
