@@ -44,10 +44,12 @@ without any ``deny`` rule, and a package with neither rule are refused.
 """
 from __future__ import annotations
 
+import contextlib
 import json
-import multiprocessing
+import multiprocessing.connection
 import os
 import re
+import signal
 import time
 
 try:
@@ -274,7 +276,7 @@ class RegoPolicies:
     def evaluate(self, document):
         """Query every package's deny and warn with ``document`` as input, in a child process
         bounded by ``timeout`` and ``max_memory``; a bound exceeded is a PolicyError."""
-        if "fork" not in multiprocessing.get_all_start_methods():
+        if not hasattr(os, "fork"):
             return self._evaluate_here(document)
         return _bounded(self, document)
 
@@ -296,7 +298,9 @@ def _limit_memory(extra):
 
 
 def _child(conn, policies, document):
+    """The forked evaluation: reports each query it starts, then its result or its error."""
     try:
+        os.dup2(2, 1)  # nothing the interpreter prints may reach a module's JSON on stdout
         _limit_memory(policies.max_memory)
         out = policies._evaluate_here(document, lambda q: conn.send(("start", q)))
         conn.send(("done", out))
@@ -306,51 +310,73 @@ def _child(conn, policies, document):
         conn.send(("memory", None))
     except BaseException as exc:  # noqa: BLE001  (reported to the parent, which refuses)
         conn.send(("error", f"Rego evaluation failed: {type(exc).__name__}: {exc}"))
-    finally:
-        conn.close()
+
+
+def _fork(policies, document):
+    """(pid, connection) of a child evaluating ``document``; os.fork rather than
+    multiprocessing.Process, which refuses to start from a daemonic process."""
+    parent, child = multiprocessing.connection.Pipe(duplex=False)
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover  (the child; coverage does not follow it)
+        code = 0
+        try:
+            parent.close()
+            _child(child, policies, document)
+            child.close()
+        except BaseException:  # noqa: BLE001  (a broken pipe: the parent has gone)
+            code = 1
+        finally:
+            os._exit(code)
+    child.close()
+    return pid, parent
+
+
+def _reap(pid, kill):
+    if kill:
+        with contextlib.suppress(OSError):
+            os.kill(pid, signal.SIGKILL)
+    try:
+        _, status = os.waitpid(pid, 0)
+    except ChildProcessError:
+        return None
+    return -os.WTERMSIG(status) if os.WIFSIGNALED(status) else os.WEXITSTATUS(status)
 
 
 def _bounded(policies, document):
-    ctx = multiprocessing.get_context("fork")
-    parent, child = ctx.Pipe(duplex=False)
-    proc = ctx.Process(target=_child, args=(child, policies, document), daemon=True)
     deadline = time.monotonic() + policies.timeout
-    current = None
-    names = ", ".join(policies.sources)
-    proc.start()
-    child.close()
+    current, names = None, ", ".join(policies.sources)
+    pid, conn = _fork(policies, document)
+    done = False
     try:
         while True:
+            what = policies._names(current) if current else names
             remaining = deadline - time.monotonic()
-            if remaining <= 0 or not parent.poll(remaining):
-                what = policies._names(current) if current else names
+            if remaining <= 0 or not conn.poll(remaining):
                 raise PolicyError(f"policy {what} did not finish within "
                                   f"{policies.timeout:g} s ({current or 'loading the input'}); "
                                   "the gate refuses rather than passes (one message per finding "
                                   "builds a set in quadratic time: use deny := [msg | ...])")
             try:
-                kind, value = parent.recv()
+                kind, value = conn.recv()
             except (EOFError, OSError):
-                proc.join(5)
-                what = policies._names(current) if current else names
-                raise PolicyError(f"policy {what} stopped the Rego interpreter (exit code "
-                                  f"{proc.exitcode}; more than {policies.max_memory >> 20} MiB "
-                                  "of memory, or a crash); the gate refuses") from None
+                code = _reap(pid, kill=False)
+                done = True
+                raise PolicyError(f"policy {what} stopped the Rego interpreter (exit status "
+                                  f"{code}: more than {policies.max_memory >> 20} MiB of "
+                                  "memory, or a crash); the gate refuses") from None
             if kind == "start":
                 current = value
             elif kind == "done":
                 return value
             elif kind == "memory":
-                what = policies._names(current) if current else names
                 raise PolicyError(f"policy {what} needed more than "
                                   f"{policies.max_memory >> 20} MiB of memory; the gate refuses")
             else:
                 raise PolicyError(value)
     finally:
-        parent.close()
-        if proc.is_alive():
-            proc.kill()
-        proc.join(5)
+        conn.close()
+        if not done:
+            _reap(pid, kill=True)
 
 
 def _messages(value, query, names=""):
