@@ -230,28 +230,56 @@ class RegoPolicies:
         return ", ".join(self.files.get(package, [package]))
 
     def _query(self, query, what):
+        """The first expression's value, or None when undefined.
+
+        rego-cpp's output is JSON text; it is parsed here (not by regopy's Output) refusing
+        duplicate keys, so that no string can add a second ``expressions`` that hides the first.
+        """
+        shared = _rego_shared
         try:
-            output = self._interp.query(query)
+            impl = shared.rego_query(self._interp._impl, query)
         except regopy.RegoError as exc:
             raise PolicyError(f"Rego error in {what}: " + "; ".join(
                 _parse_errors(str(exc), self.sources))) from exc
-        if not output.ok():
+        try:
+            ok = shared.rego_output_ok(impl)
+            text = shared.rego_output_string(impl) if ok else ""
+        finally:
+            shared.rego_free_output(impl)
+        if not ok:
             raise PolicyError(f"Rego evaluation of {query} failed (a built-in error, for "
                               "example a type error or division by zero); fix the policy: "
                               + self._explain(query))
-        if not len(output) or not output[0].expressions:
+        if text == "undefined":
             return None
-        return output[0].expressions[0]
+        try:
+            output = json.loads(text, object_pairs_hook=_unique_keys)
+        except ValueError as exc:
+            raise PolicyError(f"{self._names(query)}: the result of {query} is not valid JSON "
+                              f"({_printable(str(exc))[:200]}); the gate refuses it") from None
+        results = output if isinstance(output, list) else [output]
+        if len(results) != 1 or not isinstance(results[0], dict):
+            raise PolicyError(f"{self._names(query)}: {query} gave {len(results)} results, "
+                              "expected one")
+        expressions = results[0].get("expressions")
+        if not expressions:
+            return None
+        return expressions[0]
 
     def _explain(self, query):
         """Re-run without strict built-in errors, where rego-cpp returns the error as a term."""
         self._interp.strict_built_in_errors = False
         try:
-            text = str(self._interp.query(query))
+            impl = _rego_shared.rego_query(self._interp._impl, query)
+            try:
+                text = _rego_shared.rego_output_string(impl)
+            finally:
+                _rego_shared.rego_free_output(impl)
         except regopy.RegoError as exc:
             text = str(exc)
         finally:
             self._interp.strict_built_in_errors = True
+        text = _printable(text)
         found = re.findall(r"errormsg \d+:([^)\\]*)", text)
         return "; ".join(sorted(set(found))) or text[:300]
 
@@ -279,6 +307,13 @@ class RegoPolicies:
         if not hasattr(os, "fork"):
             return self._evaluate_here(document)
         return _bounded(self, document)
+
+
+def _unique_keys(pairs):
+    out = dict(pairs)
+    if len(out) != len(pairs):
+        raise ValueError("duplicate key in an object")
+    return out
 
 
 def _limit_memory(extra):
@@ -414,11 +449,26 @@ def rego_string(value):
     return value
 
 
+def _encoded(value):
+    """The bytes rego-cpp's regoInputString wants: the string's JSON escape without quotes.
+
+    rego-cpp keeps strings escaped and writes them into its JSON output as they are; a raw
+    ``"`` or ``\\`` (regopy's own Input passes them raw) breaks that output or adds values to
+    it, and a raw NUL cuts the string. A lone surrogate is refused.
+    """
+    try:
+        return json.dumps(rego_string(value), ensure_ascii=False)[1:-1].encode("utf-8")
+    except UnicodeEncodeError:
+        raise PolicyError("the policy input holds a string that is not valid Unicode (a lone "
+                          f"surrogate): {_printable(value[:80])!r}") from None
+
+
 def to_rego_input(value):
     """A regopy Input built with one C call per node (regopy's own builder makes several)."""
     lib = getattr(_rego_shared, "rego", None)
     if lib is None or not hasattr(_rego_shared, "rego_new_input"):
-        return regopy.Input(_normalised(value))
+        raise PolicyError("this regopy has no regoInputString (regopy 1.5 has); the gate "
+                          "cannot pass strings to it safely")
     handle = _rego_shared.rego_new_input()
     put_str, put_obj, put_item = lib.regoInputString, lib.regoInputObject, lib.regoInputObjectItem
     put_arr, put_int, put_float = lib.regoInputArray, lib.regoInputInt, lib.regoInputFloat
@@ -430,7 +480,7 @@ def to_rego_input(value):
         if kind is str:
             raw = encoded.get(val)
             if raw is None:
-                raw = encoded[val] = rego_string(val).encode("utf-8", "surrogatepass")
+                raw = encoded[val] = _encoded(val)
             put_str(handle, raw)
         elif kind is dict:
             for key, item in val.items():
@@ -457,16 +507,6 @@ def to_rego_input(value):
     built = regopy.Input.__new__(regopy.Input)
     built._impl = handle
     return built
-
-
-def _normalised(value):
-    if isinstance(value, str):
-        return rego_string(value)
-    if isinstance(value, dict):
-        return {str(k): _normalised(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_normalised(v) for v in value]
-    return value
 
 
 def _fix_state(finding):
