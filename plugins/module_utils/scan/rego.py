@@ -45,6 +45,7 @@ without any ``deny`` rule, and a package with neither rule are refused.
 from __future__ import annotations
 
 import contextlib
+import faulthandler
 import json
 import multiprocessing.connection
 import os
@@ -336,6 +337,7 @@ def _child(conn, policies, document):
     """The forked evaluation: reports each query it starts, then its result or its error."""
     try:
         os.dup2(2, 1)  # nothing the interpreter prints may reach a module's JSON on stdout
+        faulthandler.disable()  # an abort on bad_alloc is reported by the parent, once
         _limit_memory(policies.max_memory)
         out = policies._evaluate_here(document, lambda q: conn.send(("start", q)))
         conn.send(("done", out))
