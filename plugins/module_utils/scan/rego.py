@@ -75,6 +75,7 @@ _RULE_RE = re.compile(r"^\s*(deny|warn)\b", re.M)
 _TOKEN_RE = re.compile(r'"(?:\\.|[^"\\\n])*"|`[^`]*`|#[^\n]*')
 # RFC 3339 date-time in UTC written with Z, which rego-cpp's time functions refuse.
 _ZULU_RE = re.compile(r"\d{4}-\d\d-\d\d[Tt ]\d\d:\d\d:\d\d(?:\.\d{1,9})?[Zz]")
+_ESCAPE_RE = re.compile(r'["\\\x00-\x1f]')  # what JSON escapes (ensure_ascii=False)
 _TITLE = {"CRITICAL": "Critical", "HIGH": "High", "MEDIUM": "Medium", "LOW": "Low",
           "UNKNOWN": "Unknown"}
 TRIVY_WORDS = frozenset(_TITLE)
@@ -458,8 +459,11 @@ def _encoded(value):
     ``"`` or ``\\`` (regopy's own Input passes them raw) breaks that output or adds values to
     it, and a raw NUL cuts the string. A lone surrogate is refused.
     """
+    value = rego_string(value)
+    if _ESCAPE_RE.search(value):
+        value = json.dumps(value, ensure_ascii=False)[1:-1]
     try:
-        return json.dumps(rego_string(value), ensure_ascii=False)[1:-1].encode("utf-8")
+        return value.encode("utf-8")
     except UnicodeEncodeError:
         raise PolicyError("the policy input holds a string that is not valid Unicode (a lone "
                           f"surrogate): {_printable(value[:80])!r}") from None
