@@ -446,9 +446,10 @@ def _messages(value, query, names=""):
 # --------------------------------------------------------------------------- the input
 
 def rego_string(value):
-    """``value`` as the policy sees it: a UTC RFC 3339 time with ``Z`` gets ``+00:00``."""
+    """``value`` as the policy sees it: a UTC RFC 3339 time with ``Z`` gets ``+00:00`` and an
+    upper-case ``T`` (rego-cpp's time.parse_rfc3339_ns refuses ``Z``, ``t`` and a space)."""
     if len(value) >= 20 and value[-1] in "Zz" and _ZULU_RE.fullmatch(value):
-        return value[:-1] + "+00:00"
+        return f"{value[:10]}T{value[11:-1]}+00:00"
     return value
 
 

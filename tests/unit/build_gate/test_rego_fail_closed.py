@@ -108,13 +108,26 @@ def test_right_words_give_no_warning(policy):
     ("2024-01-02T03:04:05Z", "2024-01-02T03:04:05+00:00"),
     ("2021-08-25T12:20:30.000000005Z", "2021-08-25T12:20:30.000000005+00:00"),
     ("2024-01-02T03:04:05.5z", "2024-01-02T03:04:05.5+00:00"),
+    ("2024-01-02t03:04:05Z", "2024-01-02T03:04:05+00:00"),
+    ("2024-01-02 03:04:05Z", "2024-01-02T03:04:05+00:00"),
     ("2024-01-02T03:04:05+00:00", "2024-01-02T03:04:05+00:00"),
+    ("2024-01-02T03:04:05.1234567891Z", "2024-01-02T03:04:05.1234567891Z"),
     ("2024-01-02T03:04:05Z\n", "2024-01-02T03:04:05Z\n"),
     ("CVE-2024-01-02T03:04:05Z", "CVE-2024-01-02T03:04:05Z"),
     ("Z", "Z"),
 ])
 def test_utc_times_are_written_as_rego_cpp_parses_them(text, want):
     assert rego.rego_string(text) == want
+
+
+def test_every_normalised_time_parses_in_rego():
+    policies = rego.RegoPolicies({"t.rego": f"{V1}deny := [s | some s in input.times\n"
+                                            "  time.parse_rfc3339_ns(s) > 1600000000 * 1000000000"
+                                            "]\n"})
+    times = ["2024-01-02T03:04:05Z", "2024-01-02t03:04:05.5z", "2024-01-02 03:04:05Z",
+             "2021-08-25T12:20:30.000000005Z"]
+    out = policies.evaluate({"times": times})
+    assert sorted(out["deny"]) == sorted(rego.rego_string(t) for t in times)
 
 
 def test_age_policy_parses_trivy_timestamps(shared_fixtures):
