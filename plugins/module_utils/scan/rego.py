@@ -22,7 +22,8 @@ The ``input`` document (see docs/build_gate.md):
 * ``results``: the vulnerabilities the gate did not ignore (nor VEX suppress), shaped like
   grype's matches so the seed's policy works as written for both scanners:
   ``{"vulnerability": {"id", "severity" (Critical, High, Medium, Low, Negligible, Unknown),
-  "fix": {"state", "versions"}}, "artifact": {"name", "version", "type", "purl"}, "target"}``;
+  "Severity" (CRITICAL, HIGH, MEDIUM, LOW, UNKNOWN), "fix": {"state", "versions"}},
+  "artifact": {"name", "version", "type", "purl"}, "target"}``;
 * ``gate``: ``passed``, ``counts`` and ``blocking_counts`` of the gate's own verdict.
 
 Every policy sees the whole ``input``, always: a rule that iterates over keys (``some k, v in
@@ -32,7 +33,9 @@ reports, ``results[].vulnerability.severity`` grype's word and ``results[].vulne
 .Severity`` Trivy's. A policy comparing a severity field with a word that cannot occur there
 (``vulnerability.severity == "CRITICAL"``) gets a warning naming file and line. Timestamps
 ending in ``Z`` (Trivy's ``CreatedAt``, ``PublishedDate``) are passed with ``+00:00`` instead,
-the form rego-cpp's ``time.parse_rfc3339_ns`` accepts.
+the form rego-cpp's ``time.parse_rfc3339_ns`` accepts. Strings reach rego-cpp JSON-escaped
+(it keeps them escaped: a raw quote from a package name could otherwise rewrite its output) and
+its output is parsed here, refusing duplicate keys.
 
 Evaluation runs in a child process (``fork``) bounded in time (``timeout`` seconds) and address
 space (``max_memory`` bytes beyond what the gate already holds); a policy that does not finish,
