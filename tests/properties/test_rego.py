@@ -37,6 +37,7 @@ POLICIES = {
         "  k == \"severity\"\n  v == \"CRITICAL\"\n}\n"),
 }
 LOADED = rego.RegoPolicies(POLICIES)
+EACH = {name: rego.RegoPolicies({name: text}) for name, text in POLICIES.items()}
 WORDS = ["CRITICAL", "HIGH", "MEDIUM", "LOW", "UNKNOWN", "Critical", "critical", "High",
          "Negligible", "", "CRITICAL ", "crit"]
 TEXT = st.text(max_size=12)  # every code point but lone surrogates, control characters too
@@ -88,7 +89,7 @@ def test_a_critical_finding_never_passes_whatever_the_other_keys(report, name):
     report["Results"][0]["Vulnerabilities"].append(
         {"VulnerabilityID": "CVE-0000-0001", "PkgName": "p", "InstalledVersion": "1",
          "Severity": "CRITICAL"})
-    policies = rego.RegoPolicies({name: POLICIES[name]})
+    policies = EACH[name]
 
     def check(result):
         assert result["passed"] is False and result["policy_denials"]
@@ -101,13 +102,14 @@ def test_a_critical_finding_never_passes_whatever_the_other_keys(report, name):
 def test_any_input_value_reaches_rego_unchanged(value):
     """Invariant: refused clearly or right: any JSON value (strings with quotes, backslashes,
     NUL and control characters) is seen by a policy exactly as given, Z times aside."""
-    policies = rego.RegoPolicies({"echo.rego": V1.format("echo") + (
-        "deny contains json.marshal(input.value) if { true }\n")})
-
     def check(result):
         assert len(result["deny"]) == 1
         assert json.loads(result["deny"][0]) == _zulu(value)
-    refused_or_right(lambda: policies.evaluate({"value": value}), rego.PolicyError, check)
+    refused_or_right(lambda: ECHO.evaluate({"value": value}), rego.PolicyError, check)
+
+
+ECHO = rego.RegoPolicies({"echo.rego": V1.format("echo") + (
+    "deny contains json.marshal(input.value) if { true }\n")})
 
 
 def _zulu(value):
@@ -128,3 +130,33 @@ def test_any_policy_text_is_refused_or_loaded(text):
         assert any("deny" in rules for rules in policies.rules.values())
     refused_or_right(lambda: rego.RegoPolicies({"any.rego": "package any\n" + text}),
                      rego.PolicyError, check)
+
+
+CASED = st.sampled_from(["critical", "high", "medium", "low", "unknown"]).flatmap(
+    lambda w: st.lists(st.booleans(), min_size=len(w), max_size=len(w)).map(
+        lambda ups: "".join(c.upper() if u else c for c, u in zip(w, ups, strict=True))))
+WHERE = {
+    "results": "some r in input.results\n  r.vulnerability.severity == \"{}\"",
+    "results_Severity": "some r in input.results\n  r.vulnerability.Severity == \"{}\"",
+    "findings": "some f in input.findings\n  f.severity == \"{}\"",
+    "raw_trivy": "some v in input.report.Results[_].Vulnerabilities\n  v.Severity == \"{}\"",
+}
+
+
+@given(CASED, st.sampled_from(sorted(WHERE)))
+def test_a_severity_comparison_fires_or_is_warned(word, where):
+    """Invariant: never a silent pass: a policy comparing a severity field with any spelling of
+    the severity a report holds either denies it or warns that the spelling never occurs."""
+    policy = V1.format("sev") + "deny contains \"hit\" if {\n  " + WHERE[where].format(word) + \
+        "\n}\n"
+    doc = {"SchemaVersion": 2, "ArtifactName": "img", "Results": [
+        {"Target": "t", "Vulnerabilities": [{"VulnerabilityID": "CVE-1", "PkgName": "p",
+                                             "InstalledVersion": "1",
+                                             "Severity": word.upper()}]}]}
+
+    def check(result):
+        warned = any("never occurs there" in w for w in result["policy_warnings"])
+        assert result["policy_denials"] == ["hit"] or warned, (word, where, result)
+        assert not (result["policy_denials"] and warned), "warned about a comparison that hit"
+    refused_or_right(lambda: gate_report(doc, severity="CRITICAL", policies=rego.RegoPolicies(
+        {"sev.rego": policy}), today="2026-11-25"), ValueError, check)
