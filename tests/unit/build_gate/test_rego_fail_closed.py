@@ -48,12 +48,26 @@ def test_a_policy_iterating_over_keys_sees_them(body):
     assert result["passed"] is False and result["policy_denials"]
 
 
-def test_policy_input_ignores_words_and_builds_everything(shared_fixtures):
-    doc = load(shared_fixtures, "trivy/alpine-39.json")
-    result = gate_report(doc, severity="HIGH", today=TODAY)
-    pruned = rego.policy_input(doc, "trivy", result, result["blocking"], {"results"})
-    assert set(pruned) == {"format", "artifact", "report", "findings", "results", "gate"}
-    assert rego.RegoPolicies({"seed.rego": SEED_POLICY}).words is None
+@pytest.mark.parametrize("text,sections", [
+    ("deny[m] { input.results[_].vulnerability.severity == \"Critical\"; m := \"x\" }",
+     ["results"]),
+    ("deny[m] { f := input.findings[_]; some k, v in f; m := k }", ["findings"]),
+    ("deny[m] { input[\"gate\"].passed == false; m := input . report.ArtifactName }",
+     ["gate", "report"]),
+    ("import input.report as r\ndeny[m] { m := r.ArtifactName }", ["report"]),
+    ("deny[m] { some k; input[k]; m := k }", None),
+    ("deny[m] { x := input; m := x.format }", None),
+    ("deny[m] { some k, v in input; m := k }", None),
+    ("deny[m] { walk(input.findings, [p, v]); m := \"x\" }", None),
+    ("deny[m] { m := json.marshal(input.results) }", None),
+    ("deny[m] { m := \"x\" } # bulwark: full-input", None),
+    ("deny[m] { m := \"input[k]\" } # input[k] in a comment\nx := input.gate", ["gate"]),
+    ("deny[m] { m := `input` }\ny := input.format", ["format"]),
+    ("deny[m] { m := input.results with input as {} }", None),
+])
+def test_a_policy_gets_every_section_it_can_reach(text, sections):
+    policies = rego.RegoPolicies({"p.rego": "package p\n\n" + text + "\n"})
+    assert policies.words == sections and policies.full_input is (sections is None)
 
 
 # ------------------------------------------------------------------ 2. severity words
