@@ -26,8 +26,10 @@ The ``input`` document (see docs/build_gate.md):
   "artifact": {"name", "version", "type", "purl"}, "target"}``;
 * ``gate``: ``passed``, ``counts`` and ``blocking_counts`` of the gate's own verdict.
 
-Every policy sees the whole ``input``, always: a rule that iterates over keys (``some k, v in
-obj``, ``walk``) must see them. Severities come in both scanners' words: ``findings[].severity``
+A policy sees every key of every ``input`` section it can reach (a rule iterating over keys,
+``some k, v in obj``, must see them all); only the top-level sections it cannot reach are left
+out (:func:`input_sections`), which no policy can observe. Severities come in both scanners'
+words: ``findings[].severity``
 is the normalised (Trivy) word, ``findings[].scanner_severity`` grype's own word on grype
 reports, ``results[].vulnerability.severity`` grype's word and ``results[].vulnerability
 .Severity`` Trivy's. A policy comparing a severity field with a word that cannot occur there
