@@ -166,8 +166,13 @@ def _moment(value, key: str) -> datetime:
         raise SettingsError(key, value, allowed + " (within the years 1-9999 in UTC)") from None
 
 
+def _rfc3339(moment: datetime) -> str:
+    # isoformat pads the year to four digits; strftime's %Y gives "999" for the year 999.
+    return moment.replace(microsecond=0, tzinfo=None).isoformat() + "Z"
+
+
 def _timestamp(value, key: str) -> str:
-    return _moment(value, key).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return _rfc3339(_moment(value, key))
 
 
 def _expiry(value, key: str, max_days: int, entry: str, now: datetime | None = None) -> str:
@@ -178,10 +183,10 @@ def _expiry(value, key: str, max_days: int, entry: str, now: datetime | None = N
     latest = now + timedelta(days=max_days)
     if moment > latest:
         raise SettingsError(key, value, f"an expiry at most {max_days} days from now (not after "
-                                        f"{latest.strftime('%Y-%m-%dT%H:%M:%SZ')}) for exception "
+                                        f"{_rfc3339(latest)}) for exception "
                                         f"{entry}; renew it when it ends, or raise "
                                         "max_exception_days")
-    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+    return _rfc3339(moment)
 
 
 def _network(value, key: str):
