@@ -419,7 +419,8 @@ def validate(profile, resolver="scmp_sys_resolver", runner=None):
     errors = structure_errors(profile)
     if not isinstance(profile, dict):
         return errors
-    arches = [a for a in profile.get("architectures") or [] if a in ARCHITECTURES]
+    listed = profile.get("architectures")
+    arches = [a for a in listed if _choice(a, ARCHITECTURES)] if isinstance(listed, list) else []
     for name in unknown_syscalls(syscall_names(profile), arches[0] if arches else None,
                                  resolver=resolver, runner=runner):
         errors.append(f"syscall {name!r} is unknown to libseccomp (misspelled, or not a "
