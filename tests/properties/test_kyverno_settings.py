@@ -51,8 +51,11 @@ NAMES = st.one_of(
 
 IPV4 = st.builds(lambda a, p: f"{ipaddress.IPv4Network((a, p), strict=False)}",
                  st.integers(0, 2 ** 32 - 1), st.integers(0, 32))
-IPV6 = st.builds(lambda a, p: f"{ipaddress.IPv6Network((a, p), strict=False)}",
-                 st.integers(0, 2 ** 128 - 1), st.integers(0, 128))
+# IPv4-mapped IPv6 networks (::ffff:0:0/96) are refused as the API server's strict CIDR
+# validation refuses them (a row of tests/reliability/test_settings_fail_closed.py).
+IPV6 = st.builds(lambda a, p: ipaddress.IPv6Network((a, p), strict=False),
+                 st.integers(0, 2 ** 128 - 1), st.integers(0, 128)).filter(
+    lambda n: n.network_address.ipv4_mapped is None).map(str)
 VALID_CIDRS = IPV4 | IPV6
 GARBAGE_CIDRS = st.one_of(
     st.sampled_from(["999.999.999.999/99", "1.2.3.4/64", ":/0", "10.0.0.0/8\n", "10.0.0.0",
