@@ -383,11 +383,10 @@ def syscall_names(profile):
     """Every syscall name a profile mentions, in first-seen order (only names that can be
     syscalls: the structure check names the others)."""
     seen = {}
-    for rule in profile.get("syscalls") or []:
-        if isinstance(rule, dict) and isinstance(rule.get("names"), list):
-            for name in rule["names"]:
-                if isinstance(name, str) and SYSCALL_NAME.fullmatch(name):
-                    seen.setdefault(name, None)
+    for rule in _rules(profile if isinstance(profile, dict) else None):
+        for name in _names(rule):
+            if SYSCALL_NAME.fullmatch(name):
+                seen.setdefault(name, None)
     return list(seen)
 
 

@@ -123,6 +123,10 @@ FAIL_OPEN = [
     ("syscall-name-newline", profile(rule(["read\n"])),
      "syscalls[0].names[0] 'read\\n' is not a syscall name"),
     ("flags-unknown", profile(flags=["SECCOMP_FILTER_FLAG_EVERYTHING"]), "flags must be a list"),
+    ("syscalls-an-integer", {"defaultAction": "SCMP_ACT_ALLOW", "syscalls": 1},
+     "syscalls must be a list"),
+    ("syscalls-true", {"defaultAction": "SCMP_ACT_ALLOW", "syscalls": True},
+     "syscalls must be a list"),
     ("includes-not-object", profile(rule(["read"], includes=["CAP_SYS_ADMIN"])),
      "syscalls[0].includes must be an object"),
 ]
@@ -138,8 +142,7 @@ def test_fail_open_row_seccomp_profile(doc, message):
     errors = sp.structure_errors(doc)
     assert any(message in e for e in errors), errors
     # the full check answers too (names that are no syscall never reach the resolver)
-    valid_names = {n for r in doc.get("syscalls", []) if isinstance(r.get("names"), list)
-                   for n in r["names"] if sp.SYSCALL_NAME.fullmatch(n)}
+    valid_names = sp.syscall_names(doc)
     runner = (lambda argv: "1") if valid_names else never_called
     assert sp.validate(doc, resolver="r", runner=runner)
 
