@@ -94,34 +94,43 @@ def entry_problems(entries, directory, subdir):
                            f"{type(entries).__name__}"]
     seen = set()
     for index, entry in enumerate(entries):
-        where = f"profile {index}"
-        if not isinstance(entry, dict):
-            problems.append(f"{where} must be a mapping {{name, src|content|base}}")
-            continue
-        name = entry.get("name")
-        try:
-            check_name(name, f"{where}: name")
-        except ValueError as exc:
-            problems.append(str(exc))
-        else:
-            where = f"profile {name}"
-            if name in seen:
-                problems.append(f"{where} is listed twice (each name is one file)")
-            seen.add(name)
-            if not problems:
-                try:
-                    destination(directory, subdir, name)
-                except ValueError as exc:
-                    problems.append(f"{where}: {exc}")
-        sources = [key for key in ("src", "content", "base") if key in entry]
-        if len(sources) != 1:
-            problems.append(f"{where} needs exactly one of src (a JSON file on the controller), "
-                            f"content (the profile) or base (runtime-default), has "
-                            f"{', '.join(sources) or 'none'}")
-        elif "base" in entry and entry["base"] not in BASES:
-            problems.append(f"{where}: base {entry['base']!r} is unknown; accepted: "
-                            f"{', '.join(sorted(BASES))}")
+        problems += [f"seccomp_profiles_extra entry {_short(entry)}: {reason}; it {_ENTRY_RULE}"
+                     for reason in _entry_reasons(entry, index, seen)]
+    if not problems:
+        for entry in entries:
+            try:
+                destination(directory, subdir, entry["name"])
+            except ValueError as exc:
+                problems.append(f"profile {entry['name']}: {exc}")
     return problems
+
+
+# The role's message since 0.1.0 (the reliability and integration tests look for it).
+_ENTRY_RULE = ("needs a name (letters, digits, '.', '_', '-') and exactly one of src (a JSON "
+               "file on the controller), content (the profile) or base (accepted: "
+               "runtime-default, with remove_syscalls / add_syscalls)")
+
+
+def _entry_reasons(entry, index, seen):
+    if not isinstance(entry, dict):
+        return [f"profile {index} is not a mapping"]
+    reasons = []
+    name = entry.get("name")
+    try:
+        check_name(name, "name")
+    except ValueError as exc:
+        reasons.append(str(exc))
+    else:
+        if name in seen:
+            reasons.append(f"profile {name} is listed twice (each name is one file)")
+        seen.add(name)
+    sources = [key for key in ("src", "content", "base") if key in entry]
+    if len(sources) != 1:
+        reasons.append(f"sources given: {', '.join(sources) or 'none'}")
+    elif "base" in entry and not _choice(entry["base"], BASES):
+        reasons.append(f"base {_short(entry['base'])} is unknown; accepted: "
+                       f"{', '.join(sorted(BASES))}")
+    return reasons
 
 
 def builtin_profiles(names, directory):

@@ -40,7 +40,12 @@ CONTAINMENT = [
     ("name-twice", [{"name": "x", "content": {}}, {"name": "x", "src": "y"}], "bulwark",
      "profile x is listed twice"),
     ("two-sources", [{"name": "x", "content": {}, "src": "x.json"}], "bulwark",
-     "profile x needs exactly one of src"),
+     "sources given: src, content; it needs a name"),
+    ("base-unknown", [{"name": "x", "base": "docker"}], "bulwark",
+     "base 'docker' is unknown; accepted: runtime-default"),
+    ("base-unhashable", [{"name": "x", "base": ["runtime-default"]}], "bulwark",
+     "base ['runtime-default'] is unknown"),
+    ("entry-not-a-mapping", ["x"], "bulwark", "profile 0 is not a mapping"),
 ]
 
 
