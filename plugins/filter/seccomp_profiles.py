@@ -8,6 +8,7 @@ from ansible.errors import AnsibleFilterError
 from ansible_collections.bulwark.container_security.plugins.module_utils.seccomp_profiles import (
     builtin_profiles,
     derived_profiles,
+    entry_problems,
     syscall_changes,
 )
 
@@ -18,6 +19,12 @@ def seccomp_builtin_profiles(names, directory):
         return builtin_profiles(names, directory)
     except ValueError as exc:
         raise AnsibleFilterError(f"seccomp_builtin_profiles: {exc}") from exc
+
+
+def seccomp_profiles_problems(entries, directory, subdir):
+    """Every reason not to write the profiles (directory, subdirectory, names, sources): a
+    list of messages, empty when all is well; the role asserts it is empty before any write."""
+    return entry_problems(entries, directory, subdir)
 
 
 def seccomp_derived_profiles(entries, base_text, base_path):
@@ -40,4 +47,5 @@ class FilterModule:
     def filters(self):
         return {"seccomp_builtin_profiles": seccomp_builtin_profiles,
                 "seccomp_derived_profiles": seccomp_derived_profiles,
+                "seccomp_profiles_problems": seccomp_profiles_problems,
                 "seccomp_syscall_changes": seccomp_syscall_changes}

@@ -11,12 +11,24 @@ from __future__ import annotations
 
 import re
 
-# RFC 1123 label (Namespace names, most object names) and subdomain, as the API server checks.
-DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
-DNS_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$")
-LABEL_KEY = re.compile(
-    r"^([a-z0-9]([-a-z0-9.]*[a-z0-9])?/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$")
-LABEL_VALUE = re.compile(r"^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$")
+# RFC 1123 label (Namespace names, most object names) and subdomain, as the API server checks
+# (k8s.io/apimachinery IsDNS1123Label / IsDNS1123Subdomain / IsQualifiedName / IsValidLabelValue).
+# Every pattern ends in \Z, never $ (which also matches before a trailing newline): a name with
+# a line break is not a Kubernetes name, and in a CEL literal it breaks the expression.
+_SUBDOMAIN = r"[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*"
+_QUALIFIED_NAME = r"[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?"
+DNS_LABEL = re.compile(r"[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?\Z")
+DNS_SUBDOMAIN = re.compile(r"(?=[^\n]{1,253}\Z)" + _SUBDOMAIN + r"\Z")
+LABEL_KEY = re.compile(r"((?=[^/\n]{1,253}/)" + _SUBDOMAIN + "/)?" + _QUALIFIED_NAME + r"\Z")
+LABEL_VALUE = re.compile(r"(" + _QUALIFIED_NAME + r")?\Z")
+# A named container port (IsValidPortName): at most 15, a letter at least, no '--'.
+PORT_NAME = re.compile(
+    r"(?=[^\n]{1,15}\Z)(?=[^\n]*[a-z])(?![^\n]*--)[a-z0-9]([-a-z0-9]*[a-z0-9])?\Z")
+
+
+def is_name(pattern: re.Pattern, value) -> bool:
+    """`value` is a string the whole of which `pattern` matches (never a prefix of it)."""
+    return isinstance(value, str) and pattern.fullmatch(value) is not None
 
 
 def manifest_name(manifest: dict) -> str:

@@ -21,7 +21,9 @@ description:
     the C(seccomp_profiles) role runs it on the controller, before any node is touched.
 options:
   path:
-    description: Profile file (JSON) on the host that runs the module. Exclusive with O(profile).
+    description:
+      - Profile file (JSON) on the host that runs the module. Exclusive with O(profile).
+      - Only a regular file of at most 16 MiB is read (no FIFO, device or directory).
     type: path
   profile:
     description: The profile itself, as a mapping or a JSON string. Exclusive with O(path).
@@ -78,7 +80,9 @@ default_action:
 from ansible.module_utils.basic import AnsibleModule  # noqa: E402
 from ansible_collections.bulwark.container_security.plugins.module_utils.seccomp_profiles import (  # noqa: E402
     ProfileError,
+    check_document,
     load,
+    read_profile,
     syscall_names,
     validate,
 )
@@ -99,10 +103,11 @@ def main():
     source = path or "profile"
     try:
         if path:
-            with open(path, encoding="utf-8") as handle:
-                profile = load(handle.read(), source)
+            profile = read_profile(path, source)      # regular file only, size capped
         elif isinstance(profile, str):
             profile = load(profile, source)
+        else:
+            check_document(profile, source)
         errors = validate(profile, resolver=module.params["resolver"])
     except (OSError, ProfileError) as exc:
         module.fail_json(msg=f"{source}: {exc}", errors=[str(exc)], syscalls=0, default_action="")

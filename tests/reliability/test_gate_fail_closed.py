@@ -179,10 +179,17 @@ def test_fail_open_row_gate_inline_mapping_nan():
 
 
 def test_fail_open_row_gate_inline_mapping_lone_surrogate(tmp_path):
+    """Refused by the module's check of an inline mapping; once Ansible's JSON profiles are
+    loaded (other tests in the same run), Ansible refuses such module arguments even before
+    the module runs. Either way nothing is written."""
     sarif = tmp_path / "gate.sarif"
-    out = run({"report": trivy([dict(CRIT, VulnerabilityID="CVE-\ud800")]),
-               "sarif_path": str(sarif)})
-    assert out["failed"] is True and "lone surrogate" in out["msg"]
+    try:
+        out = run({"report": trivy([dict(CRIT, VulnerabilityID="CVE-\ud800")]),
+                   "sarif_path": str(sarif)})
+        message = out["msg"] if out.get("failed") else ""
+    except Exception as exc:  # noqa: BLE001 - Ansible's own refusal of the arguments
+        message = f"{exc} {exc.__context__}"
+    assert "surrogate" in message
     assert not sarif.exists()
 
 

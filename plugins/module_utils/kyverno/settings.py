@@ -8,8 +8,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from ansible_collections.bulwark.container_security.plugins.module_utils.kubernetes_names import (
-    DNS_LABEL,
     DNS_SUBDOMAIN,
+    PORT_NAME,
 )
 from ansible_collections.bulwark.container_security.plugins.module_utils.kyverno import (
     image_verification,
@@ -22,9 +22,10 @@ from ansible_collections.bulwark.container_security.plugins.module_utils.kyverno
 )
 from ansible_collections.bulwark.container_security.plugins.module_utils.kyverno.validation import (
     _CAPABILITY,
-    _CIDR,
     _PSA_VERSION,
+    DEFAULT_MAX_EXCEPTION_DAYS,
     DEFAULT_SYSTEM_NAMESPACES,
+    MAX_EXCEPTION_DAYS_LIMIT,
     NETWORK_PROTOCOLS,
     POD_KINDS,
     PSA_LEVELS,
@@ -32,13 +33,15 @@ from ansible_collections.bulwark.container_security.plugins.module_utils.kyverno
     SettingsError,
     _actions,
     _bool,
+    _cidr,
+    _except_cidrs,
+    _expiry,
     _int,
     _labels,
     _mapping,
     _name,
     _record,
     _str_list,
-    _timestamp,
     _unknown,
 )
 
@@ -133,9 +136,10 @@ class ImageVerificationSettings:
                                     "-----END PUBLIC KEY-----); never a private key")
         globs = _str_list(data.get("image_globs"), f"{key}.image_globs", what="image glob")
         for i, glob in enumerate(globs):
-            if any(ch.isspace() for ch in glob):
+            if any(ch.isspace() for ch in glob) or not glob.isprintable():
                 raise SettingsError(f"{key}.image_globs[{i}]", glob, "an image glob without "
-                                    "spaces (e.g. registry.example.com/team/*)")
+                                    "spaces or control characters (e.g. "
+                                    "registry.example.com/team/*)")
         if enabled and not keys and not any(signers.values()):
             raise SettingsError(f"{key}.public_keys", list(keys),
                                 "at least one PEM public key (or notary_certificates or keyless "
@@ -187,7 +191,8 @@ class ExceptionSettings:
     KEYS = ("name", "namespace", "policies", "workloads", "expires_at", "reason")
 
     @classmethod
-    def from_dict(cls, data, key: str) -> ExceptionSettings:
+    def from_dict(cls, data, key: str,
+                  max_days: int = DEFAULT_MAX_EXCEPTION_DAYS) -> ExceptionSettings:
         data = _mapping(data, key)
         _unknown(data, cls.KEYS, key)
         allowed = (*POD_SECURITY_CONTROLS, "image_verification")
@@ -206,13 +211,14 @@ class ExceptionSettings:
         reason = data.get("reason", "")
         if not isinstance(reason, str):
             raise SettingsError(f"{key}.reason", reason, "a string")
+        name = _name(data.get("name"), f"{key}.name", DNS_SUBDOMAIN)
+        namespace = _name(data.get("namespace"), f"{key}.namespace")
         return cls(
-            name=_name(data.get("name"), f"{key}.name", DNS_SUBDOMAIN),
-            namespace=_name(data.get("namespace"), f"{key}.namespace"),
-            policies=policies,
+            name=name, namespace=namespace, policies=policies,
             workloads=tuple(Workload.from_dict(w, f"{key}.workloads[{i}]")
                             for i, w in enumerate(workloads)),
-            expires_at=_timestamp(data["expires_at"], f"{key}.expires_at"),
+            expires_at=_expiry(data["expires_at"], f"{key}.expires_at", max_days,
+                               f"{namespace}/{name}"),
             reason=reason,
         )
 
@@ -231,8 +237,10 @@ class PortSettings:
         _unknown(data, ("port", "protocol", "end_port"), key)
         port = data.get("port")
         if isinstance(port, str):
-            if not DNS_LABEL.match(port) or len(port) > 15:
-                raise SettingsError(f"{key}.port", port, "a port number 1-65535 or a named port")
+            if not PORT_NAME.fullmatch(port):
+                raise SettingsError(f"{key}.port", port, "a port number 1-65535 or a named port "
+                                    "(at most 15 lowercase letters, digits and '-', a letter "
+                                    "at least, no '--')")
         else:
             port = _int(port, f"{key}.port", 1, 65535)
         protocol = data.get("protocol", "TCP")
@@ -255,11 +263,9 @@ class CidrSettings:
     @classmethod
     def from_dict(cls, data, key: str) -> CidrSettings:
         data = _record(data, key, ("cidr", "except"), "cidr")
-        cidr = data.get("cidr")
-        if not isinstance(cidr, str) or not _CIDR.match(cidr):
-            raise SettingsError(f"{key}.cidr", cidr, "a CIDR such as 10.0.0.0/8 or fd00::/8")
-        return cls(cidr=cidr, except_cidrs=_str_list(data.get("except"), f"{key}.except",
-                                                     _CIDR, "CIDR"))
+        cidr = _cidr(data.get("cidr"), f"{key}.cidr")
+        return cls(cidr=cidr, except_cidrs=_except_cidrs(cidr, data.get("except"),
+                                                         f"{key}.except"))
 
 
 @dataclass(frozen=True)
@@ -320,7 +326,7 @@ class PodSecurityLabels:
                 raise SettingsError(f"{key}.{mode}", level, "privileged, baseline or restricted")
             levels[mode] = level
         version = data.get("version", default_version)
-        if not isinstance(version, str) or not _PSA_VERSION.match(version):
+        if not isinstance(version, str) or not _PSA_VERSION.fullmatch(version):
             raise SettingsError(f"{key}.version", version,
                                 "a pinned Kubernetes minor such as v1.33 (or 'latest')")
         return cls(version=version, **levels)
@@ -415,6 +421,7 @@ class Settings:
         exceptions:
           - {name, namespace, policies: [control | image_verification],
              workloads: [name | {name, kind}], expires_at: RFC 3339, reason}
+        max_exception_days: 365                   # expires_at at most this far out (<= 3650)
         pod_security_admission_version: v1.33
         namespaces:
           - name: payments
@@ -436,13 +443,14 @@ class Settings:
     image_verification: ImageVerificationSettings = field(
         default_factory=ImageVerificationSettings)
     exceptions: tuple[ExceptionSettings, ...] = ()
+    max_exception_days: int = DEFAULT_MAX_EXCEPTION_DAYS
     pod_security_admission_version: str = "v1.33"
     namespaces: tuple[NamespaceSettings, ...] = ()
     dns: DnsSettings = field(default_factory=DnsSettings)
 
     KEYS = ("name_prefix", "engine", "system_namespaces", "excluded_namespaces", "pod_security",
-            "image_verification", "exceptions", "pod_security_admission_version", "namespaces",
-            "dns")
+            "image_verification", "exceptions", "max_exception_days",
+            "pod_security_admission_version", "namespaces", "dns")
 
     @classmethod
     def from_dict(cls, data: dict | None) -> Settings:
@@ -455,7 +463,7 @@ class Settings:
         if len(prefix) > 20:
             raise SettingsError("name_prefix", prefix, "a DNS-1123 label of at most 20 characters")
         version = data.get("pod_security_admission_version", "v1.33")
-        if not isinstance(version, str) or not _PSA_VERSION.match(version):
+        if not isinstance(version, str) or not _PSA_VERSION.fullmatch(version):
             raise SettingsError("pod_security_admission_version", version,
                                 "a pinned Kubernetes minor such as v1.33 (or 'latest')")
         system = tuple(_name(n, f"system_namespaces[{i}]") for i, n in enumerate(
@@ -477,7 +485,9 @@ class Settings:
         raw_ex = data.get("exceptions") or []
         if not isinstance(raw_ex, list):
             raise SettingsError("exceptions", raw_ex, "a list of exceptions")
-        exceptions = tuple(ExceptionSettings.from_dict(e, f"exceptions[{i}]")
+        max_days = _int(data.get("max_exception_days", DEFAULT_MAX_EXCEPTION_DAYS),
+                        "max_exception_days", 1, MAX_EXCEPTION_DAYS_LIMIT)
+        exceptions = tuple(ExceptionSettings.from_dict(e, f"exceptions[{i}]", max_days)
                            for i, e in enumerate(raw_ex))
         seen = set()
         for i, exc in enumerate(exceptions):
@@ -509,7 +519,8 @@ class Settings:
             excluded_namespaces=excluded,
             pod_security=PodSecuritySettings.from_dict(data.get("pod_security")),
             image_verification=image_verification,
-            exceptions=exceptions, pod_security_admission_version=version,
+            exceptions=exceptions, max_exception_days=max_days,
+            pod_security_admission_version=version,
             namespaces=namespaces, dns=DnsSettings.from_dict(data.get("dns")),
         )
 

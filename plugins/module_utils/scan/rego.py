@@ -22,20 +22,46 @@ The ``input`` document (see docs/build_gate.md):
 * ``results``: the vulnerabilities the gate did not ignore (nor VEX suppress), shaped like
   grype's matches so the seed's policy works as written for both scanners:
   ``{"vulnerability": {"id", "severity" (Critical, High, Medium, Low, Negligible, Unknown),
-  "fix": {"state", "versions"}}, "artifact": {"name", "version", "type", "purl"}, "target"}``;
+  "Severity" (CRITICAL, HIGH, MEDIUM, LOW, UNKNOWN), "fix": {"state", "versions"}},
+  "artifact": {"name", "version", "type", "purl"}, "target"}``;
 * ``gate``: ``passed``, ``counts`` and ``blocking_counts`` of the gate's own verdict.
 
-Converting a Python value into rego-cpp's input costs a C call per node, so only what a
-policy can read is built: a key of ``input`` or of its objects is passed when its name is a
-word of some policy's text (``input.results[_].vulnerability.severity`` passes ``results``,
-``vulnerability``, ``severity``). Policies that reach fields by a computed key (``input[k]``,
-``walk``, ``object.keys``, ``json.marshal`` ...) get the whole input, as does a policy with
-the comment ``# bulwark: full-input``.
+A policy sees every key of every ``input`` section it can reach (a rule iterating over keys,
+``some k, v in obj``, must see them all); only the top-level sections it cannot reach are left
+out (:func:`input_sections`), which no policy can observe. Severities come in both scanners'
+words: ``findings[].severity``
+is the normalised (Trivy) word, ``findings[].scanner_severity`` grype's own word on grype
+reports, ``results[].vulnerability.severity`` grype's word and ``results[].vulnerability
+.Severity`` Trivy's. A policy comparing a severity field with a word that cannot occur there
+(``vulnerability.severity == "CRITICAL"``) gets a warning naming file and line. Timestamps
+ending in ``Z`` (Trivy's ``CreatedAt``, ``PublishedDate``) are passed with ``+00:00`` instead,
+the form rego-cpp's ``time.parse_rfc3339_ns`` accepts. Strings reach rego-cpp JSON-escaped
+(it keeps them escaped: a raw quote from a package name could otherwise rewrite its output) and
+its output is parsed here, refusing duplicate keys.
+
+Evaluation runs in a child process (``fork``) bounded in time (``timeout`` seconds) and address
+space (``max_memory`` bytes beyond what the gate already holds); a policy that does not finish,
+runs out of memory or crashes the interpreter fails the gate naming its file. rego-cpp builds a
+set (``deny contains msg``, ``deny[msg]``) in quadratic time, so one message per finding over
+thousands of findings is slow; an array comprehension (``deny := [msg | ...]``) is linear.
+A ``deny`` that is undefined, not a set or array, or holds anything but strings, a policy set
+without any ``deny`` rule, and a package with neither rule are refused.
 """
 from __future__ import annotations
 
+import contextlib
+import faulthandler
 import json
+import multiprocessing.connection
+import os
 import re
+import signal
+import time
+
+try:
+    import resource
+except ImportError:  # not on every platform; the memory bound then stays the system's
+    resource = None
 
 try:
     import regopy
@@ -46,17 +72,26 @@ except ImportError:  # reported when a policy is given, not at import time
 
 RULES = ("deny", "warn")
 FULL_INPUT_MARK = "bulwark: full-input"
+EVAL_TIMEOUT = 60.0  # seconds for all packages' deny and warn over one report
+EVAL_MEMORY = 4 << 30  # bytes of address space the evaluation may add to the gate's
 _PACKAGE_RE = re.compile(r"^\s*package\s+([A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*)"
                          r"\s*$", re.M)
 _RULE_RE = re.compile(r"^\s*(deny|warn)\b", re.M)
 _TOKEN_RE = re.compile(r'"(?:\\.|[^"\\\n])*"|`[^`]*`|#[^\n]*')
-_WORD_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _DYNAMIC_RE = re.compile(
-    r"\binput\s*\[|\binput\b(?!\s*\.)|\bwalk\s*\(|\bobject\.(?:keys|filter|remove|union|union_n"
-    r"|subset)\s*\(|\bjson\.(?:marshal|marshal_with_options|filter|remove|patch)\s*\("
-    r"|\byaml\.marshal\s*\(|\bobject\.get\s*\([^,]+,\s*[^\"`\s]")
+    r"\bwalk\s*\(|\bobject\.(?:keys|filter|remove|union|union_n|subset)\s*\(|\bjson\.(?:marshal"
+    r"|marshal_with_options|filter|remove|patch)\s*\(|\byaml\.marshal\s*\(|\bobject\.get\s*\(")
+_SECTION_AFTER_RE = re.compile(r'\s*(?:\.\s*([A-Za-z_][A-Za-z0-9_]*)'
+                               r'|\[\s*"([A-Za-z_][A-Za-z0-9_]*)"\s*\])')
+SECTIONS = ("format", "artifact", "report", "findings", "results", "gate")
+# RFC 3339 date-time in UTC written with Z, which rego-cpp's time functions refuse.
+_ZULU_RE = re.compile(r"\d{4}-\d\d-\d\d[Tt ]\d\d:\d\d:\d\d(?:\.\d{1,9})?[Zz]")
+_ESCAPE_RE = re.compile(r'["\\\x00-\x1f]')  # what JSON escapes (ensure_ascii=False)
 _TITLE = {"CRITICAL": "Critical", "HIGH": "High", "MEDIUM": "Medium", "LOW": "Low",
           "UNKNOWN": "Unknown"}
+TRIVY_WORDS = frozenset(_TITLE)
+GRYPE_WORDS = frozenset((*_TITLE.values(), "Negligible"))
+_SEVERITY_WORDS = {w.lower() for w in GRYPE_WORDS}
 # Trivy status -> grype fix.state, so the results view reads alike for both scanners.
 _FIX_STATE = {"fixed": "fixed", "affected": "not-fixed", "fix_deferred": "not-fixed",
               "end_of_life": "wont-fix", "will_not_fix": "wont-fix",
@@ -98,34 +133,103 @@ def _parse_errors(message, sources):
     return out or [message.strip()]
 
 
-def _words(text):
-    """Words and string literals of a policy (comments dropped), and whether it needs it all."""
-    words, full = set(), FULL_INPUT_MARK in text
-    for match in _TOKEN_RE.finditer(text):
-        token = match.group(0)
-        if token.startswith(("\"", "`")):
+def _printable(text):
+    return "".join(c if c.isprintable() else f"\\x{ord(c):02x}" for c in text)
+
+
+def _expected_words(line, text):
+    """Severity words a comparison on ``line`` of a policy can meet, or None (unknown field)."""
+    if re.search(r"\b(?:lower|upper|lower_case|upper_case)\s*\(", line):
+        return None
+    if re.search(r"\bscanner_severity\b", line):
+        return TRIVY_WORDS | GRYPE_WORDS
+    if re.search(r"\.Severity\b|\[\s*\"Severity\"\s*\]", line):
+        return TRIVY_WORDS
+    if re.search(r"\bvulnerability\s*\.\s*severity\b", line):
+        return GRYPE_WORDS
+    if re.search(r"\.severity\b", line):
+        findings = re.search(r"\binput\s*\.\s*findings\b", text)
+        grype = re.search(r"\binput\s*\.\s*(?:results|report\s*\.\s*matches)\b", text)
+        if findings and not grype:
+            return TRIVY_WORDS
+        if grype and not findings:
+            return GRYPE_WORDS
+    return TRIVY_WORDS | GRYPE_WORDS
+
+
+def severity_warnings(name, text):
+    """Warnings for severity words a policy compares with that can never occur where it does.
+
+    ``input.findings[].severity`` holds Trivy's words (``CRITICAL``), ``input.results[]
+    .vulnerability.severity`` grype's (``Critical``): a rule comparing one with the other's
+    word can never match, so it never blocks.
+    """
+    out = []
+    for number, line in enumerate(text.splitlines(), 1):
+        for token in _TOKEN_RE.findall(line):
+            if not token.startswith('"'):
+                continue  # a comment or a raw string
             literal = token[1:-1]
-            words.add(literal)
-            words.update(_WORD_RE.findall(literal))
-    code = _TOKEN_RE.sub(" ", text)
-    words.update(_WORD_RE.findall(code))
-    return words, full or bool(_DYNAMIC_RE.search(code))
+            if literal.lower() not in _SEVERITY_WORDS:
+                continue
+            expected = _expected_words(line, text)
+            if expected is None or literal in expected:
+                continue
+            spelled = sorted(w for w in expected if w.lower() == literal.lower())
+            hint = f" (the input spells it {' or '.join(spelled)})" if spelled else ""
+            out.append(f"{name}:{number}: compares a severity with \"{_printable(literal)}\", "
+                       f"which never occurs there{hint}: this comparison can never match")
+    return out
+
+
+def input_sections(text):
+    """The sections of ``input`` a policy can reach, or None for all of them.
+
+    Only the root ``input`` reaches the input, so a policy whose every ``input`` is followed
+    by ``.name`` or ``["name"]`` can observe those sections and nothing else: the others are
+    left out (rego-cpp needs ~30 kB and ~0.3 ms per finding and section). Inside a section
+    nothing is ever left out. Any other use of ``input`` (``input[k]``, ``x := input``,
+    ``with input as``), a built-in that walks values, or ``# bulwark: full-input`` gets all.
+    """
+    if FULL_INPUT_MARK in text:
+        return None
+    masked = _TOKEN_RE.sub(lambda m: " " * len(m.group(0)) if m.group(0)[0] == "#" else
+                           m.group(0)[0] + "_" * (len(m.group(0)) - 2) + m.group(0)[-1], text)
+    if _DYNAMIC_RE.search(masked):
+        return None
+    found = set()
+    for match in re.finditer(r"\binput\b", masked):
+        after = _SECTION_AFTER_RE.match(text, match.end())
+        if not after:
+            return None
+        found.add(after.group(1) or after.group(2))
+    return found
 
 
 class RegoPolicies:
-    """Rego modules loaded once, queried per report. ``sources``: {file name: text}."""
+    """Rego modules loaded once, queried per report. ``sources``: {file name: text}.
 
-    def __init__(self, sources):
+    ``timeout`` (seconds) and ``max_memory`` (bytes beyond the gate's own) bound one
+    evaluation; None or 0 keeps EVAL_TIMEOUT / EVAL_MEMORY.
+    """
+
+    def __init__(self, sources, timeout=None, max_memory=None):
         if regopy is None:
             raise PolicyError("Rego policies need the Python package regopy (pip install "
                               "regopy, see requirements.txt) on the host running the gate")
         if not sources:
             raise PolicyError("policies: no .rego file given")
         self.sources = dict(sources)
+        self.timeout = float(timeout or EVAL_TIMEOUT)
+        self.max_memory = int(max_memory or EVAL_MEMORY)
         self.packages = []
-        self.words, self.full_input = set(), False
+        self.files = {}
+        sections = set()
         self.rules = rules = {}
+        self.warnings = []
         for name, text in self.sources.items():
+            if not isinstance(text, str):
+                raise PolicyError(f"{name}: policy text must be a string")
             found = _PACKAGE_RE.search(text)
             if not found:
                 raise PolicyError(f"{name}: no 'package' declaration (expected for example "
@@ -133,16 +237,24 @@ class RegoPolicies:
             package = found.group(1)
             if package not in self.packages:
                 self.packages.append(package)
-            rules.setdefault(package, set()).update(_RULE_RE.findall(text))
-            words, full = _words(text)
-            self.words |= words
-            self.full_input = self.full_input or full
+            self.files.setdefault(package, []).append(name)
+            rules.setdefault(package, set()).update(_RULE_RE.findall(
+                _TOKEN_RE.sub(lambda m: m.group(0) if m.group(0)[0] == "#" else '""', text)))
+            self.warnings.extend(severity_warnings(name, text))
+            reach = input_sections(text)
+            sections = None if sections is None or reach is None else sections | reach
         for package in self.packages:
             if not rules.get(package):
-                files = [n for n, t in self.sources.items() if _PACKAGE_RE.search(t).group(1)
-                         == package]
-                raise PolicyError(f"{', '.join(files)}: package {package} defines neither a "
-                                  "'deny' nor a 'warn' rule, so it could never block")
+                raise PolicyError(f"{', '.join(self.files[package])}: package {package} "
+                                  "defines neither a 'deny' nor a 'warn' rule, so it could "
+                                  "never block")
+        # words: the input sections to build (None: all); kept under its old name for callers.
+        self.words = None if sections is None else sorted(sections & set(SECTIONS))
+        self.full_input = sections is None
+        if not any("deny" in found for found in rules.values()):
+            raise PolicyError(f"{', '.join(self.sources)}: no policy defines a 'deny' rule, so "
+                              "the policies could never block (write deny[msg] { ... } or "
+                              "deny contains msg if { ... })")
         self._interp = regopy.Interpreter()
         self._interp.log_level = regopy.LogLevel.NONE  # rego-cpp prints errors on stdout
         self._interp.strict_built_in_errors = True
@@ -154,70 +266,255 @@ class RegoPolicies:
                     _parse_errors(str(exc), self.sources))) from exc
         self._query("true", "compile")
 
+    def _names(self, query):
+        package = query[len("data."):].rsplit(".", 1)[0]
+        return ", ".join(self.files.get(package, [package]))
+
     def _query(self, query, what):
+        """The first expression's value, or None when undefined.
+
+        rego-cpp's output is JSON text; it is parsed here (not by regopy's Output) refusing
+        duplicate keys, so that no string can add a second ``expressions`` that hides the first.
+        """
+        shared = _rego_shared
         try:
-            output = self._interp.query(query)
+            impl = shared.rego_query(self._interp._impl, query)
         except regopy.RegoError as exc:
             raise PolicyError(f"Rego error in {what}: " + "; ".join(
                 _parse_errors(str(exc), self.sources))) from exc
-        if not output.ok():
+        try:
+            ok = shared.rego_output_ok(impl)
+            text = shared.rego_output_string(impl) if ok else ""
+        finally:
+            shared.rego_free_output(impl)
+        if not ok:
             raise PolicyError(f"Rego evaluation of {query} failed (a built-in error, for "
                               "example a type error or division by zero); fix the policy: "
                               + self._explain(query))
-        if not len(output) or not output[0].expressions:
+        if text == "undefined":
             return None
-        return output[0].expressions[0]
+        try:
+            output = json.loads(text, object_pairs_hook=_unique_keys)
+        except ValueError as exc:
+            raise PolicyError(f"{self._names(query)}: the result of {query} is not valid JSON "
+                              f"({_printable(str(exc))[:200]}); the gate refuses it") from None
+        results = output if isinstance(output, list) else [output]
+        if len(results) != 1 or not isinstance(results[0], dict):
+            raise PolicyError(f"{self._names(query)}: {query} gave {len(results)} results, "
+                              "expected one")
+        expressions = results[0].get("expressions")
+        if not expressions:
+            return None
+        return expressions[0]
 
     def _explain(self, query):
         """Re-run without strict built-in errors, where rego-cpp returns the error as a term."""
         self._interp.strict_built_in_errors = False
         try:
-            text = str(self._interp.query(query))
+            impl = _rego_shared.rego_query(self._interp._impl, query)
+            try:
+                text = _rego_shared.rego_output_string(impl)
+            finally:
+                _rego_shared.rego_free_output(impl)
         except regopy.RegoError as exc:
             text = str(exc)
         finally:
             self._interp.strict_built_in_errors = True
+        text = _printable(text)
         found = re.findall(r"errormsg \d+:([^)\\]*)", text)
         return "; ".join(sorted(set(found))) or text[:300]
 
-    def evaluate(self, document):
-        """Query every package's deny and warn with ``document`` as input."""
+    def _evaluate_here(self, document, started=None):
         self._interp.set_input(to_rego_input(document))
         out = {rule: [] for rule in RULES}
         for package in self.packages:
             for rule in sorted(self.rules[package]):
                 query = f"data.{package}.{rule}"
+                if started is not None:
+                    started(query)
                 value = self._query(query, query)
-                out[rule].extend(_messages(value, query))
+                if value is None:
+                    raise PolicyError(
+                        f"{self._names(query)}: {query} is undefined (a complete rule whose "
+                        "body did not hold, or a package name that differs between files); "
+                        "write it as a set: deny[msg] { ... } or deny contains msg if { ... }")
+                out[rule].extend(_messages(value, query, self._names(query)))
+        out["warn"] = self.warnings + out["warn"]
         return out
 
+    def evaluate(self, document):
+        """Query every package's deny and warn with ``document`` as input, in a child process
+        bounded by ``timeout`` and ``max_memory``; a bound exceeded is a PolicyError."""
+        if not hasattr(os, "fork"):
+            return self._evaluate_here(document)
+        return _bounded(self, document)
 
-def _messages(value, query):
-    if value is None:
-        return []
+
+def _unique_keys(pairs):
+    out = dict(pairs)
+    if len(out) != len(pairs):
+        raise ValueError("duplicate key in an object")
+    return out
+
+
+def _limit_memory(extra):
+    if resource is None or not hasattr(resource, "RLIMIT_AS"):
+        return
+    try:
+        with open("/proc/self/statm", encoding="ascii") as handle:
+            used = int(handle.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError, IndexError):
+        used = 0
+    soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+    limit = used + extra
+    if hard != resource.RLIM_INFINITY:
+        limit = min(limit, hard)
+    if soft == resource.RLIM_INFINITY or limit < soft:
+        resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
+
+
+def _child(conn, policies, document):
+    """The forked evaluation: reports each query it starts, then its result or its error."""
+    try:
+        os.dup2(2, 1)  # nothing the interpreter prints may reach a module's JSON on stdout
+        faulthandler.disable()  # an abort on bad_alloc is reported by the parent, once
+        _limit_memory(policies.max_memory)
+        out = policies._evaluate_here(document, lambda q: conn.send(("start", q)))
+        conn.send(("done", out))
+    except PolicyError as exc:
+        conn.send(("error", str(exc)))
+    except MemoryError:
+        conn.send(("memory", None))
+    except BaseException as exc:  # noqa: BLE001  (reported to the parent, which refuses)
+        conn.send(("error", f"Rego evaluation failed: {type(exc).__name__}: {exc}"))
+
+
+def _fork(policies, document):
+    """(pid, connection) of a child evaluating ``document``; os.fork rather than
+    multiprocessing.Process, which refuses to start from a daemonic process."""
+    parent, child = multiprocessing.connection.Pipe(duplex=False)
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover  (the child; coverage does not follow it)
+        code = 0
+        try:
+            parent.close()
+            _child(child, policies, document)
+            child.close()
+        except BaseException:  # noqa: BLE001  (a broken pipe: the parent has gone)
+            code = 1
+        finally:
+            os._exit(code)
+    child.close()
+    return pid, parent
+
+
+def _reap(pid, kill):
+    if kill:
+        with contextlib.suppress(OSError):
+            os.kill(pid, signal.SIGKILL)
+    try:
+        _, status = os.waitpid(pid, 0)
+    except ChildProcessError:
+        return None
+    return -os.WTERMSIG(status) if os.WIFSIGNALED(status) else os.WEXITSTATUS(status)
+
+
+def _bounded(policies, document):
+    deadline = time.monotonic() + policies.timeout
+    current, names = None, ", ".join(policies.sources)
+    pid, conn = _fork(policies, document)
+    done = False
+    try:
+        while True:
+            what = policies._names(current) if current else names
+            remaining = deadline - time.monotonic()
+            if remaining <= 0 or not conn.poll(remaining):
+                raise PolicyError(f"policy {what} did not finish within "
+                                  f"{policies.timeout:g} s ({current or 'loading the input'}); "
+                                  "the gate refuses rather than passes (one message per finding "
+                                  "builds a set in quadratic time: use deny := [msg | ...])")
+            try:
+                kind, value = conn.recv()
+            except (EOFError, OSError):
+                code = _reap(pid, kill=False)
+                done = True
+                raise PolicyError(f"policy {what} stopped the Rego interpreter (exit status "
+                                  f"{code}: more than {policies.max_memory >> 20} MiB of "
+                                  "memory, or a crash); the gate refuses") from None
+            if kind == "start":
+                current = value
+            elif kind == "done":
+                return value
+            elif kind == "memory":
+                raise PolicyError(f"policy {what} needed more than "
+                                  f"{policies.max_memory >> 20} MiB of memory; the gate refuses")
+            else:
+                raise PolicyError(value)
+    finally:
+        conn.close()
+        if not done:
+            _reap(pid, kill=True)
+
+
+def _messages(value, query, names=""):
+    where = f"{names}: " if names else ""
     if isinstance(value, dict):  # rego-cpp returns a v0 partial set as {msg: true}
-        items = [k if v is True else {k: v} for k, v in value.items()]
+        if any(v is not True for v in value.values()):
+            raise PolicyError(f"{where}{query} is an object, not a set of messages; deny and "
+                              "warn must be sets of strings (deny[msg] { ... } or deny "
+                              "contains msg if { ... })")
+        items = list(value)
     elif isinstance(value, list):
         items = value
     else:
-        raise PolicyError(f"{query} is {json.dumps(value)}; deny and warn must be sets of "
-                          "messages (deny[msg] { ... } or deny contains msg if { ... })")
+        raise PolicyError(f"{where}{query} is {_printable(json.dumps(value))[:200]}; deny and "
+                          "warn must be sets of messages (deny[msg] { ... } or deny contains "
+                          "msg if { ... })")
     out = []
     for item in items:
-        text = item if isinstance(item, str) else json.dumps(item, sort_keys=True)
-        if text.startswith("(error"):
-            raise PolicyError(f"Rego evaluation of {query} failed: {text.strip()}")
-        out.append(text)
+        if not isinstance(item, str):
+            raise PolicyError(f"{where}{query} holds {_printable(json.dumps(item))[:200]}, not "
+                              "a string; every deny and warn message must be a string")
+        if item.startswith("(error"):
+            raise PolicyError(f"{where}Rego evaluation of {query} failed: "
+                              f"{_printable(item.strip())[:300]}")
+        out.append(item)
     return sorted(out)
 
 
 # --------------------------------------------------------------------------- the input
 
+def rego_string(value):
+    """``value`` as the policy sees it: a UTC RFC 3339 time with ``Z`` gets ``+00:00`` and an
+    upper-case ``T`` (rego-cpp's time.parse_rfc3339_ns refuses ``Z``, ``t`` and a space)."""
+    if len(value) >= 20 and value[-1] in "Zz" and _ZULU_RE.fullmatch(value):
+        return f"{value[:10]}T{value[11:-1]}+00:00"
+    return value
+
+
+def _encoded(value):
+    """The bytes rego-cpp's regoInputString wants: the string's JSON escape without quotes.
+
+    rego-cpp keeps strings escaped and writes them into its JSON output as they are; a raw
+    ``"`` or ``\\`` (regopy's own Input passes them raw) breaks that output or adds values to
+    it, and a raw NUL cuts the string. A lone surrogate is refused.
+    """
+    value = rego_string(value)
+    if _ESCAPE_RE.search(value):
+        value = json.dumps(value, ensure_ascii=False)[1:-1]
+    try:
+        return value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise PolicyError("the policy input holds a string that is not valid Unicode (a lone "
+                          f"surrogate): {_printable(value[:80])!r}") from None
+
+
 def to_rego_input(value):
     """A regopy Input built with one C call per node (regopy's own builder makes several)."""
     lib = getattr(_rego_shared, "rego", None)
     if lib is None or not hasattr(_rego_shared, "rego_new_input"):
-        return regopy.Input(value)
+        raise PolicyError("this regopy has no regoInputString (regopy 1.5 has); the gate "
+                          "cannot pass strings to it safely")
     handle = _rego_shared.rego_new_input()
     put_str, put_obj, put_item = lib.regoInputString, lib.regoInputObject, lib.regoInputObjectItem
     put_arr, put_int, put_float = lib.regoInputArray, lib.regoInputInt, lib.regoInputFloat
@@ -229,7 +526,7 @@ def to_rego_input(value):
         if kind is str:
             raw = encoded.get(val)
             if raw is None:
-                raw = encoded[val] = val.encode("utf-8")
+                raw = encoded[val] = _encoded(val)
             put_str(handle, raw)
         elif kind is dict:
             for key, item in val.items():
@@ -258,14 +555,6 @@ def to_rego_input(value):
     return built
 
 
-def _prune(value, words):
-    if isinstance(value, dict):
-        return {k: _prune(v, words) for k, v in value.items() if k in words}
-    if isinstance(value, list):
-        return [_prune(v, words) for v in value]
-    return value
-
-
 def _fix_state(finding):
     if finding.get("fix_state"):
         return finding["fix_state"]
@@ -275,44 +564,22 @@ def _fix_state(finding):
     return _FIX_STATE.get(status, "unknown")
 
 
-def _results_view(findings, want):
-    """``input.results``; ``want`` is None (everything) or the policy's words."""
-    def keep(key):
-        return want is None or key in want
-
-    vuln_keys = [k for k in ("id", "severity", "fix") if keep(k)] if keep("vulnerability") \
-        else None
-    fix_keys = [k for k in ("state", "versions") if keep(k)]
-    pkg_keys = [k for k in ("name", "version", "type", "purl") if keep(k)] \
-        if keep("artifact") else None
-    with_target = keep("target")
+def _results_view(findings):
+    """``input.results``: grype's match shape, severities in both scanners' words."""
     out = []
     for finding in findings:
-        entry = {}
-        if vuln_keys is not None:
-            vuln = {}
-            for key in vuln_keys:
-                if key == "id":
-                    vuln["id"] = finding["id"]
-                elif key == "severity":
-                    vuln["severity"] = finding.get("scanner_severity") or \
-                        _TITLE[finding["severity"]]
-                else:
-                    fix = {}
-                    if "state" in fix_keys:
-                        fix["state"] = _fix_state(finding)
-                    if "versions" in fix_keys:
-                        fix["versions"] = [v.strip() for v in finding["fixed"].split(",")
-                                           if v.strip()]
-                    vuln["fix"] = fix
-            entry["vulnerability"] = vuln
-        if pkg_keys is not None:
-            pkg = {"name": finding["package"], "version": finding["installed"],
-                   "type": finding.get("type", ""), "purl": finding.get("purl", "")}
-            entry["artifact"] = {k: pkg[k] for k in pkg_keys}
-        if with_target:
-            entry["target"] = finding["target"]
-        out.append(entry)
+        severity = finding["severity"]
+        out.append({
+            "vulnerability": {
+                "id": finding["id"],
+                "severity": finding.get("scanner_severity") or _TITLE.get(severity, "Unknown"),
+                "Severity": severity,
+                "fix": {"state": _fix_state(finding),
+                        "versions": [v.strip() for v in finding["fixed"].split(",")
+                                     if v.strip()]}},
+            "artifact": {"name": finding["package"], "version": finding["installed"],
+                         "type": finding.get("type", ""), "purl": finding.get("purl", "")},
+            "target": finding["target"]})
     return out
 
 
@@ -322,47 +589,50 @@ _FINDING_KEYS = ("kind", "id", "severity", "package", "installed", "fixed", "sta
 
 
 def policy_input(report, report_format, gate_result, findings, words=None):
-    """The ``input`` document (module docstring); ``words`` None builds everything.
+    """The ``input`` document (module docstring); ``words`` None builds every section, else
+    the sections named in it (:func:`input_sections`), each whole.
 
     ``findings`` are every normalised finding of the report in report order, the same dict
     objects the gate result lists under blocking, tolerated and ignored.
     """
-    want = None if words is None else set(words)
-
-    def keep(key):
-        return want is None or key in want
-
-    doc = {}
-    if keep("format"):
-        doc["format"] = report_format
-    if keep("artifact"):
-        doc["artifact"] = gate_result.get("artifact", "")
-    if keep("report"):
-        doc["report"] = report if want is None else _prune(report, want)
-    ignored = {id(f) for f in gate_result["ignored"]}
-    if keep("findings"):
-        verdict = dict.fromkeys(ignored, "ignored")
-        for state in ("tolerated", "blocking"):
-            verdict.update(dict.fromkeys(map(id, gate_result[state]), state))
-        keys = _FINDING_KEYS if want is None else [k for k in _FINDING_KEYS if k in want]
-        records = []
-        for finding in findings:
-            record = {k: finding[k] for k in keys if k in finding}
-            if "state" in keys:
-                record["state"] = verdict.get(id(finding), "passed")
-            records.append(record)
-        doc["findings"] = records
-    if keep("results"):
-        doc["results"] = _results_view((f for f in findings if id(f) not in ignored and
-                                        f["kind"] == "vulnerability"), want)
-    if keep("gate"):
-        gate = {"passed": gate_result["passed"], "counts": gate_result["counts"],
-                "blocking_counts": gate_result["blocking_counts"]}
-        doc["gate"] = gate if want is None else _prune(gate, want | set(gate_result["counts"]))
+    doc = _policy_input(report, report_format, gate_result, findings,
+                        set(SECTIONS) if words is None else set(words))
     return doc
+
+
+def _policy_input(report, report_format, gate_result, findings, want):
+    doc = {}
+    if "format" in want:
+        doc["format"] = report_format
+    if "artifact" in want:
+        doc["artifact"] = gate_result.get("artifact", "")
+    if "report" in want:
+        doc["report"] = report
+    ignored = {id(f) for f in gate_result["ignored"]}
+    if "findings" in want:
+        doc["findings"] = _findings_view(findings, gate_result, ignored)
+    if "results" in want:
+        doc["results"] = _results_view(f for f in findings if id(f) not in ignored and
+                                       f["kind"] == "vulnerability")
+    if "gate" in want:
+        doc["gate"] = {"passed": gate_result["passed"], "counts": gate_result["counts"],
+                       "blocking_counts": gate_result["blocking_counts"]}
+    return doc
+
+
+def _findings_view(findings, gate_result, ignored):
+    verdict = dict.fromkeys(ignored, "ignored")
+    for state in ("tolerated", "blocking"):
+        verdict.update(dict.fromkeys(map(id, gate_result[state]), state))
+    records = []
+    for finding in findings:
+        record = {k: finding[k] for k in _FINDING_KEYS if k in finding}
+        record["state"] = verdict.get(id(finding), "passed")
+        records.append(record)
+    return records
 
 
 def evaluate_policies(policies, report, report_format, gate_result, findings):
     """deny and warn messages of loaded :class:`RegoPolicies` over one gated report."""
-    words = None if policies.full_input else policies.words
-    return policies.evaluate(policy_input(report, report_format, gate_result, findings, words))
+    return policies.evaluate(policy_input(report, report_format, gate_result, findings,
+                                          policies.words))

@@ -14,6 +14,7 @@ import copy
 import importlib.util
 import json
 from collections import defaultdict
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
@@ -110,7 +111,9 @@ def test_excluded_namespaces_and_exceptions_skip():
             "disallow_host_namespaces", "disallow_privileged_containers",
             "disallow_privilege_escalation"],
         "workloads": [{"name": "privileged", "kind": "Pod"}],
-        "expires_at": "2099-01-01T00:00:00Z"}]}
+        # within max_exception_days (365): a far-off expiry such as 2099 is refused now
+        "expires_at": (datetime.now(timezone.utc) + timedelta(days=30)).strftime(
+            "%Y-%m-%dT%H:%M:%SZ")}]}
     in_ci = copy.deepcopy(PRIVILEGED)
     in_ci["metadata"]["namespace"] = "ci-runners"
     other = copy.deepcopy(PRIVILEGED)

@@ -141,18 +141,21 @@ def test_evaluation_error_fails_closed(shared_fixtures):
         gate_report(load(shared_fixtures, "trivy/alpine-39.json"), policies=policies, today=TODAY)
 
 
-def test_input_holds_only_what_the_policies_name(shared_fixtures):
+def test_input_holds_whole_sections_the_policies_name(shared_fixtures):
+    # Stricter than before (issue 22): the input was pruned to the keys a policy names at every
+    # level, which hid keys from a policy iterating over them; now only the top-level sections
+    # a policy cannot reach are left out, and each section it names is whole.
     report = load(shared_fixtures, "trivy/alpine-39.json")
     policies = seed()
-    assert not policies.full_input
+    assert not policies.full_input and policies.words == ["results"]
     result = gate_report(report, severity="HIGH", today=TODAY)
     findings = result["blocking"]
     doc = rego.policy_input(report, "trivy", result, findings, policies.words)
-    assert doc == {"results": [{"vulnerability": {"severity": "Critical"}}] * 2}
     full = rego.policy_input(report, "trivy", result, findings, None)
+    assert doc == {"results": full["results"]}
     assert set(full) == {"format", "artifact", "report", "findings", "results", "gate"}
     assert full["results"][0] == {
-        "vulnerability": {"id": "CVE-2019-14697", "severity": "Critical",
+        "vulnerability": {"id": "CVE-2019-14697", "severity": "Critical", "Severity": "CRITICAL",
                           "fix": {"state": "fixed", "versions": ["1.1.20-r5"]}},
         "artifact": {"name": "musl", "version": "1.1.20-r4", "type": "alpine",
                      "purl": full["findings"][0].get("purl", "")},

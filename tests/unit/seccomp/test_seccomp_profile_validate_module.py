@@ -40,3 +40,30 @@ def test_unreadable_json_fails(capsys):
     result = run({"profile": "{not json"}, capsys)
     assert result["failed"] is True
     assert "not valid JSON" in result["msg"]
+
+
+@pytest.mark.parametrize(("profile", "message"), [
+    ({"defaultAction": "SCMP_ACT_ERRNO", "syscalls": [{"names": ["read"],
+                                                       "action": "SCMP_ACT_ALLOW", "args": 5}]},
+     "syscalls[0].args must be a list"),
+    ({"defaultAction": "SCMP_ACT_ERRNO", "architectures": [{}]}, "architecture {} is unknown"),
+    ({"defaultAction": "SCMP_ACT_ERRNO", "defaultErrnoRet": "x"},
+     "defaultErrnoRet 'x' must be an integer errno"),
+    ({"defaultAction": "SCMP_ACT_ERRNO", "syscalls": [
+        {"names": ["clone"], "action": "SCMP_ACT_ALLOW",
+         "args": [{"index": 99, "value": 1, "op": "SCMP_CMP_EQ"}]}]},
+     "syscalls[0].args[0].index 99 must be an integer 0-5"),
+    ("[1, 2]", "the profile must be a JSON object"),
+], ids=["args-5", "architecture-object", "errno-string", "index-99", "json-list"])
+def test_bad_profiles_fail_with_the_path_never_a_traceback(profile, message, capsys):
+    result = run({"profile": profile}, capsys)
+    assert result["failed"] is True
+    assert message in result["msg"]
+
+
+def test_a_fifo_is_refused_before_it_is_read(tmp_path, capsys):
+    import os
+    fifo = tmp_path / "p.json"
+    os.mkfifo(fifo)
+    result = run({"path": str(fifo)}, capsys)
+    assert result["failed"] is True and "is not a regular file" in result["msg"]
