@@ -15,6 +15,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+# cel-python's google-re2 must load before regopy, which carries its own RE2: loaded after it,
+# re2 aborts the process on its first regex. The root conftest loads first in every run, so
+# the order holds whatever tests a run selects (tests/properties import regopy early).
+import celpy  # noqa: F401  pylint: disable=unused-import
 import pytest
 from ansible.module_utils.testing import patch_module_args
 

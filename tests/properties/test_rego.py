@@ -51,7 +51,8 @@ VULN = st.fixed_dictionaries(
               "PublishedDate": st.sampled_from(["2024-01-02T03:04:05Z", "x", ""]),
               "Title": TEXT, "Extra": JSON})
 REPORTS = st.builds(
-    lambda vulns, extra, target: dict(extra, SchemaVersion=2, ArtifactName="img", Results=[
+    lambda vulns, extra, target: dict(
+        extra, SchemaVersion=2, ArtifactName="img", ArtifactType="container_image", Results=[
         {"Target": target, "Class": "os-pkgs", "Type": "alpine", "Vulnerabilities": vulns}]),
     st.lists(VULN, max_size=6), st.dictionaries(TEXT, JSON, max_size=3), TEXT)
 
@@ -149,7 +150,8 @@ def test_a_severity_comparison_fires_or_is_warned(word, where):
     the severity a report holds either denies it or warns that the spelling never occurs."""
     policy = V1.format("sev") + "deny contains \"hit\" if {\n  " + WHERE[where].format(word) + \
         "\n}\n"
-    doc = {"SchemaVersion": 2, "ArtifactName": "img", "Results": [
+    doc = {"SchemaVersion": 2, "ArtifactName": "img", "ArtifactType": "container_image",
+           "Results": [
         {"Target": "t", "Vulnerabilities": [{"VulnerabilityID": "CVE-1", "PkgName": "p",
                                              "InstalledVersion": "1",
                                              "Severity": word.upper()}]}]}

@@ -18,7 +18,8 @@ V1 = "package team.gate\nimport rego.v1\n\n"
 
 
 def report(*vulns):
-    return {"SchemaVersion": 2, "ArtifactName": "img", "CreatedAt": "2026-11-25T10:00:00Z",
+    return {"SchemaVersion": 2, "ArtifactName": "img", "ArtifactType": "container_image",
+            "CreatedAt": "2026-11-25T10:00:00Z",
             "Results": [{"Target": "img (alpine 3.20)", "Class": "os-pkgs", "Type": "alpine",
                          "Vulnerabilities": [
                              {"VulnerabilityID": i, "PkgName": p, "InstalledVersion": "1.0",

@@ -128,6 +128,9 @@ def gate_report(report, report_format="auto", vex=None, policies=None, **gate_ar
 
 def _gate_report(report, report_format, vex, policies, gate_args):
     fmt = detect_format(report, report_format)
+    if vex and fmt == "trivy" and vex.graph is None:
+        # decided over the report's own dependency graph (Packages[].DependsOn), as Trivy does
+        vex = vex.bind(report)
     source = iter_grype_findings(report) if fmt == "grype" else iter_findings(report)
     findings, suppressed = [], []
 

@@ -111,8 +111,9 @@ def test_cyclonedx_and_csaf_apply_to_their_products(shared_fixtures, doc, purl, 
         report = report_with(purl, vuln_id)
         if doc.startswith("cyclonedx"):
             # Stricter than before: CycloneDX VEX applies to a scan of the SBOM its BOM-links
-            # name (serial number and version), as in Trivy; unbound it never applies.
-            assert gate_report(report, vex=idx, today=TODAY)["vex_suppressed"] == 0
+            # name (serial number and version), as in Trivy; on an image report it is refused.
+            with pytest.raises(ValueError, match="CycloneDX VEX can be used only with"):
+                gate_report(report, vex=idx, today=TODAY)
             report["ArtifactType"] = "cyclonedx"
             return gate_report(report, vex=idx.bind(report, SBOM_SERIAL, 1), today=TODAY)
         return gate_report(report, vex=idx, today=TODAY)
@@ -168,9 +169,11 @@ def test_openvex_alias_and_subcomponent_of_artifact():
     other = image_with("pkg:pypi/urllib3@2.0", "CVE-2026-2")
     assert not gate_report(other, vex=idx.bind(other))["passed"]
     # Stricter than before: a report that does not show the artifact is pkg:oci/app (no
-    # RepoDigests), or an unbound index, does not take the statement on trust.
+    # RepoDigests) does not take the statement on trust. The gate binds an unbound index to the
+    # report's own graph, as `trivy --vex` does.
     assert not gate_report(report_with("pkg:pypi/requests@2.0", "CVE-2026-2"), vex=idx)["passed"]
-    assert not gate_report(report, vex=idx)["passed"]
+    assert gate_report(report, vex=idx)["passed"]
+    assert not gate_report(other, vex=idx)["passed"]
 
 
 def test_unknown_and_unreadable_documents_are_named(tmp_path):
