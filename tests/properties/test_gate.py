@@ -78,7 +78,7 @@ def trivy_documents(draw):
     """A Trivy-like report with random wrong types and wrong-case keys, and (returned apart)
     whether a CRITICAL finding was planted where the gate reads."""
     results = []
-    for _ in range(draw(st.integers(0, 3))):
+    for _index in range(draw(st.integers(0, 3))):
         result = {}
         for key in ("Target", "Class", "Type"):
             if draw(st.booleans()):

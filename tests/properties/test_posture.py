@@ -131,7 +131,7 @@ def test_odd_node_facts_fail_their_node_not_the_fleet(changes, name):
 
 
 @given(st.lists(st.tuples(st.sampled_from([p for p in PATHS
-                                            if isinstance(_get(GOOD, p), str)]), HOSTILE),
+                                           if isinstance(_get(GOOD, p), str)]), HOSTILE),
                 min_size=1, max_size=6), HOSTILE)
 def test_markdown_holds_no_markup_from_facts(changes, name):
     """Invariant: whatever strings the facts hold (and the node's name), the Markdown report

@@ -53,7 +53,7 @@ VULN = st.fixed_dictionaries(
 REPORTS = st.builds(
     lambda vulns, extra, target: dict(
         extra, SchemaVersion=2, ArtifactName="img", ArtifactType="container_image", Results=[
-        {"Target": target, "Class": "os-pkgs", "Type": "alpine", "Vulnerabilities": vulns}]),
+            {"Target": target, "Class": "os-pkgs", "Type": "alpine", "Vulnerabilities": vulns}]),
     st.lists(VULN, max_size=6), st.dictionaries(TEXT, JSON, max_size=3), TEXT)
 
 
@@ -150,11 +150,10 @@ def test_a_severity_comparison_fires_or_is_warned(word, where):
     the severity a report holds either denies it or warns that the spelling never occurs."""
     policy = V1.format("sev") + "deny contains \"hit\" if {\n  " + WHERE[where].format(word) + \
         "\n}\n"
+    vuln = {"VulnerabilityID": "CVE-1", "PkgName": "p", "InstalledVersion": "1",
+            "Severity": word.upper()}
     doc = {"SchemaVersion": 2, "ArtifactName": "img", "ArtifactType": "container_image",
-           "Results": [
-        {"Target": "t", "Vulnerabilities": [{"VulnerabilityID": "CVE-1", "PkgName": "p",
-                                             "InstalledVersion": "1",
-                                             "Severity": word.upper()}]}]}
+           "Results": [{"Target": "t", "Vulnerabilities": [vuln]}]}
 
     def check(result):
         warned = any("never occurs there" in w for w in result["policy_warnings"])

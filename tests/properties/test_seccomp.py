@@ -116,7 +116,7 @@ def test_derived_profile_has_no_conflicting_rules(remove, add):
          "excludes": {"caps": ["CAP_SYS_ADMIN"]}}]}
 
     def check(result):
-        profile, _ = result
+        profile, _messages = result
         assert sp.structure_errors(profile) == []
         assert set(add) <= sp.permitted_syscalls(profile)
         assert not set(remove) & sp.permitted_syscalls(profile)

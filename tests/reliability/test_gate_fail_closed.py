@@ -51,6 +51,12 @@ def grype_with(**extra):
     return dict(doc, **extra)
 
 
+def grype_severity(value):
+    doc = grype_with()
+    doc["matches"][0]["vulnerability"]["severity"] = value
+    return doc
+
+
 def lower_case_results():
     doc = trivy([])
     doc["Results"] = [{"Target": "app", "vulnerabilities": [CRIT]}]
@@ -108,7 +114,7 @@ FAIL_OPEN = {
     "finding-a-string": (trivy(["CVE-2026-0001"]), "auto",
                          "Results[0].Vulnerabilities[0] must be a mapping, got str"),
     "grype-severity-int": (
-        (lambda d: (d["matches"][0]["vulnerability"].update(severity=9), d)[1])(grype_with()),
+        grype_severity(9),
         "auto", "matches[0].vulnerability.severity must be text, got int"),
     "grype-without-descriptor": (
         {"matches": grype_with()["matches"], "source": {"type": "image"}}, "auto",

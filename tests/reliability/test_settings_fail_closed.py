@@ -56,7 +56,7 @@ FAIL_OPEN = [
     ("label-value-newline", {"namespaces": [{"name": "team", "labels": {"app": "x\n"}}]},
      "namespaces[0].labels.app", "label value"),
     ("label-key-prefix-double-dot", {"namespaces": [{"name": "team",
-                                                      "labels": {"a..b/app": "x"}}]},
+                                                     "labels": {"a..b/app": "x"}}]},
      "namespaces[0].labels.a..b/app", "label key"),
     ("port-name-newline", ingress(namespaces=["b"], ports=["http\n"]),
      "namespaces[0].ingress[0].ports[0].port", "named port"),

@@ -116,7 +116,7 @@ class Linter(RulesLoader):
         MAX_MACRO_DEPTH macros, or nested deeper than MAX_EXPANDED_DEPTH levels once expanded.
         Each bound gets one error, on the macro where it is first crossed; iterative, so a
         chain of thousands of macros is refused, not a RecursionError."""
-        info = {n: depth_and_refs(a) + (sum(1 for _ in walk(a)),)
+        info = {n: depth_and_refs(a) + (sum(1 for _node in walk(a)),)
                 for n, a in asts.items() if a is not None}
         depth, chain, via, cyclic, size = {}, {}, {}, set(), {}
         for root in info:
@@ -176,7 +176,7 @@ class Linter(RulesLoader):
         """False when a rule's condition cannot be expanded: it uses a macro that cannot (that
         macro has the error), or it is nested too deeply once expanded (an error here)."""
         own, refs = depth_and_refs(ast)
-        worst, total = own, sum(1 for _ in walk(ast))
+        worst, total = own, sum(1 for _node in walk(ast))
         for ref, at in refs:
             if ref in self._unexpandable:
                 return False

@@ -22,6 +22,8 @@ unchanged. Mapping:
 * ``relatedVulnerabilities`` ids become ``aliases``: an ignore or VEX statement on the CVE
   applies to grype's GHSA match of it.
 """
+# The type checks compare exact types on purpose: bool is an int subclass and must not pass
+# as a count or a version. pylint: disable=unidiomatic-typecheck
 from __future__ import annotations
 
 from ansible_collections.bulwark.container_security.plugins.module_utils.redaction import (

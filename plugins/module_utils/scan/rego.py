@@ -413,7 +413,7 @@ def _reap(pid, kill):
         with contextlib.suppress(OSError):
             os.kill(pid, signal.SIGKILL)
     try:
-        _, status = os.waitpid(pid, 0)
+        _pid, status = os.waitpid(pid, 0)
     except ChildProcessError:
         return None
     return -os.WTERMSIG(status) if os.WIFSIGNALED(status) else os.WEXITSTATUS(status)

@@ -44,7 +44,13 @@ from decimal import Decimal
 from ansible_collections.bulwark.container_security.plugins.module_utils.safe_input import (
     load_json_file,
 )
-from packageurl import PackageURL
+
+try:
+    from packageurl import PackageURL
+    HAS_PACKAGEURL = True
+except ImportError:  # requirements.txt installs it; without it VEX is refused, never ignored
+    PackageURL = None
+    HAS_PACKAGEURL = False
 
 SUPPRESSING = ("not_affected", "fixed")
 VEX_FORMATS = ("openvex", "cyclonedx", "csaf")
@@ -100,6 +106,9 @@ _PURL_CACHE = {}
 
 def parse_purl(text):
     """A PackageURL for ``text``, or None when it is not one (cached)."""
+    if not HAS_PACKAGEURL:
+        raise ValueError("VEX needs the packageurl-python library on the host running the gate "
+                         "(the collection's requirements.txt installs it)")
     if not isinstance(text, str):
         return None
     if text not in _PURL_CACHE:
@@ -298,8 +307,8 @@ def _csaf(doc, source, document):
         if full_id and category in _CSAF_RELATIONSHIPS:
             relations.setdefault(full_id, []).append((parent, child))
     out, seen = [], set()
-    for i, raw_vuln in enumerate(_need(doc.get("vulnerabilities"), list, "vulnerabilities",
-                                   optional=False)):
+    vulns = _need(doc.get("vulnerabilities"), list, "vulnerabilities", optional=False)
+    for i, raw_vuln in enumerate(vulns):
         where = f"vulnerabilities[{i}]"
         vuln = _need(raw_vuln, dict, where, optional=False)
         ident = _need(vuln.get("cve"), str, f"{where}.cve")
@@ -313,8 +322,8 @@ def _csaf(doc, source, document):
             continue
         seen.add(ident)
         for key, status in _CSAF_STATUS.items():
-            for j, raw_pid in enumerate(_need(status_map.get(key), list,
-                                          f"{where}.product_status.{key}")):
+            pids = _need(status_map.get(key), list, f"{where}.product_status.{key}")
+            for j, raw_pid in enumerate(pids):
                 pid = _need(raw_pid, str, f"{where}.product_status.{key}[{j}]", optional=False)
                 products = [{"kind": "csaf", "id": p, "subcomponents": []}
                             for p in purls.get(pid, [])]
@@ -350,6 +359,8 @@ def load_vex(doc, source=""):
     """Statements of one parsed VEX document (dicts: vulnerability, aliases, products, status,
     justification, statement, format, source, document, timestamp); ValueError naming the
     field that is malformed."""
+    if not HAS_PACKAGEURL:
+        parse_purl("")  # raises the error that names the missing library
     fmt = vex_format(doc)
     reader = {"openvex": _openvex, "cyclonedx": _cyclonedx, "csaf": _csaf}[fmt]
     try:

@@ -22,6 +22,8 @@ Semantics follow Trivy's own filter (``pkg/result/filter.go``, ``pkg/flag/vulner
   in a warning once it has expired. License entries are accepted and carried, but the gate has
   no license findings to apply them to.
 """
+# The type checks compare exact types on purpose: bool is an int subclass and must not pass
+# as a count or a version. pylint: disable=unidiomatic-typecheck
 from __future__ import annotations
 
 import datetime as _dt

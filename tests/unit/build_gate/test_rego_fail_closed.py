@@ -20,11 +20,11 @@ V1 = "package p\nimport rego.v1\n\n"
 
 def report(*vulns, **extra):
     """A Trivy report with one result holding ``vulns`` ((id, package, severity) triples)."""
+    result = {"Target": "img (alpine 3.20)", "Class": "os-pkgs", "Type": "alpine",
+              "Vulnerabilities": [{"VulnerabilityID": i, "PkgName": p, "InstalledVersion": "1.0",
+                                   "Severity": s} for i, p, s in vulns]}
     return dict({"SchemaVersion": 2, "ArtifactName": "img", "ArtifactType": "container_image",
-                 "Results": [{
-        "Target": "img (alpine 3.20)", "Class": "os-pkgs", "Type": "alpine",
-        "Vulnerabilities": [{"VulnerabilityID": i, "PkgName": p, "InstalledVersion": "1.0",
-                             "Severity": s} for i, p, s in vulns]}]}, **extra)
+                 "Results": [result]}, **extra)
 
 
 def run(policy, doc, name="p.rego", **kwargs):

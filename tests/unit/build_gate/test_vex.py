@@ -84,11 +84,11 @@ def test_gate_lists_vex_suppressed_findings_with_justification(shared_fixtures):
 
 def report_with(purl, vuln_id, severity="CRITICAL"):
     name = purl.split("/")[-1].split("@")[0]
+    vuln = {"VulnerabilityID": vuln_id, "PkgName": name, "InstalledVersion": "1",
+            "Severity": severity, "PkgIdentifier": {"PURL": purl}}
     return {"SchemaVersion": 2, "ArtifactName": "app", "ArtifactType": "container_image",
-            "Results": [{
-        "Target": "app", "Class": "lang-pkgs", "Type": "jar", "Vulnerabilities": [{
-            "VulnerabilityID": vuln_id, "PkgName": name, "InstalledVersion": "1",
-            "Severity": severity, "PkgIdentifier": {"PURL": purl}}]}]}
+            "Results": [{"Target": "app", "Class": "lang-pkgs", "Type": "jar",
+                         "Vulnerabilities": [vuln]}]}
 
 
 SBOM_SERIAL = "urn:uuid:3e671687-395b-41f5-a30f-a58921a69b79"

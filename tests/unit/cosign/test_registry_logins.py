@@ -82,7 +82,9 @@ def test_cred_helpers_come_before_the_store_and_inline_auths(tmp_path):
 
     path = _config(tmp_path, {"credHelpers": {"ghcr.io": "gcr"}, "credsStore": "empty",
                               "auths": {"quay.io": {"auth": base64.b64encode(b"q:p").decode()}}})
-    which = lambda n: f"/bin/{n}"  # noqa: E731
+
+    def which(name):
+        return f"/bin/{name}"
     assert credentials.docker_config_credentials("ghcr.io", path, run, which) == ("gcr", "x")
     assert credentials.docker_config_credentials("quay.io", path, run, which) == ("q", "p")
     assert seen == [("/bin/docker-credential-gcr", "ghcr.io"),
