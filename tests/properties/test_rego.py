@@ -59,7 +59,7 @@ REPORTS = st.builds(
 
 def _critical(report):
     return [v for v in report["Results"][0]["Vulnerabilities"]
-            if str(v["Severity"]).upper() == "CRITICAL"]
+            if str(v["Severity"]).strip().upper() == "CRITICAL"]
 
 
 @given(REPORTS)

@@ -110,8 +110,8 @@ def _old_state_intact(root: Path, live: Path, digest: str) -> None:
 
 
 @fault("checksum-mismatch", "moved; refused against the pin though the mirror's checksums "
-                             "file matches the tampered binary; the old binary is intact and "
-                             "still linked, nothing staged")
+                            "file matches the tampered binary; the old binary is intact and "
+                            "still linked, nothing staged")
 def _checksum_mismatch(request, tmp_path):
     root, live, digest = request.getfixturevalue("installed_cosign")
     tools = request.getfixturevalue("lab_tools")
