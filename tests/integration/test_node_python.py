@@ -43,6 +43,7 @@ FALCO_RULES = """\
 TRIVY_REPORT = {
     "SchemaVersion": 2,
     "ArtifactName": "registry.example/app:1.0",
+    "ArtifactType": "container_image",
     "Results": [{"Target": "app", "Vulnerabilities": [
         {"VulnerabilityID": "CVE-2024-0001", "PkgName": "libfoo", "InstalledVersion": "1.0",
          "FixedVersion": "1.1", "Severity": "MEDIUM", "Status": "fixed"}]}],

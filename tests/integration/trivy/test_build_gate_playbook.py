@@ -48,10 +48,23 @@ def test_seed_policy_blocks_grype_and_trivy_reports_and_sarif_is_valid(shared_fi
         "Critical vulnerability found in image. Deployment blocked."]
 
 
-def test_vex_and_format_pass_the_gomod_report(shared_fixtures, tmp_path):
-    proc = play(tmp_path, scan_severity="CRITICAL", scan_report_format="trivy",
-                scan_vex=[str(shared_fixtures / "trivy/vex/openvex.json")],
-                scan_reports=[str(shared_fixtures / "trivy/gomod.json")])
+def test_vex_about_the_package_passes_the_gomod_report(shared_fixtures, tmp_path):
+    # gomod.json has no Packages (no dependency graph): a statement naming the package itself
+    # applies; upstream's openvex.json (the package as a subcomponent of another product)
+    # cannot be proven against the report and must not hide the MEDIUM finding.
+    upstream = str(shared_fixtures / "trivy/vex/openvex.json")
+    report = str(shared_fixtures / "trivy/gomod.json")
+    kept = play(tmp_path, scan_severity="MEDIUM", scan_report_format="trivy",
+                scan_vex=[upstream], scan_reports=[report])
+    assert kept.returncode != 0, kept.stdout[-3000:]
+    assert "CVE-2022-23628" in kept.stdout
+    doc = json.loads((shared_fixtures / "trivy/vex/openvex.json").read_text())
+    opa = "pkg:golang/github.com/open-policy-agent/opa@v0.35.0"
+    doc["statements"][0]["products"] = [{"@id": opa}]
+    own = tmp_path / "own.openvex.json"
+    own.write_text(json.dumps(doc))
+    proc = play(tmp_path, scan_severity="MEDIUM", scan_report_format="trivy",
+                scan_vex=[str(own)], scan_reports=[report])
     assert proc.returncode == 0, proc.stdout[-3000:]
     # scan_sarif_path defaults to the JUnit path with .sarif: gate.junit.xml -> gate.sarif.
     log = json.loads((tmp_path / "gate.sarif").read_text())
