@@ -11,32 +11,24 @@ never from a second description of the policies.
 
 from __future__ import annotations
 
+from ansible_collections.bulwark.container_security.plugins.module_utils.kyverno.actions import (
+    POLICY_KINDS,
+    policy_actions,
+)
 from ansible_collections.bulwark.container_security.plugins.module_utils.posture.checks import (
     parse_time,
     result,
 )
 
 PSA_LABEL = "pod-security.kubernetes.io/enforce"
-POLICY_KINDS = (
-    "ValidatingPolicy",
-    "ImageValidatingPolicy",
-    "ClusterPolicy",
-    "ValidatingAdmissionPolicy",
-)
-
-
-def _actions(doc):
-    spec = doc.get("spec") or {}
-    if "validationActions" in spec:
-        return [str(a) for a in spec["validationActions"]]
-    if "validationFailureAction" in spec:  # legacy ClusterPolicy
-        return [str(spec["validationFailureAction"]).capitalize()]
-    return []
 
 
 def cluster_summary(bundle):
-    """{policies, namespaces} from the bundle's manifests."""
+    """{policies, namespaces} from the bundle's manifests. Each policy's actions are
+    kyverno/actions.policy_actions' (a native policy's come from its binding); a bundle that
+    cannot be read that way is refused (BundleError, a ValueError)."""
     policies, namespaces, netpols = [], {}, {}
+    actions = policy_actions(bundle or [])
     for doc in bundle or []:
         kind, meta = doc.get("kind"), doc.get("metadata") or {}
         if kind in POLICY_KINDS:
@@ -45,7 +37,7 @@ def cluster_summary(bundle):
                 {
                     "name": meta.get("name"),
                     "kind": kind,
-                    "actions": _actions(doc),
+                    "actions": list(actions[meta["name"]]),
                     "control": annotations.get("bulwark.io/control"),
                     "title": annotations.get("policies.kyverno.io/title", meta.get("name")),
                 }
