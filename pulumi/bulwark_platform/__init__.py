@@ -6,6 +6,10 @@ from .collection import ensure_importable
 
 ensure_importable()   # before any submodule imports the collection's module_utils
 
+from ansible_collections.bulwark.container_security.plugins.module_utils.kyverno.actions import (  # noqa: E402,E501
+    policy_actions,
+)
+
 from .hardening import harden  # noqa: E402  (users: pulumi.runtime.register_stack_transformation)
 
 __all__ = ["harden", "main"]
@@ -28,17 +32,9 @@ def provider_options(settings):
 
 
 def stack_outputs(platform) -> dict:
-    """What a user reads after `pulumi up`: namespaces, each policy with its actions, charts."""
-    actions = {}
-    for manifest in platform.manifests:
-        spec, name = manifest.get("spec", {}), manifest["metadata"]["name"]
-        if manifest["kind"] == "ValidatingAdmissionPolicyBinding":
-            actions[spec["policyName"]] = list(spec["validationActions"])
-        elif "validationActions" in spec:
-            actions[name] = list(spec["validationActions"])
-        elif manifest["kind"] == "ClusterPolicy":
-            actions[name] = sorted({v["failureAction"] for rule in spec["rules"]
-                                    for v in rule.get("verifyImages", [])})
+    """What a user reads after `pulumi up`: namespaces, each policy with its actions (as the
+    posture report and the admission check read them: kyverno/actions.policy_actions), charts."""
+    actions = {name: list(a) for name, a in policy_actions(platform.manifests).items()}
     releases = ([platform.settings.kyverno] if platform.kyverno else []) + (
         [platform.settings.falco] if platform.settings.falco else [])
     return {

@@ -18,6 +18,9 @@ from .hardening import pod_spec_path
 
 ensure_importable()
 
+from ansible_collections.bulwark.container_security.plugins.module_utils.kyverno.actions import (  # noqa: E402
+    policy_actions,
+)
 from ansible_collections.bulwark.container_security.plugins.module_utils.kyverno.builders import (  # noqa: E402
     build_pod_security_policy,
 )
@@ -56,10 +59,11 @@ def controls(settings: Settings | dict | None = None) -> list[Control]:
     out = []
     for control in settings.pod_security.controls():
         policy, binding = build_native_policy(build_pod_security_policy(settings, control))
+        name = policy["metadata"]["name"]
         out.append(Control(
-            name=policy["metadata"]["name"], control=control,
+            name=name, control=control,
             description=policy["metadata"]["annotations"]["policies.kyverno.io/title"],
-            mandatory="Deny" in binding["spec"]["validationActions"],
+            mandatory="Deny" in policy_actions([policy, binding])[name],
             validations=tuple(policy["spec"]["validations"])))
     return out
 

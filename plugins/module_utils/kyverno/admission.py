@@ -12,6 +12,7 @@ What is evaluated, as Kyverno and the API server do for one CREATE request:
   are the policy's ``validationActions``.
 * ``ValidatingAdmissionPolicy`` (``engine: native``): the same with ``object`` alone bound; the
   actions come from its ``ValidatingAdmissionPolicyBinding`` (no binding: not enforced).
+  Both as ``actions.policy_actions`` reads them, as the posture report and Pulumi do.
 * ``PolicyException``: a policy it names is skipped for a resource its ``matchConditions``
   select, unless ``expiresAt`` has passed.
 * ``ImageValidatingPolicy`` and ``ClusterPolicy`` need registries and signatures: listed as not
@@ -29,6 +30,10 @@ from __future__ import annotations
 import datetime
 import functools
 
+from ansible_collections.bulwark.container_security.plugins.module_utils.kyverno.actions import (
+    BundleError,
+    policy_actions,
+)
 from ansible_collections.bulwark.container_security.plugins.module_utils.kyverno.validation import (
     NAMESPACE_NAME_LABEL,
 )
@@ -36,6 +41,7 @@ from ansible_collections.bulwark.container_security.plugins.module_utils.kyverno
 CEL_ENGINES = ("common-expression-language", "cel-python")
 DEFAULT_CEL_ENGINE = CEL_ENGINES[0]
 CEL_PACKAGES = {"common-expression-language": "cel", "cel-python": "celpy"}
+EVALUATED_KINDS = ("ValidatingPolicy", "ValidatingAdmissionPolicy")
 NOT_EVALUATED_KINDS = ("ImageValidatingPolicy", "ClusterPolicy")
 DEFAULT_NAMESPACE = "default"
 # kind -> resource (plural) of the pod kinds; other kinds fall back to lowercase + "s".
@@ -229,25 +235,22 @@ def _check_resource(obj: dict) -> None:
 
 
 class _Policies:
-    """The bundle sorted into what the check evaluates."""
+    """The bundle sorted into what the check evaluates; the actions are policy_actions'."""
 
     def __init__(self, bundle):
         self.evaluated = []      # (policy, actions)
         self.exceptions = []
         self.not_evaluated = []
-        bindings = {}
-        for doc in bundle:
-            if doc.get("kind") == "ValidatingAdmissionPolicyBinding":
-                bindings.setdefault(doc["spec"]["policyName"], []).extend(
-                    doc["spec"].get("validationActions", []))
+        try:
+            actions = policy_actions(bundle)
+        except BundleError as exc:
+            raise AdmissionError(f"the policy bundle: {exc}") from None
         for doc in bundle:
             kind = doc.get("kind")
-            if kind == "ValidatingPolicy":
-                self.evaluated.append((doc, list(doc["spec"].get("validationActions", ["Deny"]))))
-            elif kind == "ValidatingAdmissionPolicy":
-                actions = bindings.get(doc["metadata"]["name"])
-                if actions:
-                    self.evaluated.append((doc, sorted(set(actions))))
+            if kind in EVALUATED_KINDS:
+                # a ValidatingAdmissionPolicy without a binding is not enforced: ()
+                if actions[doc["metadata"]["name"]]:
+                    self.evaluated.append((doc, list(actions[doc["metadata"]["name"]])))
             elif kind == "PolicyException":
                 self.exceptions.append(doc)
             elif kind in NOT_EVALUATED_KINDS:
