@@ -74,8 +74,11 @@ def _actions(value, where: str) -> tuple[str, ...]:
     if not isinstance(value, list):
         raise BundleError(f"{where}: validationActions is {value!r}, not {allowed}")
     for item in value:
-        if item not in VALIDATION_ACTIONS or value.count(item) > 1:
+        if item not in VALIDATION_ACTIONS:
             raise BundleError(f"{where}: validationActions {value!r}: {item!r} is not in "
+                              f"{allowed}")
+        if value.count(item) > 1:
+            raise BundleError(f"{where}: validationActions {value!r}: {item!r} twice; give "
                               f"{allowed}")
     if "Deny" in value and "Warn" in value:
         raise BundleError(f"{where}: validationActions {value!r}: {allowed}")
