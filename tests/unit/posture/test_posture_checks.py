@@ -290,6 +290,62 @@ def test_cluster_checks_from_the_bundle():
     assert found["admit.namespace.legacy.network"]["status"] == "fail"
 
 
+SAME_SETTINGS = {
+    "pod_security": {"default_action": "Audit"},
+    "namespaces": [{"name": "payments"}],
+}
+
+
+def test_native_engine_gives_the_same_warnings_as_kyverno():
+    """Issue 23: with engine native the actions live on the bindings; posture reads them, so
+    the same settings give the same 18 Audit-only warnings, not 18 'no validation action'."""
+    found = {}
+    for engine in ("kyverno", "native"):
+        bundle = build_bundle(dict(SAME_SETTINGS, engine=engine))
+        found[engine] = cluster.cluster_checks(cluster.cluster_summary(bundle))
+    policy_checks = [c for c in found["native"] if c["id"].startswith("admit.policy.")]
+    assert len(policy_checks) == 18
+    assert {c["status"] for c in policy_checks} == {"warn"}
+    assert all("Audit only, violations are admitted" in c["reason"] for c in policy_checks)
+    assert found["native"] == found["kyverno"]
+    native = cluster.cluster_summary(build_bundle(dict(SAME_SETTINGS, engine="native")))
+    assert {p["kind"] for p in native["policies"]} == {"ValidatingAdmissionPolicy"}
+    deny = dict(SAME_SETTINGS, engine="native",
+                pod_security={"default_action": "Audit",
+                              "actions": {"require_run_as_non_root": "Deny"}})
+    found = by_id(cluster.cluster_checks(cluster.cluster_summary(build_bundle(deny))))
+    assert found["admit.policy.require_run_as_non_root"]["status"] == "pass"
+
+
+def test_legacy_image_policy_reads_its_failure_action():
+    """The ClusterPolicy keeps its action in verifyImages[].failureAction (Enforce: Deny)."""
+    key = "-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----"
+    images = {"public_keys": [key], "image_globs": ["registry.example.com/*"],
+              "legacy_cluster_policy": True}
+    for action, status in (("Deny", "pass"), ("Audit", "warn")):
+        bundle = build_bundle(dict(SAME_SETTINGS, image_verification=dict(images, action=action)))
+        (image,) = [c for c in cluster.cluster_checks(cluster.cluster_summary(bundle))
+                    if c["id"].startswith("admit.image_policy.")]
+        assert image["status"] == status, image
+
+
+def test_a_bundle_whose_actions_cannot_be_read_is_refused():
+    from ansible.errors import AnsibleFilterError
+    from ansible_collections.bulwark.container_security.plugins.filter.posture import (
+        posture_report,
+    )
+
+    bundle = build_bundle(dict(SAME_SETTINGS, engine="native"))
+    unbound = [m for m in bundle if m["kind"] != "ValidatingAdmissionPolicy"]
+    with pytest.raises(AnsibleFilterError, match="binds 'bulwark-[a-z-]+', which is no "
+                                                 "ValidatingAdmissionPolicy"):
+        posture_report({}, unbound)
+    without_bindings = [m for m in bundle if m["kind"] != "ValidatingAdmissionPolicyBinding"]
+    found = cluster.cluster_checks(cluster.cluster_summary(without_bindings))
+    policy_checks = [c for c in found if c["id"].startswith("admit.policy.")]
+    assert {c["status"] for c in policy_checks} == {"fail"}    # not bound: enforces nothing
+
+
 def test_image_checks():
     ok = {
         "failed": False,
