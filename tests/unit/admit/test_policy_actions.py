@@ -6,11 +6,15 @@ each API's defaults, and a clear refusal of a bundle it cannot read in one way (
 from __future__ import annotations
 
 import copy
+from pathlib import Path
 
 import pytest
 from admit_support import TEST_KEYS
 from ansible_collections.bulwark.container_security.plugins.module_utils.kyverno import (
     actions as kyverno_actions,
+)
+from ansible_collections.bulwark.container_security.plugins.module_utils.kyverno import (
+    admission,
 )
 from ansible_collections.bulwark.container_security.plugins.module_utils.kyverno import (
     builders as kyverno_builders,
@@ -22,6 +26,7 @@ from ansible_collections.bulwark.container_security.plugins.module_utils.kyverno
     settings as kyverno_settings,
 )
 
+ROOT = Path(__file__).resolve().parents[3]
 policy_actions = kyverno_actions.policy_actions
 BundleError = kyverno_actions.BundleError
 POD_SECURITY = {"default_action": "Audit",
@@ -208,3 +213,37 @@ def test_refusal_names_the_manifest():
     index = bundle.index(binding)
     assert str(caught.value).startswith(
         f"bundle[{index}] (ValidatingAdmissionPolicyBinding {binding['metadata']['name']!r})")
+
+
+PRIVILEGED = admission.load_documents(
+    (ROOT / "playbooks/lab/files/admit/privileged-pod.yaml").read_text())
+
+
+@pytest.mark.parametrize("engine", ["kyverno", "native"])
+def test_admission_reports_policy_actions(engine):
+    """The admission check's actions per policy are policy_actions', under both engines."""
+    pods = PRIVILEGED
+    bundle = _bundle(engine)
+    report = admission.evaluate(bundle, pods)
+    (resource,) = report["resources"]
+    seen = {p["policy"]: tuple(p["actions"]) for p in resource["policies"]}
+    assert seen and set(seen) <= set(policy_actions(bundle))
+    assert seen == {name: policy_actions(bundle)[name] for name in seen}
+    assert resource["allowed"] is False      # disallow_privileged_containers: Deny
+
+
+def test_admission_skips_an_unbound_native_policy_and_refuses_a_stray_binding():
+    pods = PRIVILEGED
+    bundle = _bundle("native")
+    unbound = [m for m in bundle if not (m["kind"] == "ValidatingAdmissionPolicyBinding"
+                                         and m["spec"]["policyName"].endswith("-privileged-"
+                                                                              "containers"))]
+    (resource,) = admission.evaluate(unbound, pods)["resources"]
+    assert "bulwark-disallow-privileged-containers" not in {p["policy"]
+                                                          for p in resource["policies"]}
+    assert resource["allowed"] is True       # the one Deny policy is no longer bound
+    stray = [m for m in bundle if m["kind"] != "ValidatingAdmissionPolicy"
+             or not m["metadata"]["name"].endswith("-privileged-containers")]
+    with pytest.raises(admission.AdmissionError, match="the policy bundle: bundle.*binds "
+                                                       "'bulwark-disallow-privileged-containers'"):
+        admission.evaluate(stray, pods)
