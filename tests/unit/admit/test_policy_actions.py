@@ -76,6 +76,7 @@ def test_both_engines_give_the_same_answer():
     ("Audit", True, ("Audit",)),
     ("Deny", True, ("Deny",)),                        # failureAction Enforce
     (["Audit", "Deny"], True, ("Deny",)),             # the legacy kind has no Audit + Enforce
+    ("Warn", True, ("Audit", "Warn")),                # ... nor Warn without Audit
 ])
 def test_image_policy_either_kind(action, legacy, expected):
     images = dict(IMAGES, action=action, legacy_cluster_policy=legacy)
