@@ -12,7 +12,8 @@ Plain Python, no Ansible imports, imported one way by the filters, the Pulumi pr
 tests:
 ``ansible_collections.bulwark.container_security.plugins.module_utils.kyverno.<module>``.
 validation.py (names, SettingsError), controls.py (the pod security controls as CEL),
-settings.py (typed settings), builders.py (the manifests), suites.py (``kyverno test`` suites).
+settings.py (typed settings), builders.py (the manifests), suites.py (``kyverno test`` suites),
+actions.py (what each policy of a bundle does, for posture, Pulumi and the admission check).
 
 Choices made here (the issue was silent on them):
 
