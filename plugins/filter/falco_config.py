@@ -1,16 +1,16 @@
 # Copyright (c) 2026 Bulwark maintainers
 # Apache License 2.0 (see LICENSE or https://www.apache.org/licenses/LICENSE-2.0)
 # SPDX-License-Identifier: Apache-2.0
-"""Filters for the falco role (logic in module_utils.falco_config)."""
+"""Filters for the falco role (logic in module_utils.falco_config and module_utils.falco)."""
 from __future__ import annotations
 
 from ansible.errors import AnsibleFilterError
+from ansible_collections.bulwark.container_security.plugins.module_utils.falco import (
+    rules_library,
+)
 from ansible_collections.bulwark.container_security.plugins.module_utils.falco.alerts import (
     AlertsError,
     alerts_config,
-)
-from ansible_collections.bulwark.container_security.plugins.module_utils.falco.library import (
-    library_errors,
 )
 from ansible_collections.bulwark.container_security.plugins.module_utils.falco_config import (
     config_errors,
@@ -25,8 +25,17 @@ def falco_config_errors(config, schema):
 
 
 def falco_library_errors(variables):
-    """Problems of the rules library's variables (allowlists, falco_rule_exceptions)."""
-    return library_errors(variables)
+    """Problems of the rules library's variables (names, allowlists, falco_rule_exceptions)."""
+    return rules_library.problems(variables)
+
+
+def falco_rules_library(variables):
+    """The rules library's YAML text for the role's variables (rules_library.py; the Pulumi
+    program calls the same builder)."""
+    try:
+        return rules_library.build_rules_library(variables)
+    except ValueError as exc:
+        raise AnsibleFilterError(f"falco_rules_library: {exc}") from exc
 
 
 def falco_alerts_config(alerts):
@@ -43,6 +52,7 @@ class FilterModule:
             "falco_config_errors": falco_config_errors,
             "falco_alerts_config": falco_alerts_config,
             "falco_library_errors": falco_library_errors,
+            "falco_rules_library": falco_rules_library,
             "falco_gpg_primary_fingerprints": gpg_primary_fingerprints,
             "falco_rules_validate_argv": validate_argv,
         }

@@ -3,7 +3,10 @@ from __future__ import annotations
 
 import copy
 
-from . import falco_library
+from ansible_collections.bulwark.container_security.plugins.module_utils.falco import (
+    rules_library,
+)
+
 from .settings import ChartRelease, PlatformSettings
 
 # Pod Security Admission for the release namespaces: Kyverno's pods meet `restricted`;
@@ -31,10 +34,11 @@ def kyverno_values(settings: PlatformSettings) -> dict:
 
 def falco_rules(settings: PlatformSettings) -> dict[str, str]:
     """The chart's customRules (file name -> text): the files named in bulwark:falcoRulesFiles,
-    or else the collection's Falco rules library rendered from roles/falco ({} if absent)."""
+    or else the collection's Falco rules library, built from bulwark:falcoLibrary by the
+    builder the falco role's filter calls (the same text the role writes on a node)."""
     if settings.falco_rules_files:
         return {p.name: p.read_text(encoding="utf-8") for p in settings.falco_rules_files}
-    return falco_library.render_collection_rules()
+    return {rules_library.FILE_NAME: rules_library.build_rules_library(settings.falco_library)}
 
 
 def falco_values(settings: PlatformSettings) -> dict:

@@ -102,9 +102,6 @@ class Platform(pulumi.ComponentResource):
         self.falco = None
         if settings.falco:
             values = charts.falco_values(settings)
-            if not values.get("customRules"):
-                pulumi.log.warn("no Falco rules library (roles/falco, bulwark:falcoRulesFiles):"
-                                " Falco runs with its default rules only", self)
             # falcosidekick's outputs carry webhook URLs and tokens: the whole values are a
             # secret then, encrypted in the state and masked in preview and diff.
             self.falco = self._release(settings.falco, values, secret=bool(settings.falcosidekick))

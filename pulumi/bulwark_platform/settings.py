@@ -19,6 +19,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ansible_collections.bulwark.container_security.plugins.module_utils.falco import (
+    rules_library,
+)
 from ansible_collections.bulwark.container_security.plugins.module_utils.falco.alerts import (
     AlertsError,
     sidekick_config,
@@ -58,7 +61,12 @@ CONFIG_KEYS: dict[str, tuple[str, Any, str]] = {
                              "Helm repository (or mirror) of the falco chart."),
     "falcoRulesFiles": ("array", [],
                         "Falco rules files loaded as the chart's customRules (paths relative to "
-                        "the repository root). Empty: the collection's falco role rules."),
+                        "the repository root). Empty: the collection's Falco rules library."),
+    "falcoLibrary": ("object", {},
+                     "Variables of the collection's Falco rules library, as the falco role names "
+                     "them (falco_shell_binaries, falco_trusted_images, "
+                     "falco_egress_allowed_by_image...), over the library's defaults; checked by "
+                     "module_utils/falco/rules_library.py."),
     "falcoValues": ("object", {}, "Extra Helm values merged over the program's falco values."),
     "falcosidekick": ("object", {},
                       "falcosidekick outputs for Falco's alerts ({webhook|slack|loki|alertmanager: "
@@ -100,6 +108,7 @@ class PlatformSettings:
     falco_rules_files: tuple[Path, ...]
     policy: dict
     falcosidekick: dict = field(default_factory=dict)   # its config; {}: not deployed
+    falco_library: dict = field(default_factory=dict)   # rules library variables over DEFAULTS
     kubeconfig: str = ""
     kube_context: str = ""
 
@@ -205,6 +214,14 @@ def from_mapping(raw: Mapping[str, Any]) -> PlatformSettings:
                                        f"exist (relative paths start at {REPO_ROOT})")
             paths.append(path)
         rules = tuple(paths)
+    library = dict(get["falcoLibrary"])
+    if library:
+        if not falco or rules:
+            raise StackConfigError(f"{_key('falcoLibrary')} needs {_key('falcoEnabled')}: true "
+                                   f"and no {_key('falcoRulesFiles')} (they replace the library)")
+        found = rules_library.problems(library)
+        if found:
+            raise StackConfigError(f"{_key('falcoLibrary')}: {'; '.join(found)}")
     sidekick = {}
     if get["falcosidekick"]:
         if not falco:
@@ -214,7 +231,7 @@ def from_mapping(raw: Mapping[str, Any]) -> PlatformSettings:
         except AlertsError as exc:
             raise StackConfigError(str(exc)) from None
     return PlatformSettings(kyverno=kyverno, falco=falco, falco_rules_files=rules,
-                            falcosidekick=sidekick,
+                            falcosidekick=sidekick, falco_library=library,
                             policy=dict(get["policy"]), kubeconfig=get["kubeconfig"],
                             kube_context=get["kubeContext"])
 

@@ -472,6 +472,12 @@ PULUMI_ROWS = [
      ["bulwark:falcoRulesFiles[0]: 'roles/../missing.yaml' does not exist"]),
     ("pulumi-rules-file-escapes-repo", {"bulwark:falcoRulesFiles": ["../../../../../etc/passwd"]},
      ["bulwark:falcoRulesFiles[0]: '../../../../../etc/passwd' leaves the repository"]),
+    ("pulumi-falco-library-type", {"bulwark:falcoLibrary": "falco_shell_binaries: [sh]"},
+     ["bulwark:falcoLibrary: 'falco_shell_binaries: [sh]' is not valid object JSON"]),
+    ("pulumi-falco-library-splitting-name", {"bulwark:falcoLibrary": {
+        "falco_trusted_images": ["shop/api,proc.name"]}},
+     ["bulwark:falcoLibrary: falco_trusted_images[0]: 'shop/api,proc.name' is not one "
+      "Falco value"]),
     ("pulumi-shared-namespace", {"bulwark:falcoNamespace": "kyverno"},
      ["bulwark:falcoNamespace: 'kyverno' is also bulwark:kyvernoNamespace"]),
     ("pulumi-policy-action", {"bulwark:policy": {"pod_security": {"default_action": "Block"}}},

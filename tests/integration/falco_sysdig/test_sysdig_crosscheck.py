@@ -9,11 +9,11 @@ import copy
 import os
 import random
 import re
-import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+import yaml
 from conftest import skip_actionable
 
 HERE = Path(__file__).resolve().parent
@@ -31,6 +31,9 @@ from ansible_collections.bulwark.container_security.plugins.module_utils.falco i
 from ansible_collections.bulwark.container_security.plugins.module_utils.falco import (  # noqa: E402
     linter as falco_linter,  # noqa: E402
 )
+from ansible_collections.bulwark.container_security.plugins.module_utils.falco import (  # noqa: E402
+    rules_library as falco_rules_library,  # noqa: E402
+)
 from ansible_collections.bulwark.container_security.plugins.module_utils.falco.fields import FIELDS  # noqa: E402  # noqa: E402
 from condition_cases import CASES, verdict  # noqa: E402
 
@@ -38,7 +41,7 @@ import lab  # noqa: E402  (lab/lab.py: the sid version check)
 
 BROKEN = sorted((ROOT / "tests" / "fixtures" / "falco" / "broken").glob("*.yaml"))
 LIBRARY_GLOBS = ("roles/falco/files/rules/*.yaml", "roles/falco/files/rules/*.yml",
-                 "roles/falco/files/*rules*.yaml", "roles/falco/templates/rules/*.j2")
+                 "roles/falco/files/*rules*.yaml")
 # plugin fields replaced by a syscall field of the same type, so that sysdig (which loads no
 # plugins) still checks the syntax and every other field of a condition that uses them
 STAND_INS = {"string": "proc.name", "bool": "evt.is_open_read", "abstime": "evt.rawtime",
@@ -153,31 +156,15 @@ def test_upstream_rules_and_macros_expanded_are_accepted(sysdig, shared_fixtures
 
 @pytest.fixture(scope="module", params=["defaults", "example_vars"])
 def library(tmp_path_factory, request) -> list[Path]:
-    """The collection's rules library: plain files as they are, templates rendered by Ansible's
-    own template module with the falco role's defaults, then with every allowlist and
-    exception filled in (library_example_vars.yml)."""
-    extra = ["-e", f"@{HERE / 'library_example_vars.yml'}"] if request.param == "example_vars" \
-        else []
-    found = sorted({p for g in LIBRARY_GLOBS for p in ROOT.glob(g)})
-    if not found:
-        pytest.fail(f"no rules library found under {', '.join(LIBRARY_GLOBS)}")
+    """The collection's rules library: plain rule files as they are, and the library the falco
+    role writes (rules_library.py, through its falco_rules_library filter) built with its
+    defaults, then with every allowlist and exception filled in (library_example_vars.yml)."""
+    variables = yaml.safe_load((HERE / "library_example_vars.yml").read_text(encoding="utf-8")) \
+        if request.param == "example_vars" else {}
     out = tmp_path_factory.mktemp("library")
-    files = []
-    for path in found:
-        if path.suffix != ".j2":
-            files.append(path)
-            continue
-        dest = out / path.name[:-3]
-        proc = subprocess.run(
-            [str(Path(sys.executable).parent / "ansible"), "localhost", "-i", "localhost,",
-             "-c", "local", "-e", f"ansible_python_interpreter={sys.executable}",
-             "-e", f"@{ROOT / 'roles' / 'falco' / 'defaults' / 'main.yml'}", *extra,
-             "-m", "ansible.builtin.template", "-a", f"src={path} dest={dest}"],
-            capture_output=True, text=True, cwd=ROOT, env={**os.environ, "ANSIBLE_NOCOLOR": "1"},
-            check=False)
-        assert proc.returncode == 0, proc.stdout + proc.stderr
-        files.append(dest)
-    return files
+    built = out / falco_rules_library.FILE_NAME
+    built.write_text(falco_rules_library.build_rules_library(variables), encoding="utf-8")
+    return sorted({p for g in LIBRARY_GLOBS for p in ROOT.glob(g)}) + [built]
 
 
 def test_library_conditions_are_accepted(sysdig, shared_fixtures, library):

@@ -10,6 +10,9 @@ from ansible_collections.bulwark.container_security.plugins.module_utils import 
 from ansible_collections.bulwark.container_security.plugins.module_utils.falco import (
     library as falco_library,
 )
+from ansible_collections.bulwark.container_security.plugins.module_utils.falco import (
+    rules_library,
+)
 
 ROLE = Path(__file__).resolve().parents[3] / "roles/falco"
 SCHEMA = json.loads((ROLE / "files/config.schema.json").read_text())
@@ -86,19 +89,24 @@ LIBRARY_RULES = {
 }
 
 
-def test_library_template_rules_have_mitre_tags_and_take_exceptions_not_condition_edits():
-    text = (ROLE / "templates/rules/bulwark_10_library.yaml.j2").read_text()
-    rules = [line.split(": ", 1)[1] for line in text.splitlines() if line.startswith("- rule: ")]
-    assert set(rules) == set(LIBRARY_RULES) and len(rules) == len(LIBRARY_RULES)
-    blocks = text.split("- rule: ")[1:]
-    for name, block in zip(rules, blocks, strict=True):
-        condition = block.split("condition: >", 1)[1].split("output:", 1)[0]
-        assert "falco_rule_exceptions" not in condition and "exceptions" not in condition
-        assert f"exceptions('{LIBRARY_RULES[name]}'" in block, name
-        assert f"enabled('{name}')" in block, name
-        tags = next(line for line in block.splitlines() if line.strip().startswith("tags:"))
-        assert "mitre_" in tags and (" T1" in tags or " TA0" in tags)
+def test_library_rules_have_mitre_tags_and_take_exceptions_not_condition_edits():
+    """Was the template's test: every rule has its falco_rule_exceptions key, takes the site's
+    exceptions and can be disabled; no condition mentions exceptions."""
+    assert {r.title: r.key for r in rules_library.RULES} == LIBRARY_RULES
+    assert len(rules_library.RULES) == len(LIBRARY_RULES)
     assert set(LIBRARY_RULES.values()) == set(falco_library.RULE_KEYS)
+    for rule in rules_library.RULES:
+        assert "exceptions" not in rule.condition and "falco_rule_exceptions" not in rule.condition
+        assert any(t.startswith("mitre_") for t in rule.tags)
+        assert any(t.startswith(("T1", "TA0")) for t in rule.tags)
+    site = {"name": "site", "fields": "proc.pname", "values": ["tini"]}
+    for title, key in LIBRARY_RULES.items():
+        built = yaml.safe_load(rules_library.build_rules_library(
+            {"falco_rule_exceptions": {key: [site]}, "falco_rules_disabled": [title]}))
+        (rule,) = [i for i in built if i.get("rule") == title]
+        assert rule["exceptions"][-1] == site and rule["enabled"] is False
+        others = [i for i in built if "rule" in i and i["rule"] != title]
+        assert all("enabled" not in i and site not in i["exceptions"] for i in others)
 
 
 def test_readme_tells_each_rules_false_positive_story():

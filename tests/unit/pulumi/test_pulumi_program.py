@@ -177,6 +177,8 @@ def test_releases_are_pinned_with_the_chosen_values(example):
     assert "bulwark_10_library.yaml" in rules
     assert "- list: bulwark_shell_binaries" in rules["bulwark_10_library.yaml"]
     assert "{{" not in rules["bulwark_10_library.yaml"]
+    golden = PULUMI_DIR.parent / "tests/fixtures/falco_library/defaults.yaml"
+    assert rules["bulwark_10_library.yaml"] == golden.read_text(encoding="utf-8")
 
 
 def test_falco_rules_files_replace_the_library(tmp_path):
