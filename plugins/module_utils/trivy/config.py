@@ -29,8 +29,9 @@ from ansible_collections.bulwark.container_security.plugins.module_utils.redacti
     one_line,
 )
 
-# time.ParseDuration without a sign: "5m", "1h30m", "0.5s", "0".
-GO_DURATION = r"^(0|([0-9]+(\.[0-9]+)?(ns|us|\u00b5s|ms|s|m|h))+)$"
+# time.ParseDuration without a sign: "5m", "1h30m", "0.5s", "0". A JSON Schema pattern is
+# searched, so it is anchored at both ends; \Z, not "$", which would accept "5m\n".
+GO_DURATION = r"^(0|([0-9]+(\.[0-9]+)?(ns|us|\u00b5s|ms|s|m|h))+)\Z"
 _DURATION_KEYS = {("timeout",), ("cache", "ttl")}
 
 # Flat setting name -> path in trivy.yaml. Order is the order of the written file.
