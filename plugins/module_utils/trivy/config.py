@@ -153,7 +153,7 @@ def validate_config(document, schema):
         elif error.validator == "pattern" and error.schema.get("pattern") == GO_DURATION \
                 and isinstance(error.instance, str) \
                 and not any(SECRET_KEY.search(str(p)) for p in error.absolute_path):
-            errors.append(f"trivy.yaml {_where(error)}: {one_line(error.instance)!r} is not a "
+            errors.append(f"trivy.yaml {_where(error)}: {one_line(repr(error.instance))} is not a "
                           "non-negative Go duration like 5m, 90s or 1h30m")
         else:   # a value under a secret-like key (password, token, ...) is never echoed
             errors.append(f"trivy.yaml {_where(error)}: {schema_error_text(error)}")
