@@ -35,6 +35,9 @@ from ansible_collections.bulwark.container_security.plugins.module_utils.cosign.
 from ansible_collections.bulwark.container_security.plugins.module_utils.cosign.params import (
     check_image_options,
 )
+from ansible_collections.bulwark.container_security.plugins.module_utils.falco.engine import (
+    required_engine_version_problem,
+)
 from ansible_collections.bulwark.container_security.plugins.module_utils.notation import (
     trust_policy as notation_policy,
 )
@@ -150,6 +153,14 @@ def test_fail_open_row_pulumi_stack_config(raw, message):
         stack.from_mapping(raw)
     assert message in str(info.value)
     assert SECRET not in str(info.value)
+
+
+@pytest.mark.parametrize("raw", ["\u0663", "0.\u0663\u0661.0"],
+                         ids=["integer-arabic-indic-digit", "semver-arabic-indic-digits"])
+def test_fail_open_row_falco_required_engine_version(raw):
+    """The linter read Unicode digits as an engine version Falco's own parser refuses."""
+    assert "unable to parse engine version" in required_engine_version_problem(raw)
+    assert required_engine_version_problem("0.31.0") is None
 
 
 def test_fail_open_row_one_service_url_check():
