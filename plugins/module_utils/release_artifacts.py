@@ -277,8 +277,16 @@ def plan(tool, version, architecture, mirror_url=None, sha256=None, denylist=Non
         "member": spec.get("member", "").format(**fmt),
         "root": spec.get("root", "").format(**fmt),
         "version_command": list(spec["version_command"]),
+        "version_pattern": version_pattern(version),
         "verification": verification_plan(verification, url),
     }
+
+
+def version_pattern(version):
+    """The regular expression a binary's version output must contain for `version` to count as
+    installed: the version as a whole number sequence, so 1.2.3 is not found in 1.2.30,
+    11.2.3 or 1.2.3.4 (a plain search for "1\\.2\\.3" found all three)."""
+    return rf"(?<![0-9.]){re.escape(version)}(?![0-9]|\.[0-9])"
 
 
 def parse_checksums(text, asset):

@@ -11,6 +11,7 @@ from __future__ import annotations
 import importlib.util
 import json
 import os
+import re
 import subprocess
 import sys
 
@@ -127,6 +128,31 @@ def test_fail_open_row_release_artifact_version(version, message):
     with pytest.raises(ArtifactError) as info:
         plan("trivy", version, "x86_64", sha256="a" * 64)
     assert message in str(info.value)
+
+
+@pytest.mark.parametrize("output", ["Version: 0.69.30", "Version: 10.69.3",
+                                    "Version: 0.69.3.1", "Version: 0.69"],
+                         ids=["longer-patch", "longer-major", "fourth-part", "shorter"])
+def test_fail_open_row_release_artifact_installed_version(output):
+    """The role's "is the right version installed" test: a search for the escaped version
+    found 0.69.3 in 0.69.30, so a wrong binary counted as installed and stayed."""
+    pattern = plan("trivy", "0.69.3", "x86_64", sha256="a" * 64)["version_pattern"]
+    assert re.search(pattern, "Version: 0.69.3\nVulnerability DB:")
+    assert re.search(pattern, "GitVersion:    v0.69.3")
+    assert re.search(pattern, "Falco version: 0.69.3 (x86_64)")
+    assert not re.search(pattern, output)
+    tasks = yaml.safe_load((ROOT / "roles/release_artifact/tasks/main.yml").read_text())
+    (paths,) = [t for t in tasks if t.get("name") == "Set the install paths"]
+    (install,) = [t for t in tasks if t.get("name") == "Install the artifact"]
+    variables = {"release_artifact_version_pattern": "",
+                 "release_artifact_plan": {"version_pattern": pattern},
+                 "release_artifact_present": {"stat": {"exists": True}}}
+    expected = Templar(loader=DataLoader(), variables=variables).template(
+        trust_as_template(paths["ansible.builtin.set_fact"]["release_artifact_expected"]))
+    for shown, reinstall in ((output, True), ("Version: 0.69.3", False)):
+        assert holds(install["when"], **variables, release_artifact_expected=expected,
+                     release_artifact_present_version={"rc": 0, "stdout": shown,
+                                                       "stderr": ""}) is reinstall
 
 
 STACK = [
