@@ -49,6 +49,9 @@ from ansible_collections.bulwark.container_security.plugins.module_utils.release
 from ansible_collections.bulwark.container_security.plugins.module_utils.trivy.config import (
     validate_config,
 )
+from ansible_collections.bulwark.container_security.plugins.module_utils.trivy.scan import (
+    check_scan_options,
+)
 
 from .support import ROOT
 
@@ -179,6 +182,16 @@ def test_fail_open_row_pulumi_stack_config(raw, message):
         stack.from_mapping(raw)
     assert message in str(info.value)
     assert SECRET not in str(info.value)
+
+
+@pytest.mark.parametrize("target", ["/srv/app\x00", "/srv/\x1bapp", "/srv/app\x7f",
+                                    "/srv/app\x9b"],
+                         ids=["nul", "escape", "delete", "c1-csi"])
+def test_fail_open_row_trivy_scan_target_path(target):
+    """A NUL reached subprocess as a traceback; ESC, DEL and C1 characters reached trivy."""
+    with pytest.raises(ValueError) as info:
+        check_scan_options({"target": target, "kind": "fs"})
+    assert "is not a safe fs path" in str(info.value) and "control characters" in str(info.value)
 
 
 @pytest.mark.parametrize("raw", ["\u0663", "0.\u0663\u0661.0"],
