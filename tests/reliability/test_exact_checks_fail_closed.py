@@ -36,6 +36,15 @@ from ansible_collections.bulwark.container_security.plugins.module_utils.cosign.
 from ansible_collections.bulwark.container_security.plugins.module_utils.cosign.params import (
     check_image_options,
 )
+from ansible_collections.bulwark.container_security.plugins.module_utils.falco import (
+    field_lookup as falco_fields,
+)
+from ansible_collections.bulwark.container_security.plugins.module_utils.falco import (
+    grammar as falco_grammar,
+)
+from ansible_collections.bulwark.container_security.plugins.module_utils.falco import (
+    library as falco_library,
+)
 from ansible_collections.bulwark.container_security.plugins.module_utils.falco.engine import (
     required_engine_version_problem,
 )
@@ -51,6 +60,9 @@ from ansible_collections.bulwark.container_security.plugins.module_utils.trivy.c
 )
 from ansible_collections.bulwark.container_security.plugins.module_utils.trivy.scan import (
     check_scan_options,
+)
+from ansible_collections.bulwark.container_security.plugins.module_utils.trivy.severities import (
+    check_budgets,
 )
 
 from .support import ROOT
@@ -200,6 +212,35 @@ def test_fail_open_row_falco_required_engine_version(raw):
     """The linter read Unicode digits as an engine version Falco's own parser refuses."""
     assert "unable to parse engine version" in required_engine_version_problem(raw)
     assert required_engine_version_problem("0.31.0") is None
+
+
+UNICODE_DIGITS = [
+    ("falco-allowlist-port", lambda: falco_library.allowlist_errors(
+        {"registry.example/app": ["\u0668\u0660"]}, "falco_listen_allowed_by_image", "port"),
+     "'\u0668\u0660' is not a port number 1-65535"),
+    ("falco-evt-arg-position", lambda: falco_fields.lookup_field("evt.arg", "\u0661")[2],
+     "the argument in brackets must be a number"),
+    ("falco-proc-aname-depth", lambda: falco_fields.lookup_field("proc.aname", "\u0661")[2],
+     "takes a numeric argument"),
+    ("falco-port-value", lambda: falco_grammar._value_problem("PORT", "=", "\u0668\u0660"),
+     "unrecognized protocol"),
+]
+
+
+@pytest.mark.parametrize(("call", "message"), [r[1:] for r in UNICODE_DIGITS],
+                         ids=[r[0] for r in UNICODE_DIGITS])
+def test_fail_open_row_falco_numbers_are_ascii(call, message):
+    """str.isdigit() took Arabic-Indic digits as a port or argument Falco's parser refuses."""
+    assert message in str(call())
+
+
+@pytest.mark.parametrize("budget", ["5_0", "\u0665", "0x5", 2.0],
+                         ids=["underscore", "arabic-indic-digit", "hex-guard", "float-guard"])
+def test_fail_open_row_trivy_budget_is_a_plain_count(budget):
+    """int() read "5_0" as a budget of 50 and "\u0665" as 5."""
+    with pytest.raises(ValueError, match="must be an integer >= 0"):
+        check_budgets({"HIGH": budget})
+    assert check_budgets({"HIGH": " 5 "}) == check_budgets({"HIGH": 5}) == {"HIGH": 5}
 
 
 def test_fail_open_row_one_service_url_check():
