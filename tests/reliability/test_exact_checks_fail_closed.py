@@ -55,6 +55,7 @@ from ansible_collections.bulwark.container_security.plugins.module_utils.release
     ArtifactError,
     plan,
 )
+from ansible_collections.bulwark.container_security.plugins.module_utils.scan import sarif
 from ansible_collections.bulwark.container_security.plugins.module_utils.trivy.config import (
     validate_config,
 )
@@ -241,6 +242,15 @@ def test_fail_open_row_trivy_budget_is_a_plain_count(budget):
     with pytest.raises(ValueError, match="must be an integer >= 0"):
         check_budgets({"HIGH": budget})
     assert check_budgets({"HIGH": " 5 "}) == check_budgets({"HIGH": 5}) == {"HIGH": 5}
+
+
+@pytest.mark.parametrize("url", ["https://avd.example/CVE-1\njavascript:x",
+                                 f"https://ci:{SECRET}@avd.example/CVE-1", "https://", "ftp://x/y"],
+                         ids=["newline", "credentials", "no-host", "not-web"])
+def test_fail_open_row_sarif_help_uri(url):
+    """A report's advisory URL became the SARIF helpUri after a prefix test only."""
+    assert sarif._help_uri(url) is None
+    assert sarif._help_uri("https://avd.aquasec.com/nvd/cve-2019-1549")
 
 
 def test_fail_open_row_one_service_url_check():
