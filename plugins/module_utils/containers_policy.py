@@ -45,13 +45,14 @@ REQUIREMENT_KEYS = ("name", "scope", "keys", "identity", "fulcio", "rekor_public
 FULCIO_KEYS = {"ca_path": "caPath", "oidc_issuer": "oidcIssuer", "subject_email": "subjectEmail"}
 KMS_SCHEMES = ("awskms://", "gcpkms://", "azurekms://", "hashivault://", "k8s://")
 
+# Whole-string patterns (fullmatch, \Z): "$" would let a trailing newline through.
 # A docker transport scope: host[:port][/path], optionally a leading "*." wildcard host.
-_SCOPE_RE = re.compile(r"^(\*\.)?[a-z0-9]([a-z0-9.-]*[a-z0-9])?(:[0-9]{1,5})?"
-                       r"(/[a-z0-9]+([._/-][a-z0-9]+)*)?$")
-_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$")
+_SCOPE_RE = re.compile(r"(\*\.)?[a-z0-9]([a-z0-9.-]*[a-z0-9])?(:[0-9]{1,5})?"
+                       r"(/[a-z0-9]+([._/-][a-z0-9]+)*)?\Z")
+_NAME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,62}\Z")
 # The characters of the reference forms cosign documents (ARNs, resource paths, vault URLs);
 # no whitespace and nothing a shell would read.
-_KMS_RE = re.compile(r"^(awskms|gcpkms|azurekms|hashivault|k8s)://[A-Za-z0-9._~:/@%+=,-]+$")
+_KMS_RE = re.compile(r"(awskms|gcpkms|azurekms|hashivault|k8s)://[A-Za-z0-9._~:/@%+=,-]+\Z")
 
 
 class PolicyError(ValueError):
@@ -60,7 +61,7 @@ class PolicyError(ValueError):
 
 def check_name(value, what="name"):
     """A file-name-safe identifier (key names, registries.d file suffixes)."""
-    if not isinstance(value, str) or not _NAME_RE.match(value):
+    if not isinstance(value, str) or not _NAME_RE.fullmatch(value):
         raise PolicyError(f"{what} {value!r} is not a valid name: use letters, digits, '.', '_' "
                           f"or '-' (at most 63 characters, no leading punctuation)")
     return value
@@ -68,7 +69,7 @@ def check_name(value, what="name"):
 
 def check_scope(scope):
     """A containers/image docker scope: registry host[:port] with an optional repository path."""
-    if not isinstance(scope, str) or not _SCOPE_RE.match(scope):
+    if not isinstance(scope, str) or not _SCOPE_RE.fullmatch(scope):
         raise PolicyError(f"scope {scope!r} is not a registry or repository scope like "
                           f"'registry.example:5000' or 'registry.example/team/app' (no scheme, "
                           f"tag or digest, lower case)")
@@ -77,7 +78,7 @@ def check_scope(scope):
 
 def kms_ref_error(ref):
     """'' when `ref` is a KMS key reference cosign understands, else a message saying why not."""
-    if isinstance(ref, str) and _KMS_RE.match(ref):
+    if isinstance(ref, str) and _KMS_RE.fullmatch(ref):
         return ""
     return (f"cosign_signer_key_ref {ref!r} is not a KMS key reference; accepted: "
             f"{', '.join(KMS_SCHEMES)} followed by letters, digits and ._~:/@%+=,-")

@@ -148,7 +148,8 @@ CATALOG = {
     },
 }
 
-_VERSION_RE = re.compile(r"\d+\.\d+\.\d+(?:[-+][0-9A-Za-z.-]+)?")
+# fullmatch only, ASCII digits only ("\d" is any Unicode digit, "$" accepts a trailing "\n").
+_VERSION_RE = re.compile(r"[0-9]+\.[0-9]+\.[0-9]+(?:[-+][0-9A-Za-z.-]+)?")
 _SHA256_RE = re.compile(r"[0-9a-f]{64}")
 
 
@@ -187,7 +188,7 @@ def pinned_sha256(tool, version, architecture, pins=None):
     """The sha256 pin of one tool/version/architecture: from `pins` (the inventory's
     release_artifact_pins, {tool: {version: {architecture: sha256}}}) first, then the
     catalog's; None when neither pins it. A malformed `pins` is an ArtifactError."""
-    version = str(version).lstrip("v")
+    version = str(version).removeprefix("v")
     if pins:
         if not isinstance(pins, dict):
             raise ArtifactError("release_artifact_pins must be a dict "
@@ -226,12 +227,12 @@ def plan(tool, version, architecture, mirror_url=None, sha256=None, denylist=Non
         raise ArtifactError(f"tool {printable(tool)!r} is not in the artifact catalog; known: "
                             f"{', '.join(sorted(CATALOG))}")
     spec = CATALOG[tool]
-    version = str(version).lstrip("v")
+    version = str(version).removeprefix("v")
     if not _VERSION_RE.fullmatch(version):
         raise ArtifactError(f"{tool}_version {printable(version)!r} is not an exact version "
                             f"like 1.2.3")
     denied = dict(spec["denylist"])
-    denied.update({str(k).lstrip("v"): v for k, v in (denylist or {}).items()})
+    denied.update({str(k).removeprefix("v"): v for k, v in (denylist or {}).items()})
     if version in denied:
         raise ArtifactError(f"{tool} {version} is refused: {denied[version]}. "
                             f"Pin another version in {tool}_version.")
@@ -276,8 +277,16 @@ def plan(tool, version, architecture, mirror_url=None, sha256=None, denylist=Non
         "member": spec.get("member", "").format(**fmt),
         "root": spec.get("root", "").format(**fmt),
         "version_command": list(spec["version_command"]),
+        "version_pattern": version_pattern(version),
         "verification": verification_plan(verification, url),
     }
+
+
+def version_pattern(version):
+    """The regular expression a binary's version output must contain for `version` to count as
+    installed: the version as a whole number sequence, so 1.2.3 is not found in 1.2.30,
+    11.2.3 or 1.2.3.4 (a plain search for "1\\.2\\.3" found all three)."""
+    return rf"(?<![0-9.]){re.escape(version)}(?![0-9]|\.[0-9])"
 
 
 def parse_checksums(text, asset):

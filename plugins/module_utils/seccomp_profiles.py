@@ -79,6 +79,16 @@ def destination(directory, subdir, name):
         raise ValueError(str(exc)) from None
 
 
+def profile_directory(directory, subdir):
+    """``<directory>/<subdir>``, the role's own directory, by the same containment check."""
+    check_dir(directory)
+    check_subdir(subdir)
+    try:
+        return str(contained_path(directory, subdir, "seccomp_profiles_subdir"))
+    except OutputError as exc:
+        raise ValueError(str(exc)) from None
+
+
 def entry_problems(entries, directory, subdir):
     """Every reason the role must not write: the directory, the subdirectory, each entry's name
     (unique) and its one source. Checked whether or not profiles are validated, before any

@@ -142,11 +142,11 @@ blocking_omitted:
   returned: always
   type: int
 ignored_omitted:
-  description: Ignored findings left out of RV(ignored).
+  description: Ignored findings left out of RV(ignored) (at most 100 are listed).
   returned: always
   type: int
 tolerated_omitted:
-  description: Tolerated findings left out of RV(tolerated).
+  description: Tolerated findings left out of RV(tolerated) (at most 100 are listed).
   returned: always
   type: int
 budgets:
@@ -163,6 +163,30 @@ artifact:
   description: C(ArtifactName) of the report.
   returned: always
   type: str
+artifact_type:
+  description: C(ArtifactType) of a Trivy report (C(container_image), C(filesystem), ...), the
+    source type of a Grype report; empty when the report names none.
+  returned: always
+  type: str
+total:
+  description: Number of findings in the report, ignored ones included.
+  returned: always
+  type: int
+severity:
+  description: The blocking severities as given (O(severity)), comma-separated.
+  returned: always
+  type: str
+  sample: HIGH,CRITICAL
+blocking_severities:
+  description: The severities that block, as the gate read O(severity).
+  returned: always
+  type: list
+  elements: str
+  sample: [HIGH, CRITICAL]
+ignore_unfixed:
+  description: Whether findings without a fixed version were ignored (O(ignore_unfixed)).
+  returned: always
+  type: bool
 report_format:
   description: Scanner format of the report, C(trivy) or C(grype).
   returned: always

@@ -185,6 +185,19 @@ tolerated:
   returned: when Trivy ran
   type: list
   elements: dict
+blocking_omitted:
+  description: Blocking findings left out of RV(blocking) (it lists at most 100; the JUnit
+    and SARIF files have all of them).
+  returned: when Trivy ran
+  type: int
+ignored_omitted:
+  description: Ignored findings left out of RV(ignored) (at most 100 are listed).
+  returned: when Trivy ran
+  type: int
+tolerated_omitted:
+  description: Tolerated findings left out of RV(tolerated) (at most 100 are listed).
+  returned: when Trivy ran
+  type: int
 budgets:
   description: Per budgeted severity, C(limit), C(found) and C(exceeded).
   returned: when Trivy ran
@@ -198,6 +211,30 @@ artifact:
   description: C(ArtifactName) of the report.
   returned: when Trivy ran
   type: str
+artifact_type:
+  description: C(ArtifactType) of a Trivy report (C(container_image), C(filesystem), ...), the
+    source type of a Grype report; empty when the report names none.
+  returned: when Trivy ran
+  type: str
+total:
+  description: Number of findings in the report, ignored ones included.
+  returned: when Trivy ran
+  type: int
+severity:
+  description: The blocking severities as given (O(severity)), comma-separated.
+  returned: when Trivy ran
+  type: str
+  sample: HIGH,CRITICAL
+blocking_severities:
+  description: The severities that block, as the gate read O(severity).
+  returned: when Trivy ran
+  type: list
+  elements: str
+  sample: [HIGH, CRITICAL]
+ignore_unfixed:
+  description: Whether findings without a fixed version were ignored (O(ignore_unfixed)).
+  returned: when Trivy ran
+  type: bool
 report_format:
   description: Scanner format of the report, C(trivy) or C(grype).
   returned: when Trivy ran

@@ -26,6 +26,9 @@ from ansible_collections.bulwark.container_security.plugins.module_utils.falco.a
     AlertsError,
     sidekick_config,
 )
+from ansible_collections.bulwark.container_security.plugins.module_utils.http_urls import (
+    url_error,
+)
 from ansible_collections.bulwark.container_security.plugins.module_utils.kubernetes_names import (
     DNS_LABEL,
 )
@@ -81,7 +84,8 @@ CONFIG_KEYS: dict[str, tuple[str, Any, str]] = {
                "pod security controls, image signatures, exceptions, namespaces, networking."),
 }
 
-_CHART_VERSION_RE = re.compile(r"^\d+\.\d+\.\d+(?:-[0-9A-Za-z.-]+)?$")
+# Whole string, ASCII digits: "$" would accept a trailing newline and "\d" any Unicode digit.
+_CHART_VERSION_RE = re.compile(r"[0-9]+\.[0-9]+\.[0-9]+(?:-[0-9A-Za-z.-]+)?\Z")
 _PY_TYPES = {"string": str, "boolean": bool, "array": list, "object": dict, "integer": int}
 
 
@@ -144,23 +148,29 @@ def _chart_version(name: str, value: str) -> str:
     if value == "":
         # Pulumi.yaml declares an empty default so that the pin lives here only.
         return CONFIG_KEYS[name][1]
-    if not _CHART_VERSION_RE.match(value):
+    if not _CHART_VERSION_RE.fullmatch(value):
         raise StackConfigError(f"{_key(name)}: {value!r} is not an exact chart version like "
                                f"{CONFIG_KEYS[name][1]} (ranges and 'latest' are refused)")
     return value
 
 
 def _namespace(name: str, value: str) -> str:
-    if not DNS_LABEL.match(value):
+    if not DNS_LABEL.fullmatch(value):
         raise StackConfigError(f"{_key(name)}: {value!r} is not a Kubernetes namespace name "
                                "(lowercase letters, digits and '-', at most 63 characters)")
     return value
 
 
 def _repository(name: str, value: str) -> str:
-    if not value.startswith(("https://", "oci://")):
-        raise StackConfigError(f"{_key(name)}: {value!r} must be an https:// or oci:// URL")
-    return value
+    """An https:// or oci:// URL with a host; the one URL check (http_urls.url_error) refuses
+    whitespace, control characters and credentials, and its message never shows them."""
+    problem = url_error(re.sub(r"\Aoci://", "https://", value), _key(name))
+    if problem is None and value.startswith(("https://", "oci://")):
+        return value
+    if problem and ("@" in value or not value.isprintable() or " " in value):
+        raise StackConfigError(f"{problem} (an https:// or oci:// chart repository)")
+    raise StackConfigError(f"{_key(name)}: {value!r} must be an https:// or oci:// URL with a "
+                           "host")
 
 
 def _release(name: str, get: dict) -> ChartRelease:

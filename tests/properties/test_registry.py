@@ -20,6 +20,9 @@ from ansible_collections.bulwark.container_security.plugins.module_utils.cosign 
 from ansible_collections.bulwark.container_security.plugins.module_utils.cosign.errors import (
     CosignError,
 )
+from ansible_collections.bulwark.container_security.plugins.module_utils.cosign.params import (
+    check_image_options,
+)
 from ansible_collections.bulwark.container_security.plugins.module_utils.release_artifacts import (
     CATALOG,
     ArtifactError,
@@ -124,8 +127,7 @@ def test_a_service_url_with_userinfo_is_refused_without_the_secret(secret, optio
     """Invariant: fulcio_url/rekor_url with userinfo are refused naming the option, the
     secret not in the message."""
     url = f"{scheme}://user:{secret}@fulcio.example/api"
-    outcome, message = refused_or_right(lambda: references.check_service_url(option, url),
-                                        CosignError)
+    outcome, message = refused_or_right(lambda: check_image_options({option: url}), CosignError)
     assert outcome == "refused" and option in message
     no_secret(secret, message)
 

@@ -24,12 +24,16 @@ from ansible_collections.bulwark.container_security.plugins.module_utils.cosign 
 from ansible_collections.bulwark.container_security.plugins.module_utils.cosign.errors import (
     CosignError,
 )
+from ansible_collections.bulwark.container_security.plugins.module_utils.cosign.params import (
+    check_image_options,
+)
 from ansible_collections.bulwark.container_security.plugins.module_utils.release_artifacts import (
     ArtifactError,
     plan,
 )
 
 SECRET = "S3cr3tPassw0rd"
+FULCIO_WITH_USERINFO = f"https://ci:{SECRET}@fulcio.example"
 BASIC = "Basic " + base64.b64encode(f"ci:{SECRET}".encode()).decode()
 
 
@@ -152,9 +156,8 @@ def test_leak_row_registry_redirect_through_the_real_transport(code, monkeypatch
                  "holds credentials", id="userinfo-in-image-reference"),
     pytest.param(lambda: references.parse_reference(f"https://ci:{SECRET}@ghcr.io/a/b"),
                  "holds credentials", id="url-userinfo-in-image-reference"),
-    pytest.param(lambda: references.check_service_url("fulcio_url",
-                                                      f"https://ci:{SECRET}@fulcio.example"),
-                 "fulcio_url", id="userinfo-in-fulcio-url"),
+    pytest.param(lambda: check_image_options({"fulcio_url": FULCIO_WITH_USERINFO}),
+                 "fulcio_url carries credentials", id="userinfo-in-fulcio-url"),
     pytest.param(lambda: plan("cosign", "3.1.1", "x86_64",
                               mirror_url=f"https://ci:{SECRET}@mirror.example/gh"),
                  "holds credentials", id="userinfo-in-mirror-url"),

@@ -6,7 +6,6 @@
 from __future__ import annotations
 
 import re
-from urllib.parse import urlsplit
 
 from ansible_collections.bulwark.container_security.plugins.module_utils.cosign.errors import (
     DIGEST_RE,
@@ -93,24 +92,6 @@ def _without(ref: str, userinfo: str) -> str:
     shown = ref.replace(userinfo + "@", MASK + "@", 1)
     shown = redact(shown, [userinfo, *userinfo.split(":", 1)])
     return printable(shown if len(shown) <= 300 else shown[:120] + "...")
-
-
-def check_service_url(option: str, url) -> None:
-    """Refuse a service URL (fulcio_url, rekor_url, a timestamp server) that holds userinfo,
-    naming the option and showing the URL without it. None and '' pass (not given)."""
-    if url is None or url == "":
-        return
-    try:
-        parts = urlsplit(str(url))
-    except ValueError:
-        raise CosignError("cosign_failed", f"{option}: {redact(printable(url))!r} is not a "
-                          "URL") from None
-    if "@" in (parts.netloc or ""):
-        userinfo = parts.netloc.rsplit("@", 1)[0]
-        shown = redact(str(url), [userinfo, *userinfo.split(":", 1)])
-        raise CosignError("cosign_failed", f"{option}: {printable(shown)!r} holds credentials "
-                          "(userinfo before '@'); they are not shown. Give the service URL "
-                          "without them")
 
 
 def repository_of(ref: str) -> str:

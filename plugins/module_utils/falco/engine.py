@@ -34,8 +34,9 @@ PINNED_FALCO_VERSION = "0.44.1"
 
 _YAML_CPP_BOOLS = {"y": True, "yes": True, "true": True, "on": True,
                    "n": False, "no": False, "false": False, "off": False}
-_SEMVER_RE = re.compile(r"(\d+)\.(\d+)\.(\d+)")
-_UINT_RE = re.compile(r"\+?\d+")
+# ASCII digits: "\d" would take any Unicode digit, which Falco's parser refuses.
+_SEMVER_RE = re.compile(r"([0-9]+)\.([0-9]+)\.([0-9]+)")
+_UINT_RE = re.compile(r"\+?[0-9]+")
 
 
 def _flexible_case(text: str) -> bool:

@@ -19,7 +19,7 @@ def lookup_field(name: str, arg: str | None, fields: dict | None = None):
     base, flags, problem = _lookup_field(name, arg, fields)
     if problem is None and base in ("evt.arg", "evt.rawarg"):
         if arg is not None:     # evt.arg[N]: by position only
-            if not arg.isdigit():
+            if not (arg.isascii() and arg.isdigit()):   # isdigit() alone takes "\u0661"
                 problem = f"'{name}[{arg}]': the argument in brackets must be a number"
         elif name[len(base) + 1:] not in EVENT_ARGS:
             key = name[len(base) + 1:]
@@ -34,7 +34,9 @@ def _lookup_field(name: str, arg: str | None, fields: dict):
             return name, flags, f"unknown field '{name}[{arg}]': '{name}' takes no argument"
         if arg is None and "arg_required" in flags:
             return name, flags, f"field '{name}' requires an argument ('{name}[...]')"
-        if arg is not None and name.startswith("proc.a") and not arg.strip("'\"").isdigit():
+        number = arg.strip("'\"") if arg is not None else ""
+        if arg is not None and name.startswith("proc.a") \
+                and not (number.isascii() and number.isdigit()):
             return name, flags, f"field '{name}' takes a numeric argument, not '{arg}'"
         return name, flags, None
     # `evt.arg.flags`, `container.label.app`: the argument after a dot

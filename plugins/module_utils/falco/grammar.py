@@ -173,7 +173,7 @@ def _value_problem(typ: str | None, op: str, value: str) -> str | None:
         return f"{value} is not a valid number"
     if typ == "BOOL" and value not in ("true", "false"):
         return f"unrecognized boolean value {value}"
-    if typ == "PORT" and not value.isdigit():
+    if typ == "PORT" and not (value.isascii() and value.isdigit()):
         return f"unrecognized protocol {value}"
     if typ == "IPADDR":
         try:

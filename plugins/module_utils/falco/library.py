@@ -27,9 +27,11 @@ def _destination(entry) -> str:
 
 
 def _port(entry) -> str:
-    if isinstance(entry, bool) or not str(entry).isdigit() or not 0 < int(entry) < 65536:
+    text = str(entry)      # ASCII digits only: str.isdigit() also takes "\u0661" and "\u00b2"
+    if isinstance(entry, bool) or not (text.isascii() and text.isdigit()) \
+            or not 0 < int(text) < 65536:
         raise ValueError(entry)
-    return str(int(entry))
+    return str(int(text))
 
 
 _KINDS = {

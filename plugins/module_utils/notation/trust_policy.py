@@ -10,9 +10,13 @@ from __future__ import annotations
 
 import re
 
+from ansible_collections.bulwark.container_security.plugins.module_utils.redaction import (
+    one_line,
+)
+
 LEVELS = ("strict", "permissive", "audit", "skip")
 STORE_TYPES = ("ca", "signingAuthority", "tsa")
-NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$")
+NAME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,62}\Z")  # fullmatch: "$" passes "x\n"
 
 
 class TrustPolicyError(ValueError):
@@ -23,11 +27,22 @@ def _store(value: str, where: str) -> str:
     kind, sep, name = str(value).partition(":")
     if not sep:
         kind, name = "ca", kind
-    if kind not in STORE_TYPES or not NAME_RE.match(name):
+    if kind not in STORE_TYPES or not NAME_RE.fullmatch(name):
         raise TrustPolicyError(f"{where}: trust store {value!r}; expected <type>:<name> with type "
                                f"one of {', '.join(STORE_TYPES)} and a name of letters, digits, "
                                "'.', '_', '-' (a bare name means ca:<name>)")
     return f"{kind}:{name}"
+
+
+def _strings(value, what: str, where: str) -> list:
+    """`value` (a list of one-line strings, None meaning none) as a list; else a refusal."""
+    if value is None:
+        return []
+    if not isinstance(value, list) or not all(isinstance(v, str) and v == one_line(v)
+                                              for v in value):
+        raise TrustPolicyError(f"{where}: {what} {one_line(repr(value))}; expected a list of "
+                               "strings without line breaks or control characters")
+    return list(value)
 
 
 def trust_policy(statements: list) -> dict:
@@ -40,14 +55,15 @@ def trust_policy(statements: list) -> dict:
         raise TrustPolicyError("the trust policy needs at least one statement")
     out, names, wildcard = [], set(), 0
     for i, st in enumerate(statements):
-        label = st.get("name", "(no name)") if isinstance(st, dict) else repr(st)
+        label = one_line(st.get("name", "(no name)")) if isinstance(st, dict) else repr(st)
         where = f"trust policy statement {i} ({label})"
-        if not isinstance(st, dict) or not NAME_RE.match(str(st.get("name", ""))):
+        if not isinstance(st, dict) or not isinstance(st.get("name"), str) \
+                or not NAME_RE.fullmatch(st["name"]):
             raise TrustPolicyError(f"{where}: needs a name of letters, digits, '.', '_', '-'")
         if st["name"] in names:
             raise TrustPolicyError(f"{where}: the name is used twice")
         names.add(st["name"])
-        scopes = st.get("registry_scopes") or []
+        scopes = _strings(st.get("registry_scopes"), "registry_scopes", where)
         if not scopes or ("*" in scopes and len(scopes) > 1) \
                 or any(s != "*" and ("/" not in s or ":" in s.split("/", 1)[1] or "@" in s)
                        for s in scopes):
@@ -61,7 +77,7 @@ def trust_policy(statements: list) -> dict:
                "signatureVerification": {"level": level}}
         if level != "skip":
             stores = [_store(s, where) for s in st.get("trust_stores") or []]
-            identities = list(st.get("trusted_identities") or [])
+            identities = _strings(st.get("trusted_identities"), "trusted_identities", where)
             if not stores or not identities:
                 raise TrustPolicyError(f"{where}: level {level} needs trust_stores and "
                                        "trusted_identities (['*'] trusts any subject)")

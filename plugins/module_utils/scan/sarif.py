@@ -19,6 +19,9 @@ import hashlib
 import re
 from urllib.parse import quote
 
+from ansible_collections.bulwark.container_security.plugins.module_utils.http_urls import (
+    url_error,
+)
 from ansible_collections.bulwark.container_security.plugins.module_utils.trivy.severities import (
     SEVERITIES,
 )
@@ -52,7 +55,9 @@ def _uri(finding, artifact):
 
 
 def _help_uri(url):
-    return url if isinstance(url, str) and url.startswith(("https://", "http://")) else None
+    """The finding's advisory URL when it is a plain web URL (http_urls.url_error: a host, no
+    whitespace, control characters or credentials), else None: a SARIF viewer links it."""
+    return url if url_error(url, "url") is None else None
 
 
 def _rule(finding):

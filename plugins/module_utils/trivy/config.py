@@ -29,8 +29,9 @@ from ansible_collections.bulwark.container_security.plugins.module_utils.redacti
     one_line,
 )
 
-# time.ParseDuration without a sign: "5m", "1h30m", "0.5s", "0".
-GO_DURATION = r"^(0|([0-9]+(\.[0-9]+)?(ns|us|\u00b5s|ms|s|m|h))+)$"
+# time.ParseDuration without a sign: "5m", "1h30m", "0.5s", "0". A JSON Schema pattern is
+# searched, so it is anchored at both ends; \Z, not "$", which would accept "5m\n".
+GO_DURATION = r"^(0|([0-9]+(\.[0-9]+)?(ns|us|\u00b5s|ms|s|m|h))+)\Z"
 _DURATION_KEYS = {("timeout",), ("cache", "ttl")}
 
 # Flat setting name -> path in trivy.yaml. Order is the order of the written file.
@@ -152,7 +153,7 @@ def validate_config(document, schema):
         elif error.validator == "pattern" and error.schema.get("pattern") == GO_DURATION \
                 and isinstance(error.instance, str) \
                 and not any(SECRET_KEY.search(str(p)) for p in error.absolute_path):
-            errors.append(f"trivy.yaml {_where(error)}: {one_line(error.instance)!r} is not a "
+            errors.append(f"trivy.yaml {_where(error)}: {one_line(repr(error.instance))} is not a "
                           "non-negative Go duration like 5m, 90s or 1h30m")
         else:   # a value under a secret-like key (password, token, ...) is never echoed
             errors.append(f"trivy.yaml {_where(error)}: {schema_error_text(error)}")

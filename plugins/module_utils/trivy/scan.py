@@ -34,8 +34,9 @@ CACHE_BACKENDS = ("fs", "memory")
 # The enum of scan.scanners in Trivy's own config schema (roles/trivy/files/
 # trivy-config.schema.json; tests/unit checks the two agree).
 SCANNERS = ("vuln", "misconfig", "secret", "license")
-# Characters a shell would act on, and whitespace: never part of a target trivy_scan passes.
-_UNSAFE_PATH = re.compile(r"[\s;&|$`<>(){}\[\]'\"\\*?!#~]")
+# Characters a shell would act on, whitespace and control characters (NUL, ESC, DEL, C1):
+# never part of a target trivy_scan passes.
+_UNSAFE_PATH = re.compile(r"[\s\x00-\x1f\x7f-\x9f;&|$`<>(){}\[\]'\"\\*?!#~]")
 
 
 def check_scan_options(params):
@@ -55,7 +56,8 @@ def check_scan_options(params):
     elif _UNSAFE_PATH.search(target):
         what = "image archive" if kind == "image" else kind
         raise ValueError(f"target={target!r} is not a safe {what} path: whitespace and shell "
-                         "characters (; & | $ ` < > quotes ...) are not accepted")
+                         "characters (; & | $ ` < > quotes ...) and control characters are not "
+                         "accepted")
     timeout = params.get("timeout")
     if timeout is not None and not re.fullmatch(GO_DURATION, str(timeout)):
         raise ValueError(f"timeout={timeout!r} is not a Go duration; accepted: 5m0s, 300s, "

@@ -34,11 +34,12 @@ def check_budgets(budgets):
             raise ValueError(f"budgets: unknown severity {name!r}; accepted: "
                              f"{', '.join(SEVERITIES)}")
         limit = -1
-        if not isinstance(value, bool):
-            try:
-                limit = int(str(value).strip())
-            except ValueError:
-                limit = -1
+        text = str(value).strip()
+        # A plain count: int() alone also reads "5_0" as 50 and "\u0665" as 5.
+        if isinstance(value, int) and not isinstance(value, bool):
+            limit = value
+        elif isinstance(value, str) and text.isascii() and text.isdigit():
+            limit = int(text)
         if limit < 0:
             raise ValueError(f"budgets: {sev}={value!r} must be an integer >= 0")
         out[sev] = limit

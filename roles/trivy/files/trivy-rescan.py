@@ -20,6 +20,9 @@ import subprocess
 import sys
 
 SEVERITIES = ("CRITICAL", "HIGH", "MEDIUM", "LOW", "UNKNOWN")
+# A run directory's whole name (fullmatch, ASCII digits): only these are ever pruned, never a
+# "20261207T000000Z\n" or other look-alike someone put beside them.
+RUN_NAME = re.compile(r"[0-9]{8}T[0-9]{6}Z")
 
 
 def env(name, default=""):
@@ -112,7 +115,7 @@ def link_shared_db(shared, own):
 
 def prune(reports_dir, keep):
     runs = sorted(d for d in os.listdir(reports_dir)
-                  if re.match(r"^\d{8}T\d{6}Z$", d) and os.path.isdir(os.path.join(reports_dir, d)))
+                  if RUN_NAME.fullmatch(d) and os.path.isdir(os.path.join(reports_dir, d)))
     for old in runs[:-keep] if keep > 0 else []:
         shutil.rmtree(os.path.join(reports_dir, old), ignore_errors=True)
 
@@ -126,11 +129,12 @@ def main():
     server = env("TRIVY_RESCAN_SERVER")
     runtimes = env("TRIVY_RESCAN_RUNTIMES", "crictl ctr podman docker").replace(",", " ").split()
     update_db = env("TRIVY_RESCAN_UPDATE_DB", "true").lower() == "true"
-    try:
-        keep = int(env("TRIVY_RESCAN_HISTORY", "14"))
-    except ValueError:
-        print("TRIVY_RESCAN_HISTORY must be a number", file=sys.stderr)
+    history = env("TRIVY_RESCAN_HISTORY", "14")
+    if not re.fullmatch(r"[0-9]{1,6}", history):   # int() would take "\u0661\u0664" or "-3"
+        print(f"TRIVY_RESCAN_HISTORY {history!r} must be a number of runs (0: keep all)",
+              file=sys.stderr)
         return 2
+    keep = int(history)
     unknown = [r for r in runtimes if r not in RUNTIMES]
     if unknown:
         print(f"unknown runtime(s) {unknown}; known: {sorted(RUNTIMES)}", file=sys.stderr)

@@ -85,3 +85,30 @@ def test_native_engine_from_the_role_variable(tmp_path):
                                                   + ["ValidatingAdmissionPolicyBinding"] * 2)
     bad = play(tmp_path, settings, tmp_path / "bad", "-e", "kyverno_policy_engine=gatekeeper")
     assert bad.returncode != 0 and "kyverno_policy_engine" in bad.stdout + bad.stderr
+
+
+@pytest.mark.slow
+def test_max_exception_days_from_the_role_variable(tmp_path):
+    """kyverno_max_exception_days (argument_specs int; `-e` gives it as text) bounds how far
+    out an exception may expire, over the settings' own max_exception_days key."""
+    from datetime import datetime, timedelta, timezone
+
+    from ansible_collections.bulwark.container_security.plugins.module_utils.kyverno import (
+        controls,
+    )
+    keep = ("disallow_host_path",)
+    expires = (datetime.now(timezone.utc) + timedelta(days=100)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    settings = {"pod_security": {"disabled_controls": [
+        c for c in controls.POD_SECURITY_CONTROLS if c not in keep]},
+        "max_exception_days": 365,
+        "exceptions": [{"name": "agent", "namespace": "team", "policies": list(keep),
+                        "workloads": [{"name": "agent", "kind": "DaemonSet"}],
+                        "expires_at": expires, "reason": "vendor fix due"}]}
+    quick = ("-e", "kyverno_test_suites_enabled=false")
+    accepted = play(tmp_path, settings, tmp_path / "ok", *quick)
+    assert accepted.returncode == 0, accepted.stdout + accepted.stderr
+    refused = play(tmp_path, settings, tmp_path / "refused", *quick,
+                   "-e", "kyverno_max_exception_days=30")
+    assert refused.returncode != 0
+    assert "expected an expiry at most 30 days from now" in " ".join(refused.stdout.split())
+    assert not (tmp_path / "refused").exists()
