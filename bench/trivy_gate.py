@@ -28,6 +28,7 @@ sys.path.insert(0, str(ROOT / ".collections"))  # the collection, linked there b
 from ansible_collections.bulwark.container_security.plugins.module_utils.scan import (  # noqa: E402
     build_gate,
     rego,
+    rego_input,
 )
 from ansible_collections.bulwark.container_security.plugins.module_utils.trivy import (  # noqa: E402
     gate as trivy_gate,
@@ -114,8 +115,8 @@ def main() -> int:
         t_rego = best(lambda: build_gate.gate_report(loaded, policies=policies, **GATE_ARGS),
                       repeat=2) - t_gate
         gated = ruled["blocking"] + ruled["tolerated"] + ruled["ignored"]
-        doc = rego.policy_input(loaded, "trivy", ruled, gated, policies.words)
-        t_input = best(lambda: rego.to_rego_input(doc), repeat=2)
+        doc = rego_input.policy_input(loaded, "trivy", ruled, gated, policies.words)
+        t_input = best(lambda: rego_input.to_rego_input(doc), repeat=2)
 
         gc.collect()
         tracemalloc.start()
