@@ -20,8 +20,8 @@ own set_input, query and free 1.8 s; and the forked child 0.4 to 1.3 s more than
 in-process, system time of copy-on-write faults on the parent's 2 GB heap. The input is built
 once for all policies; calling the builders without releasing the GIL (ctypes.PyDLL) saved no
 CPU. The child with its time and memory bounds stays: a policy must not hang or exhaust the
-gate. rego-cpp's share alone puts json.load + gate + Rego at 2.5x json.load, so 2x is out of
-reach with rego-cpp at this size (about 4.6x in CPU; the bench measured 5.2x wall on an idle
+gate. rego-cpp's share alone puts json.load + gate + Rego at 2.4x json.load, so 2x is out of
+reach with rego-cpp at this size (4.4x to 4.6x in CPU; the bench measured 5.2x wall on an idle
 machine). Each run prints this breakdown.
 """
 from __future__ import annotations
