@@ -15,7 +15,8 @@ time, is not inflated by a loaded machine): json.load takes 1.4 s and the gate 0
 path about 4.8 s. Of that, the input document (input.results, 33,333 entries) takes 0.1 s;
 handing it to rego-cpp 1.55 s, one ctypes call per node and object item (1.37 million, 1.1 us
 each; regopy's C API has no bulk call, and its JSON and term parsers, regoSetInputJSON and
-regoSetInputTerm, took 37 s and 50 s wall for the same input, against 7 s this way); rego-cpp's
+regoSetInputTerm, took 37 s and 50 s wall for the same input, against 10 s this way in the same
+loaded run); rego-cpp's
 own set_input, query and free 1.8 s; and the forked child 0.4 to 1.3 s more than the same work
 in-process, system time of copy-on-write faults on the parent's 2 GB heap. The input is built
 once for all policies; calling the builders without releasing the GIL (ctypes.PyDLL) saved no
