@@ -10,20 +10,19 @@ cost of gating a report on disk; the ratio divides it by json.load alone. Peak m
 gate (beyond the loaded report) comes from tracemalloc in a separate pass, so its overhead
 does not distort the timings; the process high-water mark comes from getrusage.
 
-Why the Rego ratio misses 2x (cProfile and CPU seconds, 2026-12-07; CPU time, unlike wall
-time, is not inflated by a loaded machine): json.load takes 1.4 s and the gate 0.2 s; the Rego
-path about 4.8 s. Of that, the input document (input.results, 33,333 entries) takes 0.1 s;
-handing it to rego-cpp 1.55 s, one ctypes call per node and object item (1.37 million, 1.1 us
-each; regopy's C API has no bulk call, and its JSON and term parsers, regoSetInputJSON and
+Why the Rego ratio misses 2x (cProfile and CPU seconds, 2026-12-07; CPU time, unlike wall time,
+is not inflated by a loaded machine): json.load takes 1.4 s and the gate 0.2 s; the Rego path
+about 4.8 s. Of that, the input document (input.results, 33,333 entries) takes 0.1 s; handing
+it to rego-cpp 1.55 s, one ctypes call per node and object item (1.37 million, 1.1 us each;
+regopy's C API has no bulk call, and its JSON and term parsers, regoSetInputJSON and
 regoSetInputTerm, took 37 s and 50 s wall for the same input, against 10 s this way in the same
-loaded run); rego-cpp's
-own set_input, query and free 1.8 s; and the forked child 0.4 to 1.3 s more than the same work
-in-process, system time of copy-on-write faults on the parent's 2 GB heap. The input is built
-once for all policies; calling the builders without releasing the GIL (ctypes.PyDLL) saved no
-CPU. The child with its time and memory bounds stays: a policy must not hang or exhaust the
-gate. rego-cpp's share alone puts json.load + gate + Rego at 2.4x json.load, so 2x is out of
-reach with rego-cpp at this size (4.4x to 4.6x in CPU; the bench measured 5.2x wall on an idle
-machine). Each run prints this breakdown.
+loaded run); rego-cpp's own set_input, query and free 1.8 s; and the forked child 0.4 to 1.3 s
+more than the same work in-process, system time of copy-on-write faults on the parent's 2 GB
+heap. The input is built once for all policies; calling the builders without releasing the GIL
+(ctypes.PyDLL) saved no CPU. The child with its time and memory bounds stays: a policy must not
+hang or exhaust the gate. rego-cpp's share alone puts json.load + gate + Rego at 2.4x
+json.load, so 2x is out of reach with rego-cpp at this size (4.4x to 4.6x in CPU; the bench
+measured 5.2x wall on an idle machine). Each run prints this breakdown.
 """
 from __future__ import annotations
 
