@@ -9,7 +9,10 @@ from __future__ import annotations
 
 import json
 
-from ansible_collections.bulwark.container_security.plugins.module_utils.scan import rego
+from ansible_collections.bulwark.container_security.plugins.module_utils.scan import (
+    rego,
+    rego_input,
+)
 from ansible_collections.bulwark.container_security.plugins.module_utils.scan.build_gate import (
     gate_report,
 )
@@ -115,11 +118,11 @@ ECHO = rego.RegoPolicies({"echo.rego": V1.format("echo") + (
 
 def _zulu(value):
     if isinstance(value, str):
-        return rego.rego_string(value)
+        return rego_input.rego_string(value)
     if isinstance(value, list):
         return [_zulu(v) for v in value]
     if isinstance(value, dict):
-        return {rego.rego_string(k): _zulu(v) for k, v in value.items()}
+        return {rego_input.rego_string(k): _zulu(v) for k, v in value.items()}
     return value
 
 

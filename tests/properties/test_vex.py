@@ -6,7 +6,10 @@ from __future__ import annotations
 
 import datetime as dt
 
-from ansible_collections.bulwark.container_security.plugins.module_utils.scan import vex
+from ansible_collections.bulwark.container_security.plugins.module_utils.scan import (
+    vex,
+    vex_documents,
+)
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -17,7 +20,7 @@ NAMES = st.sampled_from(["a", "b", "c", "leaf", "lib"])
 JSONISH = st.recursive(st.none() | st.booleans() | st.integers() | st.text(max_size=8),
                        lambda inner: st.lists(inner, max_size=3)
                        | st.dictionaries(st.text(max_size=6), inner, max_size=3), max_leaves=8)
-STATUSES = st.sampled_from(list(vex.OPENVEX_STATUSES))
+STATUSES = st.sampled_from(list(vex_documents.OPENVEX_STATUSES))
 
 
 def purl(name, version="1"):
@@ -50,7 +53,7 @@ def test_generated_documents_refused_or_right(statement, where, noise):
         doc["timestamp"] = noise
 
     def call():
-        index = vex.VexIndex(vex.load_vex(doc, "gen.json"))
+        index = vex.VexIndex(vex_documents.load_vex(doc, "gen.json"))
         return index.match(finding("leaf"))
 
     refused_or_right(call, (ValueError,), lambda stmt: stmt is None or
@@ -60,7 +63,7 @@ def test_generated_documents_refused_or_right(statement, where, noise):
 @given(JSONISH)
 def test_generated_any_json_refused_or_right(doc):
     """Refused clearly or right, never a traceback: any JSON value as a VEX document."""
-    refused_or_right(lambda: vex.load_vex(doc, "gen.json"), (ValueError,),
+    refused_or_right(lambda: vex_documents.load_vex(doc, "gen.json"), (ValueError,),
                      lambda stmts: isinstance(stmts, list))
 
 
@@ -73,8 +76,9 @@ def test_statement_about_another_product_never_suppresses(pkg, product, sub, wit
     entry = {"@id": purl(product, None)}
     if with_sub:
         entry["subcomponents"] = [{"@id": purl(sub, None)}]
-    index = vex.VexIndex(vex.load_vex(openvex({"vulnerability": {"name": CVE},
-                                               "status": status, "products": [entry]})))
+    index = vex.VexIndex(vex_documents.load_vex(openvex({"vulnerability": {"name": CVE},
+                                                         "status": status,
+                                                         "products": [entry]})))
     assert index.match(finding(pkg)) is None
     # A report where the product is not a package at all: bound, still never hidden.
     report = graph_report({pkg: []}, pkg)
@@ -117,10 +121,10 @@ def test_newer_affected_never_leaves_the_finding_suppressed(older, gap, off1, of
     affected = {"vulnerability": {"name": CVE}, "status": "affected", "action_statement": "up",
                 "products": [{"@id": purl("leaf")}],
                 "timestamp": rfc3339(newer.replace(microsecond=0), off2, low2, digits)}
-    alone = vex.VexIndex(vex.load_vex(openvex(not_affected)))
+    alone = vex.VexIndex(vex_documents.load_vex(openvex(not_affected)))
     assert alone.match(finding("leaf")) is not None
     pair = [affected, not_affected] if affected_first else [not_affected, affected]
-    index = vex.VexIndex(vex.load_vex(openvex(*pair)))
+    index = vex.VexIndex(vex_documents.load_vex(openvex(*pair)))
     assert index.match(finding("leaf")) is None
 
 
@@ -180,8 +184,9 @@ def test_graph_decision_is_trivys(deps, leaf, covered):
                 for c in covered]
     if not products:
         return
-    index = vex.VexIndex(vex.load_vex(openvex({"vulnerability": {"name": CVE},
-                                               "status": "fixed", "products": products})))
+    index = vex.VexIndex(vex_documents.load_vex(openvex({"vulnerability": {"name": CVE},
+                                                         "status": "fixed",
+                                                         "products": products})))
     out = vex.filter_trivy_report(graph_report(deps, leaf), index)
     kept = bool(out["Results"][0]["Vulnerabilities"])
     assert kept == trivy_keeps(deps, leaf, set(covered))

@@ -12,7 +12,10 @@ import pytest
 from ansible_collections.bulwark.container_security.plugins.module_utils.safe_input import (
     InputError,
 )
-from ansible_collections.bulwark.container_security.plugins.module_utils.scan import vex
+from ansible_collections.bulwark.container_security.plugins.module_utils.scan import (
+    vex,
+    vex_documents,
+)
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "vex"
 CVE = "CVE-2026-1000"
@@ -63,7 +66,7 @@ def image_report(repo_digest="debian@sha256:" + "4" * 64):
 
 
 def kept(report, doc, serial=None, version=None):
-    index = vex.VexIndex(vex.load_vex(doc, "row.json"))
+    index = vex.VexIndex(vex_documents.load_vex(doc, "row.json"))
     out = vex.filter_trivy_report(report, index, serial, version)
     return [v["VulnerabilityID"] for r in out["Results"] for v in r["Vulnerabilities"]]
 
@@ -179,7 +182,7 @@ REFUSED = [
 def test_fail_open_row_vex_malformed_refused(doc, patch, message):
     doc = dict(doc, **patch)
     with pytest.raises(ValueError) as err:
-        vex.load_vex(doc, "row.json")
+        vex_documents.load_vex(doc, "row.json")
     assert message in str(err.value)
     if "format" not in message and "@context" not in message:
         assert str(err.value).startswith("row.json: malformed ")
@@ -198,18 +201,19 @@ def test_fail_open_row_vex_file_refused(tmp_path, data, message):
     path = tmp_path / "doc.json"
     path.write_bytes(data)
     with pytest.raises(ValueError) as err:
-        vex.read_vex_file(path)
+        vex_documents.read_vex_file(path)
     assert message in str(err.value)
 
 
 def test_fail_open_row_vex_file_not_regular(tmp_path):
     with pytest.raises(InputError, match="VEX file"):
-        vex.read_vex_file(tmp_path)
+        vex_documents.read_vex_file(tmp_path)
 
 
 def test_fail_open_row_vex_report_graph_malformed():
     report = go_report(MULTI)
     report["Results"][0]["Packages"][1]["DependsOn"] = "leaf@1"
-    index = vex.VexIndex(vex.load_vex(openvex(stmt("fixed", [{"@id": LEAF}])), "row.json"))
+    statements = vex_documents.load_vex(openvex(stmt("fixed", [{"@id": LEAF}])), "row.json")
+    index = vex.VexIndex(statements)
     with pytest.raises(ValueError, match=r"Results\[0\]\.Packages\[1\]\.DependsOn must be a list"):
         vex.filter_trivy_report(report, index)

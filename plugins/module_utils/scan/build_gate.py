@@ -40,8 +40,10 @@ from ansible_collections.bulwark.container_security.plugins.module_utils.scan.sa
 )
 from ansible_collections.bulwark.container_security.plugins.module_utils.scan.vex import (
     VexIndex,
-    load_vex,
     vex_reason,
+)
+from ansible_collections.bulwark.container_security.plugins.module_utils.scan.vex_documents import (
+    load_vex,
 )
 from ansible_collections.bulwark.container_security.plugins.module_utils.trivy.gate import (
     gate,

@@ -9,7 +9,10 @@ from __future__ import annotations
 import time
 
 import pytest
-from ansible_collections.bulwark.container_security.plugins.module_utils.scan import rego
+from ansible_collections.bulwark.container_security.plugins.module_utils.scan import (
+    rego,
+    rego_input,
+)
 from ansible_collections.bulwark.container_security.plugins.module_utils.scan.build_gate import (
     gate_report,
 )
@@ -75,7 +78,7 @@ def test_a_policy_gets_every_section_it_can_reach(text, sections):
 
 def test_results_carry_both_scanners_words():
     gated = gate_report(CRITICAL, today=TODAY)
-    doc = rego.policy_input(CRITICAL, "trivy", gated, gated["blocking"])
+    doc = rego_input.policy_input(CRITICAL, "trivy", gated, gated["blocking"])
     vuln = doc["results"][0]["vulnerability"]
     assert vuln["severity"] == "Critical" and vuln["Severity"] == "CRITICAL"
     assert doc["findings"][0]["severity"] == "CRITICAL"
@@ -132,7 +135,7 @@ def test_right_words_give_no_warning(policy):
     ("Z", "Z"),
 ])
 def test_utc_times_are_written_as_rego_cpp_parses_them(text, want):
-    assert rego.rego_string(text) == want
+    assert rego_input.rego_string(text) == want
 
 
 def test_every_normalised_time_parses_in_rego():
@@ -142,7 +145,7 @@ def test_every_normalised_time_parses_in_rego():
     times = ["2024-01-02T03:04:05Z", "2024-01-02t03:04:05.5z", "2024-01-02 03:04:05Z",
              "2021-08-25T12:20:30.000000005Z"]
     out = policies.evaluate({"times": times})
-    assert sorted(out["deny"]) == sorted(rego.rego_string(t) for t in times)
+    assert sorted(out["deny"]) == sorted(rego_input.rego_string(t) for t in times)
 
 
 def test_age_policy_parses_trivy_timestamps(shared_fixtures):

@@ -8,7 +8,10 @@ import copy
 import re
 
 import pytest
-from ansible_collections.bulwark.container_security.plugins.module_utils.scan import rego
+from ansible_collections.bulwark.container_security.plugins.module_utils.scan import (
+    rego,
+    rego_input,
+)
 from ansible_collections.bulwark.container_security.plugins.module_utils.scan.build_gate import (
     gate_report,
 )
@@ -150,8 +153,8 @@ def test_input_holds_whole_sections_the_policies_name(shared_fixtures):
     assert not policies.full_input and policies.words == ["results"]
     result = gate_report(report, severity="HIGH", today=TODAY)
     findings = result["blocking"]
-    doc = rego.policy_input(report, "trivy", result, findings, policies.words)
-    full = rego.policy_input(report, "trivy", result, findings, None)
+    doc = rego_input.policy_input(report, "trivy", result, findings, policies.words)
+    full = rego_input.policy_input(report, "trivy", result, findings, None)
     assert doc == {"results": full["results"]}
     assert set(full) == {"format", "artifact", "report", "findings", "results", "gate"}
     assert full["results"][0] == {

@@ -7,7 +7,10 @@ from __future__ import annotations
 import json
 
 import pytest
-from ansible_collections.bulwark.container_security.plugins.module_utils.scan import vex
+from ansible_collections.bulwark.container_security.plugins.module_utils.scan import (
+    vex,
+    vex_documents,
+)
 from ansible_collections.bulwark.container_security.plugins.module_utils.scan.build_gate import (
     gate_report,
     read_vex,
@@ -21,7 +24,7 @@ def keyset(report):
 
 
 def index(shared_fixtures, name):
-    return vex.VexIndex(vex.load_vex(load(shared_fixtures, f"trivy/vex/{name}"), name))
+    return vex.VexIndex(vex_documents.load_vex(load(shared_fixtures, f"trivy/vex/{name}"), name))
 
 
 def with_packages(report):
@@ -121,7 +124,7 @@ def test_cyclonedx_and_csaf_apply_to_their_products(shared_fixtures, doc, purl, 
     result = gated(purl, vuln_id)
     assert result["passed"] is True and result["vex_suppressed"] == 1
     assert result["ignored"][0]["vex"]["justification"] == justification
-    doc_format = vex.vex_format(load(shared_fixtures, f"trivy/vex/{doc}"))
+    doc_format = vex_documents.vex_format(load(shared_fixtures, f"trivy/vex/{doc}"))
     assert result["ignored"][0]["vex"]["format"] == doc_format
     # Another version, another package or another vulnerability is not covered.
     other_version = purl.replace("@", "@9", 1)
@@ -141,10 +144,10 @@ def test_latest_openvex_statement_decides_and_versionless_purl_covers_all():
              "timestamp": "2026-01-02T00:00:00Z", "products": [{"@id": "pkg:npm/%40scope/lib"}]}
     newer = dict(older, status="affected", timestamp="2026-02-01T00:00:00Z",
                  action_statement="upgrade")
-    suppressed = vex.VexIndex(vex.load_vex(openvex_doc(older)))
+    suppressed = vex.VexIndex(vex_documents.load_vex(openvex_doc(older)))
     assert gate_report(report_with(purl, "CVE-2026-1"), vex=suppressed)["passed"] is True
     # Listed first but newer: the affected statement revokes the not_affected one.
-    revoked = vex.VexIndex(vex.load_vex(openvex_doc(newer, older)))
+    revoked = vex.VexIndex(vex_documents.load_vex(openvex_doc(newer, older)))
     assert gate_report(report_with(purl, "CVE-2026-1"), vex=revoked)["passed"] is False
 
 
@@ -163,7 +166,7 @@ def test_openvex_alias_and_subcomponent_of_artifact():
     stmt = {"vulnerability": {"name": "GHSA-aaaa-bbbb-cccc", "aliases": ["CVE-2026-2"]},
             "status": "fixed", "products": [{"@id": "pkg:oci/app",
                                             "subcomponents": [{"@id": "pkg:pypi/requests"}]}]}
-    idx = vex.VexIndex(vex.load_vex(openvex_doc(stmt)))
+    idx = vex.VexIndex(vex_documents.load_vex(openvex_doc(stmt)))
     report = image_with("pkg:pypi/requests@2.0", "CVE-2026-2")
     assert gate_report(report, vex=idx.bind(report))["passed"]
     other = image_with("pkg:pypi/urllib3@2.0", "CVE-2026-2")
@@ -178,7 +181,7 @@ def test_openvex_alias_and_subcomponent_of_artifact():
 
 def test_unknown_and_unreadable_documents_are_named(tmp_path):
     with pytest.raises(ValueError, match="unknown VEX format"):
-        vex.load_vex({"hello": "world"})
+        vex_documents.load_vex({"hello": "world"})
     bad = tmp_path / "bad.json"
     bad.write_text("{not json")
     with pytest.raises(ValueError, match=f"vex: cannot read {bad} as JSON"):
@@ -197,15 +200,15 @@ def test_unknown_and_unreadable_documents_are_named(tmp_path):
     ("2026-03-01T00:30:00-08:00", "2026-03-01T08:30:00+00:00"),
 ])
 def test_rfc3339_instants(text, same_as):
-    assert vex.parse_rfc3339(text, "t") == vex.parse_rfc3339(same_as, "t")
+    assert vex_documents.parse_rfc3339(text, "t") == vex_documents.parse_rfc3339(same_as, "t")
 
 
 def test_rfc3339_leap_second_and_far_years_order():
-    leap = vex.parse_rfc3339("2016-12-31T23:59:60Z", "t")
-    assert vex.parse_rfc3339("2016-12-31T23:59:59.999Z", "t") < leap < \
-        vex.parse_rfc3339("2017-01-01T00:00:00Z", "t")
-    assert vex.parse_rfc3339("2999-01-01T00:00:00Z", "t") > \
-        vex.parse_rfc3339("2998-12-31T23:59:59+00:00", "t")
+    leap = vex_documents.parse_rfc3339("2016-12-31T23:59:60Z", "t")
+    assert vex_documents.parse_rfc3339("2016-12-31T23:59:59.999Z", "t") < leap < \
+        vex_documents.parse_rfc3339("2017-01-01T00:00:00Z", "t")
+    assert vex_documents.parse_rfc3339("2999-01-01T00:00:00Z", "t") > \
+        vex_documents.parse_rfc3339("2998-12-31T23:59:59+00:00", "t")
 
 
 @pytest.mark.parametrize("text", ["2026-03-01", "2026-03-01T08:30:00", "2026-03-01 08:30:00Z",
@@ -213,7 +216,7 @@ def test_rfc3339_leap_second_and_far_years_order():
                                   "2026-03-01T08:30:00+24:00", "", "2026-03-01T08:30:00Z "])
 def test_rfc3339_refused_naming_the_field(text):
     with pytest.raises(ValueError, match=r"statements\[3\]\.timestamp: "):
-        vex.parse_rfc3339(text, "statements[3].timestamp")
+        vex_documents.parse_rfc3339(text, "statements[3].timestamp")
 
 
 @pytest.mark.parametrize("pattern,purl,matches", [
@@ -228,4 +231,4 @@ def test_rfc3339_refused_naming_the_field(text):
     ("pkg:golang/x/y", "not a purl", False),
 ])
 def test_purl_matching(pattern, purl, matches):
-    assert vex.purl_matches(pattern, purl) is matches
+    assert vex_documents.purl_matches(pattern, purl) is matches

@@ -14,7 +14,10 @@ import json
 from pathlib import Path
 
 import pytest
-from ansible_collections.bulwark.container_security.plugins.module_utils.scan import vex
+from ansible_collections.bulwark.container_security.plugins.module_utils.scan import (
+    vex,
+    vex_documents,
+)
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "vex"
 SERIAL = "urn:uuid:3e671687-395b-41f5-a30f-a58921a69b79"
@@ -143,7 +146,7 @@ def load(name):
 @pytest.mark.parametrize(("report", "doc", "sbom", "kept"), [c[1:] for c in CASES],
                          ids=[c[0] for c in CASES])
 def test_same_answer_as_trivy(report, doc, sbom, kept):
-    index = vex.VexIndex(vex.load_vex(load(doc), f"testdata/{doc}"))
+    index = vex.VexIndex(vex_documents.load_vex(load(doc), f"testdata/{doc}"))
     serial, version = sbom or (None, None)
     filtered = vex.filter_trivy_report(report, index, serial, version)
     assert [v["VulnerabilityID"] for r in filtered["Results"]
@@ -159,7 +162,7 @@ def test_same_answer_as_trivy(report, doc, sbom, kept):
 
 def test_unknown_format_is_refused():
     with pytest.raises(ValueError, match="unknown VEX format"):
-        vex.load_vex(load("unknown.json"), "testdata/unknown.json")
+        vex_documents.load_vex(load("unknown.json"), "testdata/unknown.json")
 
 
 def test_case_count():
@@ -168,7 +171,7 @@ def test_case_count():
 
 
 def test_cyclonedx_vex_needs_a_cyclonedx_sbom_scan():
-    index = vex.VexIndex(vex.load_vex(load("cyclonedx.json")))
+    index = vex.VexIndex(vex_documents.load_vex(load("cyclonedx.json")))
     with pytest.raises(ValueError, match="CycloneDX VEX can be used only with a CycloneDX SBOM"):
         vex.filter_trivy_report(image_report(result("spring", [VULN1])), index, SERIAL, 1)
     # Without the SBOM's serial number (a Trivy JSON report does not carry it): never applies.
