@@ -96,7 +96,9 @@ def read_vex(paths):
         try:
             statements.extend(load_vex(doc, str(path)))
         except ValueError as exc:
-            raise ValueError(f"vex: {path}: {exc}") from exc
+            text = str(exc)   # most of load_vex's messages name the file already
+            raise ValueError(f"vex: {text}" if text.startswith(f"{path}: ")
+                             else f"vex: {path}: {text}") from exc
     return VexIndex(statements)
 
 

@@ -19,8 +19,8 @@ unchanged. Mapping:
 * target: the first location path of the matched package (where grype found it), which is
   what ignore ``paths`` globs match; the artifact is ``source.target.userInput`` (an image) or
   the scanned directory.
-* ``relatedVulnerabilities`` ids become ``aliases``: an ignore or VEX statement on the CVE
-  applies to grype's GHSA match of it.
+* ``relatedVulnerabilities`` ids become ``aliases``: an ignore on the CVE applies to grype's
+  GHSA match of it. VEX, as in Trivy, matches the finding's own id only.
 """
 # The type checks compare exact types on purpose: bool is an int subclass and must not pass
 # as a count or a version. pylint: disable=unidiomatic-typecheck

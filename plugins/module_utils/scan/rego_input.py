@@ -24,7 +24,7 @@ except ImportError:  # scan/rego.py refuses policies without it
     _rego_shared = None
 
 # RFC 3339 date-time in UTC written with Z, which rego-cpp's time functions refuse.
-_ZULU_RE = re.compile(r"\d{4}-\d\d-\d\d[Tt ]\d\d:\d\d:\d\d(?:\.\d{1,9})?[Zz]")
+_ZULU_RE = re.compile(r"\d{4}-\d\d-\d\d[Tt ]\d\d:\d\d:\d\d(?:\.\d{1,9})?[Zz]", re.ASCII)
 _ESCAPE_RE = re.compile(r'["\\\x00-\x1f]')  # what JSON escapes (ensure_ascii=False)
 # Trivy status -> grype fix.state, so the results view reads alike for both scanners.
 _FIX_STATE = {"fixed": "fixed", "affected": "not-fixed", "fix_deferred": "not-fixed",

@@ -16,16 +16,17 @@ import itertools
 import re
 from decimal import Decimal
 
+from ansible_collections.bulwark.container_security.plugins.module_utils.purl import (
+    HAS_PACKAGEURL,
+    PackageURL,
+    parse_purl,
+    purl_matches,
+)
 from ansible_collections.bulwark.container_security.plugins.module_utils.safe_input import (
     load_json_file,
 )
 
-try:
-    from packageurl import PackageURL
-    HAS_PACKAGEURL = True
-except ImportError:  # requirements.txt installs it; without it VEX is refused, never ignored
-    PackageURL = None
-    HAS_PACKAGEURL = False
+__all__ = ("PackageURL", "parse_purl", "purl_matches")  # read here by scan/vex.py
 
 VEX_FORMATS = ("openvex", "cyclonedx", "csaf")
 OPENVEX_STATUSES = ("not_affected", "affected", "fixed", "under_investigation")
@@ -41,7 +42,8 @@ _DOCUMENTS = itertools.count(1)
 # --------------------------------------------------------------------------- timestamps
 
 _RFC3339 = re.compile(
-    r"(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(?:\.(\d+))?(?:([Zz])|([+-])(\d{2}):(\d{2}))")
+    r"(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(?:\.(\d+))?(?:([Zz])|([+-])(\d{2}):(\d{2}))",
+    re.ASCII)
 
 
 def parse_rfc3339(text, what):
@@ -71,44 +73,6 @@ def parse_rfc3339(text, what):
 
 
 # --------------------------------------------------------------------------- purls
-
-_PURL_CACHE = {}
-
-
-def parse_purl(text):
-    """A PackageURL for ``text``, or None when it is not one (cached)."""
-    if not HAS_PACKAGEURL:
-        raise ValueError("VEX needs the packageurl-python library on the host running the gate "
-                         "(the collection's requirements.txt installs it)")
-    if not isinstance(text, str):
-        return None
-    if text not in _PURL_CACHE:
-        if len(_PURL_CACHE) > 100_000:
-            _PURL_CACHE.clear()
-        try:
-            _PURL_CACHE[text] = PackageURL.from_string(text) if text.startswith("pkg:") else None
-        except ValueError:
-            _PURL_CACHE[text] = None
-    return _PURL_CACHE[text]
-
-
-def purl_matches(pattern, purl, subpath=False):
-    """The statement's purl ``pattern`` covers the package ``purl`` (strings or PackageURLs):
-    type, namespace and name equal; the pattern's version (and with ``subpath`` its subpath),
-    when given, equal; every qualifier of the pattern present with the same value."""
-    pat = pattern if isinstance(pattern, PackageURL) else parse_purl(pattern)
-    tgt = purl if isinstance(purl, PackageURL) else parse_purl(purl)
-    if pat is None or tgt is None:
-        return False
-    if (pat.type, pat.namespace or "", pat.name) != (tgt.type, tgt.namespace or "", tgt.name):
-        return False
-    if pat.version and pat.version != tgt.version:
-        return False
-    if subpath and pat.subpath and pat.subpath != tgt.subpath:
-        return False
-    quals = tgt.qualifiers or {}
-    return all(quals.get(k) == v for k, v in (pat.qualifiers or {}).items())
-
 
 def _same_purl(a, b):
     pa, pb = parse_purl(a), parse_purl(b)

@@ -27,6 +27,10 @@ from __future__ import annotations
 import datetime as _dt
 import re
 
+from ansible_collections.bulwark.container_security.plugins.module_utils.purl import (
+    parse_purl,
+    purl_matches,
+)
 from ansible_collections.bulwark.container_security.plugins.module_utils.redaction import (
     one_line,
 )
@@ -281,36 +285,6 @@ def _glob_regex(pattern):
     return compiled
 
 
-def parse_purl(text):
-    """'pkg:type/ns/name@version?q=v#sub' -> (type, namespace, name, version, qualifiers)."""
-    if not text or not text.startswith("pkg:"):
-        return None
-    rest = text[4:].split("#", 1)[0]
-    rest, _sep, query = rest.partition("?")
-    rest, _sep, version = rest.partition("@")
-    parts = rest.strip("/").split("/")
-    ptype = parts[0].lower()
-    name = parts[-1] if len(parts) > 1 else ""
-    if not ptype or not name:
-        return None
-    namespace = "/".join(parts[1:-1])
-    quals = dict(q.split("=", 1) for q in query.split("&") if "=" in q) if query else {}
-    return ptype, namespace, name, version, quals
-
-
-def _purl_matches(pattern, target):
-    if target is None:
-        return True
-    p, t = parse_purl(pattern), parse_purl(target)
-    if p is None or t is None:
-        return False
-    if p[:3] != t[:3]:
-        return False
-    if p[3] and p[3] != t[3]:
-        return False
-    return all(t[4].get(k) == v for k, v in p[4].items())
-
-
 def entry_matches(entry, finding):
     if entry["paths"]:
         candidates = [c for c in (finding["target"], finding.get("pkg_path")) if c]
@@ -318,5 +292,5 @@ def entry_matches(entry, finding):
             return False
     purl = finding.get("purl")
     if entry["purls"] and purl:
-        return any(_purl_matches(p, purl) for p in entry["purls"])
+        return any(purl_matches(p, purl) for p in entry["purls"])
     return True
