@@ -82,3 +82,18 @@ def test_expiry_day_is_the_same_for_the_role_and_the_gate(shared_fixtures, expir
 
 def test_default_today_is_the_utc_date():
     assert trivy_ignores.today_utc() == dt.datetime.now(dt.timezone.utc).date()
+
+
+@pytest.mark.parametrize(("pattern", "purl", "matches"), [
+    # the one purl reader (module_utils/purl.py, packageurl-python), as the purl spec says
+    ("pkg:npm/@angular/core@16.0.0", "pkg:npm/%40angular/core@16.0.0", True),
+    ("pkg:npm/@angular/core", "pkg:npm/%40angular/core@17.1.0", True),
+    ("pkg:pypi/Django", "pkg:pypi/django@4.2.1", True),
+    ("pkg:pypi/django@4.1", "pkg:pypi/django@4.2.1", False),
+    ("pkg:npm/jquery", "pkg:npm/jquery-ui@1.0", False),
+    ("pkg:deb/debian/curl?arch=amd64", "pkg:deb/debian/curl@8.0?arch=arm64", False),
+])
+def test_ignore_purls_match_as_the_purl_spec_says(pattern, purl, matches):
+    entry = {"id": "CVE-2024-0001", "kind": "vulnerability", "paths": [], "purls": [pattern]}
+    finding = {"target": "app", "purl": purl}
+    assert trivy_ignores.entry_matches(entry, finding) is matches
