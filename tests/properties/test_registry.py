@@ -13,20 +13,22 @@ import json
 import re
 from urllib.parse import urlsplit
 
-from ansible_collections.bulwark.container_security.plugins.module_utils.cosign import (
-    credentials,
-    references,
-)
-from ansible_collections.bulwark.container_security.plugins.module_utils.cosign.errors import (
-    CosignError,
-)
-from ansible_collections.bulwark.container_security.plugins.module_utils.cosign.params import (
-    check_image_options,
-)
 from ansible_collections.bulwark.container_security.plugins.module_utils.release_artifacts import (
     CATALOG,
     ArtifactError,
     plan,
+)
+from ansible_collections.bulwark.container_security.plugins.module_utils.signing import (
+    logins as credentials,
+)
+from ansible_collections.bulwark.container_security.plugins.module_utils.signing import (
+    references,
+)
+from ansible_collections.bulwark.container_security.plugins.module_utils.signing.errors import (
+    CosignError,
+)
+from ansible_collections.bulwark.container_security.plugins.module_utils.signing.params import (
+    check_image_options,
 )
 from hypothesis import given
 from hypothesis import strategies as st

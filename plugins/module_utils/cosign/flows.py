@@ -7,15 +7,6 @@ from __future__ import annotations
 
 import json
 
-from ansible_collections.bulwark.container_security.plugins.module_utils.cosign.errors import (
-    LAYOUT_BUNDLE_UNKNOWN,
-    LAYOUT_LEGACY,
-    REASONS,
-    CosignError,
-)
-from ansible_collections.bulwark.container_security.plugins.module_utils.cosign.references import (
-    by_digest,
-)
 from ansible_collections.bulwark.container_security.plugins.module_utils.cosign.registry import (
     detect_layout,
     has_layout_in,
@@ -24,13 +15,24 @@ from ansible_collections.bulwark.container_security.plugins.module_utils.cosign.
 )
 from ansible_collections.bulwark.container_security.plugins.module_utils.cosign.runner import (
     Cosign,
-    classify,
-    last_error_line,
     parse_attestations,
     payload_digests,
 )
 from ansible_collections.bulwark.container_security.plugins.module_utils.predicates import (
     PREDICATE_TYPES,
+)
+from ansible_collections.bulwark.container_security.plugins.module_utils.signing.errors import (
+    LAYOUT_BUNDLE_UNKNOWN,
+    LAYOUT_LEGACY,
+    REASONS,
+    CosignError,
+)
+from ansible_collections.bulwark.container_security.plugins.module_utils.signing.references import (
+    by_digest,
+)
+from ansible_collections.bulwark.container_security.plugins.module_utils.signing.runner import (
+    classify,
+    last_error_line,
 )
 
 

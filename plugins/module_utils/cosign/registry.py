@@ -12,13 +12,13 @@ from __future__ import annotations
 
 import json
 
-from ansible_collections.bulwark.container_security.plugins.module_utils.cosign.errors import (
+from ansible_collections.bulwark.container_security.plugins.module_utils.signing.errors import (
     LAYOUT_BUNDLE_UNKNOWN,
     LAYOUT_LEGACY,
     LAYOUT_REFERRER,
     LAYOUT_TAG_FALLBACK,
 )
-from ansible_collections.bulwark.container_security.plugins.module_utils.cosign.references import (
+from ansible_collections.bulwark.container_security.plugins.module_utils.signing.references import (
     parse_reference,
     signature_tag,
 )

@@ -7,12 +7,12 @@ Imports Ansible (through cosign/module.py): only modules import it.
 """
 from __future__ import annotations
 
-from ansible_collections.bulwark.container_security.plugins.module_utils.cosign.module import (
-    ImageModule,
-)
 from ansible_collections.bulwark.container_security.plugins.module_utils.notation.params import (
     COMMON_ARGUMENT_SPEC,
     notation_from_params,
+)
+from ansible_collections.bulwark.container_security.plugins.module_utils.signing.module import (
+    ImageModule,
 )
 
 

@@ -15,10 +15,10 @@ import json
 import os
 import re
 
-from ansible_collections.bulwark.container_security.plugins.module_utils.cosign.errors import (
+from ansible_collections.bulwark.container_security.plugins.module_utils.signing.errors import (
     CosignError,
 )
-from ansible_collections.bulwark.container_security.plugins.module_utils.cosign.runner import (
+from ansible_collections.bulwark.container_security.plugins.module_utils.signing.runner import (
     ToolRunner,
     classify,
     registry_refused_login,

@@ -16,19 +16,19 @@ from pathlib import Path
 import pytest
 from ansible_collections.bulwark.container_security.plugins.module_utils import predicates
 from ansible_collections.bulwark.container_security.plugins.module_utils.cosign import (
-    errors as cosign_errors,
-)
-from ansible_collections.bulwark.container_security.plugins.module_utils.cosign import (
     flows as cosign_flows,
 )
 from ansible_collections.bulwark.container_security.plugins.module_utils.cosign import (
     module as cosign_module,
 )
 from ansible_collections.bulwark.container_security.plugins.module_utils.cosign import (
-    references as cosign_references,
-)
-from ansible_collections.bulwark.container_security.plugins.module_utils.cosign import (
     runner as cosign_runner,
+)
+from ansible_collections.bulwark.container_security.plugins.module_utils.signing import (
+    errors as cosign_errors,
+)
+from ansible_collections.bulwark.container_security.plugins.module_utils.signing import (
+    references as cosign_references,
 )
 from conftest import run_playbook
 
