@@ -24,8 +24,8 @@ from ansible_collections.bulwark.container_security.plugins.filter.seccomp_profi
     seccomp_profile_destination,
     seccomp_profile_directory,
 )
-from ansible_collections.bulwark.container_security.plugins.module_utils import (
-    containers_policy,
+from ansible_collections.bulwark.container_security.plugins.module_utils.cosign import (
+    policy_json as containers_policy,
 )
 from ansible_collections.bulwark.container_security.plugins.module_utils.falco import (
     field_lookup as falco_fields,
