@@ -1,8 +1,8 @@
 # Copyright (c) 2026 Bulwark maintainers
 # Apache License 2.0 (see LICENSE or https://www.apache.org/licenses/LICENSE-2.0)
 # SPDX-License-Identifier: Apache-2.0
-"""Properties of the registry probe's logins (cosign/credentials.py), image references with
-credentials in them (cosign/references.py) and the installer's URL/checksum planner
+"""Properties of the registry probe's logins (signing/logins.py), image references with
+credentials in them (signing/references.py) and the installer's URL/checksum planner
 (release_artifacts.py). The network is a fake transport at the request boundary
 (``request(url, headers) -> (status, body, headers)``), the same one module.py's
 registry_request is: it records every request, so a property can say where a secret went."""

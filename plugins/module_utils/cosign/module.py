@@ -3,12 +3,12 @@
 # SPDX-License-Identifier: Apache-2.0
 """The glue every cosign_* module shares, written once (as community.general's ModuleHelper).
 
-The only file of this package that imports Ansible (through module_helper.py): modules import
-it, nothing else does.
-CosignModule builds the AnsibleModule from the module's own options plus the common ones,
-runs cosign through AnsibleModule.run_command, asks the registry API through Ansible's
-urls.Request, maps a CosignError to fail_json, and runs the module's per-image function over
-O(image) or O(images). ImageModule is the part the notation_* modules share.
+The only file of this package that imports Ansible (through signing/module.py): modules
+import it, nothing else does.
+CosignModule is signing/module.py's ImageModule (which maps a CosignError to fail_json and
+runs the module's per-image function over O(image) or O(images)) with a Cosign built from the
+module's own options plus the common ones, run through AnsibleModule.run_command, asking the
+registry API through Ansible's urls.Request.
 """
 from __future__ import annotations
 

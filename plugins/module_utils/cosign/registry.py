@@ -4,9 +4,9 @@
 """The signature layouts stored next to an image in a registry, read over the registry API.
 
 Plain Python without HTTP of its own: the caller passes ``getter(url, accept) -> (status or
-None, body)``. Modules pass a credentials.AuthGetter over cosign/module.py's registry_request
-(Ansible's urls.Request: proxies, CA bundle, the run's login); without a getter the registry
-is not asked and the layout stays unknown.
+None, body)``. Modules pass a signing/logins.py AuthGetter over cosign/module.py's
+registry_request (Ansible's urls.Request: proxies, CA bundle, the run's login); without a
+getter the registry is not asked and the layout stays unknown.
 """
 from __future__ import annotations
 

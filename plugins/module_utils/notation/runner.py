@@ -30,7 +30,7 @@ _DIGEST_LINE_RE = re.compile(r"@(sha256:[0-9a-f]{64})\s*$")
 
 
 def classify_notation(stderr: str) -> str:
-    """Map notation's error text (1.3.x) to a reason key of cosign/errors.py's REASONS."""
+    """Map notation's error text (1.3.x) to a reason key of signing/errors.py's REASONS."""
     s = (stderr or "").lower()
     if registry_refused_login(s):
         return "registry_auth"
