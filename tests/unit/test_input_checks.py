@@ -81,7 +81,7 @@ def test_image_options_refused(options, message):
 
 def test_image_options_accepted():
     signing_params.check_image_options(_options(image="reg.io/a:1", parallel=32,
-                                               expected_digest=DIGEST))
+                                                expected_digest=DIGEST))
     signing_params.check_image_options({"image": "reg.io/a"})  # modules without parallel
 
 

@@ -1,7 +1,8 @@
 # Copyright (c) 2026 Bulwark maintainers
 # Apache License 2.0 (see LICENSE or https://www.apache.org/licenses/LICENSE-2.0)
 # SPDX-License-Identifier: Apache-2.0
-"""Module options of the cosign_* modules as plain data, and the per-image loop.
+"""Module options of the cosign_* modules as plain data (the options notation shares, and the
+per-image loop, are signing/params.py).
 
 No Ansible imports: module.py (the only file here that touches AnsibleModule) and the
 tests use these.
@@ -59,6 +60,7 @@ TRUST_CONSTRAINTS = {
     "mutually_exclusive": [("certificate_identity", "certificate_identity_regexp"),
                            ("certificate_oidc_issuer", "certificate_oidc_issuer_regexp")],
 }
+
 
 def keyless_signing(params: dict) -> dict:
     """The keyless options of cosign_sign as flows.sign_image takes them (empty with a key)."""
