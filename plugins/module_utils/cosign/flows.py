@@ -7,6 +7,10 @@ from __future__ import annotations
 
 import json
 
+from ansible_collections.bulwark.container_security.plugins.module_utils.cosign.layouts import (
+    LAYOUT_BUNDLE_UNKNOWN,
+    LAYOUT_LEGACY,
+)
 from ansible_collections.bulwark.container_security.plugins.module_utils.cosign.registry import (
     detect_layout,
     has_layout_in,
@@ -22,8 +26,6 @@ from ansible_collections.bulwark.container_security.plugins.module_utils.predica
     PREDICATE_TYPES,
 )
 from ansible_collections.bulwark.container_security.plugins.module_utils.signing.errors import (
-    LAYOUT_BUNDLE_UNKNOWN,
-    LAYOUT_LEGACY,
     REASONS,
     CosignError,
 )

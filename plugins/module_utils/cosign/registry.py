@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 
-from ansible_collections.bulwark.container_security.plugins.module_utils.signing.errors import (
+from ansible_collections.bulwark.container_security.plugins.module_utils.cosign.layouts import (
     LAYOUT_BUNDLE_UNKNOWN,
     LAYOUT_LEGACY,
     LAYOUT_REFERRER,

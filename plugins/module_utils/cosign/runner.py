@@ -13,9 +13,11 @@ import base64
 import json
 import re
 
-from ansible_collections.bulwark.container_security.plugins.module_utils.signing.errors import (
+from ansible_collections.bulwark.container_security.plugins.module_utils.cosign.layouts import (
     _SIG_TAG_RE,
     FORMATS,
+)
+from ansible_collections.bulwark.container_security.plugins.module_utils.signing.errors import (
     CosignError,
 )
 from ansible_collections.bulwark.container_security.plugins.module_utils.signing.references import (

@@ -11,6 +11,9 @@ from ansible_collections.bulwark.container_security.plugins.module_utils.cosign 
     flows as cosign_flows,
 )
 from ansible_collections.bulwark.container_security.plugins.module_utils.cosign import (
+    layouts as cosign_layouts,
+)
+from ansible_collections.bulwark.container_security.plugins.module_utils.cosign import (
     params as cosign_params,
 )
 from ansible_collections.bulwark.container_security.plugins.module_utils.cosign import (
@@ -239,18 +242,18 @@ def _layouts(found_tags):
 def test_detect_layout_from_registry_answers():
     sig = cosign_references.signature_tag(DIGEST)
     fallback = cosign_references.signature_tag(DIGEST, "")
-    assert cosign_registry.detect_layout(REF, DIGEST, "legacy") == cosign_errors.LAYOUT_LEGACY
+    assert cosign_registry.detect_layout(REF, DIGEST, "legacy") == cosign_layouts.LAYOUT_LEGACY
     assert cosign_registry.detect_layout(REF, DIGEST, "bundle", True, _layouts(["v1", fallback])) \
-        == cosign_errors.LAYOUT_TAG_FALLBACK
+        == cosign_layouts.LAYOUT_TAG_FALLBACK
     assert cosign_registry.detect_layout(REF, DIGEST, "bundle", True, _layouts(["v1", sig])) \
-        == cosign_errors.LAYOUT_BUNDLE_UNKNOWN
+        == cosign_layouts.LAYOUT_BUNDLE_UNKNOWN
 
     def referrers(url, accept):
         if "/referrers/" in url:
             return 200, b'{"manifests": [{"artifactType": "application/vnd.dev.sigstore"}]}'
         return 200, b'{"tags": ["v1"]}'
     assert cosign_registry.detect_layout(REF, DIGEST, "bundle", False,
-                                         referrers) == cosign_errors.LAYOUT_REFERRER
+                                         referrers) == cosign_layouts.LAYOUT_REFERRER
 
 
 def test_sign_skips_when_already_signed_and_never_puts_password_in_argv():
