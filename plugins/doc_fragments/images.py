@@ -1,7 +1,7 @@
 # Copyright (c) 2026 Bulwark maintainers
 # Apache License 2.0 (see LICENSE or https://www.apache.org/licenses/LICENSE-2.0)
 # SPDX-License-Identifier: Apache-2.0
-"""Options of modules acting on one image or several (cosign/params.py IMAGES_ARGUMENT_SPEC)."""
+"""Options of modules acting on one image or several (signing/params.py IMAGES_ARGUMENT_SPEC)."""
 from __future__ import annotations
 
 

@@ -2,7 +2,7 @@
 # Apache License 2.0 (see LICENSE or https://www.apache.org/licenses/LICENSE-2.0)
 # SPDX-License-Identifier: Apache-2.0
 """Registry login options of the cosign_* and notation_* modules (REGISTRY_ARGUMENT_SPEC in
-module_utils/cosign/params.py)."""
+module_utils/signing/params.py)."""
 from __future__ import annotations
 
 

@@ -4,7 +4,7 @@
 """Filters building containers/image policy documents (logic in module_utils/containers_policy)."""
 from __future__ import annotations
 
-from ansible_collections.bulwark.container_security.plugins.module_utils.containers_policy import (
+from ansible_collections.bulwark.container_security.plugins.module_utils.cosign.policy_json import (
     PolicyError,
     build_policy,
     kms_ref_error,

@@ -1,7 +1,7 @@
 # Copyright (c) 2026 Bulwark maintainers
 # Apache License 2.0 (see LICENSE or https://www.apache.org/licenses/LICENSE-2.0)
 # SPDX-License-Identifier: Apache-2.0
-"""Filters for the falco role (logic in module_utils.falco_config and module_utils.falco)."""
+"""Filters for the falco role (logic in module_utils.falco.config and module_utils.falco)."""
 from __future__ import annotations
 
 from ansible.errors import AnsibleFilterError
@@ -12,7 +12,7 @@ from ansible_collections.bulwark.container_security.plugins.module_utils.falco.a
     AlertsError,
     alerts_config,
 )
-from ansible_collections.bulwark.container_security.plugins.module_utils.falco_config import (
+from ansible_collections.bulwark.container_security.plugins.module_utils.falco.config import (
     config_errors,
     gpg_primary_fingerprints,
     validate_argv,

@@ -198,11 +198,13 @@ from ansible_collections.bulwark.container_security.plugins.module_utils.cosign.
     CosignModule,
 )
 from ansible_collections.bulwark.container_security.plugins.module_utils.cosign.params import (
-    IMAGES_ARGUMENT_SPEC,
     KEYLESS_SIGNING_ARGUMENT_SPEC,
     SIGNING_ARGUMENT_SPEC,
     keyless_signing,
     read_key_option,
+)
+from ansible_collections.bulwark.container_security.plugins.module_utils.signing.params import (
+    IMAGES_ARGUMENT_SPEC,
 )
 
 

@@ -152,11 +152,13 @@ from ansible_collections.bulwark.container_security.plugins.module_utils.cosign.
     CosignModule,
 )
 from ansible_collections.bulwark.container_security.plugins.module_utils.cosign.params import (
-    IMAGES_ARGUMENT_SPEC,
     TRUST_ARGUMENT_SPEC,
     TRUST_CONSTRAINTS,
     keyless_identity,
     public_key_options,
+)
+from ansible_collections.bulwark.container_security.plugins.module_utils.signing.params import (
+    IMAGES_ARGUMENT_SPEC,
 )
 
 

@@ -78,7 +78,7 @@ commands:
   elements: list
 """
 
-from ansible_collections.bulwark.container_security.plugins.module_utils.cosign.params import (
+from ansible_collections.bulwark.container_security.plugins.module_utils.signing.params import (
     IMAGES_ARGUMENT_SPEC,
 )
 from ansible_collections.bulwark.container_security.plugins.module_utils.notation.flows import (

@@ -220,7 +220,7 @@ from ansible_collections.bulwark.container_security.plugins.module_utils.safe_in
 from ansible_collections.bulwark.container_security.plugins.module_utils.scan.build_gate import (  # noqa: E402
     REPORT_FORMAT_SPEC,
 )
-from ansible_collections.bulwark.container_security.plugins.module_utils.trivy.module import (  # noqa: E402
+from ansible_collections.bulwark.container_security.plugins.module_utils.scan.module import (  # noqa: E402
     GateModule,
 )
 

@@ -259,7 +259,7 @@ report_path:
   type: str
 """
 
-from ansible_collections.bulwark.container_security.plugins.module_utils.trivy.module import (  # noqa: E402
+from ansible_collections.bulwark.container_security.plugins.module_utils.scan.module import (  # noqa: E402
     ScanModule,
 )
 

@@ -17,8 +17,8 @@ import pytest
 import yaml
 from ansible.parsing.dataloader import DataLoader
 from ansible.template import Templar, trust_as_template
-from ansible_collections.bulwark.container_security.plugins.module_utils import (
-    containers_policy,
+from ansible_collections.bulwark.container_security.plugins.module_utils.cosign import (
+    policy_json as containers_policy,
 )
 from ansible_collections.bulwark.container_security.plugins.module_utils.notation import (
     trust_policy as notation_policy,

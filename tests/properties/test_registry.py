@@ -1,8 +1,8 @@
 # Copyright (c) 2026 Bulwark maintainers
 # Apache License 2.0 (see LICENSE or https://www.apache.org/licenses/LICENSE-2.0)
 # SPDX-License-Identifier: Apache-2.0
-"""Properties of the registry probe's logins (cosign/credentials.py), image references with
-credentials in them (cosign/references.py) and the installer's URL/checksum planner
+"""Properties of the registry probe's logins (signing/logins.py), image references with
+credentials in them (signing/references.py) and the installer's URL/checksum planner
 (release_artifacts.py). The network is a fake transport at the request boundary
 (``request(url, headers) -> (status, body, headers)``), the same one module.py's
 registry_request is: it records every request, so a property can say where a secret went."""
@@ -13,20 +13,22 @@ import json
 import re
 from urllib.parse import urlsplit
 
-from ansible_collections.bulwark.container_security.plugins.module_utils.cosign import (
-    credentials,
-    references,
-)
-from ansible_collections.bulwark.container_security.plugins.module_utils.cosign.errors import (
-    CosignError,
-)
-from ansible_collections.bulwark.container_security.plugins.module_utils.cosign.params import (
-    check_image_options,
-)
 from ansible_collections.bulwark.container_security.plugins.module_utils.release_artifacts import (
     CATALOG,
     ArtifactError,
     plan,
+)
+from ansible_collections.bulwark.container_security.plugins.module_utils.signing import (
+    logins as credentials,
+)
+from ansible_collections.bulwark.container_security.plugins.module_utils.signing import (
+    references,
+)
+from ansible_collections.bulwark.container_security.plugins.module_utils.signing.errors import (
+    CosignError,
+)
+from ansible_collections.bulwark.container_security.plugins.module_utils.signing.params import (
+    check_image_options,
 )
 from hypothesis import given
 from hypothesis import strategies as st

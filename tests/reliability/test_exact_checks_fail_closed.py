@@ -24,17 +24,8 @@ from ansible_collections.bulwark.container_security.plugins.filter.seccomp_profi
     seccomp_profile_destination,
     seccomp_profile_directory,
 )
-from ansible_collections.bulwark.container_security.plugins.module_utils import (
-    containers_policy,
-)
 from ansible_collections.bulwark.container_security.plugins.module_utils.cosign import (
-    references,
-)
-from ansible_collections.bulwark.container_security.plugins.module_utils.cosign.errors import (
-    CosignError,
-)
-from ansible_collections.bulwark.container_security.plugins.module_utils.cosign.params import (
-    check_image_options,
+    policy_json as containers_policy,
 )
 from ansible_collections.bulwark.container_security.plugins.module_utils.falco import (
     field_lookup as falco_fields,
@@ -56,6 +47,15 @@ from ansible_collections.bulwark.container_security.plugins.module_utils.release
     plan,
 )
 from ansible_collections.bulwark.container_security.plugins.module_utils.scan import sarif
+from ansible_collections.bulwark.container_security.plugins.module_utils.signing import (
+    references,
+)
+from ansible_collections.bulwark.container_security.plugins.module_utils.signing.errors import (
+    CosignError,
+)
+from ansible_collections.bulwark.container_security.plugins.module_utils.signing.params import (
+    check_image_options,
+)
 from ansible_collections.bulwark.container_security.plugins.module_utils.trivy.config import (
     validate_config,
 )

@@ -12,7 +12,9 @@ import signal
 from pathlib import Path
 
 import pytest
-from ansible_collections.bulwark.container_security.plugins.module_utils import falco_config
+from ansible_collections.bulwark.container_security.plugins.module_utils.falco import (
+    config as falco_config,
+)
 from ansible_collections.bulwark.container_security.plugins.module_utils.falco.linter import (
     lint_paths,
 )

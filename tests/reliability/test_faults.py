@@ -27,9 +27,6 @@ from pathlib import Path
 
 import pytest
 from ansible_collections.bulwark.container_security.plugins.module_utils.cosign import (
-    errors as cosign_errors,
-)
-from ansible_collections.bulwark.container_security.plugins.module_utils.cosign import (
     flows as cosign_flows,
 )
 from ansible_collections.bulwark.container_security.plugins.module_utils.cosign import (
@@ -37,6 +34,9 @@ from ansible_collections.bulwark.container_security.plugins.module_utils.cosign 
 )
 from ansible_collections.bulwark.container_security.plugins.module_utils.cosign import (
     runner as cosign_runner,
+)
+from ansible_collections.bulwark.container_security.plugins.module_utils.signing import (
+    errors as cosign_errors,
 )
 from conftest import ansible_env, lab_mirror_trust, require_tool, run_playbook
 

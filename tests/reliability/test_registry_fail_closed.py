@@ -17,19 +17,21 @@ import pytest
 from ansible_collections.bulwark.container_security.plugins.filter.release_artifact import (
     release_artifact_plan,
 )
-from ansible_collections.bulwark.container_security.plugins.module_utils.cosign import (
-    credentials,
-    references,
-)
-from ansible_collections.bulwark.container_security.plugins.module_utils.cosign.errors import (
-    CosignError,
-)
-from ansible_collections.bulwark.container_security.plugins.module_utils.cosign.params import (
-    check_image_options,
-)
 from ansible_collections.bulwark.container_security.plugins.module_utils.release_artifacts import (
     ArtifactError,
     plan,
+)
+from ansible_collections.bulwark.container_security.plugins.module_utils.signing import (
+    logins as credentials,
+)
+from ansible_collections.bulwark.container_security.plugins.module_utils.signing import (
+    references,
+)
+from ansible_collections.bulwark.container_security.plugins.module_utils.signing.errors import (
+    CosignError,
+)
+from ansible_collections.bulwark.container_security.plugins.module_utils.signing.params import (
+    check_image_options,
 )
 
 SECRET = "S3cr3tPassw0rd"

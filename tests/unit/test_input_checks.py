@@ -10,23 +10,23 @@ import json
 from pathlib import Path
 
 import pytest
-from ansible_collections.bulwark.container_security.plugins.module_utils.cosign import (
-    errors as cosign_errors,
-)
-from ansible_collections.bulwark.container_security.plugins.module_utils.cosign import (
-    params as cosign_params,
-)
-from ansible_collections.bulwark.container_security.plugins.module_utils.cosign import (
-    references as cosign_references,
-)
-from ansible_collections.bulwark.container_security.plugins.module_utils.cosign import (
-    runner as cosign_runner,
-)
 from ansible_collections.bulwark.container_security.plugins.module_utils.falco import (
     linter as falco_linter,
 )
 from ansible_collections.bulwark.container_security.plugins.module_utils.falco import (
     schema as falco_schema,
+)
+from ansible_collections.bulwark.container_security.plugins.module_utils.signing import (
+    errors as cosign_errors,
+)
+from ansible_collections.bulwark.container_security.plugins.module_utils.signing import (
+    params as signing_params,
+)
+from ansible_collections.bulwark.container_security.plugins.module_utils.signing import (
+    references as cosign_references,
+)
+from ansible_collections.bulwark.container_security.plugins.module_utils.signing import (
+    runner as signing_runner,
 )
 from ansible_collections.bulwark.container_security.plugins.module_utils.trivy import (
     scan as trivy_scan,
@@ -75,14 +75,14 @@ def _options(**kw):
 ])
 def test_image_options_refused(options, message):
     with pytest.raises(cosign_errors.CosignError) as err:
-        cosign_params.check_image_options(options)
+        signing_params.check_image_options(options)
     assert message in err.value.message
 
 
 def test_image_options_accepted():
-    cosign_params.check_image_options(_options(image="reg.io/a:1", parallel=32,
-                                               expected_digest=DIGEST))
-    cosign_params.check_image_options({"image": "reg.io/a"})  # modules without parallel
+    signing_params.check_image_options(_options(image="reg.io/a:1", parallel=32,
+                                                expected_digest=DIGEST))
+    signing_params.check_image_options({"image": "reg.io/a"})  # modules without parallel
 
 
 # --------------------------------------------------------------------------- trivy_scan
@@ -161,7 +161,7 @@ def test_empty_paths_refused():
     'Error: PUT "http://127.0.0.1:4000/v2/a/blobs/uploads/": write: broken pipe',
 ])
 def test_dropped_connection_is_registry_unreachable(stderr):
-    assert cosign_runner.classify(stderr) == "registry_unreachable"
+    assert signing_runner.classify(stderr) == "registry_unreachable"
 
 
 def test_warning_lines_are_not_the_error():
@@ -172,7 +172,7 @@ def test_warning_lines_are_not_the_error():
               "tuf-repo-cdn.sigstore.dev on 10.255.255.53:53: no such host\n"
               "Error: signing [x]: signing digest: signing bundle: error signing bundle: not "
               "verified by identity provider\n")
-    assert cosign_runner.classify(stderr) == "cosign_failed"
+    assert signing_runner.classify(stderr) == "cosign_failed"
 
 
 # --------------------------------------------------------------------------- lab CLI

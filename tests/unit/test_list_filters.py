@@ -12,7 +12,7 @@ from ansible_collections.bulwark.container_security.plugins.filter.falco_config 
 from ansible_collections.bulwark.container_security.plugins.filter.seccomp_profiles import (
     FilterModule as SeccompFilters,
 )
-from ansible_collections.bulwark.container_security.plugins.module_utils.falco_config import (
+from ansible_collections.bulwark.container_security.plugins.module_utils.falco.config import (
     validate_argv,
 )
 from ansible_collections.bulwark.container_security.plugins.module_utils.seccomp_profiles import (

@@ -4,9 +4,11 @@
 """Cosign command lines, output parsing and failure reasons for the ship layer.
 
 Plain Python, no Ansible imports (except module.py, which only modules import): the
-cosign_* modules, the benches and the tests share it. errors.py (reasons, layouts),
-references.py, runner.py (the `Cosign` class), registry.py (stored layouts), flows.py (sign,
-verify, attest), params.py (module options as data), module.py (module glue).
+cosign_* modules, the benches and the tests share it. runner.py (the `Cosign` class),
+layouts.py (signature layouts and formats), registry.py (the layouts stored in a registry),
+flows.py (sign, verify, attest), params.py (module options as data), module.py (module glue),
+policy_json.py (containers/image policy.json for the cosign role). What notation shares with
+it (references, failure reasons, registry logins, ToolRunner, ImageModule) lives in signing/.
 
 Everything that talks to cosign goes through `Cosign`, which builds argv lists and hands them
 to a runner `run(argv, env) -> (rc, stdout, stderr)`; secrets (the key password) travel in the

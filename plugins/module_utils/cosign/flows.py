@@ -7,14 +7,9 @@ from __future__ import annotations
 
 import json
 
-from ansible_collections.bulwark.container_security.plugins.module_utils.cosign.errors import (
+from ansible_collections.bulwark.container_security.plugins.module_utils.cosign.layouts import (
     LAYOUT_BUNDLE_UNKNOWN,
     LAYOUT_LEGACY,
-    REASONS,
-    CosignError,
-)
-from ansible_collections.bulwark.container_security.plugins.module_utils.cosign.references import (
-    by_digest,
 )
 from ansible_collections.bulwark.container_security.plugins.module_utils.cosign.registry import (
     detect_layout,
@@ -24,13 +19,22 @@ from ansible_collections.bulwark.container_security.plugins.module_utils.cosign.
 )
 from ansible_collections.bulwark.container_security.plugins.module_utils.cosign.runner import (
     Cosign,
-    classify,
-    last_error_line,
     parse_attestations,
     payload_digests,
 )
 from ansible_collections.bulwark.container_security.plugins.module_utils.predicates import (
     PREDICATE_TYPES,
+)
+from ansible_collections.bulwark.container_security.plugins.module_utils.signing.errors import (
+    REASONS,
+    CosignError,
+)
+from ansible_collections.bulwark.container_security.plugins.module_utils.signing.references import (
+    by_digest,
+)
+from ansible_collections.bulwark.container_security.plugins.module_utils.signing.runner import (
+    classify,
+    last_error_line,
 )
 
 

@@ -3,12 +3,12 @@
 # SPDX-License-Identifier: Apache-2.0
 """The glue every cosign_* module shares, written once (as community.general's ModuleHelper).
 
-The only file of this package that imports Ansible (through module_helper.py): modules import
-it, nothing else does.
-CosignModule builds the AnsibleModule from the module's own options plus the common ones,
-runs cosign through AnsibleModule.run_command, asks the registry API through Ansible's
-urls.Request, maps a CosignError to fail_json, and runs the module's per-image function over
-O(image) or O(images). ImageModule is the part the notation_* modules share.
+The only file of this package that imports Ansible (through signing/module.py): modules
+import it, nothing else does.
+CosignModule is signing/module.py's ImageModule (which maps a CosignError to fail_json and
+runs the module's per-image function over O(image) or O(images)) with a Cosign built from the
+module's own options plus the common ones, run through AnsibleModule.run_command, asking the
+registry API through Ansible's urls.Request.
 """
 from __future__ import annotations
 
@@ -16,24 +16,19 @@ import urllib.error
 
 from ansible.module_utils.urls import ConnectionError as UrlsConnectionError
 from ansible.module_utils.urls import Request, make_context
-from ansible_collections.bulwark.container_security.plugins.module_utils.cosign.credentials import (
-    AuthGetter,
-    docker_config_credentials,
-    docker_config_dir,
-    registry_hosts,
-)
-from ansible_collections.bulwark.container_security.plugins.module_utils.cosign.errors import (
-    CosignError,
-)
 from ansible_collections.bulwark.container_security.plugins.module_utils.cosign.params import (
     COMMON_ARGUMENT_SPEC,
-    check_image_options,
     cosign_from_params,
-    for_each,
-    summarize_failures,
 )
-from ansible_collections.bulwark.container_security.plugins.module_utils.module_helper import (
-    ModuleHelper,
+from ansible_collections.bulwark.container_security.plugins.module_utils.signing.errors import (
+    CosignError,
+)
+from ansible_collections.bulwark.container_security.plugins.module_utils.signing.logins import (
+    AuthGetter,
+    docker_config_credentials,
+)
+from ansible_collections.bulwark.container_security.plugins.module_utils.signing.module import (
+    ImageModule,
 )
 
 _CONTEXTS = {}  # ca_path -> ssl.SSLContext, made once per module run (about 0.15 s each)
@@ -75,66 +70,6 @@ def registry_getter(ca_path=None, username=None, password=None, timeout: float =
                                                             ca_path=ca_path),
                       username, password,
                       lookup=docker_config_credentials if username is None else None)
-
-
-class ImageModule(ModuleHelper):
-    """A module that runs one tool (``self.tool``, a runner.ToolRunner) per image:
-    ``run(fn)`` exits with fn(image) for O(image), or with one result per O(images) entry.
-    The cosign_* and notation_* modules share it."""
-
-    tool = None
-
-    def __init__(self, argument_spec: dict, **module_kwargs):
-        super().__init__(argument_spec, **module_kwargs)
-        try:
-            check_image_options(self.params)  # before any probe, key read or process
-        except CosignError as error:
-            self.fail(error.message, reason=error.reason)
-
-    def _run(self, argv, env):
-        return self.module.run_command(argv, environ_update=env)
-
-    def fail_tool(self, error: CosignError):
-        self.fail(error.message, reason=error.reason, stderr=error.detail,
-                  commands=self.tool.commands)
-
-    def run(self, fn, prepare=None):
-        """Runs with the registry login in a temporary docker config (removed afterwards)
-        and the registry CA as the tools' SSL_CERT_FILE; see ``_run_images``."""
-        if self.params.get("registry_password") and self.params.get("registry_username") is None:
-            self.fail("registry_password needs registry_username", reason="registry_auth")
-        if self.params.get("registry_ca_path"):
-            self.tool.env["SSL_CERT_FILE"] = self.params["registry_ca_path"]
-        if self.params.get("registry_username") is None:
-            return self._run_images(fn, prepare)
-        images = self.params.get("images") or [self.params.get("image")]
-        with docker_config_dir(self.params["registry_username"],
-                               self.params.get("registry_password") or "",
-                               registry_hosts([i for i in images if i])) as config:
-            self.tool.env["DOCKER_CONFIG"] = config
-            return self._run_images(fn, prepare)
-
-    def _run_images(self, fn, prepare=None):
-        """``prepare()`` runs first, once, before any parallel work; what it returns is added
-        to the result. A CosignError fails the module; with O(images), failed entries are
-        listed and the module fails after all have run."""
-        extra = {}
-        try:
-            if prepare is not None:
-                extra = prepare() or {}
-            if self.params.get("images") is None:
-                result = fn(self.params["image"])
-                self.module.exit_json(**dict({"changed": False}, **extra,
-                                             commands=self.tool.commands, **result))
-        except CosignError as error:
-            self.fail_tool(error)
-        results = for_each(self.params["images"], self.params["parallel"], fn)
-        changed = any(r.get("changed") for r in results)
-        if any(r["failed"] for r in results):
-            self.module.fail_json(msg=summarize_failures(results), changed=changed,
-                                  results=results, commands=self.tool.commands)
-        self.module.exit_json(changed=changed, results=results, commands=self.tool.commands,
-                              **extra)
 
 
 class CosignModule(ImageModule):

@@ -4,21 +4,21 @@
 """The signature layouts stored next to an image in a registry, read over the registry API.
 
 Plain Python without HTTP of its own: the caller passes ``getter(url, accept) -> (status or
-None, body)``. Modules pass a credentials.AuthGetter over cosign/module.py's registry_request
-(Ansible's urls.Request: proxies, CA bundle, the run's login); without a getter the registry
-is not asked and the layout stays unknown.
+None, body)``. Modules pass a signing/logins.py AuthGetter over cosign/module.py's
+registry_request (Ansible's urls.Request: proxies, CA bundle, the run's login); without a
+getter the registry is not asked and the layout stays unknown.
 """
 from __future__ import annotations
 
 import json
 
-from ansible_collections.bulwark.container_security.plugins.module_utils.cosign.errors import (
+from ansible_collections.bulwark.container_security.plugins.module_utils.cosign.layouts import (
     LAYOUT_BUNDLE_UNKNOWN,
     LAYOUT_LEGACY,
     LAYOUT_REFERRER,
     LAYOUT_TAG_FALLBACK,
 )
-from ansible_collections.bulwark.container_security.plugins.module_utils.cosign.references import (
+from ansible_collections.bulwark.container_security.plugins.module_utils.signing.references import (
     parse_reference,
     signature_tag,
 )

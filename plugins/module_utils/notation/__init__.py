@@ -5,9 +5,9 @@
 failure reasons, sign and verify by digest, trust policy documents.
 
 Plain Python, no Ansible imports (except module.py, which only modules import). It builds on
-the cosign package rather than beside it: image references (cosign/references.py), failure
-reasons and the error class (cosign/errors.py), the runner plumbing (cosign/runner.py's
-ToolRunner) and the module glue (cosign/module.py's ImageModule) are the same objects.
+the shared signing package: image references (signing/references.py), failure
+reasons and the error class (signing/errors.py), the runner plumbing (signing/runner.py's
+ToolRunner) and the module glue (signing/module.py's ImageModule), as cosign/ does.
 
 runner.py (the `Notation` class), flows.py (sign, verify), trust_policy.py (trustpolicy.json),
 params.py (module options as data), module.py (module glue).

@@ -5,16 +5,16 @@
 """
 from __future__ import annotations
 
-from ansible_collections.bulwark.container_security.plugins.module_utils.cosign.errors import (
-    REASONS,
-    CosignError,
-)
-from ansible_collections.bulwark.container_security.plugins.module_utils.cosign.references import (
-    by_digest,
-)
 from ansible_collections.bulwark.container_security.plugins.module_utils.notation.runner import (
     Notation,
     pem_fingerprint,
+)
+from ansible_collections.bulwark.container_security.plugins.module_utils.signing.errors import (
+    REASONS,
+    CosignError,
+)
+from ansible_collections.bulwark.container_security.plugins.module_utils.signing.references import (
+    by_digest,
 )
 
 

@@ -4,11 +4,11 @@
 """Module options of the notation_* modules as plain data (no Ansible imports)."""
 from __future__ import annotations
 
-from ansible_collections.bulwark.container_security.plugins.module_utils.cosign.params import (
-    REGISTRY_ARGUMENT_SPEC,
-)
 from ansible_collections.bulwark.container_security.plugins.module_utils.notation.runner import (
     Notation,
+)
+from ansible_collections.bulwark.container_security.plugins.module_utils.signing.params import (
+    REGISTRY_ARGUMENT_SPEC,
 )
 
 # Options every notation_* module takes.

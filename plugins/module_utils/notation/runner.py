@@ -15,10 +15,10 @@ import json
 import os
 import re
 
-from ansible_collections.bulwark.container_security.plugins.module_utils.cosign.errors import (
+from ansible_collections.bulwark.container_security.plugins.module_utils.signing.errors import (
     CosignError,
 )
-from ansible_collections.bulwark.container_security.plugins.module_utils.cosign.runner import (
+from ansible_collections.bulwark.container_security.plugins.module_utils.signing.runner import (
     ToolRunner,
     classify,
     registry_refused_login,
@@ -30,7 +30,7 @@ _DIGEST_LINE_RE = re.compile(r"@(sha256:[0-9a-f]{64})\s*$")
 
 
 def classify_notation(stderr: str) -> str:
-    """Map notation's error text (1.3.x) to a reason key of cosign/errors.py's REASONS."""
+    """Map notation's error text (1.3.x) to a reason key of signing/errors.py's REASONS."""
     s = (stderr or "").lower()
     if registry_refused_login(s):
         return "registry_auth"

@@ -3,5 +3,6 @@
 # SPDX-License-Identifier: Apache-2.0
 """Trivy for the build layer: ignore model, gate, reports, scan command, trivy.yaml.
 
-Plain Python, no Ansible imports (except module_helper.py, which only modules import).
+Plain Python, no Ansible imports; nothing here imports scan/ (the build gate over these
+reports, whose module.py is the trivy_gate / trivy_scan module glue).
 """

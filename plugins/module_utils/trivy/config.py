@@ -21,12 +21,12 @@ from __future__ import annotations
 import copy
 import json
 
-from ansible_collections.bulwark.container_security.plugins.module_utils.falco_config import (
-    SECRET_KEY,
-    schema_error_text,
-)
 from ansible_collections.bulwark.container_security.plugins.module_utils.redaction import (
     one_line,
+)
+from ansible_collections.bulwark.container_security.plugins.module_utils.schema_messages import (
+    SECRET_KEY,
+    schema_error_text,
 )
 
 # time.ParseDuration without a sign: "5m", "1h30m", "0.5s", "0". A JSON Schema pattern is

@@ -8,14 +8,14 @@ from __future__ import annotations
 import json
 import re
 
-from ansible_collections.bulwark.container_security.plugins.module_utils.cosign.errors import (
-    CosignError,
-)
-from ansible_collections.bulwark.container_security.plugins.module_utils.cosign.references import (
-    parse_reference,
-)
 from ansible_collections.bulwark.container_security.plugins.module_utils.http_urls import (
     url_error,
+)
+from ansible_collections.bulwark.container_security.plugins.module_utils.signing.errors import (
+    CosignError,
+)
+from ansible_collections.bulwark.container_security.plugins.module_utils.signing.references import (
+    parse_reference,
 )
 from ansible_collections.bulwark.container_security.plugins.module_utils.trivy.config import (
     GO_DURATION,

@@ -16,19 +16,22 @@ from pathlib import Path
 import pytest
 from ansible_collections.bulwark.container_security.plugins.module_utils import predicates
 from ansible_collections.bulwark.container_security.plugins.module_utils.cosign import (
-    errors as cosign_errors,
+    flows as cosign_flows,
 )
 from ansible_collections.bulwark.container_security.plugins.module_utils.cosign import (
-    flows as cosign_flows,
+    layouts as cosign_layouts,
 )
 from ansible_collections.bulwark.container_security.plugins.module_utils.cosign import (
     module as cosign_module,
 )
 from ansible_collections.bulwark.container_security.plugins.module_utils.cosign import (
-    references as cosign_references,
-)
-from ansible_collections.bulwark.container_security.plugins.module_utils.cosign import (
     runner as cosign_runner,
+)
+from ansible_collections.bulwark.container_security.plugins.module_utils.signing import (
+    errors as cosign_errors,
+)
+from ansible_collections.bulwark.container_security.plugins.module_utils.signing import (
+    references as cosign_references,
 )
 from conftest import run_playbook
 
@@ -92,7 +95,7 @@ def test_sign_then_verify_returns_digest_layout_and_payloads(cosign, keys, image
     res = sign(cosign, ref, keys["alpha"])
     assert res["changed"] is True
     assert res["digest"] == digest
-    assert res["layout"] == cosign_errors.LAYOUT_LEGACY
+    assert res["layout"] == cosign_layouts.LAYOUT_LEGACY
     out = cosign_flows.verify_image(cosign, ref, public_keys=[keys["alpha"]["pub"]])
     assert out["verified"] is True and out["digest"] == digest
     assert cosign_runner.payload_digests(out["payloads"]) == [digest]
@@ -233,12 +236,12 @@ def test_cosign3_bundle_layout_falls_back_to_tag(lab_tools, keys, image, lab_reg
                               registry_get=cosign_module.registry_getter())
     ref, digest = image()
     res = sign(v3, ref, keys["alpha"], fmt="bundle")
-    assert res["layout"] == cosign_errors.LAYOUT_TAG_FALLBACK
+    assert res["layout"] == cosign_layouts.LAYOUT_TAG_FALLBACK
     assert cosign_references.signature_tag(digest, "") in tags(lab_registry, ref)
     assert sign(v3, ref, keys["alpha"], fmt="bundle")["changed"] is False
     # a bundle is not the legacy layout containers/image needs: asking for legacy signs again
     legacy = sign(v3, ref, keys["alpha"], fmt="legacy")
-    assert legacy["changed"] is True and legacy["layout"] == cosign_errors.LAYOUT_LEGACY
+    assert legacy["changed"] is True and legacy["layout"] == cosign_layouts.LAYOUT_LEGACY
     assert cosign_flows.verify_image(v3, ref, public_keys=[keys["alpha"]["pub"]],
                                      fmt="bundle")["verified"]
     v2 = cosign_runner.Cosign(lab_tools["cosign-2.5.0"], insecure_registry=True, offline=True)

@@ -17,9 +17,6 @@ import uuid
 import latency_proxy
 import pytest
 from ansible_collections.bulwark.container_security.plugins.module_utils.cosign import (
-    errors as cosign_errors,
-)
-from ansible_collections.bulwark.container_security.plugins.module_utils.cosign import (
     flows as cosign_flows,
 )
 from ansible_collections.bulwark.container_security.plugins.module_utils.cosign import (
@@ -27,6 +24,9 @@ from ansible_collections.bulwark.container_security.plugins.module_utils.cosign 
 )
 from ansible_collections.bulwark.container_security.plugins.module_utils.cosign import (
     runner as cosign_runner,
+)
+from ansible_collections.bulwark.container_security.plugins.module_utils.signing import (
+    errors as cosign_errors,
 )
 
 import lab

@@ -17,9 +17,6 @@ import uuid
 from pathlib import Path
 
 import pytest
-from ansible_collections.bulwark.container_security.plugins.module_utils.cosign.errors import (
-    CosignError,
-)
 from ansible_collections.bulwark.container_security.plugins.module_utils.notation import (
     flows,
 )
@@ -28,6 +25,9 @@ from ansible_collections.bulwark.container_security.plugins.module_utils.notatio
 )
 from ansible_collections.bulwark.container_security.plugins.module_utils.notation.runner import (
     Notation,
+)
+from ansible_collections.bulwark.container_security.plugins.module_utils.signing.errors import (
+    CosignError,
 )
 from conftest import run_playbook
 

@@ -6,7 +6,7 @@ fulcio_url / rekor_url, and failures whose text would carry URL userinfo or term
 from __future__ import annotations
 
 import pytest
-from ansible_collections.bulwark.container_security.plugins.module_utils.cosign import (
+from ansible_collections.bulwark.container_security.plugins.module_utils.signing import (
     errors,
     params,
 )

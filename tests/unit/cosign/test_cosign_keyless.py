@@ -12,13 +12,13 @@ import stat
 
 import pytest
 from ansible_collections.bulwark.container_security.plugins.module_utils.cosign import (
-    errors as cosign_errors,
-)
-from ansible_collections.bulwark.container_security.plugins.module_utils.cosign import (
     flows as cosign_flows,
 )
 from ansible_collections.bulwark.container_security.plugins.module_utils.cosign import (
     runner as cosign_runner,
+)
+from ansible_collections.bulwark.container_security.plugins.module_utils.signing import (
+    errors as cosign_errors,
 )
 
 DIGEST = "sha256:" + "ab" * 32

@@ -8,22 +8,31 @@ import json
 
 import pytest
 from ansible_collections.bulwark.container_security.plugins.module_utils.cosign import (
-    errors as cosign_errors,
-)
-from ansible_collections.bulwark.container_security.plugins.module_utils.cosign import (
     flows as cosign_flows,
 )
 from ansible_collections.bulwark.container_security.plugins.module_utils.cosign import (
-    params as cosign_params,
+    layouts as cosign_layouts,
 )
 from ansible_collections.bulwark.container_security.plugins.module_utils.cosign import (
-    references as cosign_references,
+    params as cosign_params,
 )
 from ansible_collections.bulwark.container_security.plugins.module_utils.cosign import (
     registry as cosign_registry,
 )
 from ansible_collections.bulwark.container_security.plugins.module_utils.cosign import (
     runner as cosign_runner,
+)
+from ansible_collections.bulwark.container_security.plugins.module_utils.signing import (
+    errors as cosign_errors,
+)
+from ansible_collections.bulwark.container_security.plugins.module_utils.signing import (
+    params as signing_params,
+)
+from ansible_collections.bulwark.container_security.plugins.module_utils.signing import (
+    references as cosign_references,
+)
+from ansible_collections.bulwark.container_security.plugins.module_utils.signing import (
+    runner as signing_runner,
 )
 
 DIGEST = "sha256:" + "ab" * 32
@@ -211,14 +220,14 @@ RECORDED = {
 
 @pytest.mark.parametrize(("reason", "stderr"), sorted(RECORDED.items()))
 def test_classify_recorded_errors(reason, stderr):
-    assert cosign_runner.classify(stderr) == reason
+    assert signing_runner.classify(stderr) == reason
 
 
 def test_classify_bundle_wrong_key():
     # cosign 3 reports a bundle signed by another key as a DSSE threshold failure
     err = ("Error: no matching attestations: failed to verify signature: could not verify "
            "envelope: accepted signatures do not match threshold, Found: 0, Expected 1")
-    assert cosign_runner.classify(err) == "wrong_key"
+    assert signing_runner.classify(err) == "wrong_key"
 
 
 # --------------------------------------------------------------------------- operations
@@ -233,18 +242,18 @@ def _layouts(found_tags):
 def test_detect_layout_from_registry_answers():
     sig = cosign_references.signature_tag(DIGEST)
     fallback = cosign_references.signature_tag(DIGEST, "")
-    assert cosign_registry.detect_layout(REF, DIGEST, "legacy") == cosign_errors.LAYOUT_LEGACY
+    assert cosign_registry.detect_layout(REF, DIGEST, "legacy") == cosign_layouts.LAYOUT_LEGACY
     assert cosign_registry.detect_layout(REF, DIGEST, "bundle", True, _layouts(["v1", fallback])) \
-        == cosign_errors.LAYOUT_TAG_FALLBACK
+        == cosign_layouts.LAYOUT_TAG_FALLBACK
     assert cosign_registry.detect_layout(REF, DIGEST, "bundle", True, _layouts(["v1", sig])) \
-        == cosign_errors.LAYOUT_BUNDLE_UNKNOWN
+        == cosign_layouts.LAYOUT_BUNDLE_UNKNOWN
 
     def referrers(url, accept):
         if "/referrers/" in url:
             return 200, b'{"manifests": [{"artifactType": "application/vnd.dev.sigstore"}]}'
         return 200, b'{"tags": ["v1"]}'
     assert cosign_registry.detect_layout(REF, DIGEST, "bundle", False,
-                                         referrers) == cosign_errors.LAYOUT_REFERRER
+                                         referrers) == cosign_layouts.LAYOUT_REFERRER
 
 
 def test_sign_skips_when_already_signed_and_never_puts_password_in_argv():
@@ -363,8 +372,8 @@ def test_for_each_keeps_going_and_reports_every_failure():
             raise cosign_errors.CosignError("no_signature", "bad: no signature found")
         return {"image": img, "changed": True}
     for parallel in (1, 3):
-        out = cosign_params.for_each(["a", "bad", "b"], parallel, fn)
+        out = signing_params.for_each(["a", "bad", "b"], parallel, fn)
         assert [r["image"] for r in out] == ["a", "bad", "b"]
         assert [r["failed"] for r in out] == [False, True, False]
-        assert cosign_params.summarize_failures(out) == \
+        assert signing_params.summarize_failures(out) == \
             "1 of 3 image(s) failed: bad: no signature found"

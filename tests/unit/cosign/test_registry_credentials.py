@@ -13,16 +13,16 @@ import os
 import stat
 
 from ansible_collections.bulwark.container_security.plugins.module_utils.cosign import (
-    credentials,
-)
-from ansible_collections.bulwark.container_security.plugins.module_utils.cosign import (
     runner as cosign_runner,
-)
-from ansible_collections.bulwark.container_security.plugins.module_utils.cosign.runner import (
-    classify,
 )
 from ansible_collections.bulwark.container_security.plugins.module_utils.notation.runner import (
     classify_notation,
+)
+from ansible_collections.bulwark.container_security.plugins.module_utils.signing import (
+    logins as credentials,
+)
+from ansible_collections.bulwark.container_security.plugins.module_utils.signing.runner import (
+    classify,
 )
 
 BASIC = "Basic " + base64.b64encode(b"ci:s3cret").decode()
@@ -105,7 +105,7 @@ def test_already_signed_check_asks_the_registry_once_per_image():
     from ansible_collections.bulwark.container_security.plugins.module_utils.cosign import (
         flows as cosign_flows,
     )
-    from ansible_collections.bulwark.container_security.plugins.module_utils.cosign import (
+    from ansible_collections.bulwark.container_security.plugins.module_utils.signing import (
         references as cosign_references,
     )
     digest = "sha256:" + "ab" * 32

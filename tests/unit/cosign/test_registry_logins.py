@@ -9,10 +9,10 @@ import base64
 import json
 
 import pytest
-from ansible_collections.bulwark.container_security.plugins.module_utils.cosign import (
-    credentials,
+from ansible_collections.bulwark.container_security.plugins.module_utils.signing import (
+    logins as credentials,
 )
-from ansible_collections.bulwark.container_security.plugins.module_utils.cosign.errors import (
+from ansible_collections.bulwark.container_security.plugins.module_utils.signing.errors import (
     CosignError,
 )
 

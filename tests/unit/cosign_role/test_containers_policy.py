@@ -1,10 +1,10 @@
-"""policy.json / registries.d builders of the cosign role (module_utils/containers_policy)."""
+"""policy.json / registries.d builders of the cosign role (module_utils/cosign/policy_json)."""
 from __future__ import annotations
 
 import json
 
 import pytest
-from ansible_collections.bulwark.container_security.plugins.module_utils.containers_policy import (
+from ansible_collections.bulwark.container_security.plugins.module_utils.cosign.policy_json import (
     PolicyError,
     build_policy,
     kms_ref_error,

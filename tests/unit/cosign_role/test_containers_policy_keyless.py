@@ -6,7 +6,7 @@ by the rules containers/image applies (prSigstoreSigned / prSigstoreSignedFulcio
 from __future__ import annotations
 
 import pytest
-from ansible_collections.bulwark.container_security.plugins.module_utils.containers_policy import (
+from ansible_collections.bulwark.container_security.plugins.module_utils.cosign.policy_json import (
     PolicyError,
     build_policy,
     validate_policy,

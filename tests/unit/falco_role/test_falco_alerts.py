@@ -9,9 +9,11 @@ from pathlib import Path
 
 import pytest
 import yaml
-from ansible_collections.bulwark.container_security.plugins.module_utils import falco_config
 from ansible_collections.bulwark.container_security.plugins.module_utils.falco import (
     alerts as falco_alerts,
+)
+from ansible_collections.bulwark.container_security.plugins.module_utils.falco import (
+    config as falco_config,
 )
 
 ROLE = Path(__file__).resolve().parents[3] / "roles/falco"

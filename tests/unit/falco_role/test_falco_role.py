@@ -6,7 +6,9 @@ from pathlib import Path
 
 import pytest
 import yaml
-from ansible_collections.bulwark.container_security.plugins.module_utils import falco_config
+from ansible_collections.bulwark.container_security.plugins.module_utils.falco import (
+    config as falco_config,
+)
 from ansible_collections.bulwark.container_security.plugins.module_utils.falco import (
     library as falco_library,
 )

@@ -9,10 +9,6 @@ from __future__ import annotations
 import json
 
 import pytest
-from ansible_collections.bulwark.container_security.plugins.module_utils.cosign.errors import (
-    REASONS,
-    CosignError,
-)
 from ansible_collections.bulwark.container_security.plugins.module_utils.notation import (
     trust_policy as notation_trust,
 )
@@ -20,6 +16,10 @@ from ansible_collections.bulwark.container_security.plugins.module_utils.notatio
     Notation,
     classify_notation,
     parse_inspect,
+)
+from ansible_collections.bulwark.container_security.plugins.module_utils.signing.errors import (
+    REASONS,
+    CosignError,
 )
 
 REF = "127.0.0.1:15000/app@sha256:" + "c0" * 32

@@ -12,7 +12,7 @@ import pytest
 import yaml
 from ansible.module_utils import basic
 from ansible.module_utils.testing import patch_module_args
-from ansible_collections.bulwark.container_security.plugins.module_utils.trivy.module import (
+from ansible_collections.bulwark.container_security.plugins.module_utils.scan.module import (
     FINDING_LISTS,
     MAX_RESULT_FINDINGS,
 )

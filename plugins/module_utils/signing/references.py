@@ -7,14 +7,14 @@ from __future__ import annotations
 
 import re
 
-from ansible_collections.bulwark.container_security.plugins.module_utils.cosign.errors import (
-    DIGEST_RE,
-    CosignError,
-)
 from ansible_collections.bulwark.container_security.plugins.module_utils.redaction import (
     MASK,
     printable,
     redact,
+)
+from ansible_collections.bulwark.container_security.plugins.module_utils.signing.errors import (
+    DIGEST_RE,
+    CosignError,
 )
 
 # distribution/reference (reference.go): NameTotalLengthMax = 255, "repository name must not

@@ -1,7 +1,7 @@
 # Copyright (c) 2026 Bulwark maintainers
 # Apache License 2.0 (see LICENSE or https://www.apache.org/licenses/LICENSE-2.0)
 # SPDX-License-Identifier: Apache-2.0
-"""Failure reasons of the ship layer, the signature layouts and formats cosign writes.
+"""Failure reasons of the ship layer (cosign and notation), the error class that carries one.
 """
 from __future__ import annotations
 
@@ -11,13 +11,6 @@ from ansible_collections.bulwark.container_security.plugins.module_utils.redacti
     printable,
     redact,
 )
-
-LAYOUT_LEGACY = "legacy-sig-tag"
-LAYOUT_REFERRER = "bundle-referrer"
-LAYOUT_TAG_FALLBACK = "bundle-tag-fallback"
-LAYOUT_BUNDLE_UNKNOWN = "bundle"
-
-FORMATS = ("legacy", "bundle")
 
 # Failure reasons a person can act on; `reason` is stable, `message` is for humans.
 REASONS = {
@@ -41,7 +34,6 @@ REASONS = {
 
 
 DIGEST_RE = re.compile(r"^sha256:[0-9a-f]{64}\Z")  # \Z: "$" would accept a trailing newline
-_SIG_TAG_RE = re.compile(r"sha256-([0-9a-f]{64})(?:\.sig)?\s*$")
 
 
 class CosignError(Exception):

@@ -4,9 +4,10 @@
 """The glue of the trivy_gate and trivy_scan modules, written once.
 
 The only file of this package that imports Ansible (through module_helper.py): modules import
-it, nothing else does.
+it, nothing else does. It lives in scan/, the build gate over trivy's report model, so that
+scan/ imports trivy/ and never the reverse.
 GateModule gates a report with the shared gate options (the Trivy gate's plus the build
-gate's VEX, Rego policies and SARIF, scan/build_gate.py), writes the outputs, warns and exits
+gate's VEX, Rego policies and SARIF, build_gate.py), writes the outputs, warns and exits
 (or fails on blocking findings); ScanModule first runs Trivy for the report.
 """
 from __future__ import annotations

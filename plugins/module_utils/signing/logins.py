@@ -22,12 +22,6 @@ import subprocess
 import tempfile
 from urllib.parse import urlencode, urljoin, urlsplit
 
-from ansible_collections.bulwark.container_security.plugins.module_utils.cosign.errors import (
-    CosignError,
-)
-from ansible_collections.bulwark.container_security.plugins.module_utils.cosign.references import (
-    parse_reference,
-)
 from ansible_collections.bulwark.container_security.plugins.module_utils.redaction import (
     printable,
     redact,
@@ -35,6 +29,12 @@ from ansible_collections.bulwark.container_security.plugins.module_utils.redacti
 from ansible_collections.bulwark.container_security.plugins.module_utils.safe_input import (
     InputError,
     load_json_file,
+)
+from ansible_collections.bulwark.container_security.plugins.module_utils.signing.errors import (
+    CosignError,
+)
+from ansible_collections.bulwark.container_security.plugins.module_utils.signing.references import (
+    parse_reference,
 )
 
 DOCKER_HUB_AUTH_KEY = "https://index.docker.io/v1/"
