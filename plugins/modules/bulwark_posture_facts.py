@@ -129,7 +129,7 @@ options:
         type: str
         required: true
       timer:
-        description: The rescan's systemd timer unit (the trivy role's C(trivy-rescan.timer)).
+        description: The rescan's systemd timer unit (the one the trivy role installs).
         type: str
         required: true
 extends_documentation_fragment:
