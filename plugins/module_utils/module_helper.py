@@ -3,7 +3,7 @@
 # SPDX-License-Identifier: Apache-2.0
 """The AnsibleModule plumbing every module helper shares (as community.general's ModuleHelper).
 
-Imports Ansible, so only modules (through cosign/module.py, trivy/module.py) import it; the
+Imports Ansible, so only modules (through signing/module.py, scan/module.py) import it; the
 pure logic of module_utils stays Ansible-free.
 """
 from __future__ import annotations

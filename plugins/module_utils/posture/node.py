@@ -6,6 +6,11 @@
 Plain Python, no Ansible imports: the `bulwark_posture_facts` module calls `collect()` on the
 node; tests call each reader on crafted directories. Every reader returns plain data and
 records what it could not read instead of raising, so one broken part never hides the others.
+
+No path here is a role's choice: every role passes its own (its defaults, or what the inventory
+set) through its `tasks/posture.yml`, and asks only for its own part. The cosign role's
+enforcement guard reads the same `ship` part (sigstore support, key files of a policy.json)
+and fails on its verdict, so the probe exists once.
 """
 
 from __future__ import annotations
@@ -37,12 +42,13 @@ from ansible_collections.bulwark.container_security.plugins.module_utils.seccomp
 
 # Debian 12 patches sigstore verification out of containers/image; the message is compiled
 # into the binary, so finding it is exact (roles/cosign/tasks/enforce.yml refuses enforcement
-# on the same marker).
+# on this module's verdict).
 SIGSTORE_DISABLED_MARKER = b"Debian-local change: sigstore disabled"
 POLICY_READERS = ("/usr/bin/skopeo", "/usr/bin/podman", "/usr/bin/buildah", "/usr/bin/crio")
 # Releases whose containers/image packages are all built with sigstore disabled: on such a
 # node without skopeo/podman installed, installing them would not help either.
 SIGSTORE_DISABLED_RELEASES = {("debian", "12"): "Debian 12's skopeo and podman packages"}
+# The system's own binary directories, searched after the role's bin_dir (and before PATH).
 SEARCH_PATH = ("/usr/local/bin", "/usr/bin", "/usr/sbin", "/bin", "/sbin")
 _VERSION_RE = re.compile(r"v?(\d+\.\d+\.\d+(?:[-+][0-9A-Za-z.-]+)?)")
 
@@ -84,9 +90,10 @@ def find_binary(name, search_path=SEARCH_PATH):
 def tool_fact(spec, runner=_run):
     """One tool: where it is, what it answers, and whether that is the pinned version.
 
-    `spec`: {name, pinned, pattern, expected, version_command}. `pattern` (a regex the
-    version output must match) replaces the exact comparison, as the installer's
-    `<tool>_version_pattern` does for builds that answer 'devel'.
+    `spec`: {name, pinned, pattern, expected, bin_dir, version_command}. `pattern` (a regex
+    the version output must match) replaces the exact comparison, as the installer's
+    `<tool>_version_pattern` does for builds that answer 'devel'. `bin_dir` (the role's
+    `<tool>_bin_dir`) is searched before the system's directories.
     """
     name = spec["name"]
     command = (
@@ -104,7 +111,8 @@ def tool_fact(spec, runner=_run):
         "expected": bool(spec.get("expected", True)),
         "matches": None,
     }
-    path = find_binary(name)
+    bin_dir = spec.get("bin_dir")
+    path = find_binary(name, ((bin_dir,) if bin_dir else ()) + SEARCH_PATH)
     if not path:
         return fact
     fact.update(installed=True, path=path, real_path=os.path.realpath(path))
@@ -183,37 +191,78 @@ def trusted_keys(key_dir):
     return keys
 
 
-def policy_summary(path):
-    """policy.json's default and, per transport scope, its requirement types and key files."""
+def _requirement_keys(requirements, where):
+    """The key files a list of policy.json requirements names; refuses what is not one."""
+    if not isinstance(requirements, list):
+        raise TypeError(f"{where} is a {type(requirements).__name__}, not a list of requirements")
+    keys = []
+    for index, requirement in enumerate(requirements):
+        if not isinstance(requirement, dict):
+            raise TypeError(f"{where}[{index}] is a {type(requirement).__name__}, not a mapping")
+        many = requirement.get("keyPaths") or []
+        if not isinstance(many, list):
+            raise TypeError(f"{where}[{index}].keyPaths is a {type(many).__name__}, not a list")
+        keys.extend(str(k) for k in [requirement.get("keyPath")] + many if k)
+    return keys
+
+
+def policy_summary(path, document=None):
+    """policy.json's default and, per transport scope, its requirement types and key files;
+    `keys_missing`: every key file it names (default and scopes) that is not on the node.
+
+    `document`: a policy not written yet (the cosign role's, before it writes it) to judge
+    instead of the file at `path`.
+    """
     out = {
         "path": path,
-        "present": os.path.isfile(path),
+        "present": document is not None or os.path.isfile(path),
         "error": None,
         "default": [],
         "scopes": [],
+        "keys_missing": [],
     }
     if not out["present"]:
         return out
     try:
-        policy = load_json_file(path, "JSON file", MAX_CONFIG_BYTES)
-        out["default"] = [str(r.get("type")) for r in policy.get("default") or []]
-        for transport, scopes in sorted((policy.get("transports") or {}).items()):
+        policy = document if document is not None else load_json_file(
+            path, "JSON file", MAX_CONFIG_BYTES)
+        if not isinstance(policy, dict):
+            raise TypeError(f"the policy is a {type(policy).__name__}, not a mapping")
+        default = policy.get("default") or []
+        keys = _requirement_keys(default, "default")
+        out["default"] = [str(r.get("type")) for r in default]
+        transports = policy.get("transports") or {}
+        if not isinstance(transports, dict):
+            raise TypeError(f"transports is a {type(transports).__name__}, not a mapping")
+        for transport, scopes in sorted(transports.items()):
+            if not isinstance(scopes, dict):
+                raise TypeError(f"transports.{transport} is a {type(scopes).__name__}, "
+                                "not a mapping")
             for scope, reqs in sorted(scopes.items()):
-                keys = [
-                    k for r in reqs for k in [r.get("keyPath")] + list(r.get("keyPaths") or []) if k
-                ]
+                scope_keys = _requirement_keys(reqs, f"transports.{transport}[{scope!r}]")
+                keys.extend(scope_keys)
                 out["scopes"].append(
                     {
                         "transport": transport,
                         "scope": scope,
                         "requirements": [str(r.get("type")) for r in reqs],
-                        "keys": keys,
-                        "keys_missing": [k for k in keys if not os.path.isfile(k)],
+                        "keys": scope_keys,
+                        "keys_missing": [k for k in scope_keys if not os.path.isfile(k)],
                     }
                 )
+        out["keys_missing"] = sorted({k for k in keys if not os.path.isfile(k)})
     except (OSError, ValueError, AttributeError, TypeError) as exc:
         out["error"] = f"{path}: {exc}"
     return out
+
+
+def ship_facts(ship):
+    """The cosign role's part: its trust store, policy.json and sigstore support."""
+    return {
+        "trusted_keys": trusted_keys(ship["trusted_keys_dir"]),
+        "policy": policy_summary(ship["policy_path"], ship.get("policy")),
+        "sigstore": sigstore_capability(ship.get("policy_readers") or POLICY_READERS),
+    }
 
 
 def systemd_units(units, runner=_run):
@@ -250,8 +299,9 @@ def falco_driver(config_dir):
     return found.group(1) if found else None
 
 
-def falco_facts(params, service):
-    rules_dir = params["falco_rules_dir"]
+def falco_facts(falco, service):
+    """The falco role's part; `falco`: {service, config_dir, rules_dir, validation_record}."""
+    rules_dir = falco["rules_dir"]
     rules = []
     for path in sorted(
         glob.glob(os.path.join(rules_dir, "*.yaml")) + glob.glob(os.path.join(rules_dir, "*.yml"))
@@ -266,7 +316,7 @@ def falco_facts(params, service):
         )
     binary = find_binary("falco")
     validation = {"result": "unknown", "time": None, "source": None}
-    record = params.get("falco_validation_record")
+    record = falco.get("validation_record")
     if record and os.path.isfile(record):
         try:
             data = load_json_file(record, "JSON file", MAX_CONFIG_BYTES)
@@ -288,8 +338,8 @@ def falco_facts(params, service):
     return {
         "installed": binary is not None,
         "path": binary,
-        "driver": falco_driver(params["falco_config_dir"]),
-        "service": dict(service, name=params["falco_service"]),
+        "driver": falco_driver(falco["config_dir"]),
+        "service": dict(service, name=falco["service"]),
         "rules": rules,
         "validation": validation,
     }
@@ -366,25 +416,29 @@ def rescan_facts(reports_dir, collected, timer):
 
 
 def collect(params, runner=_run):
-    """Every fact of one node. `params` are the module's options (see DOCUMENTATION)."""
+    """The facts of the parts asked for, of one node. `params` are the module's options (see
+    DOCUMENTATION): `tools`, and each of `ship`, `falco`, `seccomp`, `rescan` that is set. A part
+    not asked is left out of the answer (its role answers for it), never filled with a guess."""
     collected = now_iso()
-    units = systemd_units([params["falco_service"] + ".service", "trivy-rescan.timer"], runner)
-    return {
+    falco, seccomp, rescan = params.get("falco"), params.get("seccomp"), params.get("rescan")
+    units = [falco["service"] + ".service"] if falco else []
+    units += [rescan["timer"]] if rescan else []
+    states = systemd_units(units, runner) if units else {}
+    out = {
         "collected": collected,
-        "tools": [tool_fact(spec, runner) for spec in params["tools"]],
-        "ship": {
-            "trusted_keys": trusted_keys(params["trusted_keys_dir"]),
-            "policy": policy_summary(params["policy_path"]),
-            "sigstore": sigstore_capability(params.get("policy_readers") or POLICY_READERS),
-        },
-        "run": {
-            "falco": falco_facts(params, units[params["falco_service"] + ".service"]),
-            "seccomp": seccomp_facts(params["seccomp_dir"]),
-        },
-        "build": {
-            "rescan": dict(
-                rescan_facts(params["rescan_reports_dir"], collected, units["trivy-rescan.timer"]),
-                schedule=params["rescan_schedule"],
-            )
-        },
+        "tools": [tool_fact(spec, runner) for spec in params.get("tools") or []],
     }
+    if params.get("ship"):
+        out["ship"] = ship_facts(params["ship"])
+    if falco:
+        out.setdefault("run", {})["falco"] = falco_facts(falco, states[units[0]])
+    if seccomp:
+        out.setdefault("run", {})["seccomp"] = seccomp_facts(seccomp["dir"])
+    if rescan:
+        out["build"] = {
+            "rescan": dict(
+                rescan_facts(rescan["reports_dir"], collected, states[rescan["timer"]]),
+                schedule=rescan["schedule"],
+            )
+        }
+    return out

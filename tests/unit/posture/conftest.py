@@ -23,7 +23,8 @@ def lay_out_node(
     critical=0,
     high=0,
 ):
-    """Files of a converged node under `base`; returns the module params that point at them."""
+    """Files of a converged node under `base`; returns the module params that point at them
+    (every part asked, as the roles' posture entries ask for them together)."""
     keys = base / "keys"
     keys.mkdir(parents=True)
     (keys / "lab.pub").write_text("-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----\n")
@@ -88,16 +89,23 @@ def lay_out_node(
     )
     return {
         "tools": [{"name": "cosign", "pinned": "3.1.1", "pattern": "", "expected": True}],
-        "trusted_keys_dir": str(keys),
-        "policy_path": str(base / "policy.json"),
-        "policy_readers": [str(skopeo)],
-        "falco_service": "falco-modern-bpf",
-        "falco_config_dir": str(config),
-        "falco_rules_dir": str(rules),
-        "falco_validation_record": "",
-        "seccomp_dir": str(seccomp),
-        "rescan_reports_dir": str(base / "reports"),
-        "rescan_schedule": "daily",
+        "ship": {
+            "trusted_keys_dir": str(keys),
+            "policy_path": str(base / "policy.json"),
+            "policy_readers": [str(skopeo)],
+        },
+        "falco": {
+            "service": "falco-modern-bpf",
+            "config_dir": str(config),
+            "rules_dir": str(rules),
+            "validation_record": "",
+        },
+        "seccomp": {"dir": str(seccomp)},
+        "rescan": {
+            "reports_dir": str(base / "reports"),
+            "schedule": "daily",
+            "timer": "trivy-rescan.timer",
+        },
     }
 
 

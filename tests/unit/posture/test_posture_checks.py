@@ -39,20 +39,20 @@ def facts_of(params, collected=NOW):
         "expected": True,
         "matches": True,
     }
-    falco = node.falco_facts(params, service)
+    falco = node.falco_facts(params["falco"], service)
     falco.update(installed=True, path="/usr/bin/falco")
     return {
         "collected": collected,
         "tools": [tool],
         "ship": {
-            "trusted_keys": node.trusted_keys(params["trusted_keys_dir"]),
-            "policy": node.policy_summary(params["policy_path"]),
-            "sigstore": node.sigstore_capability(params["policy_readers"]),
+            "trusted_keys": node.trusted_keys(params["ship"]["trusted_keys_dir"]),
+            "policy": node.policy_summary(params["ship"]["policy_path"]),
+            "sigstore": node.sigstore_capability(params["ship"]["policy_readers"]),
         },
-        "run": {"falco": falco, "seccomp": node.seccomp_facts(params["seccomp_dir"])},
+        "run": {"falco": falco, "seccomp": node.seccomp_facts(params["seccomp"]["dir"])},
         "build": {
             "rescan": dict(
-                node.rescan_facts(params["rescan_reports_dir"], collected, service),
+                node.rescan_facts(params["rescan"]["reports_dir"], collected, service),
                 schedule="daily",
             )
         },
@@ -127,8 +127,8 @@ def test_missing_key_file_and_policy(node_dir, tmp_path):
     params = node_dir()
     facts = facts_of(params)
     (tmp_path / "node/keys/lab.pub").unlink()
-    facts["ship"]["policy"] = node.policy_summary(params["policy_path"])
-    facts["ship"]["trusted_keys"] = node.trusted_keys(params["trusted_keys_dir"])
+    facts["ship"]["policy"] = node.policy_summary(params["ship"]["policy_path"])
+    facts["ship"]["trusted_keys"] = node.trusted_keys(params["ship"]["trusted_keys_dir"])
     found = by_id(checks.ship_checks(facts["ship"]))
     assert found["ship.trust_store"]["status"] == "fail"
     assert "key files that are absent" in found["ship.signature_enforcement"]["reason"]
@@ -177,7 +177,7 @@ def test_tool_statuses(change, status):
 
 
 def test_tool_fact_asks_the_binary(tmp_path, monkeypatch):
-    monkeypatch.setattr(node, "find_binary", lambda name: "/usr/local/bin/cosign")
+    monkeypatch.setattr(node, "find_binary", lambda name, search_path=None: "/usr/local/bin/cosign")
     answers = iter([(0, "GitVersion:    v3.1.1\n", ""), (0, "GitVersion:    devel\n", "")])
 
     def runner(argv):  # stands in at the process boundary: what cosign 3.1.1 / a devel build print

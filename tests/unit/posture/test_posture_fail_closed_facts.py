@@ -11,7 +11,7 @@ from ansible_collections.bulwark.container_security.plugins.module_utils.posture
 
 def test_fifo_seccomp_profile_is_an_error_not_a_hang(node_dir):
     params = node_dir()
-    os.mkfifo(os.path.join(params["seccomp_dir"], "zz-fifo.json"))
+    os.mkfifo(os.path.join(params["seccomp"]["dir"], "zz-fifo.json"))
     signal.alarm(10)
     try:
         facts = node.collect(params)

@@ -26,7 +26,8 @@ def real_report(node_dir, tmp_path):
     params = node_dir()
     good = node.collect(params)
     (tmp_path / "node" / "skopeo").write_bytes(b"xx Debian-local change: sigstore disabled xx")
-    deb12 = node.collect(dict(params, policy_readers=[str(tmp_path / "node" / "skopeo")]))
+    deb12 = node.collect(dict(params, ship=dict(params["ship"], policy_readers=[
+        str(tmp_path / "node" / "skopeo")])))
     bundle = build_bundle({"namespaces": [{"name": "payments"}]})
     return report.build_report(
         {"deb13-<a>": good, "deb12": deb12, "gone": {"error": "unreachable"}},
