@@ -88,9 +88,37 @@ def rule_exceptions_errors(rule_exceptions) -> list:
                 errors.append(f"{where}[{i}]: an exception needs a 'name' and 'fields' "
                               "(and 'values'; 'comps' defaults to = per field, or 'in')")
             elif set(exc) - _EXCEPTION_KEYS:
-                errors.append(f"{where}[{i}] ({exc['name']}): unknown keys "
+                errors.append(f"{where}[{i}] ({exc['name']!r}): unknown keys "
                               f"{sorted(set(exc) - _EXCEPTION_KEYS)}; accepted: name, fields, "
                               "comps, values")
+            else:
+                errors += _exception_shape_errors(f"{where}[{i}] ({exc['name']!r})", exc)
+    return errors
+
+
+def _exception_shape_errors(where: str, exc: dict) -> list:
+    """Falco's shape of one exception: ``fields`` a field name or a list of them; ``comps``
+    alike (one per field); with a list of fields every value is a list of one item per field."""
+    fields, comps, values = exc["fields"], exc.get("comps"), exc.get("values", [])
+    if isinstance(fields, str):
+        many = False
+    elif isinstance(fields, list) and fields and all(isinstance(f, str) for f in fields):
+        many = True
+    else:
+        return [f"{where}: fields must be a field name or a non-empty list of field names"]
+    errors = []
+    if comps is not None and (
+            (many and not (isinstance(comps, list) and len(comps) == len(fields)
+                           and all(isinstance(c, str) for c in comps)))
+            or (not many and not isinstance(comps, str))):
+        errors.append(f"{where}: comps must be " + (
+            f"a list of {len(fields)} operators, one per field" if many else "one operator"))
+    if not isinstance(values, list):
+        return errors + [f"{where}: values must be a list, got {type(values).__name__}"]
+    for j, value in enumerate(values if many else ()):
+        if not (isinstance(value, list) and len(value) == len(fields)):
+            errors.append(f"{where}: values[{j}] must be a list of {len(fields)} items, one per "
+                          "field")
     return errors
 
 
