@@ -129,13 +129,26 @@ from ansible_collections.bulwark.container_security.plugins.module_utils.kyverno
     builders,
     validation,
 )
+from ansible_collections.bulwark.container_security.plugins.module_utils import (  # noqa: E402
+    safe_input,
+)
 
 
 def _load_paths(paths) -> list:
+    """The manifests of every YAML stream in `paths` (a ``List`` stands for its ``items``),
+    read through the one reader: regular files, a size cap, YAML alias and depth limits;
+    anything else is an InputError naming the file."""
     docs = []
     for path in paths:
-        with open(path, encoding="utf-8") as handle:
-            docs.extend(admission.load_documents(handle.read()))
+        for doc in safe_input.load_yaml_file(path, "manifest file", all_documents=True):
+            if isinstance(doc, dict) and doc.get("kind") == "List":
+                items = doc.get("items") or []
+                if not isinstance(items, list):
+                    raise safe_input.InputError(f"manifest file {path}: a List's items must be "
+                                                f"a list, got {type(items).__name__}")
+                docs.extend(items)
+            elif doc is not None:
+                docs.append(doc)
     return docs
 
 

@@ -153,9 +153,11 @@ def main():
         result = lint_paths(params["paths"], params["schema"],
                             falco_version=params["falco_version"])
     except ImportError as exc:      # PyYAML missing on the host
-        module.fail_json(msg=missing_required_lib("PyYAML"), exception=str(exc))
+        module.fail_json(msg=f"{missing_required_lib('PyYAML')} ({exc})")
     except ValueError as exc:       # empty paths, unreadable schema: the message names it
         module.fail_json(msg=str(exc))
+    except OSError as exc:          # a name the file system refuses (too long, a loop...)
+        module.fail_json(msg=f"cannot read the rules paths: {exc}")
     out = {
         "changed": False,
         "errors": [p.as_dict() for p in result.errors],
