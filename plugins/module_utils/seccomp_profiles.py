@@ -19,6 +19,10 @@ import re
 import shutil
 import subprocess
 
+from ansible_collections.bulwark.container_security.plugins.module_utils.argument_types import (
+    expect,
+    got,
+)
 from ansible_collections.bulwark.container_security.plugins.module_utils.safe_input import (
     MAX_CONFIG_BYTES,
     InputError,
@@ -42,7 +46,9 @@ SYSCALL_NAME = re.compile(r"[a-z_][a-z0-9_]{0,63}\Z")
 
 def check_name(name, what="profile name"):
     """`name` when it is a usable profile name, else ValueError naming it."""
-    if not isinstance(name, str) or not PROFILE_NAME.fullmatch(name):
+    if not isinstance(name, str):
+        raise ValueError(f"{what} must be a profile name ({NAME_RULE}), got {got(name)}")
+    if not PROFILE_NAME.fullmatch(name):
         raise ValueError(f"{what} {name!r} is not a profile name ({NAME_RULE})")
     return name
 
@@ -136,7 +142,8 @@ def _entry_reasons(entry, index, seen):
 def builtin_profiles(names, directory):
     """[{name, src}] for the role's built-in profiles ``<directory>/<name>.json``, in order."""
     if isinstance(names, str) or not isinstance(names, (list, tuple)):
-        raise ValueError(f"seccomp_profiles_builtin={names!r} must be a list of profile names")
+        raise ValueError(f"seccomp_profiles_builtin must be a list of profile names, got "
+                         f"{got(names)}")
     return [{"name": check_name(name, "seccomp_profiles_builtin entry"),
              "src": f"{str(directory).rstrip('/')}/{name}.json"} for name in names]
 
@@ -552,6 +559,9 @@ def derive_profile(base, remove=(), add=(), source="base profile"):
 def derived_profiles(entries, base_text, base_path):
     """[{name, content, changes}] for the entries that start from a base profile (``base:``),
     each derived from `base_text` (the file `base_path` read on the node)."""
+    expect(entries, (list, tuple), "seccomp_profiles entries")
+    expect(base_text, str, "the base profile's text", optional=True)
+    expect(base_path, str, "the base profile's path", optional=True)
     out = []
     for entry in entries:
         if not isinstance(entry, dict) or "base" not in entry:

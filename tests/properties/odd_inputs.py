@@ -27,7 +27,9 @@ from hypothesis import strategies as st
 
 SECRET_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz0123456789"
 # A distinctive secret: long enough that no other text contains it by chance.
-SECRETS = st.text(alphabet=SECRET_ALPHABET, min_size=10, max_size=16).map(lambda s: "S3cr3t-" + s)
+SECRET_PREFIX = "S3cr3t-"
+SECRETS = st.text(alphabet=SECRET_ALPHABET, min_size=10, max_size=16).map(
+    lambda s: SECRET_PREFIX + s)
 URL_PASSWORDS = st.text(alphabet=SECRET_ALPHABET, min_size=10, max_size=16).map(
     lambda s: "SECRETPW" + s)
 
@@ -67,20 +69,31 @@ def wrong_type(text=None):
         st.dictionaries(text, st.none() | text | st.integers(), max_size=3))
 
 
-def json_like(text, secret=None, max_leaves=12):
-    """Nested dicts and lists of odd text and scalars; dict keys from `text` and, when
-    `secret` is given, credential-looking keys (password, token) that carry it."""
+def json_like(text, credentials=False, max_leaves=12):
+    """Nested dicts and lists of odd text and scalars; dict keys from `text` and, with
+    `credentials`, credential-looking keys (password, token) that carry a SECRETS value."""
     leaves = st.none() | st.booleans() | st.integers(min_value=-2**64, max_value=2**64) | \
         st.floats(allow_nan=False) | text
-    keys = text if secret is None else text | st.sampled_from(["password", "token"])
 
     def extend(inner):
-        mapping = st.dictionaries(keys, inner, max_size=4)
-        if secret is not None:
-            mapping = st.one_of(mapping, st.builds(lambda m, key: dict(m, **{key: secret}), mapping,
-                                                   st.sampled_from(["password", "token"])))
+        mapping = st.dictionaries(text, inner, max_size=4)
+        if credentials:
+            mapping = st.one_of(mapping, st.builds(lambda m, key, secret: dict(m, **{key: secret}),
+                                                   mapping, st.sampled_from(["password", "token"]),
+                                                   SECRETS))
         return st.lists(inner, max_size=4) | mapping
     return st.recursive(leaves, extend, max_leaves=max_leaves)
+
+
+def secrets_in(value) -> list:
+    """The generated secrets (SECRETS) anywhere in `value`."""
+    if isinstance(value, str):
+        return [value] if value.startswith(SECRET_PREFIX) else []
+    if isinstance(value, dict):
+        value = list(value.values())
+    if isinstance(value, (list, tuple)):
+        return [found for item in value for found in secrets_in(item)]
+    return []
 
 
 def vocabulary(paths) -> frozenset:

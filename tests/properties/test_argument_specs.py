@@ -28,11 +28,11 @@ from hypothesis import strategies as st
 from .invariants import no_secret, refused_or_right
 from .odd_inputs import (
     SECRETS,
-    URL_PASSWORDS,
     imported_sources,
     json_like,
     odd_text,
     python_internal,
+    secrets_in,
     time_limit,
     vocabulary,
     watching,
@@ -87,17 +87,18 @@ def path_value(text):
         text.map(lambda t: ("path", "rel", t)))
 
 
-def option_value(option, words, secret, text):
-    """Values for one option of the spec: mostly its type with odd content, some wrong types."""
+def option_value(option, text):
+    """Values for one option of the spec: mostly its type with odd content, some wrong types;
+    a `no_log` option gets a distinctive secret (odd_inputs.SECRETS)."""
     kind, elements = option.get("type", "str"), option.get("elements")
     if option.get("no_log"):
-        return st.just(secret) if kind == "str" else st.one_of(st.just(secret), wrong_type(text))
+        return SECRETS if kind == "str" else st.one_of(SECRETS, wrong_type(text))
     if option.get("choices"):
         right = st.sampled_from(option["choices"])
         return st.one_of(right, right, right, text, wrong_type(text))
     if kind == "list":
-        element = option_value({"type": elements or "str",
-                                "options": option.get("options")}, words, secret, text)
+        element = option_value({"type": elements or "str", "options": option.get("options")},
+                               text)
         right = st.lists(element, max_size=4)
         return st.one_of(right, right, right, text, wrong_type(text), st.lists(right, max_size=2))
     by_kind = {
@@ -105,7 +106,7 @@ def option_value(option, words, secret, text):
         "str": text,
         "int": st.integers(min_value=-2**40, max_value=2**40) | st.sampled_from([0, -1, 2**63]),
         "bool": st.booleans(),
-        "dict": (st.fixed_dictionaries({}, optional={k: option_value(v, words, secret, text)
+        "dict": (st.fixed_dictionaries({}, optional={k: option_value(v, text)
                                                      for k, v in option["options"].items()})
                  if option.get("options") else
                  st.dictionaries(text, json_like(text), max_size=4)),
@@ -116,19 +117,13 @@ def option_value(option, words, secret, text):
 
 
 def module_params(name):
-    """(params, secret, url password) for module `name`."""
+    """Parameters for module `name`, and check mode on or off."""
     spec, _kwargs = argument_spec(name)
     words = vocabulary(imported_sources(ROOT / "plugins" / "modules" / f"{name}.py", ROOT))
-
-    @st.composite
-    def build(draw):
-        secret, password = draw(SECRETS), draw(URL_PASSWORDS)
-        text = odd_text(words, password)
-        params = draw(st.fixed_dictionaries({}, optional={
-            key: option_value(option, words, secret, text) for key, option in spec.items()}))
-        params["_ansible_check_mode"] = draw(st.booleans())
-        return params, secret, password
-    return build()
+    text = odd_text(words)
+    options = {key: option_value(option, text) for key, option in spec.items()}
+    return st.builds(lambda params, check: dict(params, _ansible_check_mode=check),
+                     st.fixed_dictionaries({}, optional=options), st.booleans())
 
 
 # ------------------------------------------------------------------------------ running
@@ -190,7 +185,7 @@ def run_module(name, params, base: Path):
     return code, out.getvalue(), watch, root
 
 
-def check_outcome(name, code, stdout, watch, root, secret, password):
+def check_outcome(name, code, stdout, watch, root, secrets):
     """The invariants of one run (see test_module_fails_closed)."""
     assert "Traceback (most recent call last)" not in stdout, stdout[-2000:]
     assert code in (0, 1), f"{name} exited {code!r} (main returned without exit_json?)"
@@ -206,7 +201,8 @@ def check_outcome(name, code, stdout, watch, root, secret, password):
     if kind == "refused":
         assert value.count("\n") <= 12, f"{name}: message of {value.count(chr(10))} lines"
         assert not python_internal(value), f"{name}: a crash as a message: {value[:300]!r}"
-    no_secret(secret, stdout)
+    for secret in secrets:
+        no_secret(secret, stdout)
     escaped = watch.outside(root)
     assert not escaped, f"{name} wrote outside its root: {escaped}"
 
@@ -232,10 +228,9 @@ def test_module_fails_closed(name, example_base):
     @settings(max_examples=settings().max_examples * SLOW.get(name, 60) // 60,
               deadline=timedelta(seconds=8))
     @given(strategy)
-    def prop(drawn):
-        params, secret, password = drawn
+    def prop(params):
         code, stdout, watch, root = run_module(name, params, example_base)
-        check_outcome(name, code, stdout, watch, root, secret, password)
+        check_outcome(name, code, stdout, watch, root, secrets_in(params))
     prop()
 
 
