@@ -132,6 +132,9 @@ from ansible_collections.bulwark.container_security.plugins.module_utils.kyverno
 from ansible_collections.bulwark.container_security.plugins.module_utils import (  # noqa: E402
     safe_input,
 )
+from ansible_collections.bulwark.container_security.plugins.module_utils.redaction import (  # noqa: E402
+    printable,
+)
 
 
 def _load_paths(paths) -> list:
@@ -177,7 +180,7 @@ def main():
     except ImportError:
         module.fail_json(msg=missing_required_lib("PyYAML"))
     except (OSError, ValueError) as exc:    # unreadable file, YAML error
-        module.fail_json(msg=f"cannot read the manifests: {exc}")
+        module.fail_json(msg=printable(f"cannot read the manifests: {exc}"))
     if not resources:
         module.fail_json(msg="no manifests: give manifests or paths")
     try:

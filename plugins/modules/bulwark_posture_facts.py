@@ -155,6 +155,7 @@ posture:
 """
 
 from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.bulwark.container_security.plugins.module_utils.redaction import one_line
 from ansible_collections.bulwark.container_security.plugins.module_utils.posture.node import (
     POLICY_READERS,
     collect,
@@ -181,8 +182,26 @@ ARGUMENT_SPEC = {
 }
 
 
+def _path_problems(params) -> list:
+    """The path options (and policy_readers entries) the file system cannot take: a NUL byte
+    or a name longer than it allows; each named, its value escaped."""
+    problems = []
+    for name, option in ARGUMENT_SPEC.items():
+        values = params.get(name)
+        if option.get("type") == "path" or option.get("elements") == "path":
+            values = values if isinstance(values, list) else [values]
+            for value in values:
+                if isinstance(value, str) and ("\x00" in value or len(value) > 4096):
+                    problems.append(f"{name}: {one_line(value)[:80]!r} is not a usable path "
+                                    f"(a NUL byte, or longer than 4096 characters)")
+    return problems
+
+
 def main():
     module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
+    problems = _path_problems(module.params)
+    if problems:
+        module.fail_json(msg="; ".join(problems))
     module.exit_json(changed=False, posture=collect(module.params))
 
 

@@ -92,7 +92,15 @@ class ImageModule(ModuleHelper):
             self.fail(error.message, reason=error.reason)
 
     def _run(self, argv, env):
-        return self.module.run_command(argv, environ_update=env)
+        """run_command, with a tool that cannot start (not installed, not executable) refused
+        as a CosignError naming it: run_command's own handling fails the module with a bare
+        "Error executing command." and a traceback."""
+        try:
+            return self.module.run_command(argv, environ_update=env, handle_exceptions=False)
+        except OSError as exc:
+            raise CosignError("unsupported", f"cannot run {argv[0]}: {exc.strerror or exc} "
+                              f"(install it, or give its path in the module's *_path option)",
+                              "", list(argv)) from None
 
     def fail_tool(self, error: CosignError):
         self.fail(error.message, reason=error.reason, stderr=error.detail,
