@@ -46,9 +46,9 @@ SYSCALL_NAME = re.compile(r"[a-z_][a-z0-9_]{0,63}\Z")
 
 def check_name(name, what="profile name"):
     """`name` when it is a usable profile name, else ValueError naming it."""
-    if not isinstance(name, str):
+    if isinstance(name, (dict, list, tuple)):   # named by type: a mapping may hold a secret
         raise ValueError(f"{what} must be a profile name ({NAME_RULE}), got {got(name)}")
-    if not PROFILE_NAME.fullmatch(name):
+    if not isinstance(name, str) or not PROFILE_NAME.fullmatch(name):
         raise ValueError(f"{what} {name!r} is not a profile name ({NAME_RULE})")
     return name
 
