@@ -175,11 +175,14 @@ def test_leak_row_filter(row_id, module, name, args, fragment):
      "cannot read manifest file \\x1f"),
     ("falco_rules_lint-path-control-character", "falco_rules_lint", {"paths": ["\x1f"]},
      "cannot read rules file \\x1f"),
-], ids=["admission_check-path-control-character", "falco_rules_lint-path-control-character"])
+    ("seccomp_profile_validate-path-nul", "seccomp_profile_validate", {"path": "p\x1f\x00"},
+     "cannot read seccomp profile p\\x1f\\x00"),
+], ids=["admission_check-path-control-character", "falco_rules_lint-path-control-character",
+        "seccomp_profile_validate-path-nul"])
 def test_leak_row_module(tmp_path, monkeypatch, row_id, module, options, fragment):
     msg = refusal(run_module(module, options, tmp_path, monkeypatch))
     assert fragment in msg, f"{row_id}: {msg!r}"
-    assert "\x1f" not in msg, msg
+    assert "\x1f" not in msg and "\x00" not in msg, msg
 
 
 def test_containment_row_file_set_relative_path(tmp_path, monkeypatch):

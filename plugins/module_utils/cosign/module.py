@@ -131,6 +131,9 @@ class ImageModule(ModuleHelper):
             if prepare is not None:
                 extra = prepare() or {}
             if self.params.get("images") is None:
+                if self.params.get("image") is None:  # required_one_of counts null as given
+                    self.fail("image (or images) must name an image; got null",
+                              reason="image_not_found")
                 result = fn(self.params["image"])
                 self.module.exit_json(**dict({"changed": False}, **extra,
                                              commands=self.tool.commands, **result))

@@ -87,9 +87,6 @@ def check_image_options(params: dict) -> None:
     every O(image)/O(images) entry must be a reference (references.parse_reference),
     O(parallel) in 1..PARALLEL_MAX, O(expected_digest) a sha256 digest. Raises CosignError
     whose message names the option and what is accepted."""
-    if "image" in params and params.get("image") is None and params.get("images") is None:
-        # required_one_of counts an option given as null as given
-        raise CosignError("image_not_found", "image (or images) must name an image; got null")
     images = [("image", params["image"])] if params.get("image") is not None else []
     images += [(f"images[{i}]", v) for i, v in enumerate(params.get("images") or [])]
     for option, value in images:
