@@ -174,7 +174,7 @@ def main():
     try:
         bundle = builders.build_bundle(params["policy_settings"])
     except validation.SettingsError as exc:
-        module.fail_json(msg=f"policy_settings: {exc}")
+        module.fail_json(msg=printable(f"policy_settings: {exc}"))
     try:
         resources = list(params["manifests"]) + _load_paths(params["paths"])
     except ImportError:
@@ -186,7 +186,7 @@ def main():
     try:
         report = admission.evaluate(bundle, resources, params["cel_engine"])
     except admission.AdmissionError as exc:
-        module.fail_json(msg=str(exc))
+        module.fail_json(msg=printable(str(exc)))
     out = {
         "changed": False,
         "results": report["resources"],
@@ -202,8 +202,9 @@ def main():
                 if pol["denied"]:
                     text = "; ".join(pol["messages"])
                     reasons.append(f"{res['resource']}: {pol['policy']}: {text}")
-        module.fail_json(msg=f"admission denied {len(report['denied'])} of {len(resources)} "
-                             f"resource(s): " + " | ".join(reasons), **out)
+        module.fail_json(msg=printable(f"admission denied {len(report['denied'])} of "
+                                       f"{len(resources)} resource(s): " + " | ".join(reasons)),
+                         **out)
     module.exit_json(**out)
 
 

@@ -175,10 +175,12 @@ def test_leak_row_filter(row_id, module, name, args, fragment):
      "cannot read manifest file \\x1f"),
     ("falco_rules_lint-path-control-character", "falco_rules_lint", {"paths": ["\x1f"]},
      "cannot read rules file \\x1f"),
+    ("admission_check-settings-key-nul", "admission_check", {"policy_settings": {"\x00": None}},
+     "policy_settings: \\x00: None is not valid; expected one of the keys"),
     ("seccomp_profile_validate-path-nul", "seccomp_profile_validate", {"path": "p\x1f\x00"},
      "cannot read seccomp profile p\\x1f\\x00"),
 ], ids=["admission_check-path-control-character", "falco_rules_lint-path-control-character",
-        "seccomp_profile_validate-path-nul"])
+        "admission_check-settings-key-nul", "seccomp_profile_validate-path-nul"])
 def test_leak_row_module(tmp_path, monkeypatch, row_id, module, options, fragment):
     msg = refusal(run_module(module, options, tmp_path, monkeypatch))
     assert fragment in msg, f"{row_id}: {msg!r}"
