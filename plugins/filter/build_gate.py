@@ -7,6 +7,7 @@
 """
 from __future__ import annotations
 
+from ansible.errors import AnsibleFilterError
 from ansible_collections.bulwark.container_security.plugins.module_utils.scan.sarif import (
     to_sarif,
 )
@@ -14,7 +15,10 @@ from ansible_collections.bulwark.container_security.plugins.module_utils.scan.sa
 
 def build_gate_sarif(results, include_ignored=True):
     """SARIF 2.1.0 log (a mapping) of one gate result or a list of them (module results work)."""
-    return to_sarif(results, include_ignored=include_ignored)
+    try:
+        return to_sarif(results, include_ignored=include_ignored)
+    except ValueError as exc:
+        raise AnsibleFilterError(f"build_gate_sarif: {exc}") from exc
 
 
 class FilterModule:

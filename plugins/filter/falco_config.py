@@ -5,6 +5,9 @@
 from __future__ import annotations
 
 from ansible.errors import AnsibleFilterError
+from ansible_collections.bulwark.container_security.plugins.module_utils.argument_types import (
+    expect,
+)
 from ansible_collections.bulwark.container_security.plugins.module_utils.falco import (
     rules_library,
 )
@@ -21,7 +24,12 @@ from ansible_collections.bulwark.container_security.plugins.module_utils.falco.c
 
 def falco_config_errors(config, schema):
     """Falco config schema violations of a drop-in mapping, as readable strings."""
-    return config_errors(config, schema)
+    try:
+        expect(config, dict, "falco_config_errors: the drop-in")
+        expect(schema, (dict, str), "falco_config_errors: the schema")
+        return config_errors(config, schema)
+    except ValueError as exc:   # InputError, a schema that is not JSON
+        raise AnsibleFilterError(str(exc)) from exc
 
 
 def falco_library_errors(variables):

@@ -10,6 +10,10 @@
 from __future__ import annotations
 
 from ansible.errors import AnsibleFilterError
+from ansible_collections.bulwark.container_security.plugins.module_utils.argument_types import (
+    expect,
+    expect_items,
+)
 from ansible_collections.bulwark.container_security.plugins.module_utils.safe_input import (
     InputError,
     load_json,
@@ -42,12 +46,22 @@ def trivy_gate(report, severity="HIGH", ignore_unfixed=False, ignores=None,  # n
 
 def trivy_junit(results):
     """JUnit XML of one gate result or a list of them (module results work too)."""
-    return to_junit(results)
+    try:
+        expect_items(results, (dict, list), "trivy_junit: the results", dict)
+        return to_junit(results)
+    except ValueError as exc:
+        raise AnsibleFilterError(str(exc)) from exc
 
 
 def trivy_vuln_predicate(report, result=None):
     """Cosign vuln predicate (https://cosign.sigstore.dev/attestation/vuln/v1) of a report."""
-    return to_vuln_predicate(_report(report), result)
+    report = _report(report)
+    try:
+        expect(report, dict, "trivy_vuln_predicate: the report")
+        expect(result, dict, "trivy_vuln_predicate: the gate result", optional=True)
+        return to_vuln_predicate(report, result)
+    except ValueError as exc:
+        raise AnsibleFilterError(str(exc)) from exc
 
 
 class FilterModule:

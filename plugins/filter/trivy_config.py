@@ -11,6 +11,13 @@ from __future__ import annotations
 
 import datetime
 
+from ansible_collections.bulwark.container_security.plugins.module_utils.argument_types import (
+    expect,
+)
+from ansible_collections.bulwark.container_security.plugins.module_utils.redaction import one_line
+from ansible_collections.bulwark.container_security.plugins.module_utils.safe_input import (
+    InputError,
+)
 from ansible_collections.bulwark.container_security.plugins.module_utils.trivy.config import (
     TrivyConfigError,
     build_config,
@@ -24,16 +31,20 @@ from ansible_collections.bulwark.container_security.plugins.module_utils.trivy.i
 def trivy_config_document(settings, extra=None):
     """trivy.yaml as a mapping, or {'error': message} for unknown settings."""
     try:
+        expect(settings, dict, "trivy_config_document: the settings", optional=True)
+        expect(extra, dict, "trivy_config_document: extra", optional=True)
         return build_config(settings, extra=extra or None)
-    except TrivyConfigError as exc:
+    except (TrivyConfigError, InputError) as exc:
         return {"error": str(exc)}
 
 
 def trivy_config_validate(document, schema):
     """List of error messages (empty when valid) against Trivy's schema made strict."""
     try:
+        expect(document, dict, "trivy_config_validate: the document")
+        expect(schema, dict, "trivy_config_validate: the schema")
         return validate_config(document, schema)
-    except TrivyConfigError as exc:
+    except (TrivyConfigError, InputError) as exc:
         return [str(exc)]
 
 
@@ -42,7 +53,12 @@ def trivy_ignore_policy(entries, today=""):
 
     ``today`` (YYYY-MM-DD) defaults to today's UTC date: an entry expires on its expired_at day.
     """
-    day = datetime.date.fromisoformat(today) if today else None
+    expect(today, str, "trivy_ignore_policy: today", optional=True)
+    try:
+        day = datetime.date.fromisoformat(today) if today else None
+    except ValueError:
+        raise InputError(f"trivy_ignore_policy: today {one_line(today)[:40]!r} is not a date "
+                         f"like 2026-12-07") from None
     document, errors, warnings = build_ignore_policy(entries, today=day)
     return {"document": document, "errors": errors, "warnings": warnings}
 

@@ -11,6 +11,10 @@ from __future__ import annotations
 
 import re
 
+from ansible_collections.bulwark.container_security.plugins.module_utils.redaction import (
+    printable,
+)
+
 # RFC 1123 label (Namespace names, most object names) and subdomain, as the API server checks
 # (k8s.io/apimachinery IsDNS1123Label / IsDNS1123Subdomain / IsQualifiedName / IsValidLabelValue).
 # Every pattern ends in \Z, never $ (which also matches before a trailing newline): a name with
@@ -31,6 +35,15 @@ def is_name(pattern: re.Pattern, value) -> bool:
     return isinstance(value, str) and pattern.fullmatch(value) is not None
 
 
+def _shape(value) -> str:
+    """A value described by its type and keys, never its content (a manifest given in the
+    wrong place may hold a Secret's data)."""
+    if isinstance(value, dict):
+        keys = sorted(printable(k).replace("\n", "\\n")[:30] for k in value if isinstance(k, str))
+        return f"a mapping with keys {', '.join(keys[:8]) or '(none)'}"
+    return f"a {type(value).__name__}"
+
+
 def manifest_name(manifest: dict) -> str:
     """``kind-namespace-name`` (kind lower-cased, no namespace for cluster-scoped kinds).
 
@@ -38,10 +51,10 @@ def manifest_name(manifest: dict) -> str:
     same namespace and name; usable as a file name and as a Pulumi logical name.
     """
     if not isinstance(manifest, dict) or not isinstance(manifest.get("metadata"), dict):
-        raise ValueError(f"not a Kubernetes manifest (no metadata): {str(manifest)[:80]!r}")
+        raise ValueError(f"not a Kubernetes manifest (no metadata): {_shape(manifest)}")
     meta = manifest["metadata"]
     if not manifest.get("kind") or not meta.get("name"):
-        raise ValueError(f"manifest without kind or metadata.name: {str(manifest)[:80]!r}")
+        raise ValueError(f"manifest without kind or metadata.name: {_shape(manifest)}")
     parts = [str(manifest["kind"]).lower()]
     if meta.get("namespace"):
         parts.append(str(meta["namespace"]))

@@ -8,11 +8,46 @@ pure logic of module_utils stays Ansible-free.
 """
 from __future__ import annotations
 
-from ansible.module_utils.basic import AnsibleModule
+import json
+import sys
+
+from ansible.module_utils.basic import AnsibleModule, _load_params
 from ansible.module_utils.common.text.converters import to_native
 from ansible_collections.bulwark.container_security.plugins.module_utils.redaction import (
     safe_message,
 )
+
+_MAPPING_TYPES = (dict, str)   # what ansible-core's dict check reads (a str as JSON or k=v)
+
+
+def _suboption_type_errors(argument_spec: dict, params) -> list:
+    """Options with suboptions given a value ansible-core's own validation crashes on (a bool
+    or a number raises TypeError inside ansible-core, a traceback instead of a refusal)."""
+    errors = []
+    for name, spec in argument_spec.items():
+        value = params.get(name) if isinstance(params, dict) else None
+        if not spec.get("options") or value is None:
+            continue
+        if spec.get("type") == "list":
+            ok = isinstance(value, (list, str)) and all(
+                isinstance(v, _MAPPING_TYPES) for v in (value if isinstance(value, list) else ()))
+            want = "a list of mappings"
+        else:
+            ok, want = isinstance(value, _MAPPING_TYPES), "a mapping"
+        if not ok:
+            errors.append(f"option {name} must be {want}, got {type(value).__name__}")
+    return errors
+
+
+def new_module(argument_spec: dict, **module_kwargs) -> AnsibleModule:
+    """AnsibleModule(argument_spec, ...), except that an option with suboptions given a
+    non-mapping is refused naming the option (never its value) before ansible-core's argument
+    validation would crash on it."""
+    errors = _suboption_type_errors(argument_spec, _load_params())
+    if errors:
+        print("\n" + json.dumps({"failed": True, "msg": "; ".join(errors)}))
+        sys.exit(1)
+    return AnsibleModule(argument_spec=argument_spec, **module_kwargs)
 
 
 class ModuleHelper:
@@ -22,9 +57,8 @@ class ModuleHelper:
     common_argument_spec: dict = {}
 
     def __init__(self, argument_spec: dict, **module_kwargs):
-        self.module = AnsibleModule(
-            argument_spec=dict(argument_spec, **self.common_argument_spec),
-            supports_check_mode=True, **module_kwargs)
+        self.module = new_module(dict(argument_spec, **self.common_argument_spec),
+                                 supports_check_mode=True, **module_kwargs)
         self.params = self.module.params
 
     def fail(self, msg, **extra):

@@ -19,6 +19,10 @@ import re
 import shutil
 import subprocess
 
+from ansible_collections.bulwark.container_security.plugins.module_utils.argument_types import (
+    expect,
+    got,
+)
 from ansible_collections.bulwark.container_security.plugins.module_utils.safe_input import (
     MAX_CONFIG_BYTES,
     InputError,
@@ -40,10 +44,18 @@ NAME_RULE = "letters, digits, '.', '_' and '-', starting with a letter or digit,
 SYSCALL_NAME = re.compile(r"[a-z_][a-z0-9_]{0,63}\Z")
 
 
+def _shown(value) -> str:
+    """A value as a message shows it: a string quoted, anything else by its type only (a
+    mapping or a list may hold a secret)."""
+    return repr(value) if isinstance(value, str) else f"({got(value)})"
+
+
 def check_name(name, what="profile name"):
     """`name` when it is a usable profile name, else ValueError naming it."""
+    if isinstance(name, (dict, list, tuple)):   # named by type: a mapping may hold a secret
+        raise ValueError(f"{what} must be a profile name ({NAME_RULE}), got {got(name)}")
     if not isinstance(name, str) or not PROFILE_NAME.fullmatch(name):
-        raise ValueError(f"{what} {name!r} is not a profile name ({NAME_RULE})")
+        raise ValueError(f"{what} {_shown(name)} is not a profile name ({NAME_RULE})")
     return name
 
 
@@ -52,7 +64,7 @@ def check_subdir(subdir):
     no empty parts): the kubelet's localhostProfile is relative to its seccomp directory."""
     parts = subdir.split("/") if isinstance(subdir, str) else None
     if not parts or not all(PROFILE_NAME.fullmatch(p) and p not in (".", "..") for p in parts):
-        raise ValueError(f"seccomp_profiles_subdir {subdir!r} must be a relative path inside "
+        raise ValueError(f"seccomp_profiles_subdir {_shown(subdir)} must be a relative path inside "
                          f"seccomp_profiles_dir: one or more names joined by '/' ({NAME_RULE} "
                          "each; no '..', no leading or trailing '/')")
     return subdir
@@ -62,7 +74,7 @@ def check_dir(directory):
     if not isinstance(directory, str) or not posixpath.isabs(directory) \
             or any(c in directory for c in "\x00\r\n") \
             or ".." in directory.split("/"):
-        raise ValueError(f"seccomp_profiles_dir {directory!r} must be an absolute path "
+        raise ValueError(f"seccomp_profiles_dir {_shown(directory)} must be an absolute path "
                          "without '..' or line breaks")
     return directory
 
@@ -146,7 +158,8 @@ def _entry_reasons(entry, index, seen):
 def builtin_profiles(names, directory):
     """[{name, src}] for the role's built-in profiles ``<directory>/<name>.json``, in order."""
     if isinstance(names, str) or not isinstance(names, (list, tuple)):
-        raise ValueError(f"seccomp_profiles_builtin={names!r} must be a list of profile names")
+        raise ValueError(f"seccomp_profiles_builtin must be a list of profile names, got "
+                         f"{got(names)}")
     return [{"name": check_name(name, "seccomp_profiles_builtin entry"),
              "src": f"{str(directory).rstrip('/')}/{name}.json"} for name in names]
 
@@ -562,6 +575,9 @@ def derive_profile(base, remove=(), add=(), source="base profile"):
 def derived_profiles(entries, base_text, base_path):
     """[{name, content, changes}] for the entries that start from a base profile (``base:``),
     each derived from `base_text` (the file `base_path` read on the node)."""
+    expect(entries, (list, tuple), "seccomp_profiles entries")
+    expect(base_text, str, "the base profile's text", optional=True)
+    expect(base_path, str, "the base profile's path", optional=True)
     out = []
     for entry in entries:
         if not isinstance(entry, dict) or "base" not in entry:

@@ -129,13 +129,29 @@ from ansible_collections.bulwark.container_security.plugins.module_utils.kyverno
     builders,
     validation,
 )
+from ansible_collections.bulwark.container_security.plugins.module_utils import (  # noqa: E402
+    safe_input,
+)
+from ansible_collections.bulwark.container_security.plugins.module_utils.redaction import (  # noqa: E402
+    printable,
+)
 
 
 def _load_paths(paths) -> list:
+    """The manifests of every YAML stream in `paths` (a ``List`` stands for its ``items``),
+    read through the one reader: regular files, a size cap, YAML alias and depth limits;
+    anything else is an InputError naming the file."""
     docs = []
     for path in paths:
-        with open(path, encoding="utf-8") as handle:
-            docs.extend(admission.load_documents(handle.read()))
+        for doc in safe_input.load_yaml_file(path, "manifest file", all_documents=True):
+            if isinstance(doc, dict) and doc.get("kind") == "List":
+                items = doc.get("items") or []
+                if not isinstance(items, list):
+                    raise safe_input.InputError(f"manifest file {path}: a List's items must be "
+                                                f"a list, got {type(items).__name__}")
+                docs.extend(items)
+            elif doc is not None:
+                docs.append(doc)
     return docs
 
 
@@ -158,19 +174,19 @@ def main():
     try:
         bundle = builders.build_bundle(params["policy_settings"])
     except validation.SettingsError as exc:
-        module.fail_json(msg=f"policy_settings: {exc}")
+        module.fail_json(msg=printable(f"policy_settings: {exc}"))
     try:
         resources = list(params["manifests"]) + _load_paths(params["paths"])
     except ImportError:
         module.fail_json(msg=missing_required_lib("PyYAML"))
     except (OSError, ValueError) as exc:    # unreadable file, YAML error
-        module.fail_json(msg=f"cannot read the manifests: {exc}")
+        module.fail_json(msg=printable(f"cannot read the manifests: {exc}"))
     if not resources:
         module.fail_json(msg="no manifests: give manifests or paths")
     try:
         report = admission.evaluate(bundle, resources, params["cel_engine"])
     except admission.AdmissionError as exc:
-        module.fail_json(msg=str(exc))
+        module.fail_json(msg=printable(str(exc)))
     out = {
         "changed": False,
         "results": report["resources"],
@@ -186,8 +202,9 @@ def main():
                 if pol["denied"]:
                     text = "; ".join(pol["messages"])
                     reasons.append(f"{res['resource']}: {pol['policy']}: {text}")
-        module.fail_json(msg=f"admission denied {len(report['denied'])} of {len(resources)} "
-                             f"resource(s): " + " | ".join(reasons), **out)
+        module.fail_json(msg=printable(f"admission denied {len(report['denied'])} of "
+                                       f"{len(resources)} resource(s): " + " | ".join(reasons)),
+                         **out)
     module.exit_json(**out)
 
 

@@ -196,7 +196,10 @@ posture:
           every image'
 """
 
-from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.bulwark.container_security.plugins.module_utils.module_helper import (
+    new_module,
+)
+from ansible_collections.bulwark.container_security.plugins.module_utils.redaction import one_line
 from ansible_collections.bulwark.container_security.plugins.module_utils.posture.node import (
     collect,
 )
@@ -232,8 +235,30 @@ ARGUMENT_SPEC = {
 }
 
 
+def _path_problems(params, spec=None, prefix="") -> list:
+    """The path options (and policy_readers entries), at any depth of the parts, that the
+    file system cannot take: a NUL byte or a name longer than it allows; each named, its value
+    escaped."""
+    problems = []
+    for name, option in (ARGUMENT_SPEC if spec is None else spec).items():
+        values = params.get(name) if isinstance(params, dict) else None
+        where = f"{prefix}{name}"
+        if option.get("options"):
+            for item in values if isinstance(values, list) else [values]:
+                problems += _path_problems(item, option["options"], f"{where}.")
+        elif option.get("type") == "path" or option.get("elements") == "path":
+            for value in values if isinstance(values, list) else [values]:
+                if isinstance(value, str) and ("\x00" in value or len(value) > 4096):
+                    problems.append(f"{where}: {one_line(value)[:80]!r} is not a usable path "
+                                    f"(a NUL byte, or longer than 4096 characters)")
+    return problems
+
+
 def main():
-    module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
+    module = new_module(ARGUMENT_SPEC, supports_check_mode=True)
+    problems = _path_problems(module.params)
+    if problems:
+        module.fail_json(msg="; ".join(problems))
     module.exit_json(changed=False, posture=collect(module.params))
 
 

@@ -131,6 +131,10 @@ from ansible_collections.bulwark.container_security.plugins.module_utils.falco.e
     FALCO_ENGINE_VERSIONS,
     PINNED_FALCO_VERSION,
 )
+from ansible_collections.bulwark.container_security.plugins.module_utils.redaction import (  # noqa: E402
+    one_line,
+    printable,
+)
 from ansible_collections.bulwark.container_security.plugins.module_utils.falco.linter import (  # noqa: E402
     lint_paths,
 )
@@ -153,9 +157,11 @@ def main():
         result = lint_paths(params["paths"], params["schema"],
                             falco_version=params["falco_version"])
     except ImportError as exc:      # PyYAML missing on the host
-        module.fail_json(msg=missing_required_lib("PyYAML"), exception=str(exc))
+        module.fail_json(msg=f"{missing_required_lib('PyYAML')} ({exc})")
     except ValueError as exc:       # empty paths, unreadable schema: the message names it
-        module.fail_json(msg=str(exc))
+        module.fail_json(msg=printable(str(exc)))
+    except OSError as exc:          # a name the file system refuses (too long, a loop...)
+        module.fail_json(msg=printable(f"cannot read the rules paths: {exc}"))
     out = {
         "changed": False,
         "errors": [p.as_dict() for p in result.errors],
@@ -165,12 +171,12 @@ def main():
                    "lists": len(result.lists)},
     }
     for warning in result.warnings:
-        module.warn(str(warning))
+        module.warn(printable(str(warning)))
     if params["return_expanded"]:
         out["expanded"] = result.expanded
     if result.errors or (params["fail_on_warnings"] and result.warnings):
         problems = result.errors or result.warnings
-        shown = "; ".join(str(p) for p in problems[:5])
+        shown = "; ".join(one_line(p) for p in problems[:5])
         more = f" (and {len(problems) - 5} more)" if len(problems) > 5 else ""
         module.fail_json(msg=f"Falco rules lint: {len(result.errors)} error(s), "
                              f"{len(result.warnings)} warning(s): {shown}{more}", **out)

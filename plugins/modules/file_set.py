@@ -104,7 +104,9 @@ def _ensure_dir(module, path, dir_args):
     """Create `path` (and its parents) with the directory attributes; True when anything changed."""
     changed = False
     if not os.path.isdir(path):
-        _ensure_dir(module, os.path.dirname(path), dir_args)
+        parent = os.path.dirname(path)
+        if parent and parent != path:   # a relative name's first component has no parent
+            _ensure_dir(module, parent, dir_args)
         changed = True
         if module.check_mode:
             return True
@@ -130,6 +132,9 @@ def main():
         supports_check_mode=True,
     )
     root, files, prune = module.params["path"], module.params["files"], module.params["prune"]
+    if not root.strip():
+        module.fail_json(msg="path must name a directory, got an empty string", written=[],
+                         removed=[])
     errors = file_set_errors(files, prune)
     if errors:
         module.fail_json(msg="; ".join(errors), written=[], removed=[])

@@ -78,6 +78,9 @@ default_action:
 """
 
 from ansible.module_utils.basic import AnsibleModule  # noqa: E402
+from ansible_collections.bulwark.container_security.plugins.module_utils.redaction import (  # noqa: E402
+    printable,
+)
 from ansible_collections.bulwark.container_security.plugins.module_utils.seccomp_profiles import (  # noqa: E402
     ProfileError,
     check_document,
@@ -110,7 +113,8 @@ def main():
             check_document(profile, source)
         errors = validate(profile, resolver=module.params["resolver"])
     except (OSError, ProfileError) as exc:
-        module.fail_json(msg=f"{source}: {exc}", errors=[str(exc)], syscalls=0, default_action="")
+        module.fail_json(msg=printable(f"{source}: {exc}"), errors=[printable(exc)], syscalls=0,
+                         default_action="")
     is_dict = isinstance(profile, dict)
     result = {
         "changed": False,
@@ -119,7 +123,7 @@ def main():
         "default_action": str(profile.get("defaultAction", "")) if is_dict else "",
     }
     if errors:
-        module.fail_json(msg=f"{source}: " + "; ".join(errors), **result)
+        module.fail_json(msg=printable(f"{source}: " + "; ".join(errors)), **result)
     module.exit_json(**result)
 
 

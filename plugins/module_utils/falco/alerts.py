@@ -14,6 +14,7 @@ from __future__ import annotations
 from ansible_collections.bulwark.container_security.plugins.module_utils.http_urls import (
     is_http_url,
 )
+from ansible_collections.bulwark.container_security.plugins.module_utils.redaction import one_line
 
 CHANNELS = {        # falco_alerts key -> (Falco section, accepted keys besides `enabled`)
     "stdout": ("stdout_output", ()),
@@ -73,7 +74,7 @@ def _known_mapping(value, where: str, accepted, what: str) -> dict:
     if not isinstance(value, dict):
         raise AlertsError(f"{where} must be a mapping of {what} to settings, got "
                           f"{type(value).__name__}")
-    unknown = sorted(set(value) - set(accepted))
+    unknown = sorted(one_line(key)[:40] for key in value if key not in accepted)
     if unknown:
         raise AlertsError(f"{where}: unknown {what}(s) {', '.join(unknown)}; accepted: "
                           f"{', '.join(accepted)}")

@@ -10,6 +10,11 @@ The falco role's filters (plugins/filter/falco_config.py) call it on the control
 """
 from __future__ import annotations
 
+from ansible_collections.bulwark.container_security.plugins.module_utils.argument_types import (
+    expect,
+    expect_items,
+    got,
+)
 from ansible_collections.bulwark.container_security.plugins.module_utils.schema_messages import (
     schema_error_text,
 )
@@ -22,7 +27,12 @@ def config_errors(config, schema):
     if isinstance(schema, str):
         import json
         schema = json.loads(schema)
+    expect(schema, dict, "the Falco config schema")
     validator_cls = jsonschema.validators.validator_for(schema)
+    try:
+        validator_cls.check_schema(schema)
+    except jsonschema.exceptions.SchemaError as exc:
+        raise ValueError(f"the Falco config schema is not a JSON schema: {exc.message}") from None
     validator = validator_cls(schema, format_checker=validator_cls.FORMAT_CHECKER)
     errors = []
     for error in sorted(validator.iter_errors(config), key=lambda e: list(e.absolute_path)):
@@ -33,6 +43,7 @@ def config_errors(config, schema):
 
 def gpg_primary_fingerprints(colon_lines):
     """Primary-key fingerprints from `gpg --show-keys --with-colons` output (subkeys skipped)."""
+    expect_items(colon_lines, (list, tuple), "the gpg colon lines", str)
     fingerprints, previous = [], ""
     for line in colon_lines:
         fields = line.split(":")
@@ -49,6 +60,6 @@ def validate_argv(files, file_option=""):
     (``file_option=""``) takes the files alone.
     """
     if isinstance(files, str) or not isinstance(files, (list, tuple)):
-        raise ValueError(f"files={files!r} must be a list of paths")
+        raise ValueError(f"files must be a list of paths, got {got(files)}")
     option = [file_option] if file_option else []
     return [arg for path in files for arg in [*option, str(path)]]

@@ -19,8 +19,15 @@ import hashlib
 import re
 from urllib.parse import quote
 
+from ansible_collections.bulwark.container_security.plugins.module_utils.argument_types import (
+    expect,
+    expect_items,
+)
 from ansible_collections.bulwark.container_security.plugins.module_utils.http_urls import (
     url_error,
+)
+from ansible_collections.bulwark.container_security.plugins.module_utils.safe_input import (
+    InputError,
 )
 from ansible_collections.bulwark.container_security.plugins.module_utils.trivy.severities import (
     SEVERITIES,
@@ -187,13 +194,38 @@ class _Run:
         return run
 
 
+_FINDING_TEXT = ("title",)    # read as text (split into lines); the rest is only formatted
+
+
+def _check_result(res, where):
+    """A gate result's parts that the log reads, checked once: lists of findings with an id
+    and a known severity, a title as text; InputError naming the path otherwise."""
+    expect(res.get("artifact"), str, f"{where}.artifact", optional=True)
+    expect(res.get("report_format"), str, f"{where}.report_format", optional=True)
+    expect_items(res.get("policy_denials"), (list, tuple), f"{where}.policy_denials", str,
+                 optional=True)
+    for part in ("blocking", "ignored"):
+        findings = expect_items(res.get(part), (list, tuple), f"{where}.{part}", dict,
+                                optional=True)
+        for index, finding in enumerate(findings or ()):
+            at = f"{where}.{part}[{index}]"
+            if "id" not in finding:
+                raise InputError(f"{at} has no id")
+            if finding.get("severity") not in SECURITY_SEVERITY:
+                raise InputError(f"{at}.severity must be one of "
+                                 f"{', '.join(SECURITY_SEVERITY)}")
+            for key in _FINDING_TEXT:
+                expect(finding.get(key), str, f"{at}.{key}", optional=True)
+
+
 def to_sarif(results, include_ignored=True):
     """SARIF 2.1.0 log (a dict) of one gate result or a list of them (module results work)."""
     results = results if isinstance(results, (list, tuple)) else [results]
     runs = {}
-    for res in results:
+    for number, res in enumerate(results):
         if not isinstance(res, dict) or "blocking" not in res:
             continue
+        _check_result(res, f"results[{number}]")
         run = runs.setdefault(res.get("report_format") or "trivy",
                               _Run(res.get("report_format") or "trivy"))
         artifact = res.get("artifact") or ""

@@ -42,7 +42,15 @@ class ImageModule(ModuleHelper):
             self.fail(error.message, reason=error.reason)
 
     def _run(self, argv, env):
-        return self.module.run_command(argv, environ_update=env)
+        """run_command, with a tool that cannot start (not installed, not executable) refused
+        as a CosignError naming it: run_command's own handling fails the module with a bare
+        "Error executing command." and a traceback."""
+        try:
+            return self.module.run_command(argv, environ_update=env, handle_exceptions=False)
+        except OSError as exc:
+            raise CosignError("unsupported", f"cannot run {argv[0]}: {exc.strerror or exc} "
+                              f"(install it, or give its path in the module's *_path option)",
+                              "", list(argv)) from None
 
     def fail_tool(self, error: CosignError):
         self.fail(error.message, reason=error.reason, stderr=error.detail,
@@ -73,6 +81,9 @@ class ImageModule(ModuleHelper):
             if prepare is not None:
                 extra = prepare() or {}
             if self.params.get("images") is None:
+                if self.params.get("image") is None:  # required_one_of counts null as given
+                    self.fail("image (or images) must name an image; got null",
+                              reason="image_not_found")
                 result = fn(self.params["image"])
                 self.module.exit_json(**dict({"changed": False}, **extra,
                                              commands=self.tool.commands, **result))

@@ -146,7 +146,7 @@ def _pairs(data, label):
     if data is None:
         return []
     if isinstance(data, dict):
-        unknown = sorted(str(k) for k in set(data) - set(IGNORE_SECTIONS))
+        unknown = sorted(one_line(k)[:40] for k in set(data) - set(IGNORE_SECTIONS))
         if unknown:
             raise ValueError(f"{label}: unknown section(s) {', '.join(unknown)}; accepted: "
                              f"{', '.join(IGNORE_SECTIONS)}")

@@ -144,7 +144,9 @@ def to_vuln_predicate(report, result=None, *, invocation=None, scan_started=None
     finished = scan_finished or created
     params = list((invocation or {}).get("parameters") or [])
     if result is not None:
-        params += [f"--severity={','.join(result['blocking_severities'])}"]
+        if not isinstance(result, dict) or not isinstance(result.get("blocking_severities"), list):
+            raise ValueError("result must be a trivy_gate result (with blocking_severities)")
+        params += [f"--severity={','.join(map(str, result['blocking_severities']))}"]
         if result.get("ignore_unfixed"):
             params.append("--ignore-unfixed")
     db = trivy.get("DB") if isinstance(trivy.get("DB"), dict) else None

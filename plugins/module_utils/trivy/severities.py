@@ -7,6 +7,11 @@ The one home of SEVERITIES: the gate, the reports, the scan command and trivy.ya
 """
 from __future__ import annotations
 
+from ansible_collections.bulwark.container_security.plugins.module_utils.argument_types import (
+    expect,
+    expect_items,
+)
+
 SEVERITIES = ("UNKNOWN", "LOW", "MEDIUM", "HIGH", "CRITICAL")
 RANK = {name: rank for rank, name in enumerate(SEVERITIES)}
 
@@ -18,6 +23,7 @@ def blocking_set(severity):
         if name not in RANK:
             raise ValueError(f"severity={severity!r}; accepted: {', '.join(SEVERITIES)}")
         return frozenset(SEVERITIES[RANK[name]:])
+    expect_items(severity, (str, list, tuple), "severity", (str, int), optional=True)
     names = severity.split(",") if isinstance(severity, str) else list(severity or ())
     picked = {str(n).strip().upper() for n in names if str(n).strip()}
     bad = sorted(picked - set(SEVERITIES))
@@ -27,6 +33,7 @@ def blocking_set(severity):
 
 
 def check_budgets(budgets):
+    expect(budgets, dict, "budgets (a mapping of severity to a count)", optional=True)
     out = {}
     for name, value in (budgets or {}).items():
         sev = str(name).strip().upper()
