@@ -66,7 +66,7 @@ def kyverno_prune_plan(listings, bundle):
     no longer has: {'delete': [...], 'orphaned_namespaces': [...]} (prune.py)."""
     try:
         return prune_plan(bundle, listings)
-    except (ValueError, KeyError, TypeError, AttributeError) as exc:
+    except ValueError as exc:   # prune.py checks the objects' shape: anything else is a bug
         raise AnsibleFilterError(f"kyverno_prune_plan: {exc}") from exc
 
 

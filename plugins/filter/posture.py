@@ -5,6 +5,9 @@
 from __future__ import annotations
 
 from ansible.errors import AnsibleFilterError
+from ansible_collections.bulwark.container_security.plugins.module_utils.argument_types import (
+    expect,
+)
 from ansible_collections.bulwark.container_security.plugins.module_utils.posture.cluster import (
     image_state,
 )
@@ -38,15 +41,22 @@ def posture_report(nodes, bundle=None, images=None, signatures=None, attestation
                    generated="", source="", attestation_max_age_hours=168):
     """The posture report of `nodes` ({name: registered module result}), checked against its
     schema. `signatures` and `attestations` are the cosign results, one per image of `images`."""
-    images = list(images or [])
-    signatures, attestations = list(signatures or []), list(attestations or [])
+    try:
+        expect(nodes, dict, "posture_report: the nodes")
+        images = list(expect(images, (list, tuple), "posture_report: images", True) or [])
+        signatures = list(expect(signatures, (list, tuple), "posture_report: signatures",
+                                 True) or [])
+        attestations = list(expect(attestations, (list, tuple), "posture_report: attestations",
+                                   True) or [])
+    except ValueError as exc:
+        raise AnsibleFilterError(str(exc)) from None
     if not len(signatures) == len(attestations) == len(images):
         raise AnsibleFilterError(f"posture_report: {len(images)} images but {len(signatures)} "
                                  f"signature and {len(attestations)} attestation results")
     try:
         states = [image_state(image, sig, att, generated, attestation_max_age_hours)
                   for image, sig, att in zip(images, signatures, attestations)]
-        facts = {name: _node(result) for name, result in dict(nodes).items()}
+        facts = {name: _node(result) for name, result in nodes.items()}
         # one node's odd facts fail that node's checks, not the report of the whole fleet
         return validate_report(contain_nodes(build_report(facts, bundle, states, generated,
                                                           source)))
@@ -56,9 +66,15 @@ def posture_report(nodes, bundle=None, images=None, signatures=None, attestation
 
 def posture_render(report, output_format):
     """`report` as posture.json, posture.html or posture.md text."""
-    if output_format not in RENDERERS:
-        raise AnsibleFilterError(f"posture_render: format {output_format!r} is not one of "
+    if not isinstance(output_format, str) or output_format not in RENDERERS:
+        shown = repr(output_format) if isinstance(output_format, str) else \
+            f"(a {type(output_format).__name__})"
+        raise AnsibleFilterError(f"posture_render: format {shown} is not one of "
                                  f"{', '.join(RENDERERS)}")
+    try:   # what posture_report returned (or a posture.json read back): schema-checked first
+        validate_report(expect(report, dict, "posture_render: the report"))
+    except (ReportError, ValueError) as exc:
+        raise AnsibleFilterError(f"posture_render: {exc}") from None
     return RENDERERS[output_format](report)
 
 

@@ -56,16 +56,7 @@ def _filters():
 FILTERS = _filters()
 # Known rows: counterexamples in files other helpers own (plugins/module_utils/kyverno/,
 # posture/), reported to them; not run (a failing example costs minutes of shrinking).
-KNOWN = {
-    "kyverno_policy_bundle": "kyverno/validation.py echoes a settings value: "
-                             "[{'password': 'S3cr3t-0000000000'}] -> \"password: 'S3cr3t-...' "
-                             "is not valid\"",
-    "kyverno_prune_plan": "a crash as a message: (None, ' ') -> \"'str' object has no "
-                          "attribute 'get'\"",
-    "kyverno_test_suites": "kyverno/suites.py _yaml_docs runs past 20 s on generated settings",
-    "posture_render": "([None, []]) -> TypeError: unhashable type: 'list'",
-    "posture_report": "([None], signatures=True) -> TypeError: 'bool' object is not iterable",
-}
+KNOWN = {}
 FILTER_ROWS = [pytest.param(*row, id=row[1], marks=[pytest.mark.xfail(
     reason=KNOWN[row[1]], run=False)] if row[1] in KNOWN else []) for row in FILTERS]
 # Filters whose every example is slow (policy builders, CEL): fewer examples.

@@ -55,23 +55,51 @@ def _managed(obj: dict) -> bool:
     return all(labels.get(k) == v for k, v in MANAGED_LABELS.items())
 
 
+def _check_object(obj, where: str) -> dict:
+    """``obj`` when it is a Kubernetes object (apiVersion and kind strings, metadata a mapping
+    with string name and namespace), else ValueError naming it by position and type only."""
+    if not isinstance(obj, dict):
+        raise ValueError(f"{where} must be a Kubernetes object (a mapping), got "
+                         f"{type(obj).__name__}")
+    meta = obj.get("metadata")
+    meta = {} if meta is None else meta
+    if not isinstance(obj.get("apiVersion"), str) or not isinstance(obj.get("kind"), str) or \
+            not isinstance(meta, dict) or \
+            not all(isinstance(meta.get(k), (str, type(None))) for k in ("name", "namespace")) or \
+            not isinstance(meta.get("labels") or {}, dict):
+        raise ValueError(f"{where} is not a Kubernetes object: apiVersion and kind must be "
+                         "strings, metadata a mapping with string name and namespace")
+    return obj
+
+
+def _checked(objects, what: str) -> list[dict]:
+    """``objects`` when it is a list of Kubernetes objects, else ValueError (_check_object)."""
+    if not isinstance(objects, (list, tuple)):
+        raise ValueError(f"{what} must be a list of Kubernetes objects, got "
+                         f"{type(objects).__name__}")
+    return [_check_object(obj, f"{what}[{i}]") for i, obj in enumerate(objects)]
+
+
 def live_objects(listings) -> list[dict]:
     """The objects of k8s_info results (each with ``resources``), or of a flat list of them."""
     out = []
-    for item in listings or []:
+    for i, item in enumerate(listings if listings is not None else []):
         if isinstance(item, dict) and "resources" in item and "kind" not in item:
-            out.extend(item.get("resources") or [])
+            out.extend(_checked(item.get("resources") or [], f"listings[{i}].resources"))
         elif isinstance(item, dict):
-            out.append(item)
+            out.append(_check_object(item, f"listings[{i}]"))
         else:
-            raise ValueError(f"not a Kubernetes object or k8s_info result: {item!r}")
+            raise ValueError(f"not a Kubernetes object or k8s_info result: listings[{i}] is a "
+                             f"{type(item).__name__}")
     return out
 
 
 def prune_plan(bundle, listings) -> dict:
     """{'delete': [{api_version, kind, namespace, name}], 'orphaned_namespaces': [names]}: the
     managed objects of ``listings`` (k8s_info results) that ``bundle`` no longer has, sorted."""
-    wanted = {_key(m) for m in bundle}
+    wanted = {_key(m) for m in _checked(bundle, "the bundle")}
+    if isinstance(listings, str):
+        raise ValueError("the listings must be a list of k8s_info results or objects, got str")
     prunable = {(_group(api), kind) for api, kind in PRUNABLE_KINDS}
     delete, orphaned = [], []
     for obj in live_objects(listings):

@@ -223,7 +223,8 @@ def _yaml_docs(docs) -> str:
     except ImportError:  # pragma: no cover - PyYAML ships with Ansible and Pulumi
         import json
         return "".join("---\n" + json.dumps(d, indent=2) + "\n" for d in docs)
-    return yaml.safe_dump_all(docs, sort_keys=False, explicit_start=True, width=100)
+    dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)   # libyaml: the same text, faster
+    return yaml.dump_all(docs, Dumper=dumper, sort_keys=False, explicit_start=True, width=100)
 
 
 def build_test_suites(settings: Settings | dict) -> dict[str, str]:

@@ -46,14 +46,32 @@ DEFAULT_MAX_EXCEPTION_DAYS = 365
 MAX_EXCEPTION_DAYS_LIMIT = 3650
 
 
+_NOT_SHOWN = object()   # an unknown key's value: never shown (it may be anything, a secret too)
+
+
+def _shown(value) -> str:
+    """A value as a message shows it: a short scalar as written, anything else by its type (a
+    mapping or a list may hold a secret; a long text is cut)."""
+    if value is _NOT_SHOWN:
+        return "(value not shown)"
+    if isinstance(value, (bool, int, float, type(None))):
+        return repr(value)
+    if isinstance(value, str):
+        text = repr(value)
+        return text if len(text) <= 80 else text[:77] + "..."
+    return f"(a {type(value).__name__})"
+
+
 class SettingsError(ValueError):
-    """Bad settings: the message names the key, the value and what would be accepted."""
+    """Bad settings: the message names the key, the value (a scalar; a mapping or list by its
+    type) and what would be accepted."""
 
     def __init__(self, key: str, value, allowed: str):
         self.key = key
-        self.value = value
+        self.value = None if value is _NOT_SHOWN else value
         self.allowed = allowed
-        super().__init__(f"{key}: {value!r} is not valid; expected {allowed}")
+        where = key if isinstance(key, str) and key and key.isprintable() else repr(key)
+        super().__init__(f"{where}: {_shown(value)} is not valid; expected {allowed}")
 
 
 def _mapping(value, key: str) -> dict:
@@ -68,7 +86,7 @@ def _unknown(data: dict, known, key: str) -> None:
     extra = sorted(set(data) - set(known))
     if extra:
         where = f"{key}.{extra[0]}" if key else extra[0]
-        raise SettingsError(where, data[extra[0]], "one of the keys " + ", ".join(sorted(known)))
+        raise SettingsError(where, _NOT_SHOWN, "one of the keys " + ", ".join(sorted(known)))
 
 
 def _record(data, key: str, known, shorthand: str) -> dict:
