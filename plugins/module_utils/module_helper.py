@@ -8,9 +8,6 @@ pure logic of module_utils stays Ansible-free.
 """
 from __future__ import annotations
 
-import json
-import sys
-
 from ansible.module_utils.basic import AnsibleModule, _load_params
 from ansible.module_utils.common.text.converters import to_native
 from ansible_collections.bulwark.container_security.plugins.module_utils.redaction import (
@@ -42,12 +39,18 @@ def _suboption_type_errors(argument_spec: dict, params) -> list:
 def new_module(argument_spec: dict, **module_kwargs) -> AnsibleModule:
     """AnsibleModule(argument_spec, ...), except that an option with suboptions given a
     non-mapping is refused naming the option (never its value) before ansible-core's argument
-    validation would crash on it."""
-    errors = _suboption_type_errors(argument_spec, _load_params())
-    if errors:
-        print("\n" + json.dumps({"failed": True, "msg": "; ".join(errors)}))
-        sys.exit(1)
-    return AnsibleModule(argument_spec=argument_spec, **module_kwargs)
+    validation would crash on it: the module is built with those options taken as they are
+    (``raw``) only to fail."""
+    params = _load_params()
+    errors = _suboption_type_errors(argument_spec, params)
+    if not errors:
+        return AnsibleModule(argument_spec=argument_spec, **module_kwargs)
+    lenient = {name: ({"type": "raw", "no_log": bool(spec.get("no_log"))}
+                      if spec.get("options") else spec)
+               for name, spec in argument_spec.items()}
+    module = AnsibleModule(argument_spec=lenient, **module_kwargs)
+    module.fail_json(msg="; ".join(errors))
+    return module   # not reached: fail_json exits
 
 
 class ModuleHelper:

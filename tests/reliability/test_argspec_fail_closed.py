@@ -67,6 +67,8 @@ MODULE_ROWS = [
      "cannot read the rules paths: [Errno 36] File name too long"),
     ("file_set-path-empty", "file_set", {"path": "", "files": {}},
      "path must name a directory, got an empty string"),
+    ("bulwark_posture_facts-part-bool", "bulwark_posture_facts", {"rescan": False},
+     "option rescan must be a mapping, got bool"),
     ("bulwark_posture_facts-path-nul", "bulwark_posture_facts",
      {"ship": {"trusted_keys_dir": "\x00", "policy_path": "/etc/containers/policy.json"}},
      "ship.trusted_keys_dir: '\\\\x00' is not a usable path (a NUL byte"),

@@ -10,7 +10,9 @@ from __future__ import annotations
 import copy
 import io
 import json
+import multiprocessing
 import os
+import resource
 import xml.etree.ElementTree as ET
 from contextlib import redirect_stdout
 from pathlib import Path
@@ -313,6 +315,44 @@ def test_resource_row_gate_result_bounded(tmp_path):
     assert len(out["blocking"][0]["title"]) <= 1003
     assert "more blocking finding(s)" in out["summary"]
     assert len(ET.parse(junit).getroot().findall("testsuite/testcase")) == count
+
+
+def _gate_in_child(args, conn):
+    """The gate module run in a forked child: its result and the child's peak RSS."""
+    try:
+        out = run(args)
+        conn.send({"passed": out["passed"], "total": out["total"], "size": out["_size"],
+                   "peak_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024})
+    finally:
+        conn.close()
+
+
+def test_resource_row_gate_huge_report_peak_memory(tmp_path, capsys):
+    """A 100,000-finding report file (~33 MB; a 200 MB one was killed at 5.8 GB with outputs)
+    gated with JUnit and SARIF: the peak memory of the run is printed and bounded. Measured
+    2026-12-07 at 50,000 findings: 113 MiB without outputs, 175 MiB with JUnit, 837 MiB with
+    SARIF (one rule per CVE id, the whole log built, then serialised with indent)."""
+    count = 100_000
+    report = tmp_path / "huge.json"
+    report.write_text(json.dumps(trivy([
+        dict(CRIT, VulnerabilityID=f"CVE-2026-{i:06d}", Title="t" * 200) for i in range(count)])))
+    size_mib = report.stat().st_size / 2**20
+    args = {"path": str(report), "junit_path": str(tmp_path / "gate.xml"),
+            "sarif_path": str(tmp_path / "gate.sarif"), "fail_on_blocking": False}
+    ctx = multiprocessing.get_context("fork")
+    parent, child = ctx.Pipe(duplex=False)
+    proc = ctx.Process(target=_gate_in_child, args=(args, child))
+    proc.start()
+    child.close()
+    result = parent.recv() if parent.poll(300) else None
+    proc.join(30)
+    assert result is not None, "the gate did not finish within 300 s"
+    with capsys.disabled():
+        print(f"\n[resource] gate on a {size_mib:.0f} MB report ({count} findings, JUnit + "
+              f"SARIF): peak RSS {result['peak_mib']:.0f} MiB, result {result['size']} bytes")
+    assert result["passed"] is False and result["total"] == count
+    assert result["size"] < 1_000_000
+    assert result["peak_mib"] < 2560, f"peak RSS {result['peak_mib']:.0f} MiB"
 
 
 def test_resource_row_gate_loader_depth_bound():
