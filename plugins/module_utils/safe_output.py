@@ -27,8 +27,8 @@ def contained_path(root, name, what: str = "path") -> Path:
         raise OutputError(f"{what} {name!r} must be a non-empty relative path")
     if "\x00" in name or "\n" in name or "\r" in name:
         raise OutputError(f"{what} {name!r} holds a NUL or line break; refused")
-    parts = PurePosixPath(name).parts
-    if PurePosixPath(name).is_absolute() or any(p in ("..", ".") for p in parts) \
+    parts = PurePosixPath(name).parts    # "." has none: it names the root itself
+    if not parts or PurePosixPath(name).is_absolute() or any(p in ("..", ".") for p in parts) \
             or "//" in name or name.endswith("/"):
         raise OutputError(f"{what} {name!r} is not a relative path inside {root} "
                           "(no leading '/', no '.', '..' or empty components)")

@@ -43,7 +43,7 @@ def reliab_node(tmp_path_factory):
 def pytest_terminal_summary(terminalreporter):
     """One line per table: rows passed of rows run, and the rows that did not pass."""
     for prefix, (table, proves) in TABLES.items():
-        row = re.compile(rf"::{prefix}\w*\[")
+        row = re.compile(rf"::{prefix}\w*(\[|\Z)")   # parametrized rows and single ones
         rows = {"passed": [], "other": []}
         for outcome in ("passed", "failed", "error", "xfailed", "xpassed", "skipped"):
             for report in terminalreporter.stats.get(outcome, []):

@@ -18,6 +18,10 @@ import ansible.utils.display  # noqa: F401  pylint: disable=unused-import
 import pytest
 from ansible.errors import AnsibleError
 from ansible.module_utils.testing import patch_module_args
+from ansible_collections.bulwark.container_security.plugins.module_utils.safe_output import (
+    OutputError,
+    contained_path,
+)
 
 SECRET = "S3cr3t-argspecRow0001"
 PACKAGE = "ansible_collections.bulwark.container_security.plugins."
@@ -129,8 +133,12 @@ FILTER_ROWS = [
      {"today": 1.0}, "trivy_ignore_policy: today must be a string, got a number"),
     ("seccomp_derived_profiles-entries-null", "seccomp_profiles", "seccomp_derived_profiles",
      [None, "", None], {}, "seccomp_profiles entries must be a list, got null"),
+    ("trivy_gate-ignore-key-nul", "trivy", "trivy_gate", [None], {"ignores": [{"\x00": None}]},
+     "unknown key(s) \\x00; accepted: id"),
     ("kyverno_prune_plan-bundle-string", "kyverno", "kyverno_prune_plan", [None, " "], {},
      "the bundle must be a list of Kubernetes objects, got str"),
+    ("kyverno_prune_plan-listings-bool", "kyverno", "kyverno_prune_plan", [False, []], {},
+     "the listings must be a list of k8s_info results or objects, got bool"),
     ("kyverno_prune_plan-listing-metadata", "kyverno", "kyverno_prune_plan",
      [[{"apiVersion": "v1", "kind": "Namespace", "metadata": []}], []], {},
      "listings[0] is not a Kubernetes object"),
@@ -158,6 +166,9 @@ def test_fail_open_row_filter(row_id, module, name, args, kwargs, fragment):
 # (row id, filter file, filter, args, fragment): a credential given in the wrong place is named
 # by its type, never shown; a control character is escaped.
 LEAK_ROWS = [
+    ("posture_report-generated-mapping", "posture", "posture_report",
+     [{}, None, None, None, None, {"password": SECRET}],
+     "generated: expected string, got object (value not shown)"),
     ("kyverno_policy_bundle-unknown-key", "kyverno", "kyverno_policy_bundle",
      [{"password": SECRET}], "password: (value not shown) is not valid; expected one of the keys"),
     ("kyverno_policy_bundle-namespaces-mapping", "kyverno", "kyverno_policy_bundle",
@@ -213,3 +224,11 @@ def test_containment_row_file_set_relative_path(tmp_path, monkeypatch):
     assert result["_rc"] == 0 and result["written"] == ["a.txt"], result
     assert (tmp_path / "rel" / "dir" / "a.txt").read_text() == "x\n"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["bin", "rel"]
+
+
+@pytest.mark.parametrize("name", [".", "./."], ids=["dot", "dot-slash-dot"])
+def test_containment_row_contained_path_names_no_file(tmp_path, name):
+    """A name that designates the directory itself is not a file inside it (found by the
+    property test: "." resolved to the root)."""
+    with pytest.raises(OutputError, match="is not a relative path inside"):
+        contained_path(tmp_path, name)

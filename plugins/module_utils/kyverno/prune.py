@@ -82,8 +82,11 @@ def _checked(objects, what: str) -> list[dict]:
 
 def live_objects(listings) -> list[dict]:
     """The objects of k8s_info results (each with ``resources``), or of a flat list of them."""
+    if listings is not None and not isinstance(listings, (list, tuple)):
+        raise ValueError("the listings must be a list of k8s_info results or objects, got "
+                         f"{type(listings).__name__}")
     out = []
-    for i, item in enumerate(listings if listings is not None else []):
+    for i, item in enumerate(listings or []):
         if isinstance(item, dict) and "resources" in item and "kind" not in item:
             out.extend(_checked(item.get("resources") or [], f"listings[{i}].resources"))
         elif isinstance(item, dict):
@@ -98,8 +101,6 @@ def prune_plan(bundle, listings) -> dict:
     """{'delete': [{api_version, kind, namespace, name}], 'orphaned_namespaces': [names]}: the
     managed objects of ``listings`` (k8s_info results) that ``bundle`` no longer has, sorted."""
     wanted = {_key(m) for m in _checked(bundle, "the bundle")}
-    if isinstance(listings, str):
-        raise ValueError("the listings must be a list of k8s_info results or objects, got str")
     prunable = {(_group(api), kind) for api, kind in PRUNABLE_KINDS}
     delete, orphaned = [], []
     for obj in live_objects(listings):

@@ -25,6 +25,9 @@ from ansible_collections.bulwark.container_security.plugins.module_utils.posture
     cluster_summary,
     image_checks,
 )
+from ansible_collections.bulwark.container_security.plugins.module_utils.schema_messages import (
+    schema_error_text,
+)
 
 SCHEMA_VERSION = 1
 SCHEMA_PATH = os.path.join(os.path.dirname(os.path.abspath(__file__)), "posture.schema.json")
@@ -168,7 +171,8 @@ def validate_report(report, schema=None):
     if errors:
         raise ReportError(
             "; ".join(
-                f"{'/'.join(str(p) for p in e.absolute_path) or '(root)'}: {e.message[:300]}"
+                f"{'/'.join(str(p) for p in e.absolute_path) or '(root)'}: "
+                f"{schema_error_text(e)[:300]}"
                 for e in errors[:5]
             )
         )

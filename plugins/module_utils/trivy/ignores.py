@@ -101,10 +101,11 @@ def _str_list(value, key, where):
 def _entry(entry, kind, where):
     """One validated entry; raises ValueError with every problem of this entry."""
     if not isinstance(entry, dict):
-        raise ValueError(f"{where}: {entry!r} must be a mapping with id, statement and expired_at")
+        raise ValueError(f"{where} must be a mapping with id, statement and expired_at, got "
+                         f"{type(entry).__name__}")
     problems = []
     accepted = ENTRY_KEYS + (("kind",) if kind is None else ())
-    unknown = sorted(str(k) for k in set(entry) - set(accepted))
+    unknown = sorted(one_line(str(k))[:40] for k in set(entry) - set(accepted))
     if unknown:
         problems.append(f"unknown key(s) {', '.join(unknown)}; accepted: {', '.join(accepted)}")
     kind = entry.get("kind", "vulnerability") if kind is None else kind
