@@ -96,6 +96,8 @@ def _mutate(facts, changes):
             old = parent[path[-1]]
         except (KeyError, IndexError, TypeError):
             continue        # an earlier change replaced a container on the path
+        if not isinstance(parent, (dict, list)):
+            continue        # ... by a string, which indexes but cannot be assigned to
         if path in TYPED and _json_type(old) != _json_type(value) and not (
                 old is None or value is None) and not isinstance(old, (dict, list)):
             odd = True      # a scalar of another type where the schema states the type
