@@ -7,6 +7,7 @@ from __future__ import annotations
 from ansible.errors import AnsibleFilterError
 from ansible_collections.bulwark.container_security.plugins.module_utils.argument_types import (
     expect,
+    shown,
 )
 from ansible_collections.bulwark.container_security.plugins.module_utils.posture.cluster import (
     image_state,
@@ -67,9 +68,7 @@ def posture_report(nodes, bundle=None, images=None, signatures=None, attestation
 def posture_render(report, output_format):
     """`report` as posture.json, posture.html or posture.md text."""
     if not isinstance(output_format, str) or output_format not in RENDERERS:
-        shown = repr(output_format) if isinstance(output_format, str) else \
-            f"(a {type(output_format).__name__})"
-        raise AnsibleFilterError(f"posture_render: format {shown} is not one of "
+        raise AnsibleFilterError(f"posture_render: format {shown(output_format)} is not one of "
                                  f"{', '.join(RENDERERS)}")
     try:   # what posture_report returned (or a posture.json read back): schema-checked first
         validate_report(expect(report, dict, "posture_render: the report"))

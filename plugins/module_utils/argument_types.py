@@ -30,6 +30,18 @@ def got(value) -> str:
     return _NAMES.get(type(value), type(value).__name__)
 
 
+def shown(value, limit=None) -> str:
+    """A value as a message shows it: a string quoted (cut to `limit` characters), a number,
+    true/false or null as written, anything else by its type only (a mapping or a list may hold
+    a secret)."""
+    if isinstance(value, str):
+        text = repr(value)
+        return text if limit is None or len(text) <= limit else text[:limit - 3] + "..."
+    if isinstance(value, (bool, int, float, type(None))):
+        return repr(value)
+    return f"({got(value)})"
+
+
 def expect(value, kinds, what: str, optional: bool = False):
     """`value` when it is one of `kinds` (or None with `optional`), else InputError. A bool is
     not an int here, and a string is not a list."""

@@ -10,6 +10,9 @@ from __future__ import annotations
 
 from ansible.module_utils.basic import AnsibleModule, _load_params
 from ansible.module_utils.common.text.converters import to_native
+from ansible_collections.bulwark.container_security.plugins.module_utils.argument_types import (
+    got,
+)
 from ansible_collections.bulwark.container_security.plugins.module_utils.redaction import (
     safe_message,
 )
@@ -32,7 +35,7 @@ def _suboption_type_errors(argument_spec: dict, params) -> list:
         else:
             ok, want = isinstance(value, _MAPPING_TYPES), "a mapping"
         if not ok:
-            errors.append(f"option {name} must be {want}, got {type(value).__name__}")
+            errors.append(f"option {name} must be {want}, got {got(value)}")
     return errors
 
 

@@ -22,6 +22,7 @@ import subprocess
 from ansible_collections.bulwark.container_security.plugins.module_utils.argument_types import (
     expect,
     got,
+    shown,
 )
 from ansible_collections.bulwark.container_security.plugins.module_utils.safe_input import (
     MAX_CONFIG_BYTES,
@@ -44,18 +45,12 @@ NAME_RULE = "letters, digits, '.', '_' and '-', starting with a letter or digit,
 SYSCALL_NAME = re.compile(r"[a-z_][a-z0-9_]{0,63}\Z")
 
 
-def _shown(value) -> str:
-    """A value as a message shows it: a string quoted, anything else by its type only (a
-    mapping or a list may hold a secret)."""
-    return repr(value) if isinstance(value, str) else f"({got(value)})"
-
-
 def check_name(name, what="profile name"):
     """`name` when it is a usable profile name, else ValueError naming it."""
     if isinstance(name, (dict, list, tuple)):   # named by type: a mapping may hold a secret
         raise ValueError(f"{what} must be a profile name ({NAME_RULE}), got {got(name)}")
     if not isinstance(name, str) or not PROFILE_NAME.fullmatch(name):
-        raise ValueError(f"{what} {_shown(name)} is not a profile name ({NAME_RULE})")
+        raise ValueError(f"{what} {shown(name)} is not a profile name ({NAME_RULE})")
     return name
 
 
@@ -64,7 +59,7 @@ def check_subdir(subdir):
     no empty parts): the kubelet's localhostProfile is relative to its seccomp directory."""
     parts = subdir.split("/") if isinstance(subdir, str) else None
     if not parts or not all(PROFILE_NAME.fullmatch(p) and p not in (".", "..") for p in parts):
-        raise ValueError(f"seccomp_profiles_subdir {_shown(subdir)} must be a relative path inside "
+        raise ValueError(f"seccomp_profiles_subdir {shown(subdir)} must be a relative path inside "
                          f"seccomp_profiles_dir: one or more names joined by '/' ({NAME_RULE} "
                          "each; no '..', no leading or trailing '/')")
     return subdir
@@ -74,7 +69,7 @@ def check_dir(directory):
     if not isinstance(directory, str) or not posixpath.isabs(directory) \
             or any(c in directory for c in "\x00\r\n") \
             or ".." in directory.split("/"):
-        raise ValueError(f"seccomp_profiles_dir {_shown(directory)} must be an absolute path "
+        raise ValueError(f"seccomp_profiles_dir {shown(directory)} must be an absolute path "
                          "without '..' or line breaks")
     return directory
 

@@ -36,7 +36,7 @@ CONTAINMENT = [
     ("name-with-slash", [{"name": "a/b", "content": {}}], "bulwark",
      "name 'a/b' is not a profile name"),
     ("name-not-a-string", [{"name": 5, "content": {}}], "bulwark",
-     "name (an integer) is not a profile name"),
+     "name 5 is not a profile name"),
     ("name-twice", [{"name": "x", "content": {}}, {"name": "x", "src": "y"}], "bulwark",
      "profile x is listed twice"),
     ("two-sources", [{"name": "x", "content": {}, "src": "x.json"}], "bulwark",

@@ -12,6 +12,9 @@ did not create (``existing: true``); they are reported as ``orphaned_namespaces`
 """
 from __future__ import annotations
 
+from ansible_collections.bulwark.container_security.plugins.module_utils.argument_types import (
+    got,
+)
 from ansible_collections.bulwark.container_security.plugins.module_utils.kyverno.native import (
     NATIVE_API,
 )
@@ -60,7 +63,7 @@ def _check_object(obj, where: str) -> dict:
     with string name and namespace), else ValueError naming it by position and type only."""
     if not isinstance(obj, dict):
         raise ValueError(f"{where} must be a Kubernetes object (a mapping), got "
-                         f"{type(obj).__name__}")
+                         f"{got(obj)}")
     meta = obj.get("metadata")
     meta = {} if meta is None else meta
     if not isinstance(obj.get("apiVersion"), str) or not isinstance(obj.get("kind"), str) or \
@@ -76,7 +79,7 @@ def _checked(objects, what: str) -> list[dict]:
     """``objects`` when it is a list of Kubernetes objects, else ValueError (_check_object)."""
     if not isinstance(objects, (list, tuple)):
         raise ValueError(f"{what} must be a list of Kubernetes objects, got "
-                         f"{type(objects).__name__}")
+                         f"{got(objects)}")
     return [_check_object(obj, f"{what}[{i}]") for i, obj in enumerate(objects)]
 
 
@@ -84,7 +87,7 @@ def live_objects(listings) -> list[dict]:
     """The objects of k8s_info results (each with ``resources``), or of a flat list of them."""
     if listings is not None and not isinstance(listings, (list, tuple)):
         raise ValueError("the listings must be a list of k8s_info results or objects, got "
-                         f"{type(listings).__name__}")
+                         f"{got(listings)}")
     out = []
     for i, item in enumerate(listings or []):
         if isinstance(item, dict) and "resources" in item and "kind" not in item:
@@ -93,7 +96,7 @@ def live_objects(listings) -> list[dict]:
             out.append(_check_object(item, f"listings[{i}]"))
         else:
             raise ValueError(f"not a Kubernetes object or k8s_info result: listings[{i}] is a "
-                             f"{type(item).__name__}")
+                             f"{got(item)}")
     return out
 
 

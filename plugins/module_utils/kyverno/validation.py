@@ -11,6 +11,9 @@ import ipaddress
 import re
 from datetime import datetime, timedelta, timezone
 
+from ansible_collections.bulwark.container_security.plugins.module_utils.argument_types import (
+    shown,
+)
 from ansible_collections.bulwark.container_security.plugins.module_utils.kubernetes_names import (
     DNS_LABEL,
     LABEL_KEY,
@@ -49,19 +52,6 @@ MAX_EXCEPTION_DAYS_LIMIT = 3650
 _NOT_SHOWN = object()   # an unknown key's value: never shown (it may be anything, a secret too)
 
 
-def _shown(value) -> str:
-    """A value as a message shows it: a short scalar as written, anything else by its type (a
-    mapping or a list may hold a secret; a long text is cut)."""
-    if value is _NOT_SHOWN:
-        return "(value not shown)"
-    if isinstance(value, (bool, int, float, type(None))):
-        return repr(value)
-    if isinstance(value, str):
-        text = repr(value)
-        return text if len(text) <= 80 else text[:77] + "..."
-    return f"(a {type(value).__name__})"
-
-
 class SettingsError(ValueError):
     """Bad settings: the message names the key, the value (a scalar; a mapping or list by its
     type) and what would be accepted."""
@@ -70,8 +60,9 @@ class SettingsError(ValueError):
         self.key = key
         self.value = None if value is _NOT_SHOWN else value
         self.allowed = allowed
+        text = "(value not shown)" if value is _NOT_SHOWN else shown(value, 80)
         where = key if isinstance(key, str) and key and key.isprintable() else repr(key)
-        super().__init__(f"{where}: {_shown(value)} is not valid; expected {allowed}")
+        super().__init__(f"{where}: {text} is not valid; expected {allowed}")
 
 
 def _mapping(value, key: str) -> dict:

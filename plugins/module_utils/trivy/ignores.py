@@ -27,6 +27,9 @@ from __future__ import annotations
 import datetime as _dt
 import re
 
+from ansible_collections.bulwark.container_security.plugins.module_utils.argument_types import (
+    got,
+)
 from ansible_collections.bulwark.container_security.plugins.module_utils.purl import (
     parse_purl,
     purl_matches,
@@ -102,7 +105,7 @@ def _entry(entry, kind, where):
     """One validated entry; raises ValueError with every problem of this entry."""
     if not isinstance(entry, dict):
         raise ValueError(f"{where} must be a mapping with id, statement and expired_at, got "
-                         f"{type(entry).__name__}")
+                         f"{got(entry)}")
     problems = []
     accepted = ENTRY_KEYS + (("kind",) if kind is None else ())
     unknown = sorted(one_line(str(k))[:40] for k in set(entry) - set(accepted))
