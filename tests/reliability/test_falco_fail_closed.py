@@ -15,6 +15,9 @@ import pytest
 from ansible_collections.bulwark.container_security.plugins.module_utils.falco import (
     config as falco_config,
 )
+from ansible_collections.bulwark.container_security.plugins.module_utils.falco import (
+    rules_library,
+)
 from ansible_collections.bulwark.container_security.plugins.module_utils.falco.linter import (
     lint_paths,
 )
@@ -171,3 +174,21 @@ def test_leak_row_trivy_config(registry, message):
     errors = trivy_config.validate_config(document, TRIVY_SCHEMA)
     assert any(message in e for e in errors), errors
     assert SECRET not in " ".join(errors) and "12345678901234" not in " ".join(errors)
+
+
+@pytest.mark.parametrize(("exception", "message"), [
+    ({"name": "sh", "fields": ["proc.pname"], "values": ["sh"]},
+     "value #1 'sh' must be a list of 1 items, one per field"),
+    ({"name": "two", "fields": ["proc.pname", "proc.name"], "comps": ["="], "values": []},
+     "'fields' has 2 entries but 'comps' has 1 (they must match one to one)"),
+    ({"name": "one", "fields": "proc.pname", "comps": ["in"], "values": ["sh"]},
+     "a single field takes a single comp"),
+], ids=["values-not-one-per-field", "comps-not-one-per-field", "single-field-comps-list"])
+def test_fail_open_row_falco_rules_library_exception_shape(exception, message):
+    """Refused before the library is built, in the words the linter would use on the written
+    rule (found by make fuzz: the builder wrote a library its own linter refuses)."""
+    variables = {"falco_rule_exceptions": {"shell_in_container": [exception]}}
+    problems = rules_library.problems(variables)
+    assert any(message in p for p in problems), problems
+    with pytest.raises(ValueError, match="one|single"):
+        rules_library.build_rules_library(variables)

@@ -26,6 +26,33 @@ from ansible_collections.bulwark.container_security.plugins.module_utils.redacti
 )
 
 
+def exception_shape(exc: dict):
+    """(fields, comps, problems) of one Falco exception, its shape as Falco reads it: a list of
+    fields takes one comp per field (``=`` each by default) and every value is a list of one
+    item per field; a single field takes a single comp (``in`` by default) and a list of
+    values. ``fields`` and ``comps`` are None when the shape leaves nothing to check further.
+    The linter and the rules library builder (library.py) both judge exceptions by it."""
+    fields, comps, values = exc.get("fields"), exc.get("comps"), exc.get("values") or []
+    if fields is None:
+        return None, None, ["no 'fields'"]
+    if isinstance(fields, list):
+        comps = ["="] * len(fields) if comps is None else comps
+        if not isinstance(comps, list) or len(comps) != len(fields):
+            return None, None, [
+                f"'fields' has {len(fields)} entries but 'comps' has "
+                f"{len(comps) if isinstance(comps, list) else 'not a list of'} "
+                "(they must match one to one)"]
+        return fields, comps, [
+            f"value #{i + 1} {v!r} must be a list of {len(fields)} items, one per field"
+            for i, v in enumerate(values) if not isinstance(v, list) or len(v) != len(fields)]
+    comps = comps if comps is not None else "in"
+    if isinstance(comps, list):
+        return None, None, ["a single field takes a single comp"]
+    if not isinstance(values, list):
+        return [fields], [comps], ["'values' must be a list"]
+    return [fields], [comps], []
+
+
 class ExceptionChecks:
     """Checks of a rule's ``exceptions`` and the conditions they stand for."""
 
@@ -62,35 +89,11 @@ class ExceptionChecks:
                 self.warn(rule.file, line, "rule", rule.name,
                           f"multiple definitions of exception '{ename}' in the same rule")
             names.add(ename)
-            fields = exc.get("fields")
-            comps = exc.get("comps")
-            values = exc.get("values") or []
+            fields, comps, problems = exception_shape(exc)
+            for problem in problems:
+                self.err(rule.file, line, "rule", rule.name, f"exception '{ename}': {problem}")
             if fields is None:
-                self.err(rule.file, line, "rule", rule.name, f"exception '{ename}': no 'fields'")
                 continue
-            if isinstance(fields, list):
-                if comps is None:
-                    comps = ["="] * len(fields)
-                if not isinstance(comps, list) or len(comps) != len(fields):
-                    self.err(rule.file, line, "rule", rule.name,
-                             f"exception '{ename}': 'fields' has {len(fields)} entries but 'comps' "
-                             f"has {len(comps) if isinstance(comps, list) else 'not a list of'} "
-                             "(they must match one to one)")
-                    continue
-                for i, v in enumerate(values):
-                    if not isinstance(v, list) or len(v) != len(fields):
-                        self.err(rule.file, line, "rule", rule.name,
-                                 f"exception '{ename}': value #{i + 1} {v!r} must be a list of "
-                                 f"{len(fields)} items, one per field")
-            else:
-                fields, comps = [fields], [comps if comps is not None else "in"]
-                if isinstance(comps[0], list):
-                    self.err(rule.file, line, "rule", rule.name,
-                             f"exception '{ename}': a single field takes a single comp")
-                    continue
-                if not isinstance(values, list):
-                    self.err(rule.file, line, "rule", rule.name,
-                             f"exception '{ename}': 'values' must be a list")
             for f, c in zip(fields, comps):
                 if c not in ALL_OPS or c in UNARY_OPS:
                     self.err(rule.file, line, "rule", rule.name,

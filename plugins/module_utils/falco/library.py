@@ -13,6 +13,10 @@ from __future__ import annotations
 
 import ipaddress
 
+from ansible_collections.bulwark.container_security.plugins.module_utils.falco.exceptions import (
+    exception_shape,
+)
+
 # falco_rule_exceptions keys: one per library rule.
 RULE_KEYS = ("shell_in_container", "protected_dir_write", "package_manager_in_container",
              "sensitive_file_read", "container_drift", "unexpected_outbound",
@@ -97,29 +101,18 @@ def rule_exceptions_errors(rule_exceptions) -> list:
 
 
 def _exception_shape_errors(where: str, exc: dict) -> list:
-    """Falco's shape of one exception: ``fields`` a field name or a list of them; ``comps``
-    alike (one per field); with a list of fields every value is a list of one item per field."""
+    """One exception of the library's variables: field names and operators as strings, values
+    a list, then Falco's shape as the linter judges it (exceptions.exception_shape)."""
     fields, comps, values = exc["fields"], exc.get("comps"), exc.get("values", [])
-    if isinstance(fields, str):
-        many = False
-    elif isinstance(fields, list) and fields and all(isinstance(f, str) for f in fields):
-        many = True
-    else:
+    if not (isinstance(fields, str) or isinstance(fields, list) and fields
+            and all(isinstance(f, str) for f in fields)):
         return [f"{where}: fields must be a field name or a non-empty list of field names"]
-    errors = []
-    if comps is not None and (
-            (many and not (isinstance(comps, list) and len(comps) == len(fields)
-                           and all(isinstance(c, str) for c in comps)))
-            or (not many and not isinstance(comps, str))):
-        errors.append(f"{where}: comps must be " + (
-            f"a list of {len(fields)} operators, one per field" if many else "one operator"))
+    if comps is not None and not all(isinstance(c, str) for c in (
+            comps if isinstance(comps, list) else [comps])):
+        return [f"{where}: comps must be operators (strings), one per field"]
     if not isinstance(values, list):
-        return errors + [f"{where}: values must be a list, got {type(values).__name__}"]
-    for j, value in enumerate(values if many else ()):
-        if not (isinstance(value, list) and len(value) == len(fields)):
-            errors.append(f"{where}: values[{j}] must be a list of {len(fields)} items, one per "
-                          "field")
-    return errors
+        return [f"{where}: values must be a list, got {type(values).__name__}"]
+    return [f"{where}: {problem}" for problem in exception_shape(exc)[2]]
 
 
 def library_errors(variables: dict) -> list:
