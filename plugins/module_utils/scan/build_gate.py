@@ -94,11 +94,9 @@ def read_vex(paths):
         except InputError as exc:
             raise InputError(f"vex: cannot read {path} as JSON: {exc}") from None
         try:
-            statements.extend(load_vex(doc, str(path)))
+            statements.extend(load_vex(doc, str(path)))   # its refusals name the file
         except ValueError as exc:
-            text = str(exc)   # most of load_vex's messages name the file already
-            raise ValueError(f"vex: {text}" if text.startswith(f"{path}: ")
-                             else f"vex: {path}: {text}") from exc
+            raise ValueError(f"vex: {exc}") from exc
     return VexIndex(statements)
 
 

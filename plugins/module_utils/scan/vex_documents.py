@@ -294,9 +294,12 @@ def load_vex(doc, source=""):
     """Statements of one parsed VEX document (dicts: vulnerability, aliases, products, status,
     justification, statement, format, source, document, timestamp); ValueError naming the
     field that is malformed."""
-    if not HAS_PACKAGEURL:
-        parse_purl("")  # raises the error that names the missing library
-    fmt = vex_format(doc)
+    try:
+        if not HAS_PACKAGEURL:
+            parse_purl("")  # raises the error that names the missing library
+        fmt = vex_format(doc)
+    except ValueError as exc:
+        raise ValueError(f"{source or 'VEX document'}: {exc}") from None
     reader = {"openvex": _openvex, "cyclonedx": _cyclonedx, "csaf": _csaf}[fmt]
     try:
         return reader(doc, source, next(_DOCUMENTS))
