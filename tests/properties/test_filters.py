@@ -54,11 +54,6 @@ def _filters():
 
 
 FILTERS = _filters()
-# Known rows: counterexamples in files other helpers own (plugins/module_utils/kyverno/,
-# posture/), reported to them; not run (a failing example costs minutes of shrinking).
-KNOWN = {}
-FILTER_ROWS = [pytest.param(*row, id=row[1], marks=[pytest.mark.xfail(
-    reason=KNOWN[row[1]], run=False)] if row[1] in KNOWN else []) for row in FILTERS]
 # Filters whose every example is slow (policy builders, CEL): fewer examples.
 SLOW = {"kyverno_policy_bundle": 30, "kyverno_test_suites": 30, "kyverno_prune_plan": 30,
         "posture_report": 30}
@@ -100,7 +95,8 @@ def _warm_up(function):
             continue
 
 
-@pytest.mark.parametrize(("file_stem", "name", "function"), FILTER_ROWS)
+@pytest.mark.parametrize(("file_stem", "name", "function"), FILTERS,
+                         ids=[name for _stem, name, _function in FILTERS])
 def test_filter_fails_closed(file_stem, name, function):
     """Invariants (invariants.refused_or_right, invariants.no_secret), for every filter and
     any generated arguments: a value, or a refusal of type AnsibleError or ValueError with a
