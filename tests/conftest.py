@@ -28,7 +28,11 @@ LINK = COLLECTIONS / "ansible_collections" / "bulwark" / "container_security"
 if not LINK.exists():
     LINK.parent.mkdir(parents=True, exist_ok=True)
     LINK.symlink_to(ROOT)
-for p in (str(COLLECTIONS), str(ROOT / "lab")):
+# lab/ (the lab CLI), pulumi/ (the program, for its unit tests) and tests/unit/support (helpers
+# shared by unit tests in several folders). One conftest.py outside packages: a second one would
+# shadow this one for `from conftest import ...`.
+for p in (str(COLLECTIONS), str(ROOT / "lab"), str(ROOT / "pulumi"),
+          str(ROOT / "tests" / "unit" / "support")):
     if p not in sys.path:
         sys.path.insert(0, p)
 
@@ -302,3 +306,10 @@ def run_module(module, args, capsys) -> dict:
     out = json.loads(capsys.readouterr().out)
     out["_rc"] = exc.value.code
     return out
+
+
+@pytest.fixture
+def node_dir(tmp_path):
+    """A node laid out on disk as the roles leave it (tests/unit/support/posture_nodes.py)."""
+    from posture_nodes import lay_out_node  # pylint: disable=import-outside-toplevel
+    return lambda **kw: lay_out_node(tmp_path / "node", **kw)

@@ -180,3 +180,42 @@ def test_filters_never_reach_the_module_glue():
                 if part in GLUE or "module" in rest:
                     found.append(f"{path.relative_to(ROOT)}:{line} imports {name}")
     assert found == [], "\n".join(found)
+
+
+def unit_test_home(test: Path) -> list[str]:
+    """Why a unit test file under tests/unit/plugins is not where its name says (empty: it is)."""
+    rel = test.relative_to(ROOT / "tests" / "unit" / "plugins")
+    kind, stem = rel.parts[0], test.stem
+    if kind == "modules":
+        name = stem.removeprefix("test_module_")
+        known = {p.stem for p in (ROOT / "plugins" / "modules").glob("*.py")}
+        family = any(m.startswith(name + "_") for m in known)  # test_module_cosign: cosign_*
+        ok = stem.startswith("test_module_") and (name in known or family or name == "return_docs")
+        return [] if ok else [f"{rel}: test_module_<one of plugins/modules/*.py>"]
+    if kind == "filter":
+        name = stem.removeprefix("test_filter_")
+        known = {p.stem for p in (ROOT / "plugins" / "filter").glob("*.py")} | {"docs", "lists"}
+        return [] if stem.startswith("test_filter_") and name in known else [
+            f"{rel}: test_filter_<one of plugins/filter/*.py>"]
+    if kind != "module_utils":
+        return [f"{rel}: tests/unit/plugins holds modules/, filter/ and module_utils/ only"]
+    source = ROOT / "plugins" / "module_utils" / rel.parent.relative_to("module_utils")
+    files = {p.stem for p in source.glob("*.py")} - {"__init__"}
+    prefix = "test_" + (f"{rel.parent.name}_" if len(rel.parts) > 2 else "")
+    tail = stem.removeprefix(prefix)
+    if not stem.startswith(prefix) or not any(tail == f or tail.startswith(f + "_")
+                                              for f in files | {"input_checks"}):
+        return [f"{rel}: {prefix}<one of {source.relative_to(ROOT)}/*.py>[_<aspect>]"]
+    return []
+
+
+def test_unit_tree_mirrors_plugins():
+    """A plugin file's tests are where its path says: module_utils/<pkg>/<file>.py is tested in
+    tests/unit/plugins/module_utils/<pkg>/test_<pkg>_<file>*.py, a module in
+    plugins/modules/test_module_<name>.py, a filter in plugins/filter/test_filter_<name>.py."""
+    tests = sorted((ROOT / "tests" / "unit" / "plugins").rglob("test_*.py"))
+    assert len(tests) > 40
+    found = [why for test in tests for why in unit_test_home(test)]
+    assert found == [], "\n".join(found)
+    loose = [p.name for p in (ROOT / "tests" / "unit").glob("test_*.py")]
+    assert loose == ["test_architecture.py"], loose

@@ -19,7 +19,6 @@ from conftest import skip_actionable
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[2]
 sys.path.insert(0, str(HERE))
-sys.path.insert(0, str(ROOT / "tests" / "unit" / "falco_lint"))
 
 import sysdig_sid  # noqa: E402
 from ansible_collections.bulwark.container_security.plugins.module_utils.falco import (  # noqa: E402

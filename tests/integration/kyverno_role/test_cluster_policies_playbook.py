@@ -68,7 +68,8 @@ def test_bad_setting_fails_naming_the_key(tmp_path):
 def test_native_engine_from_the_role_variable(tmp_path):
     """kyverno_policy_engine=native (an argument_specs choice) writes ValidatingAdmissionPolicies
     and their bindings instead of ValidatingPolicies. Two controls and no test suites keep the
-    play to a handful of files (CI time); the builders' side is covered in tests/unit/admit."""
+    play to a handful of files (CI time); the builders' side is covered in
+    tests/unit/plugins/module_utils/kyverno."""
     from ansible_collections.bulwark.container_security.plugins.module_utils.kyverno import (
         controls,
     )
