@@ -107,10 +107,14 @@ sanity: venv
 collection-build: venv
 	@$(PY) -m pytest -q tests/integration/test_collection_build.py tests/integration/test_execution_environment.py
 
-# Molecule, the fleet suite and the rest of pytest run as three lanes side by side
-# (lab/run-tests.sh); each lane's output is printed whole once all are done.
-test: setup lint sanity lab-images
-	@$(LAB) exec --services -- env PYTHON=$(PY) bash lab/run-tests.sh
+# Phases one after another, each timed (lab/run-phases.sh prints a table at the end): setup,
+# lint, sanity, the lab images, then molecule, the fleet suite and the rest of pytest as three
+# lanes side by side (lab/run-tests.sh; each lane's output is printed whole once all are done).
+MAKE_QUIET := $(MAKE) --no-print-directory
+test:
+	@bash lab/run-phases.sh "setup=$(MAKE_QUIET) setup" "lint=$(MAKE_QUIET) lint" \
+	  "sanity=$(MAKE_QUIET) sanity" "lab-images=$(MAKE_QUIET) lab-images" \
+	  "lanes=$(LAB) exec --services -- env PYTHON=$(PY) bash lab/run-tests.sh"
 
 bench: setup lab-images
 	@$(LAB) exec --services -- bash -c 'for b in bench/*.py; do echo "[bench] $$b"; $(PY) $$b || exit 1; done'

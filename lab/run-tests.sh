@@ -7,9 +7,12 @@
 # the end):
 #   molecule  every scenario, MOLECULE_JOBS at a time (default 1 here: the lanes beside it
 #             already use the cores);
-#   fleet     the four-node lab fleet: site.yml converge, check, kill and node-down tests, and
-#             the posture report on the fleet (tests/integration/fleet);
-#   suite     every other pytest test: unit, the other integration tests, the reliability tables.
+#   fleet     every test that stands on the four-node lab fleet (marked `fleet` from the
+#             fixtures it asks for, tests/conftest.py): site.yml converge, check, kill and
+#             node-down tests, the posture report on the fleet (tests/integration/fleet), then
+#             the reliability rows that need a node, on a fleet node (tests/reliability);
+#   suite     every other pytest test: unit, properties, the other integration tests, the
+#             reliability tables that need no node.
 # Most of each lane's time is spent waiting on podman, SSH and ansible-playbook's workers, which
 # is why three lanes finish well before the sum of their times on 2 cores. The lanes share the
 # lab services only: containers, SSH ports and pytest's base directories are their own.
@@ -20,5 +23,5 @@ py=${PYTHON:-.venv/bin/python}
 fleet=tests/integration/fleet
 PARALLEL_JOBS=3 exec bash lab/run-parallel.sh lanes \
   "molecule=MOLECULE_JOBS=${MOLECULE_JOBS:-1} bash lab/run-molecule.sh" \
-  "fleet=$py -m pytest --durations=15 --basetemp=/tmp/bulwark-lane-fleet $fleet" \
-  "suite=$py -m pytest --durations=25 --basetemp=/tmp/bulwark-lane-suite --ignore=$fleet tests"
+  "fleet=$py -m pytest --durations=15 --basetemp=/tmp/bulwark-lane-fleet -m fleet $fleet tests/reliability" \
+  "suite=$py -m pytest --durations=25 --basetemp=/tmp/bulwark-lane-suite -m 'not fleet' tests"

@@ -63,6 +63,22 @@ def require_tool(binary: str, how: str = "make setup installs it") -> str:
 def pytest_configure(config):
     config.addinivalue_line(
         "markers", "requires_tool(binary, how): fail (never skip) when `binary` is not on PATH")
+    config.addinivalue_line(
+        "markers", "fleet: stands on the lab fleet's nodes (set from the fixtures it asks for)")
+
+
+# Fixtures that stand on the lab fleet's nodes: a test asking for one, and every test of
+# tests/integration/fleet, runs in `make test`'s fleet lane (lab/run-tests.sh selects
+# `-m fleet`; the suite lane runs `-m "not fleet"`).
+FLEET_FIXTURES = {"fresh_fleet", "converged_fleet", "reliab_node"}
+FLEET_DIR = ROOT / "tests" / "integration" / "fleet"
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        if (FLEET_FIXTURES & set(getattr(item, "fixturenames", ()))
+                or FLEET_DIR in Path(str(item.path)).parents):
+            item.add_marker(pytest.mark.fleet)
 
 
 def pytest_runtest_setup(item):

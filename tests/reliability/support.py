@@ -6,15 +6,11 @@ the paths a role may write."""
 from __future__ import annotations
 
 import subprocess
-import sys
 from pathlib import Path
 
 from conftest import ansible_env
 
 ROOT = Path(__file__).resolve().parents[2]
-if str(ROOT / "pulumi") not in sys.path:
-    sys.path.insert(0, str(ROOT / "pulumi"))  # the Pulumi program's settings (stack config rows)
-IMAGE = "localhost/bulwark-lab:trixie"
 
 
 def podman(*args, check=True, **kw) -> subprocess.CompletedProcess:

@@ -164,6 +164,35 @@ ROLE_ROWS = [
     ("trivy-ignore-entry-without-statement", "trivy", {
         "trivy_install_method": "none", "trivy_ignore_entries": [{"id": "CVE-2024-0001"}]},
      [".trivyignore.yaml was not written", "statement"]),
+    # (these were tests/integration/trivy_role; on the converged fleet node they also prove
+    # the existing trivy.yaml and .trivyignore.yaml stay byte for byte)
+    ("trivy-severity-one-unknown", "trivy", {"trivy_install_method": "none",
+                                             "trivy_severity": ["HIGH", "SEVERE"]},
+     ["trivy.yaml was not written", "trivy.yaml severity.1: 'SEVERE' is not one of"]),
+    ("trivy-timeout-negative", "trivy", {"trivy_install_method": "none", "trivy_timeout": "-5m"},
+     ["trivy.yaml was not written", "trivy.yaml timeout: '-5m' is not a non-negative Go duration"]),
+    ("trivy-config_extra-nested-unknown-key", "trivy", {
+        "trivy_install_method": "none", "trivy_config_extra": {"scan": {"offlne": True}}},
+     ["trivy.yaml was not written", "('offlne' was unexpected)"]),
+    ("trivy-config_extra-plural-key", "trivy", {
+        "trivy_install_method": "none", "trivy_config_extra": {"severities": ["LOW"]}},
+     ["trivy.yaml was not written", "('severities' was unexpected)"]),
+    ("trivy-ignore-entry-expiry-without-statement", "trivy", {
+        "trivy_install_method": "none", "trivy_severity": ["LOW"],
+        "trivy_ignore_entries": [{"id": "CVE-2020-1", "expired_at": "2027-01-01"}]},
+     [".trivyignore.yaml was not written", "is required: say why this finding is accepted"]),
+    # a compromised release is refused before any download (nothing listens on the mirror's
+    # port; the recorded no-request proof of the same check: tests/integration/installer)
+    ("trivy-version-compromised", "trivy", {
+        "trivy_install_method": "release", "trivy_version": "0.69.4",
+        "trivy_mirror_url": "http://127.0.0.1:9", "release_artifact_allow_insecure_mirror": True,
+        "release_artifact_pins": {}},
+     ["trivy 0.69.4 is refused: CVE-2026-33634"]),
+    ("trivy-version-compromised-v-prefix", "trivy", {
+        "trivy_install_method": "release", "trivy_version": "v0.69.6",
+        "trivy_mirror_url": "http://127.0.0.1:9", "release_artifact_allow_insecure_mirror": True,
+        "release_artifact_pins": {}},
+     ["trivy 0.69.6 is refused: CVE-2026-33634"]),
     # kyverno
     ("kyverno-apply-type", "kyverno", {"kyverno_cli_install": False, "kyverno_apply": "yes please"},
      ["kyverno_apply", "bool"]),
@@ -496,7 +525,7 @@ PULUMI_ROWS = [
 @pytest.mark.parametrize(("row_id", "mapping", "fragments"), PULUMI_ROWS,
                          ids=[r[0] for r in PULUMI_ROWS])
 def test_bad_inputs_row_pulumi(row_id, mapping, fragments):
-    from bulwark_platform import settings  # pulumi/ (put on sys.path by .support)
+    from bulwark_platform import settings  # pulumi/ (put on sys.path by tests/conftest.py)
 
     with pytest.raises((settings.StackConfigError, kyverno_settings.SettingsError)) as err:
         platform = settings.from_mapping(mapping)

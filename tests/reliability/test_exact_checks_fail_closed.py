@@ -190,7 +190,7 @@ STACK = [
 
 @pytest.mark.parametrize(("raw", "message"), [r[1:] for r in STACK], ids=[r[0] for r in STACK])
 def test_fail_open_row_pulumi_stack_config(raw, message):
-    from bulwark_platform import settings as stack  # pulumi/ (put on sys.path by .support)
+    from bulwark_platform import settings as stack  # pulumi/ (put on sys.path by tests/conftest.py)
     with pytest.raises(stack.StackConfigError) as info:
         stack.from_mapping(raw)
     assert message in str(info.value)

@@ -8,6 +8,8 @@ throw-away HTTP server laid out the same way when a test needs a corrupted artif
 """
 from __future__ import annotations
 
+import subprocess
+
 import pytest
 from conftest import lab_mirror_trust
 from installer_helpers import changed_count, install, serve_directories
@@ -41,6 +43,29 @@ def test_install_from_mirror_then_nothing_to_do(tmp_path, lab_mirror, cosign_ver
                      release_artifact_version_pattern=COSIGN_DEVEL)
     assert second.returncode == 0, second.stdout
     assert changed_count(second) == 0
+    # (what the molecule scenario `default` proved on a node, folded in here: this is the
+    # installer's one end-to-end harness; the fleet installs through it on every node)
+    runs = subprocess.run([str(tmp_path / "bin/cosign"), "version"], capture_output=True,
+                          text=True, check=False)
+    assert runs.returncode == 0 and "GitVersion" in runs.stdout, runs.stderr
+    cache = tmp_path / "cache"
+    assert cache.stat().st_mode & 0o777 == 0o700
+    assert [p.name for p in (cache / "cosign" / cosign_version).iterdir()] == ["cosign-linux-amd64"]
+
+
+@pytest.mark.lab
+def test_syft_from_its_release_tarball(tmp_path, lab_mirror):
+    res = install(tmp_path, **lab_mirror_trust(), release_artifact_tool="syft",
+                  release_artifact_version="1.18.1", release_artifact_mirror_url=lab_mirror)
+    assert res.returncode == 0, res.stdout + res.stderr
+    binary = tmp_path / "opt/syft/1.18.1/syft"
+    assert binary.stat().st_mode & 0o777 == 0o755 and (tmp_path / "bin/syft").resolve() == binary
+    version = subprocess.run([str(tmp_path / "bin/syft"), "version"], capture_output=True,
+                             text=True, check=False)
+    assert version.returncode == 0 and "1.18.1" in version.stdout, version.stderr
+    assert not list((tmp_path / "opt").glob(".staging*"))
+    assert [p.name for p in (tmp_path / "cache/syft/1.18.1").iterdir()] == [
+        "syft_1.18.1_linux_amd64.tar.gz"]
 
 
 def test_denylisted_version_refused_before_download(tmp_path, recording_mirror):

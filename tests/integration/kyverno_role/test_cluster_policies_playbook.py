@@ -1,10 +1,13 @@
-"""playbooks/cluster_policies.yml for real (ansible-playbook, render mode on localhost): the
-files on disk are exactly what the policy builders return, and a bad setting stops the play
-naming its key before anything is written. Apply mode needs a cluster and is not run here.
+"""playbooks/cluster_policies.yml and the kyverno role for real (ansible-playbook, render mode
+on localhost): the files on disk are exactly what the policy builders return, and a bad setting
+stops the play naming its key before anything is written. Apply mode needs a cluster and is not
+run here. The role's one end-to-end harness: the molecule scenario it had (kyverno_without_cli)
+is test_role_writes_the_bundle_and_suites below.
 """
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 import yaml
@@ -113,3 +116,65 @@ def test_max_exception_days_from_the_role_variable(tmp_path):
     assert refused.returncode != 0
     assert "expected an expiry at most 30 days from now" in " ".join(refused.stdout.split())
     assert not (tmp_path / "refused").exists()
+
+
+# ------------------------------------------------ the role itself (was molecule's scenario)
+PUBLIC_KEY_LINE = "MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAE8Q93QHsUUeeOGsadcUnVdzCxDLky"
+ROLE_PLAY = str(ROOT / "tests" / "integration" / "kyverno_role" / "role.yml")
+
+
+def all_docs(text):
+    return [d for d in yaml.safe_load_all(text) if d]
+
+
+@pytest.mark.slow
+def test_role_writes_the_bundle_and_suites(tmp_path):
+    """The kyverno role without its CLI (github.com is unreachable here, so
+    kyverno_cli_install: false; the CLI's absence is pinned so nobody takes this for a test of
+    it): check mode on a fresh directory writes nothing; the converge writes the bundle, one
+    file per manifest (0644), the `kyverno test` suites, and removes a stale file of an earlier
+    bundle; a second run changes nothing."""
+    out = tmp_path / "kyverno"
+    args = [ROLE_PLAY, "-e", json.dumps({"kyverno_output_dir": str(out)})]
+    check = run_playbook([*args, "--check", "--diff"], timeout=600)
+    assert check.returncode == 0, check.stdout + check.stderr
+    assert not out.exists()
+    (out / "policies").mkdir(parents=True)
+    (out / "policies" / "validatingpolicy-retired.yaml").write_text("kind: ValidatingPolicy\n")
+    first = run_playbook(args, timeout=600)
+    assert first.returncode == 0, first.stdout + first.stderr
+    second = run_playbook(args, timeout=600)
+    assert second.returncode == 0 and "changed=0" in second.stdout, second.stdout
+    assert not Path("/usr/local/bin/kyverno").exists()          # kyverno_bin_dir's default
+
+    files = {str(p.relative_to(out)): p for p in out.rglob("*") if p.is_file()}
+    policies = {k.split("/", 1)[1]: p for k, p in files.items() if k.startswith("policies/")}
+    assert "validatingpolicy-retired.yaml" not in policies      # the stale file, removed
+    kinds = [name.split("-", 1)[0] for name in policies]
+    assert kinds.count("validatingpolicy") == 8                 # 10 controls disabled
+    assert kinds.count("imagevalidatingpolicy") == 1
+    assert kinds.count("policyexception") == 1
+    assert kinds.count("namespace") == 1
+    assert kinds.count("networkpolicy") == 3                    # deny all, dns, from-gateway
+    for name, path in policies.items():
+        assert path.stat().st_mode & 0o777 == 0o644, name
+        (doc,) = all_docs(path.read_text())
+        assert doc["metadata"]["name"] and name.startswith(doc["kind"].lower() + "-")
+
+    bundle = all_docs((out / "bundle.yaml").read_text())
+    singles = [all_docs(p.read_text())[0] for p in policies.values()]
+    assert sorted(map(json.dumps, bundle)) == sorted(map(json.dumps, singles))
+    (ivp,) = [d for d in bundle if d["kind"] == "ImageValidatingPolicy"]
+    assert PUBLIC_KEY_LINE in yaml.safe_dump(ivp)
+    (exc,) = [d for d in bundle if d["kind"] == "PolicyException"]
+    assert exc["metadata"]["namespace"] == "payments"
+    assert exc["spec"]["expiresAt"].startswith("2027-03-31")
+
+    tests = {k.split("/", 1)[1]: p for k, p in files.items() if k.startswith("tests/")}
+    suites = sorted({k.split("/", 1)[0] for k in tests})
+    assert len(suites) == 8
+    for suite in suites:
+        (test,) = all_docs(tests[f"{suite}/kyverno-test.yaml"].read_text())
+        assert test["kind"] == "Test" and test["results"]
+        for ref in test.get("policies", []) + test.get("resources", []):
+            assert f"{suite}/{ref}" in tests

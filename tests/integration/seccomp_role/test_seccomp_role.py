@@ -1,4 +1,5 @@
-"""The seccomp_profiles role for real: ansible-playbook, the real scmp_sys_resolver."""
+"""The seccomp_profiles role for real: ansible-playbook, the real scmp_sys_resolver. The
+role's one end-to-end harness besides the fleet (the molecule scenario it had is folded in)."""
 from __future__ import annotations
 
 import json
@@ -22,15 +23,42 @@ def distribute(tmp_path, *args, **variables):
     return run_playbook([PLAYBOOK, "-e", f"@{varfile}", *args], timeout=300)
 
 
+ECHO_SERVER = {"name": "echo-server", "content": {
+    "defaultAction": "SCMP_ACT_ERRNO", "architectures": ["SCMP_ARCH_X86_64", "SCMP_ARCH_AARCH64"],
+    "syscalls": [{"names": ["read", "write", "close", "exit_group", "rt_sigreturn", "execve",
+                            "brk", "mmap", "accept4"], "action": "SCMP_ACT_ALLOW"}]}}
+
+
 def test_profiles_land_with_modes_and_a_second_run_changes_nothing(tmp_path):
-    first = distribute(tmp_path)
+    """The role's one end-to-end harness (it was also a molecule scenario, whose assertions are
+    here): check mode on a fresh root writes nothing; the built-in profiles and an inline one
+    land with their modes, an unmanaged profile is removed when asked, the baseline allows what
+    a process needs and none of the escape syscalls; a second run changes nothing."""
+    extra = {"seccomp_profiles_extra": [ECHO_SERVER], "seccomp_profiles_remove_unmanaged": True}
+    check = distribute(tmp_path, "--check", "--diff", **extra)
+    assert check.returncode == 0, check.stdout + check.stderr
+    assert not (tmp_path / "seccomp").exists()
+    (tmp_path / "seccomp/bulwark").mkdir(parents=True)
+    (tmp_path / "seccomp/bulwark/left-over.json").write_text("{}")
+    first = distribute(tmp_path, **extra)
     assert first.returncode == 0, first.stdout + first.stderr
     target = tmp_path / "seccomp/bulwark"
-    assert sorted(p.name for p in target.iterdir()) == ["baseline.json", "strict-example.json"]
+    assert sorted(p.name for p in target.iterdir()) == [
+        "baseline.json", "echo-server.json", "strict-example.json"]
     assert target.stat().st_mode & 0o777 == 0o755
     for profile in target.iterdir():
         assert profile.stat().st_mode & 0o777 == 0o644
-    second = distribute(tmp_path)
+    profiles = {p.stem: json.loads(p.read_text()) for p in target.iterdir()}
+    for profile in profiles.values():
+        assert profile["defaultAction"] in {"SCMP_ACT_ERRNO", "SCMP_ACT_KILL_PROCESS"}
+        assert all(rule["names"] for rule in profile["syscalls"])
+    allowed = {n for rule in profiles["baseline"]["syscalls"] if rule["action"] == "SCMP_ACT_ALLOW"
+               and not rule.get("args") for n in rule["names"]}
+    assert not allowed & {"mount", "unshare", "setns", "bpf", "ptrace", "kexec_load",
+                          "init_module", "clone"}
+    assert {"execve", "exit_group", "mmap", "openat", "rt_sigreturn"} <= allowed
+    assert profiles["echo-server"] == ECHO_SERVER["content"]
+    second = distribute(tmp_path, **extra)
     assert "changed=0" in second.stdout, second.stdout
 
 
