@@ -113,6 +113,19 @@ def lab_tools() -> dict:
 
 
 @pytest.fixture(scope="session")
+def bbolt_checker() -> Path:
+    """Go's bbolt (Debian's golang-github-coreos-bbolt-dev) as a checker binary: opens a file
+    read-only, runs Tx.Check() and dumps it (lab/trivy_db/gocheck.py); built once."""
+    require_tool("go", "apt-get install -y golang-go golang-github-coreos-bbolt-dev")
+    from trivy_db import gocheck  # lab/trivy_db/
+    try:
+        return gocheck.build(lab.STATE / "tools" / "go")
+    except (RuntimeError, subprocess.CalledProcessError) as err:
+        pytest.fail(f"cannot build the bbolt checker: {err} {getattr(err, 'stderr', '')}",
+                    pytrace=False)
+
+
+@pytest.fixture(scope="session")
 def lab_registry(lab_tools) -> str:
     """A real OCI registry (CNCF Distribution) on 127.0.0.1; yields host:port."""
     require_tool("docker-registry")
