@@ -10,9 +10,9 @@ bolt-fixtures semantics (fixtures.go): a file is a list of `{bucket, pairs}`; a 
 else as Go's json.Marshal writes it (map keys sorted, no spaces, <, >, & and U+2028/9 escaped,
 whole floats without a fraction). A later Put of the same key replaces the value.
 
-The YAML is read as go-yaml reads it into interface{}: plain timestamps stay strings and only
-true/false (any case) are booleans (PyYAML's YAML 1.1 resolver would also turn `yes`/`on` and
-dates into other types). Anything bolt-fixtures or bbolt would refuse is refused here with
+The YAML is read as go-yaml reads it into interface{}: plain timestamps stay strings, only
+true/false (any case) are booleans and floats are YAML 1.2's (PyYAML's YAML 1.1 resolver would
+also turn `yes`/`on` and dates into other types and keep `1e21` a string). Anything bolt-fixtures or bbolt would refuse is refused here with
 ValueError naming the file and the pair.
 """
 from __future__ import annotations
@@ -34,12 +34,19 @@ class _GoYamlLoader(yaml.SafeLoader):  # pylint: disable=too-many-ancestors
 
 _GoYamlLoader.yaml_implicit_resolvers = {
     first: [(tag, rx) for tag, rx in resolvers
-            if tag not in ("tag:yaml.org,2002:timestamp", "tag:yaml.org,2002:bool")]
+            if tag not in ("tag:yaml.org,2002:timestamp", "tag:yaml.org,2002:bool",
+                           "tag:yaml.org,2002:float")]
     for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
 }
 for _first in "tTfF":
     _GoYamlLoader.add_implicit_resolver(
         "tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), [_first])
+# YAML 1.2 core floats: `1e21` is a number (YAML 1.1 wants a dot in the mantissa)
+_GoYamlLoader.add_implicit_resolver(
+    "tag:yaml.org,2002:float",
+    re.compile(r"^(?:[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?"
+               r"|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$"),
+    list("-+0123456789."))
 
 
 def _bool(loader, node):
@@ -70,12 +77,13 @@ def _plain_form(digits: str, exp: int) -> str:
 
 
 def go_sprint_float(value: float) -> str:
-    """fmt.Sprint(float64): strconv 'g' with the shortest digits (exponent below -4 or from 21)."""
+    """fmt.Sprint(float64): strconv 'g' with the shortest digits, in exponent form when the
+    exponent is below -4 or from 6 (strconv uses precision 6 for that decision when shortest)."""
     if value == 0:
         return "-0" if math.copysign(1, value) < 0 else "0"
     digits, exp = _digits(value)
     sign = "-" if value < 0 else ""
-    if exp < -4 or exp >= 21:
+    if exp < -4 or exp >= 6:
         return sign + _exponent_form(digits, exp)
     return sign + _plain_form(digits, exp)
 
@@ -96,7 +104,8 @@ _GO_HTML_ESCAPES = {"<": "\\u003c", ">": "\\u003e", "&": "\\u0026",
 
 
 def go_json(value, where: str) -> str:
-    """encoding/json.Marshal of what go-yaml decodes into interface{}."""
+    """encoding/json.Marshal of what go-yaml decodes into interface{} (\\b and \\f as Go 1.22+
+    writes them; Trivy 0.76 is built with Go 1.2x)."""
     if value is None:
         return "null"
     if isinstance(value, bool):
