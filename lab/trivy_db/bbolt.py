@@ -138,7 +138,8 @@ class _Writer:
         for key in sorted(tree, key=_key_order(path)):
             value, where = tree[key], path + (key,)
             if not 0 < len(key) <= MAX_KEY_SIZE:
-                raise ValueError(f"{_shown(where)}: key length {len(key)}, accepted 1..{MAX_KEY_SIZE}")
+                raise ValueError(f"{_shown(where)}: key length {len(key)}, "
+                                 f"accepted 1..{MAX_KEY_SIZE}")
             if isinstance(value, dict):
                 out.append((BUCKET_LEAF_FLAG, key, self.bucket_value(value, where)))
             elif isinstance(value, bytes):

@@ -12,8 +12,8 @@ whole floats without a fraction). A later Put of the same key replaces the value
 
 The YAML is read as go-yaml reads it into interface{}: plain timestamps stay strings, only
 true/false (any case) are booleans and floats are YAML 1.2's (PyYAML's YAML 1.1 resolver would
-also turn `yes`/`on` and dates into other types and keep `1e21` a string). Anything bolt-fixtures or bbolt would refuse is refused here with
-ValueError naming the file and the pair.
+also turn `yes`/`on` and dates into other types and keep `1e21` a string). Anything
+bolt-fixtures or bbolt would refuse is refused here with ValueError naming the file and pair.
 """
 from __future__ import annotations
 

@@ -65,7 +65,8 @@ def debian12_rootfs(tmp_path_factory):
     (root / "var/lib/dpkg").mkdir(parents=True)
     (root / "var/lib/dpkg/status").write_text(DPKG_STATUS)
     (root / "opt/app").mkdir(parents=True)
-    for group, artifact, version, _kind in (build.JAVA_LAB_ARTIFACTS[0], build.JAVA_LAB_ARTIFACTS[2]):
+    greeter_1_0, _greeter_1_1, logging_2_0 = build.JAVA_LAB_ARTIFACTS
+    for group, artifact, version, _kind in (greeter_1_0, logging_2_0):
         (root / "opt/app" / f"{artifact}.jar").write_bytes(build.lab_jar(group, artifact, version))
     return root
 
