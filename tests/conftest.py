@@ -107,7 +107,7 @@ def shared_fixtures() -> Path:
 
 @pytest.fixture(scope="session")
 def lab_tools() -> dict:
-    """Real binaries: cosign (3.1.1), cosign-2.5.0, crane, syft."""
+    """Real binaries: cosign (3.1.1), cosign-2.5.0, crane, notation, oras, syft, trivy."""
     require_tool("apt-get")
     return {k: str(v) for k, v in lab.tools().items()}
 
