@@ -138,3 +138,11 @@ def test_lab_advisories_use_invented_ids_only():
     ids = {cve for pkg in tree[b"debian 12"].values() for cve in pkg}
     ids |= set(tree[b"vulnerability"])
     assert ids and all(cve.startswith(b"CVE-2099-") for cve in ids)
+
+
+def test_lab_py_trivy_db_names_a_missing_fixture_directory(tmp_path, monkeypatch):
+    import trivy_lab  # lab/trivy_lab.py
+    monkeypatch.setattr(build, "FIXTURES", tmp_path / "nothing")
+    with pytest.raises(SystemExit, match=r"\[lab\] trivy-db: .*nothing: no Trivy DB fixtures"):
+        trivy_lab.build_dbs(tmp_path / "out")
+    assert not (tmp_path / "out" / "db" / "trivy.db").exists()
