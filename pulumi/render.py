@@ -26,9 +26,6 @@ import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from ansible_collections.bulwark.container_security.plugins.module_utils.kyverno import (  # noqa: E402,I001
-    crossguard,
-)
 from bulwark_platform import charts, policy_source  # noqa: E402
 from bulwark_platform.settings import PlatformSettings, StackConfigError, from_stack_file  # noqa: E402
 
@@ -55,7 +52,7 @@ def render(settings: PlatformSettings, manifests: list[dict] | None = None) -> d
             files[path] = manifest
     for release, values in releases:
         files[f"helm/{release.name}.yaml"] = charts.release_descriptor(release, values)
-    files["policy-pack-config.json"] = crossguard.pack_config(
+    files["policy-pack-config.json"] = policy_source.crossguard.pack_config(
         policy_source.policy_settings(settings))
     return files
 
