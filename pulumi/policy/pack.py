@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import functools
 import json
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from bulwark_collection import ensure_importable
@@ -77,14 +78,26 @@ def _program(expression: str):
     return cel.compile(expression)
 
 
-def violations(control: str, config, resource_type: str, props: dict) -> list[str]:
+def plain(value):
+    """CrossGuard's read-only proxies of the inputs (Mapping / Sequence) as plain dicts and lists,
+    read whole: a value not known yet in a preview raises pulumi-policy's UnknownValueError
+    here, which it reports as "can't run policy ... during preview" rather than a pass."""
+    if isinstance(value, Mapping):
+        return {key: plain(value[key]) for key in value}
+    if isinstance(value, Sequence) and not isinstance(value, (str, bytes)):
+        return [plain(item) for item in value]
+    return value
+
+
+def violations(control: str, config, resource_type: str, props: Mapping) -> list[str]:
     """The messages of the control's validations the resource fails, under ``config``."""
     kind = kind_of(resource_type)
     if kind is None:
         return []
     crossguard.settings_for(control, config)              # refuses a bad config, named
     excluded, validations = _validations(control, json.dumps(config or {}, sort_keys=True))
-    obj = {**props, "kind": kind}   # CrossGuard hands the inputs under their Kubernetes names
+    # CrossGuard hands the inputs under their Kubernetes names (apiVersion, spec), proxied
+    obj = {**plain(props), "kind": kind}
     namespace = (obj.get("metadata") or {}).get("namespace")
     if namespace in excluded:
         return []
@@ -95,8 +108,7 @@ def violations(control: str, config, resource_type: str, props: dict) -> list[st
 def validator(control: str):
     """``validate(args, report_violation)`` as CrossGuard calls it for one resource."""
     def validate(args, report_violation) -> None:
-        for message in violations(control, args.get_config(), args.resource_type,
-                                  dict(args.props)):
+        for message in violations(control, args.get_config(), args.resource_type, args.props):
             report_violation(message)
     validate.__name__ = f"validate_{control}"
     return validate

@@ -18,10 +18,8 @@ nothing). Then, with that interpreter only:
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import subprocess
-import sys
 import time
 
 import yaml
@@ -29,9 +27,8 @@ from ansible_collections.bulwark.container_security.plugins.module_utils.falco i
     rules_library,
 )
 from pulumi_harness import PULUMI_DIR, ROOT
+from pulumi_venvs import run, venv
 
-WHEELS = ROOT / ".cache" / "pulumi-wheels"
-REQUIREMENTS = PULUMI_DIR / "requirements.txt"
 EXAMPLE = yaml.safe_load((PULUMI_DIR / "Pulumi.example.yaml").read_text(encoding="utf-8"))
 
 # The program under Pulumi's mocks, run by the fresh venv's interpreter: every log record
@@ -69,25 +66,6 @@ print(json.dumps({"records": records, "secret": secret,
 '''
 
 
-def _clean_env() -> dict:
-    """No pip configuration of this machine (find-links, extra indexes): PyPI and the lock."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PIP_")}
-    env["PIP_CONFIG_FILE"] = os.devnull
-    env["PIP_DISABLE_PIP_VERSION_CHECK"] = "1"
-    for keep in ("PIP_CERT", "PIP_DEFAULT_TIMEOUT"):
-        if keep in os.environ:
-            env[keep] = os.environ[keep]
-    env.pop("PYTHONPATH", None)
-    return env
-
-
-def _run(argv, cwd, timeout=300, env=None) -> subprocess.CompletedProcess:
-    run = subprocess.run(argv, cwd=cwd, capture_output=True, text=True, timeout=timeout,
-                         env=env or _clean_env())
-    assert run.returncode == 0, f"{argv[:4]} failed:\n{run.stdout[-2000:]}\n{run.stderr[-4000:]}"
-    return run
-
-
 def _clone(tmp_path):
     """The checkout's files as a clone has them (tracked and new, nothing ignored)."""
     listed = subprocess.run(
@@ -103,33 +81,16 @@ def _clone(tmp_path):
     return clone
 
 
-def _venv(pulumi_dir) -> str:
-    """The README's two commands, the wheels kept under .cache/ (hash-checked either way)."""
-    _run([sys.executable, "-m", "venv", "venv"], cwd=pulumi_dir)
-    python = str(pulumi_dir / "venv" / "bin" / "python")
-    WHEELS.mkdir(parents=True, exist_ok=True)
-    offline = subprocess.run([python, "-m", "pip", "install", "-q", "--require-hashes",
-                              "--no-index", "--find-links", str(WHEELS), "-r", "requirements.txt"],
-                             cwd=pulumi_dir, capture_output=True, text=True, timeout=300,
-                             env=_clean_env())
-    if offline.returncode != 0:     # the cache lacks a wheel of the lock: fetch it from PyPI
-        _run([python, "-m", "pip", "download", "-q", "--require-hashes", "-d", str(WHEELS),
-              "-r", "requirements.txt"], cwd=pulumi_dir, timeout=600)
-        _run([python, "-m", "pip", "install", "-q", "--require-hashes", "--no-index",
-              "--find-links", str(WHEELS), "-r", "requirements.txt"], cwd=pulumi_dir)
-    return python
-
-
 def test_the_quick_start_renders_the_falco_rules_library_from_requirements_txt_alone(tmp_path):
     started = time.monotonic()
     clone = _clone(tmp_path)
     pulumi_dir = clone / "pulumi"
-    python = _venv(pulumi_dir)
+    python = venv(pulumi_dir / "venv", pulumi_dir / "requirements.txt", "pulumi")
     expected = {rules_library.FILE_NAME: rules_library.build_rules_library(
         EXAMPLE["config"].get("bulwark:falcoLibrary") or {})}
     assert expected[rules_library.FILE_NAME].count("- rule:") >= 5
 
-    rendered = _run([python, "render.py", "--stack", "Pulumi.example.yaml", "--out", "rendered"],
+    rendered = run([python, "render.py", "--stack", "Pulumi.example.yaml", "--out", "rendered"],
                     cwd=pulumi_dir)
     assert rendered.stderr == ""
     assert rendered.stdout.startswith("wrote ")
@@ -143,7 +104,7 @@ def test_the_quick_start_renders_the_falco_rules_library_from_requirements_txt_a
 
     config = {k: v if isinstance(v, str) else json.dumps(v)
               for k, v in EXAMPLE["config"].items()}
-    mocked = _run([python, "-c", MOCKED_PROGRAM, json.dumps(config)], cwd=pulumi_dir)
+    mocked = run([python, "-c", MOCKED_PROGRAM, json.dumps(config)], cwd=pulumi_dir)
     result = json.loads(mocked.stdout)
     assert result["secret"] is True
     assert result["falco"]["customRules"] == expected
