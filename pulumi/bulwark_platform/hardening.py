@@ -93,7 +93,7 @@ def harden_pod_spec(pod: dict, where: str) -> list[str]:
         containers = pod.get(key) or []
         if not isinstance(containers, list):
             what = _readable(containers) or "a mapping"
-            raise NotPlainData(f"{where}.{key} is {what.split(',')[0]}, not a list")
+            raise NotPlainData(f"{where}.{key} is {what.split(',', maxsplit=1)[0]}, not a list")
         for i, container in enumerate(containers):
             problem = _readable(container)
             if problem:

@@ -17,6 +17,7 @@ from ansible_collections.bulwark.container_security.plugins.module_utils.kuberne
 )
 
 # crossguard is re-exported: render.py writes the policy pack's configuration with it
+# pylint: disable-next=unused-import
 from ansible_collections.bulwark.container_security.plugins.module_utils.kyverno import (  # noqa: F401
     crossguard,
 )

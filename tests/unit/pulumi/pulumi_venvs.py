@@ -29,7 +29,7 @@ def clean_env() -> dict:
 
 def run(argv, cwd, timeout=300, env=None) -> subprocess.CompletedProcess:
     done = subprocess.run(argv, cwd=cwd, capture_output=True, text=True, timeout=timeout,
-                          env=env or clean_env())
+                          env=env or clean_env(), check=False)
     assert done.returncode == 0, (f"{argv[:4]} failed:\n{done.stdout[-2000:]}\n"
                                   f"{done.stderr[-4000:]}")
     return done
@@ -44,7 +44,7 @@ def venv(where: Path, requirements: Path, cache: str) -> str:
     install = [python, "-m", "pip", "install", "-q", "--require-hashes", "--no-index",
                "--find-links", str(wheels), "-r", str(requirements)]
     offline = subprocess.run(install, cwd=where.parent, capture_output=True, text=True,
-                             timeout=300, env=clean_env())
+                             timeout=300, env=clean_env(), check=False)
     if offline.returncode != 0:     # the cache lacks a wheel of the lock: fetch it from PyPI
         run([python, "-m", "pip", "download", "-q", "--require-hashes", "-d", str(wheels),
              "-r", str(requirements)], cwd=where.parent, timeout=600)

@@ -17,8 +17,9 @@ from ansible_collections.bulwark.container_security.plugins.module_utils.kyverno
 from pulumi_harness import PULUMI_DIR, ROOT
 
 PACK = PULUMI_DIR / "policy"
-ALLOWED_TOP = {"__future__", "functools", "json", "dataclasses", "importlib", "sys", "pathlib",
-               "pack", "bulwark_collection", "pulumi_policy", "cel", "ansible_collections"}
+# the standard library, the pack's own files, its requirements, the collection's namespace
+ALLOWED_TOP = {*sys.stdlib_module_names, "pack", "bulwark_collection", "pulumi_policy", "cel",
+               "ansible_collections"}
 
 
 def test_the_pack_imports_only_its_own_files_its_requirements_and_the_collection():
@@ -45,7 +46,7 @@ def test_program_and_pack_find_the_collection_with_one_finder():
 
 def _bare(cwd, *code, env=None):
     return subprocess.run([sys.executable, "-c", "; ".join(code)], cwd=cwd, capture_output=True,
-                          text=True, env=env, timeout=120)
+                          text=True, env=env, timeout=120, check=False)
 
 
 def test_the_pack_loads_from_its_directory_in_a_bare_interpreter():

@@ -48,7 +48,7 @@ def analyzer(tmp_path_factory):
     process = subprocess.Popen([python, "-u", "."], cwd=PACK, stdout=subprocess.PIPE,
                                stderr=subprocess.PIPE, env=env)
     try:
-        ready, _, _ = select.select([process.stdout], [], [], 120)
+        ready = select.select([process.stdout], [], [], 120)[0]
         line = process.stdout.readline().decode() if ready else ""
         if not line.strip().isdigit():
             process.kill()

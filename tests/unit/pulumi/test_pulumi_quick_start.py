@@ -91,7 +91,7 @@ def test_the_quick_start_renders_the_falco_rules_library_from_requirements_txt_a
     assert expected[rules_library.FILE_NAME].count("- rule:") >= 5
 
     rendered = run([python, "render.py", "--stack", "Pulumi.example.yaml", "--out", "rendered"],
-                    cwd=pulumi_dir)
+                   cwd=pulumi_dir)
     assert rendered.stderr == ""
     assert rendered.stdout.startswith("wrote ")
     assert rendered.stdout.endswith(" files under rendered\n")

@@ -25,10 +25,10 @@ def _validations(settings, control):
 def test_a_control_has_a_property_exactly_for_the_settings_its_validations_read():
     """allowedCapabilities / seccompProfileTypes go where changing them changes the CEL."""
     default = Settings.from_dict({})
-    changed = {"allowedCapabilities": Settings.from_dict(
-                   {"pod_security": {"allowed_capabilities": ["CHOWN"]}}),
-               "seccompProfileTypes": Settings.from_dict(
-                   {"pod_security": {"seccomp_profile_types": ["RuntimeDefault"]}})}
+    capabilities = {"pod_security": {"allowed_capabilities": ["CHOWN"]}}
+    seccomp = {"pod_security": {"seccomp_profile_types": ["RuntimeDefault"]}}
+    changed = {"allowedCapabilities": Settings.from_dict(capabilities),
+               "seccompProfileTypes": Settings.from_dict(seccomp)}
     for control in POD_SECURITY_CONTROLS:
         reads = {prop for prop, settings in changed.items()
                  if [v["expression"] for v in _validations(settings, control)]
