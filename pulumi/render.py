@@ -9,6 +9,8 @@ same policy builders as the program, and writes:
     <out>/network-policies/  default deny, DNS and the allowlists
     <out>/admission/         Kyverno policies and exceptions (apply after Kyverno is running)
     <out>/helm/<release>.yaml  chart, repository, pinned version and values of each release
+    <out>/policy-pack-config.json  the CrossGuard pack's configuration for these settings
+                             (pulumi preview --policy-pack policy --policy-pack-config ...)
     <out>/all.yaml           every manifest above in apply order, one multi-document file
 
 Exit status 2 with the key named when the stack config is bad.
@@ -16,6 +18,7 @@ Exit status 2 with the key named when the stack config is bad.
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from pathlib import Path
 
@@ -49,6 +52,8 @@ def render(settings: PlatformSettings, manifests: list[dict] | None = None) -> d
             files[path] = manifest
     for release, values in releases:
         files[f"helm/{release.name}.yaml"] = charts.release_descriptor(release, values)
+    files["policy-pack-config.json"] = policy_source.crossguard.pack_config(
+        policy_source.policy_settings(settings))
     return files
 
 
@@ -74,9 +79,12 @@ def write(files: dict[str, object], out: Path) -> list[Path]:
     for rel, document in files.items():
         path = out / rel
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(dump(document), encoding="utf-8")
+        if rel.endswith(".json"):
+            path.write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
+        else:
+            path.write_text(dump(document), encoding="utf-8")
         written.append(path)
-        if not rel.startswith("helm/"):
+        if "/" in rel and not rel.startswith("helm/"):
             manifests.append(document)
     all_path = out / "all.yaml"
     all_path.write_text(yaml.dump_all(manifests, Dumper=_Dumper, sort_keys=False),

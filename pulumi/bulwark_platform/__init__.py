@@ -1,5 +1,5 @@
 """Bulwark's admit layer as a Pulumi program: Kyverno, Falco and the cluster policies; and
-``harden()``, a transformation for users' own programs (hardening.py)."""
+``harden()``, a transform for users' own programs (hardening.py)."""
 from __future__ import annotations
 
 from .collection import ensure_importable
@@ -10,7 +10,7 @@ from ansible_collections.bulwark.container_security.plugins.module_utils.kyverno
     policy_actions,
 )
 
-from .hardening import harden  # noqa: E402  (users: pulumi.runtime.register_stack_transformation)
+from .hardening import harden  # noqa: E402  (users: pulumi.runtime.register_resource_transform)
 
 __all__ = ["harden", "main"]
 

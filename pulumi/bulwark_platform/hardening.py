@@ -9,19 +9,28 @@ Register it in your program, before declaring resources::
     import bulwark_platform
 
     changes = []
-    pulumi.runtime.register_stack_transformation(bulwark_platform.harden(changes.append))
+    pulumi.runtime.register_resource_transform(bulwark_platform.harden(changes.append))
 
-Every Pod template of a Pod, Deployment, StatefulSet, DaemonSet, ReplicaSet, Job or CronJob
-(given as plain dicts, as pulumi_kubernetes accepts them) gets runAsNonRoot and seccomp
-RuntimeDefault on the pod, and allowPrivilegeEscalation false, capabilities drop [ALL] and a
-read-only root filesystem on every container and init container. A value the user set is never
+or on one component and its children: ``ResourceOptions(transforms=[bulwark_platform.harden()])``.
+
+It is a Pulumi *transform* (the engine calls it with the resource's inputs as they go over the
+wire: plain dicts under their Kubernetes names), so it sees the same thing whether the program
+was written with dicts or with typed Args (``DeploymentSpecArgs``, ``PodSpecArgs``,
+``ContainerArgs``), and it reaches the children of packaged components too. Every Pod template
+of a Pod, Deployment, StatefulSet, DaemonSet, ReplicaSet, Job or CronJob gets runAsNonRoot and
+seccomp RuntimeDefault on the pod, and allowPrivilegeEscalation false, capabilities drop [ALL] and
+a read-only root filesystem on every container and init container. A value the user set is never
 changed, even one that the admission policies will refuse: the policies report it instead. Each
-filled-in field is reported (``on_change`` and ``pulumi.log.info``). Typed ``*Args`` objects and
-``Output`` values cannot be read here; they are left alone and reported with a warning.
+filled-in field is reported (``on_change`` and ``pulumi.log.info``). A part that is not known yet
+(an ``Output`` still unknown in a preview) or is a secret cannot be read here: the resource is left
+as it is, with a warning naming that part.
 """
 from __future__ import annotations
 
 import copy
+
+from pulumi.output import Unknown
+from pulumi.runtime.rpc import is_rpc_secret
 
 # Pulumi type token suffix -> keys from the resource's ``spec`` down to its pod spec
 POD_SPEC_PATHS = {
@@ -48,13 +57,26 @@ def pod_spec_path(resource_type: str):
 
 
 class NotPlainData(ValueError):
-    """Part of the resource is a typed Args object or an Output: nothing can be filled in."""
+    """Part of the resource cannot be read (not known yet, a secret, not a mapping): nothing
+    can be filled in."""
+
+
+def _readable(value) -> str | None:
+    """None for a plain dict; else what the value is, for the warning."""
+    if is_rpc_secret(value):
+        return "a secret"
+    if isinstance(value, dict):
+        return None
+    if isinstance(value, Unknown):                 # a preview: an Output not known yet
+        return "not known yet (an Output)"
+    return f"a {type(value).__name__}, not a mapping"
 
 
 def _child(parent: dict, key: str, where: str) -> dict:
     value = parent.setdefault(key, {})
-    if not isinstance(value, dict):
-        raise NotPlainData(f"{where}.{key} is a {type(value).__name__}, not a plain dict")
+    problem = _readable(value)
+    if problem:
+        raise NotPlainData(f"{where}.{key} is {problem}")
     return value
 
 
@@ -68,9 +90,14 @@ def harden_pod_spec(pod: dict, where: str) -> list[str]:
             pod_sc[key] = copy.deepcopy(value)
             changes.append(f"{where}.securityContext.{key}")
     for key in ("initContainers", "containers"):
-        for i, container in enumerate(pod.get(key) or []):
-            if not isinstance(container, dict):
-                raise NotPlainData(f"{where}.{key}[{i}] is a {type(container).__name__}")
+        containers = pod.get(key) or []
+        if not isinstance(containers, list):
+            what = _readable(containers) or "a mapping"
+            raise NotPlainData(f"{where}.{key} is {what.split(',', maxsplit=1)[0]}, not a list")
+        for i, container in enumerate(containers):
+            problem = _readable(container)
+            if problem:
+                raise NotPlainData(f"{where}.{key}[{i}] is {problem}")
             at = f"{where}.{key}[{container.get('name', i)}].securityContext"
             sc = _child(container, "securityContext", at.rsplit(".", 1)[0])
             for field, value in CONTAINER_DEFAULTS:
@@ -94,33 +121,34 @@ def harden_props(resource_type: str, props: dict) -> tuple[dict, list[str]]:
     node, where = out, ""
     for key in path:
         value = node.get(key)
-        if not isinstance(value, dict):
-            raise NotPlainData(f"{where or key} is a {type(value).__name__}, not a plain dict")
+        problem = _readable(value)
+        if problem:
+            raise NotPlainData(f"{f'{where}.' if where else ''}{key} is {problem}")
         node[key] = copy.deepcopy(value) if node is out else value
         node, where = node[key], f"{where}.{key}" if where else key
     return out, harden_pod_spec(node, where)
 
 
 def harden(on_change=None):
-    """A Pulumi resource transformation (``register_stack_transformation`` or
-    ``ResourceOptions(transformations=[...])``) that applies :func:`harden_props`.
+    """A Pulumi resource transform (``pulumi.runtime.register_resource_transform`` or
+    ``ResourceOptions(transforms=[...])``) that applies :func:`harden_props`.
 
     ``on_change(resource_name, [paths])`` is called for every resource it changed."""
     import pulumi
 
-    def transformation(args: pulumi.ResourceTransformationArgs):
+    def transform(args: pulumi.ResourceTransformArgs):
         if pod_spec_path(args.type_) is None:
             return None
         try:
-            props, changes = harden_props(args.type_, args.props)
+            props, changes = harden_props(args.type_, dict(args.props))
         except NotPlainData as exc:
-            pulumi.log.warn(f"bulwark harden: {args.name} left as it is: {exc}", args.resource)
+            pulumi.log.warn(f"bulwark harden: {args.type_} {args.name} left as it is: {exc}")
             return None
         if not changes:
             return None
-        pulumi.log.info(f"bulwark harden: {args.name}: set " + ", ".join(changes), args.resource)
+        pulumi.log.info(f"bulwark harden: {args.type_} {args.name}: set " + ", ".join(changes))
         if on_change is not None:
             on_change(args.name, changes)
-        return pulumi.ResourceTransformationResult(props, args.opts)
+        return pulumi.ResourceTransformResult(props, args.opts)
 
-    return transformation
+    return transform

@@ -15,6 +15,12 @@ from dataclasses import dataclass, field
 from ansible_collections.bulwark.container_security.plugins.module_utils.kubernetes_names import (  # noqa: F401
     manifest_name,
 )
+
+# crossguard is re-exported: render.py writes the policy pack's configuration with it
+# pylint: disable-next=unused-import
+from ansible_collections.bulwark.container_security.plugins.module_utils.kyverno import (  # noqa: F401
+    crossguard,
+)
 from ansible_collections.bulwark.container_security.plugins.module_utils.kyverno.builders import (
     build_bundle,
 )

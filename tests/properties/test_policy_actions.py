@@ -14,6 +14,7 @@ from types import SimpleNamespace
 from ansible_collections.bulwark.container_security.plugins.module_utils.kyverno import (
     admission,
     builders,
+    crossguard,
 )
 from ansible_collections.bulwark.container_security.plugins.module_utils.kyverno.controls import (
     POD_SECURITY_CONTROLS,
@@ -32,7 +33,6 @@ if str(ROOT / "pulumi") not in sys.path:
     sys.path.insert(0, str(ROOT / "pulumi"))
 
 import bulwark_platform  # noqa: E402  (pulumi/: the program's stack outputs)
-from bulwark_platform import pod_checks  # noqa: E402
 
 # The valid action sets (the settings refuse Deny with Warn, as the API does), in any order.
 ACTIONS = st.sampled_from([["Audit"], ["Warn"], ["Deny"], ["Audit", "Warn"], ["Warn", "Audit"],
@@ -71,7 +71,10 @@ def _views(data):
     pulumi = {k: tuple(v) for k, v in bulwark_platform.stack_outputs(platform)["policies"].items()}
     (resource,) = admission.evaluate(bundle, [POD])["resources"]
     checked = {p["policy"]: tuple(p["actions"]) for p in resource["policies"]}
-    mandatory = {c.name: c.mandatory for c in pod_checks.controls(data)}
+    # the CrossGuard pack: the enforcement levels of the policy pack config render.py writes
+    mandatory = {name: config["enforcementLevel"] == "mandatory"
+                 for name, config in crossguard.pack_config(data).items()
+                 if config["enforcementLevel"] != "disabled"}
     return bundle, posture, pulumi, checked, mandatory
 
 

@@ -55,3 +55,23 @@ def test_program_finds_the_collection_from_a_bare_interpreter():
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True,
                          text=True, check=True).stdout.split()
     assert out == ["True", "False"]
+
+
+def test_program_outside_a_checkout_names_the_missing_collection(tmp_path):
+    """pulumi/ copied out of the repository, no collection installed: an ImportError that says
+    what is missing and what to do, not an empty result further on."""
+    import shutil
+
+    copy = tmp_path / "elsewhere" / "pulumi"
+    shutil.copytree(ROOT / "pulumi", copy,
+                    ignore=shutil.ignore_patterns("venv", "__pycache__", "rendered"))
+    run = subprocess.run([sys.executable, "render.py", "--out", str(tmp_path / "out")], cwd=copy,
+                         capture_output=True, text=True, env={"PATH": "/usr/bin:/bin"},
+                         timeout=120, check=False)
+    assert run.returncode == 1
+    assert run.stderr.strip().splitlines()[-1] == (
+        "ImportError: the collection ansible_collections.bulwark.container_security is not "
+        f"installed, and {tmp_path / 'elsewhere'} is not its checkout (no galaxy.yml and "
+        "plugins/ there): install the collection where Python finds it, or run from a clone of "
+        "the repository")
+    assert not (tmp_path / "out").exists()

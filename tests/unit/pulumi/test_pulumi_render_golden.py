@@ -20,12 +20,14 @@ from pulumi_harness import PULUMI_DIR, ROOT
 
 GOLDEN = ROOT / "tests" / "golden" / "pulumi-example"
 LEFT_OUT = {"helm/falco.yaml", "all.yaml"}
+SUFFIXES = (".yaml", ".json")       # manifests, release descriptors, the policy pack's config
 
 
 def _rendered(out) -> dict[str, str]:
     assert render.main(["--stack", str(PULUMI_DIR / "Pulumi.example.yaml"), "--out", str(out)]) == 0
     files = {str(p.relative_to(out)): p.read_text(encoding="utf-8")
-             for p in sorted(out.rglob("*.yaml")) if str(p.relative_to(out)) not in LEFT_OUT}
+             for p in sorted(out.rglob("*")) if p.suffix in SUFFIXES
+             and str(p.relative_to(out)) not in LEFT_OUT}
     falco = yaml.safe_load((out / "helm" / "falco.yaml").read_text(encoding="utf-8"))
     assert falco["values"].pop("customRules")
     files["helm/falco-without-rules.yaml"] = yaml.safe_dump(falco, sort_keys=True)
@@ -40,7 +42,7 @@ def test_render_of_the_example_stack_matches_the_golden(tmp_path):
             (GOLDEN / rel).parent.mkdir(parents=True, exist_ok=True)
             (GOLDEN / rel).write_text(text, encoding="utf-8")
     golden = {str(p.relative_to(GOLDEN)): p.read_text(encoding="utf-8")
-              for p in sorted(GOLDEN.rglob("*.yaml"))}
+              for p in sorted(GOLDEN.rglob("*")) if p.suffix in SUFFIXES}
     assert sorted(rendered) == sorted(golden), "files added or removed: regenerate (see docstring)"
     changed = [rel for rel in rendered if rendered[rel] != golden[rel]]
     assert not changed, f"render differs from tests/golden for {changed}: review, regenerate"
