@@ -183,10 +183,9 @@ def encode(tree: Tree, page_size: int = 4096) -> bytes:
     return b"".join(metas + [freelist] + writer.pages)
 
 
-def write(path: Path, tree: Tree, page_size: int = 4096) -> Path:
-    """`encode(tree)` written to `path` (a temporary file in its directory, then renamed)."""
-    path = Path(path)
-    data = encode(tree, page_size)
+def write_bytes(path: Path, data: bytes) -> None:
+    """`data` written to `path`, 0644: a temporary file in its directory, then renamed (the DB
+    files and their metadata and archives, build.py)."""
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
     try:
         with os.fdopen(fd, "wb") as out:
@@ -196,4 +195,10 @@ def write(path: Path, tree: Tree, page_size: int = 4096) -> Path:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def write(path: Path, tree: Tree, page_size: int = 4096) -> Path:
+    """`encode(tree)` written to `path` (write_bytes)."""
+    path = Path(path)
+    write_bytes(path, encode(tree, page_size))
     return path

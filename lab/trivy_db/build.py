@@ -85,18 +85,6 @@ def db_tree(paths=None) -> dict:
     return fixtures.load(fixture_files() if paths is None else paths)
 
 
-def _write_bytes(path: Path, data: bytes) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    try:
-        with os.fdopen(fd, "wb") as out:
-            out.write(data)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def write_java_db(path: Path) -> Path:
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
     os.close(fd)
@@ -130,7 +118,7 @@ def archive(files: list[Path], dest: Path) -> Path:
             data = path.read_bytes()
             info.size, info.mode, info.mtime = len(data), 0o644, 0
             tar.addfile(info, io.BytesIO(data))
-    _write_bytes(dest, raw.getvalue())
+    bbolt.write_bytes(dest, raw.getvalue())
     return dest
 
 
@@ -142,10 +130,10 @@ def build(out: Path, now: dt.datetime | None = None, paths=None) -> dict[str, Pa
     (out / "java-db").mkdir(parents=True, exist_ok=True)
     db = bbolt.write(out / "db" / "trivy.db", db_tree(paths))
     meta = out / "db" / "metadata.json"
-    _write_bytes(meta, metadata(DB_SCHEMA_VERSION, now))
+    bbolt.write_bytes(meta, metadata(DB_SCHEMA_VERSION, now))
     java = write_java_db(out / "java-db" / "trivy-java.db")
     java_meta = out / "java-db" / "metadata.json"
-    _write_bytes(java_meta, metadata(JAVA_DB_SCHEMA_VERSION, now))
+    bbolt.write_bytes(java_meta, metadata(JAVA_DB_SCHEMA_VERSION, now))
     return {"db": db, "metadata": meta, "java_db": java, "java_metadata": java_meta,
             "db_archive": archive([db, meta], out / "db.tar.gz"),
             "java_db_archive": archive([java, java_meta], out / "javadb.tar.gz")}

@@ -13,23 +13,15 @@ import xml.etree.ElementTree as ET
 
 import pytest
 from ansible.module_utils import basic
-from ansible.module_utils.testing import patch_module_args
 from ansible_collections.bulwark.container_security.plugins.modules import (
     trivy_gate as gate_module,
 )
 from ansible_collections.bulwark.container_security.plugins.modules import (
     trivy_scan as scan_module,
 )
+from conftest import run_module
 
 ALL = "UNKNOWN,LOW,MEDIUM,HIGH,CRITICAL"
-
-
-def run(module, args, capsys):
-    with patch_module_args(args), pytest.raises(SystemExit) as exc:
-        module.main()
-    out = json.loads(capsys.readouterr().out)
-    out["_rc"] = exc.value.code
-    return out
 
 
 @pytest.fixture
@@ -58,7 +50,7 @@ def test_image_scan_argv_and_gate_on_recorded_output(fake_trivy, capsys, tmp_pat
     """argv is exact; the gate on Trivy's recorded alpine-39 output blocks the 2 CRITICAL."""
     calls, _state = fake_trivy
     report = tmp_path / "alpine.json"
-    out = run(scan_module, {"target": "alpine:3.9", "report_path": str(report),
+    out = run_module(scan_module, {"target": "alpine:3.9", "report_path": str(report),
                             "cache_dir": str(tmp_path / "cache-1"),
                             "junit_path": str(tmp_path / "alpine.xml")}, capsys)
     (call,) = calls
@@ -79,7 +71,7 @@ def test_image_scan_argv_and_gate_on_recorded_output(fake_trivy, capsys, tmp_pat
 def test_server_mode_token_goes_to_environment_not_argv(fake_trivy, capsys):
     calls, state = fake_trivy
     state["fixture"] = "npm.json"
-    out = run(scan_module, {
+    out = run_module(scan_module, {
         "target": "app/", "kind": "fs", "server": "http://127.0.0.1:4954",
         "token": "s3cr3t-token", "token_header": "X-Trivy", "cache_backend": "memory",
         "scanners": ["vuln", "secret"], "skip_db_update": True, "offline_scan": True,
@@ -106,9 +98,9 @@ def test_server_mode_token_goes_to_environment_not_argv(fake_trivy, capsys):
 
 def test_image_archive_and_sbom_argv(fake_trivy, capsys):
     calls, _state = fake_trivy
-    run(scan_module, {"target": "/tmp/app.tar", "input_archive": True,
+    run_module(scan_module, {"target": "/tmp/app.tar", "input_archive": True,
                       "fail_on_blocking": False}, capsys)
-    run(scan_module, {"target": "/tmp/app.cdx.json", "kind": "sbom",
+    run_module(scan_module, {"target": "/tmp/app.cdx.json", "kind": "sbom",
                       "fail_on_blocking": False}, capsys)
     assert calls[0]["argv"][-2:] == ["--input", "/tmp/app.tar"]
     assert calls[1]["argv"][1] == "sbom" and calls[1]["argv"][-1] == "/tmp/app.cdx.json"
@@ -116,7 +108,7 @@ def test_image_archive_and_sbom_argv(fake_trivy, capsys):
 
 def test_check_mode_does_not_scan(fake_trivy, capsys):
     calls, _state = fake_trivy
-    out = run(scan_module, {"target": "alpine:3.9", "_ansible_check_mode": True}, capsys)
+    out = run_module(scan_module, {"target": "alpine:3.9", "_ansible_check_mode": True}, capsys)
     assert calls == []
     assert out["skipped"] is True and out["changed"] is False
     assert out["command"][:2] == ["trivy", "image"]
@@ -125,14 +117,14 @@ def test_check_mode_does_not_scan(fake_trivy, capsys):
 def test_trivy_failure_is_reported(fake_trivy, capsys):
     _calls, state = fake_trivy
     state["rc"] = 1
-    out = run(scan_module, {"target": "nope:latest"}, capsys)
+    out = run_module(scan_module, {"target": "nope:latest"}, capsys)
     assert out["failed"] is True and "unable to find the specified image" in out["msg"]
 
 
 def test_missing_trivy_is_named(monkeypatch, capsys):
     monkeypatch.setattr(basic.AnsibleModule, "get_bin_path",
                         lambda self, name, required=False, opt_dirs=None: None)
-    out = run(scan_module, {"target": "alpine:3.9"}, capsys)
+    out = run_module(scan_module, {"target": "alpine:3.9"}, capsys)
     assert out["failed"] is True and "trivy is not installed" in out["msg"]
 
 
@@ -141,9 +133,9 @@ def test_gate_module_ignore_file_and_expiry(shared_fixtures, capsys, tmp_path):
     ignore.write_text("vulnerabilities:\n  - id: CVE-2019-14697\n"
                       "    statement: not reachable\n    expired_at: 2026-11-24\n")
     path = str(shared_fixtures / "trivy" / "alpine-39.json")
-    before = run(gate_module, {"path": path, "ignore_file": str(ignore),
+    before = run_module(gate_module, {"path": path, "ignore_file": str(ignore),
                                "today": "2026-11-23"}, capsys)
-    after = run(gate_module, {"path": path, "ignore_file": str(ignore),
+    after = run_module(gate_module, {"path": path, "ignore_file": str(ignore),
                               "today": "2026-11-25"}, capsys)
     assert before["passed"] is True and before["_rc"] in (None, 0)
     assert after["failed"] is True
@@ -154,7 +146,7 @@ def test_gate_module_ignore_file_and_expiry(shared_fixtures, capsys, tmp_path):
 
 
 def test_gate_module_rejects_entry_without_statement(shared_fixtures, capsys):
-    out = run(gate_module, {"path": str(shared_fixtures / "trivy" / "alpine-39.json"),
+    out = run_module(gate_module, {"path": str(shared_fixtures / "trivy" / "alpine-39.json"),
                             "ignores": [{"id": "CVE-2019-14697", "expired_at": "2099-01-01"}]},
               capsys)
     assert out["failed"] is True
@@ -163,12 +155,12 @@ def test_gate_module_rejects_entry_without_statement(shared_fixtures, capsys):
 
 def test_gate_module_check_mode_writes_nothing(shared_fixtures, capsys, tmp_path):
     junit = tmp_path / "out.xml"
-    out = run(gate_module, {"path": str(shared_fixtures / "trivy" / "npm.json"),
+    out = run_module(gate_module, {"path": str(shared_fixtures / "trivy" / "npm.json"),
                             "junit_path": str(junit), "_ansible_check_mode": True}, capsys)
     assert out["changed"] is True and not junit.exists()
-    out = run(gate_module, {"path": str(shared_fixtures / "trivy" / "npm.json"),
+    out = run_module(gate_module, {"path": str(shared_fixtures / "trivy" / "npm.json"),
                             "junit_path": str(junit)}, capsys)
     assert out["changed"] is True and junit.exists()
-    again = run(gate_module, {"path": str(shared_fixtures / "trivy" / "npm.json"),
+    again = run_module(gate_module, {"path": str(shared_fixtures / "trivy" / "npm.json"),
                               "junit_path": str(junit)}, capsys)
     assert again["changed"] is False
