@@ -49,9 +49,9 @@ DB_ARTIFACTS = {
 def _record_sha256(record: str, member: str) -> str:
     """The hex sha256 RECORD gives for `member` (RECORD writes urlsafe base64, unpadded)."""
     for line in record.splitlines():
-        path, _, rest = line.partition(",")
+        path, _sep, rest = line.partition(",")
         if path == member:
-            algo, _, digest = rest.split(",")[0].partition("=")
+            algo, _eq, digest = rest.split(",", maxsplit=1)[0].partition("=")
             if algo != "sha256" or not digest:
                 break
             return base64.urlsafe_b64decode(digest + "=" * (-len(digest) % 4)).hex()
@@ -185,6 +185,6 @@ def push_dbs(host: str, out: Path | None = None, oras: Path | None = None) -> di
         digest = re.search(r"Digest: (sha256:[0-9a-f]{64})", res.stdout)
         if not digest:
             raise SystemExit(f"[lab] trivy-db: oras push {host}/{ref} printed no digest")
-        pushed[ref] = f"{host}/{ref.split(':')[0]}@{digest.group(1)}"
+        pushed[ref] = f"{host}/{ref.split(':', maxsplit=1)[0]}@{digest.group(1)}"
         lab.log(f"trivy-db: {pushed[ref]}")
     return pushed

@@ -55,7 +55,7 @@ def parse_dump(text: str) -> dict:
         return node
 
     for line in text.splitlines():
-        kind, _, rest = line.partition(" ")
+        kind, _sep, rest = line.partition(" ")
         if kind == "B":
             bucket(rest)
         elif kind == "K":

@@ -105,4 +105,3 @@ def lay_out_node(
             "timer": "trivy-rescan.timer",
         },
     }
-

@@ -51,8 +51,8 @@ def test_image_scan_argv_and_gate_on_recorded_output(fake_trivy, capsys, tmp_pat
     calls, _state = fake_trivy
     report = tmp_path / "alpine.json"
     out = run_module(scan_module, {"target": "alpine:3.9", "report_path": str(report),
-                            "cache_dir": str(tmp_path / "cache-1"),
-                            "junit_path": str(tmp_path / "alpine.xml")}, capsys)
+                                   "cache_dir": str(tmp_path / "cache-1"),
+                                   "junit_path": str(tmp_path / "alpine.xml")}, capsys)
     (call,) = calls
     output = call["argv"][call["argv"].index("--output") + 1]
     assert call["argv"] == [
@@ -99,9 +99,9 @@ def test_server_mode_token_goes_to_environment_not_argv(fake_trivy, capsys):
 def test_image_archive_and_sbom_argv(fake_trivy, capsys):
     calls, _state = fake_trivy
     run_module(scan_module, {"target": "/tmp/app.tar", "input_archive": True,
-                      "fail_on_blocking": False}, capsys)
+                             "fail_on_blocking": False}, capsys)
     run_module(scan_module, {"target": "/tmp/app.cdx.json", "kind": "sbom",
-                      "fail_on_blocking": False}, capsys)
+                             "fail_on_blocking": False}, capsys)
     assert calls[0]["argv"][-2:] == ["--input", "/tmp/app.tar"]
     assert calls[1]["argv"][1] == "sbom" and calls[1]["argv"][-1] == "/tmp/app.cdx.json"
 
@@ -134,9 +134,9 @@ def test_gate_module_ignore_file_and_expiry(shared_fixtures, capsys, tmp_path):
                       "    statement: not reachable\n    expired_at: 2026-11-24\n")
     path = str(shared_fixtures / "trivy" / "alpine-39.json")
     before = run_module(gate_module, {"path": path, "ignore_file": str(ignore),
-                               "today": "2026-11-23"}, capsys)
+                                      "today": "2026-11-23"}, capsys)
     after = run_module(gate_module, {"path": path, "ignore_file": str(ignore),
-                              "today": "2026-11-25"}, capsys)
+                                     "today": "2026-11-25"}, capsys)
     assert before["passed"] is True and before["_rc"] in (None, 0)
     assert after["failed"] is True
     # Also raised as task warnings (where they land depends on whether controller code is
@@ -146,9 +146,9 @@ def test_gate_module_ignore_file_and_expiry(shared_fixtures, capsys, tmp_path):
 
 
 def test_gate_module_rejects_entry_without_statement(shared_fixtures, capsys):
-    out = run_module(gate_module, {"path": str(shared_fixtures / "trivy" / "alpine-39.json"),
-                            "ignores": [{"id": "CVE-2019-14697", "expired_at": "2099-01-01"}]},
-              capsys)
+    report = str(shared_fixtures / "trivy" / "alpine-39.json")
+    out = run_module(gate_module, {"path": report, "ignores": [
+        {"id": "CVE-2019-14697", "expired_at": "2099-01-01"}]}, capsys)
     assert out["failed"] is True
     assert "ignores[0] (CVE-2019-14697): 'statement' is required" in out["msg"]
 
@@ -156,11 +156,11 @@ def test_gate_module_rejects_entry_without_statement(shared_fixtures, capsys):
 def test_gate_module_check_mode_writes_nothing(shared_fixtures, capsys, tmp_path):
     junit = tmp_path / "out.xml"
     out = run_module(gate_module, {"path": str(shared_fixtures / "trivy" / "npm.json"),
-                            "junit_path": str(junit), "_ansible_check_mode": True}, capsys)
+                                   "junit_path": str(junit), "_ansible_check_mode": True}, capsys)
     assert out["changed"] is True and not junit.exists()
     out = run_module(gate_module, {"path": str(shared_fixtures / "trivy" / "npm.json"),
-                            "junit_path": str(junit)}, capsys)
+                                   "junit_path": str(junit)}, capsys)
     assert out["changed"] is True and junit.exists()
     again = run_module(gate_module, {"path": str(shared_fixtures / "trivy" / "npm.json"),
-                              "junit_path": str(junit)}, capsys)
+                                     "junit_path": str(junit)}, capsys)
     assert again["changed"] is False
