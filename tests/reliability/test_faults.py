@@ -46,7 +46,7 @@ from .support import ROOT
 
 INTEGRATION = ROOT / "tests" / "integration"
 INSTALL = str(INTEGRATION / "installer" / "install.yml")
-ROLLOUT = str(INTEGRATION / "falco_role" / "rollout.yml")
+ROLLOUT = str(ROOT / "tests" / "reliability" / "falco_rollout.yml")
 DISTRIBUTE = str(INTEGRATION / "seccomp_role" / "distribute.yml")
 DEVEL = r"GitVersion:\s+devel"  # Debian's cosign build does not stamp its version
 
