@@ -12,9 +12,10 @@ export ANSIBLE_ROLES_PATH := $(CURDIR)/roles
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 COLLECTION_LINK := .collections/ansible_collections/bulwark/container_security
 MOLECULE_SCENARIOS ?=
-# Python requirements, each compiled with hashes from its .in file by `make lock`:
-# runtime (controller), dev (tests, lint; includes runtime), lab (lab tools).
-REQUIREMENTS := requirements.txt requirements-dev.txt requirements-lab.txt
+# Python requirements, hashed locks compiled by `make lock`: runtime (controller; from the loose,
+# bounded requirements.txt that the collection ships), dev (tests, lint; includes runtime) and
+# lab (lab tools), each from its .in file.
+REQUIREMENTS := requirements.lock.txt requirements-dev.txt requirements-lab.txt
 # The lock tool, pinned; it lives in its own venv (never in $(VENV)) and reads PyPI only.
 LOCK_TOOL := uv==0.13.8
 LOCK_VENV ?= $(CURDIR)/.cache/lock-tool
@@ -37,15 +38,15 @@ $(VENV)/.installed: $(REQUIREMENTS)
 	@$(PY) -m pip install -q --require-hashes $(addprefix -r ,$(REQUIREMENTS))
 	@touch $@
 
-# Regenerate the hashed requirement files from the .in files. Existing pins are kept unless an
-# .in file changes; dev is held to the runtime pins and lab to the dev pins, so the three
-# install together without conflicts. The Pulumi project and its policy pack have their own
+# Regenerate the hashed requirement files: the runtime lock from requirements.txt, the others
+# from their .in files. Existing pins are kept unless a source file changes; dev is held to the
+# runtime lock's pins and lab to the dev pins, so the three install together without conflicts. The Pulumi project and its policy pack have their own
 # (each installs into its own virtualenv).
 lock:
 	@test -x $(LOCK_VENV)/bin/uv || { python3 -m venv $(LOCK_VENV) && \
 	  $(LOCK_VENV)/bin/python -m pip install -q $(LOCK_TOOL); }
-	$(LOCK) -o requirements.txt requirements.in
-	$(LOCK) -c requirements.txt -o requirements-dev.txt requirements-dev.in
+	$(LOCK) -o requirements.lock.txt requirements.txt
+	$(LOCK) -c requirements.lock.txt -o requirements-dev.txt requirements-dev.in
 	$(LOCK) -c requirements-dev.txt -o requirements-lab.txt requirements-lab.in
 	$(LOCK) -o pulumi/requirements.txt pulumi/requirements.in
 	$(LOCK) -o pulumi/policy/requirements.txt pulumi/policy/requirements.in

@@ -27,12 +27,14 @@ FQCN = f"{GALAXY['namespace']}.{GALAXY['name']}"
 # every playbook a user runs by FQCN (site.yml too once it exists); the lab's are not shipped
 PLAYBOOKS = sorted(p.stem for p in (ROOT / "playbooks").glob("*.yml"))
 # top-level entries a user of the built collection must not get
-PRIVATE = ("Makefile", "ansible.cfg", "pyproject.toml", "requirements.in", "requirements-dev.in",
-           "requirements-dev.txt", "requirements-lab.in", "requirements-lab.txt", "lab", "tests",
+PRIVATE = ("Makefile", "ansible.cfg", "pyproject.toml", "requirements.lock.txt",
+           "requirements-dev.in", "requirements-dev.txt", "requirements-lab.in",
+           "requirements-lab.txt", "lab", "tests",
            "molecule", "tools", "bench", ".ci", ".config", ".venv", ".lab", ".collections",
            ".cache", ".git", ".gitignore", ".yamllint", ".ansible-lint", "plugins/ruff.toml")
-SHIPPED = ("MANIFEST.json", "README.md", "LICENSE", "meta/runtime.yml", "requirements.txt",
-           "requirements.yml", "bindep.txt", "execution-environment.yml", "playbooks/scan.yml",
+SHIPPED = ("MANIFEST.json", "README.md", "LICENSE", "meta/runtime.yml",
+           "meta/execution-environment.yml", "requirements.txt", "requirements.yml", "bindep.txt",
+           "execution-environment.yml", "playbooks/scan.yml",
            "roles/release_artifact/meta/argument_specs.yml",
            "plugins/module_utils/release_artifacts.py")
 
@@ -132,6 +134,8 @@ def test_every_module_has_documentation(installed, tmp_path):
                    cwd=tmp_path)
         assert res.returncode == 0, f"{name}: {res.stderr}"
         assert '"examples"' in res.stdout and '"return"' in res.stdout, name
+        # a real author line or none, never a placeholder (`!UNKNOWN`)
+        assert "!UNKNOWN" not in res.stdout, name
 
 
 def test_documented_filters_render_and_once_one_is_documented_all_are(installed, tmp_path):

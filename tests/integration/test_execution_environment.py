@@ -1,24 +1,27 @@
-# Copyright (c) 2026 Bulwark maintainers
-# Apache License 2.0 (see LICENSE or https://www.apache.org/licenses/LICENSE-2.0)
-# SPDX-License-Identifier: Apache-2.0
 """execution-environment.yml through the real `ansible-builder create` (no container build),
 and bindep.txt read by the real bindep library.
 
 The build context must carry the project's own requirement files unchanged, name the pinned
-base image and the ansible-core pin of requirements.in; and the builder's own introspection
-step, run on that context with kubernetes.core installed, must leave a requirements file that
-pip's hash-checking mode accepts (every line pinned and hashed).
+base image and the ansible-core pin of requirements.lock.txt. The builder's own introspection
+step merges every collection's requirements into one file: merged with kubernetes.core's real
+requirements and a collection's unpinned `boto3>=1.28`, what Bulwark ships (the loose, bounded
+requirements.txt) must install (`pip install --dry-run` against PyPI), and the hashed lock, merged
+the same way, is what pip refuses, which is why the lock does not ship.
 """
 from __future__ import annotations
 
+import json
+import os
 import re
+import shutil
 import subprocess
 import sys
-import sysconfig
 from pathlib import Path
 
 import pytest
 import yaml
+from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
@@ -55,7 +58,7 @@ def test_definition_is_schema_version_3_with_a_pinned_base_image():
 
 def test_ansible_core_pin_is_the_controllers():
     assert EE["dependencies"]["ansible_core"]["package_pip"] == pin(
-        "ansible-core", ROOT / "requirements.in")
+        "ansible-core", ROOT / "requirements.lock.txt")
 
 
 def test_context_carries_the_project_files_unchanged(context):
@@ -69,42 +72,110 @@ def test_containerfile_uses_the_pinned_base_image_and_pins(context):
     text = (context / "Containerfile").read_text()
     assert f'ARG EE_BASE_IMAGE="{BASE_IMAGE}"' in text
     refs = re.search(r'^ARG ANSIBLE_INSTALL_REFS="([^"]*)"', text, re.MULTILINE).group(1).split()
-    assert pin("ansible-core", ROOT / "requirements.in") in refs
+    assert pin("ansible-core", ROOT / "requirements.lock.txt") in refs
     assert all("==" in ref for ref in refs), refs
     assert "ansible-galaxy collection install" in text and "-r requirements.yml" in text
 
 
-def _logical_lines(text: str) -> list[str]:
-    """Requirement lines with their backslash continuations joined, comments dropped."""
-    joined = re.sub(r"\\\n", " ", text)
-    return [line.split("#", 1)[0].strip() for line in joined.splitlines()
+# kubernetes.core's requirements.txt and bindep.txt, unchanged (tests/fixtures/PROVENANCE.md)
+KUBERNETES_CORE = ROOT / "tests" / "fixtures" / "ansible_builder" / "kubernetes.core"
+# stands in for any collection that asks for a library without a pin (amazon.aws-style)
+UNPINNED = "boto3>=1.28"
+# what a built bulwark.container_security carries for the builder (galaxy.yml build_ignore)
+BULWARK_EE_FILES = ("galaxy.yml", "meta/execution-environment.yml", "bindep.txt")
+
+
+def _collection(folder: Path, fqcn: str, files: dict[str, bytes]) -> None:
+    namespace, name = fqcn.split(".")
+    path = folder / "ansible_collections" / namespace / name
+    for rel, data in {"galaxy.yml": f"namespace: {namespace}\nname: {name}\n".encode(),
+                      **files}.items():
+        (path / rel).parent.mkdir(parents=True, exist_ok=True)
+        (path / rel).write_bytes(data)
+
+
+def _merge(context: Path, tmp_path: Path, ours: Path) -> tuple[Path, str]:
+    """The builder stage of the project's Containerfile, with `ours` as Bulwark's requirements.txt
+    both in the build context (the definition's `python:`) and in the installed collection, next
+    to kubernetes.core and a collection with an unpinned requirement. Returns the requirements
+    file the builder writes for pip, and the bindep list it writes."""
+    build = tmp_path / "_build"
+    shutil.copytree(context / "_build", build)
+    shutil.copyfile(ours, build / "requirements.txt")
+    folder = tmp_path / "collections"
+    _collection(folder, "bulwark.container_security",
+                {**{rel: (ROOT / rel).read_bytes() for rel in BULWARK_EE_FILES},
+                 "requirements.txt": ours.read_bytes()})
+    _collection(folder, "kubernetes.core",
+                {name: (KUBERNETES_CORE / name).read_bytes()
+                 for name in ("requirements.txt", "bindep.txt")})
+    _collection(folder, "example.unpinned", {"requirements.txt": f"{UNPINNED}\n".encode()})
+    out = tmp_path / "src"
+    command = re.search(r"^RUN \$PYCMD /output/scripts/introspect\.py (.*)$",
+                        (context / "Containerfile").read_text(), re.MULTILINE).group(1)
+    args = command.replace("/tmp/src/", f"{out}/").split()
+    res = subprocess.run([sys.executable, str(build / "scripts" / "introspect.py"), *args,
+                          str(folder)], capture_output=True, text=True, cwd=build, check=False)
+    assert res.returncode == 0, res.stdout + res.stderr
+    return out / "requirements.txt", (out / "bindep.txt").read_text()
+
+
+def _pip_dry_run(requirements: Path, report: Path) -> subprocess.CompletedProcess:
+    """pip as in the image's assemble step: PyPI only, none of this machine's pip configuration
+    (local wheel directories, constraints), nothing taken from the venv's installed packages."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PIP_") or k == "PIP_CERT"}
+    env["PIP_CONFIG_FILE"] = os.devnull
+    command = [sys.executable, "-m", "pip", "install", "--dry-run", "--ignore-installed",
+               "--quiet", "--no-input", "--disable-pip-version-check",
+               "--index-url", "https://pypi.org/simple", "--report", str(report),
+               "-r", str(requirements)]
+    return subprocess.run(command, capture_output=True, text=True, env=env, check=False,
+                          timeout=900)
+
+
+def _requirements(path: Path) -> list[Requirement]:
+    return [Requirement(line.split("#", 1)[0].strip()) for line in path.read_text().splitlines()
             if line.split("#", 1)[0].strip()]
 
 
-def test_introspected_requirements_stay_hash_checked(context, tmp_path):
-    """The builder merges collection requirements into ours; kubernetes.core's unhashed lines
-    would switch pip's hash-checking mode into an error, so the definition excludes them."""
-    site = Path(sysconfig.get_paths()["purelib"]) / "ansible_collections"
-    if not (site / "kubernetes" / "core").is_dir():
-        pytest.fail(f"kubernetes.core missing under {site} (requirements-dev.txt: ansible)",
-                    pytrace=False)
-    collections = tmp_path / "collections" / "ansible_collections" / "kubernetes"
-    collections.mkdir(parents=True)
-    (collections / "core").symlink_to(site / "kubernetes" / "core")
-    # the builder stage's own command, with its /tmp/src output redirected to tmp_path
-    command = re.search(r"^RUN \$PYCMD /output/scripts/introspect\.py (.*)$",
-                        (context / "Containerfile").read_text(), re.MULTILINE).group(1)
-    args = command.replace("/tmp/src/", f"{tmp_path}/").split()
-    res = subprocess.run([sys.executable, str(context / "_build" / "scripts" / "introspect.py"),
-                          *args, str(tmp_path / "collections")],
-                         capture_output=True, text=True, cwd=context / "_build", check=False)
+def test_shipped_requirements_are_loose_and_bounded():
+    """What ansible-builder merges: no hashes, no exact pins, a floor and a ceiling on each."""
+    text = (ROOT / "requirements.txt").read_text()
+    assert "--hash" not in text
+    reqs = _requirements(ROOT / "requirements.txt")
+    assert reqs
+    for req in reqs:
+        operators = {spec.operator for spec in req.specifier}
+        assert operators == {">=", "<"}, f"{req}: wants a >= floor and a < ceiling"
+
+
+def test_merged_with_other_collections_it_installs(context, tmp_path):
+    merged, bindep = _merge(context, tmp_path, ROOT / "requirements.txt")
+    lines = merged.read_text()
+    assert f"{UNPINNED}  # from collection example.unpinned" in lines
+    assert "kubernetes>=24.2.0  # from collection kubernetes.core" in lines
+    # kubernetes.core's CLI clients are excluded by the definition; our bindep default stays
+    assert "openshift-clients" not in bindep and "kubernetes-client" not in bindep
+    assert "seccomp [platform:dpkg]  # from collection bulwark.container_security" in bindep
+    report = tmp_path / "report.json"
+    res = _pip_dry_run(merged, report)
     assert res.returncode == 0, res.stdout + res.stderr
-    lines = _logical_lines((tmp_path / "requirements.txt").read_text())
-    assert len(lines) == len(_logical_lines((ROOT / "requirements.txt").read_text()))
-    for line in lines:
-        assert re.match(r"^[A-Za-z0-9._-]+(\[[^\]]+\])?==\S+", line), line
-        assert "--hash=sha256:" in line, line
-    assert any(line.startswith("kubernetes==") for line in lines)
+    chosen = {canonicalize_name(item["metadata"]["name"]): item["metadata"]["version"]
+              for item in json.loads(report.read_text())["install"]}
+    assert "boto3" in chosen
+    for req in _requirements(ROOT / "requirements.txt"):
+        name = canonicalize_name(req.name)
+        assert name in chosen and req.specifier.contains(chosen[name]), (req, chosen.get(name))
+
+
+def test_the_hashed_lock_merged_the_same_way_is_refused(context, tmp_path):
+    """Why requirements.lock.txt does not ship: one hashed line turns on pip's hash-checking
+    mode for the whole merged file, and other collections' lines carry no hashes."""
+    merged, _bindep = _merge(context, tmp_path, ROOT / "requirements.lock.txt")
+    assert "--hash=sha256:" in merged.read_text()
+    res = _pip_dry_run(merged, tmp_path / "report.json")
+    assert res.returncode != 0
+    assert "In --require-hashes mode" in res.stderr and UNPINNED in res.stderr, res.stderr[-2000:]
 
 
 def _bindep(profiles: list[str]) -> set[str]:
