@@ -7,6 +7,17 @@ from __future__ import annotations
 
 class ModuleDocFragment:
     DOCUMENTATION = r"""
+attributes:
+  action_group:
+    description:
+      - Set these options once for a play in C(module_defaults), with
+        C(group/bulwark.container_security.notation) for this tool's modules or
+        C(group/bulwark.container_security.signing) for every signing module (give that group
+        only the options all of them take).
+    support: full
+    membership:
+      - bulwark.container_security.notation
+      - bulwark.container_security.signing
 options:
   notation_path:
     description: The notation binary (name on E(PATH) or absolute path).
