@@ -176,7 +176,9 @@ blocking:
   type: list
   elements: dict
 ignored:
-  description: Findings hidden by VEX, ignore-unfixed or an ignore entry, each with its C(reason).
+  description: Findings hidden by VEX, ignore-unfixed or an ignore entry, each with its C(reason)
+    (an ignore entry's also with C(ignore) - its C(statement) and C(expired_at); a VEX one
+    with C(vex)).
   returned: when Trivy ran
   type: list
   elements: dict

@@ -96,7 +96,7 @@ def to_markdown(result, secrets=()) -> str:
     lines += [f"Settings: {'; '.join(settings)}.", ""]
     counts = result.get("counts") or {}
     blocking_counts = result.get("blocking_counts") or {}
-    order = [sev for sev in reversed(SEVERITIES)]
+    order = list(reversed(SEVERITIES))
     lines += [_row(["", *order, "total"]), _row(["---"] * (len(order) + 2)),
               _row(["in report", *(str(counts.get(s, 0)) for s in order),
                     str(result.get("total", 0))]),

@@ -167,8 +167,6 @@ def _check_result(res, where):
                 expect(finding.get(key), str, f"{at}.{key}", optional=True)
 
 
-
-
 def _justification(finding):
     """Why an ignored finding is suppressed: the ignore entry's statement, the VEX statement
     (or justification), else the gate's reason (``unfixed (status affected)``)."""
