@@ -19,8 +19,11 @@ options:
         (E(DOCKER_CONFIG) or C(~/.docker/config.json)), and so does the layout probe when the
         registry asks for a login - through the C(credHelpers)/C(credsStore) credential helper
         the config names (C(docker-credential-<name> get), the server on stdin), or its inline
-        C(auths); anonymously when it has none. A helper the config names that is not
-        installed fails with reason C(registry_auth), naming it.
+        C(auths); anonymously when it has none (a helper's "credentials not found"). A
+        helper the config names that is not installed or cannot run, exits non-zero, does not
+        answer within 30 seconds or answers anything but JSON with C(Username) and C(Secret)
+        fails with reason C(registry_auth), naming the helper and the server, never what
+        the helper printed. The login never goes in the helper's argv or environment.
       - The probe sends a Basic login only to the registry host, asks a Bearer token realm on
         another host only over https, and drops the login on a redirect to another host.
       - A wrong login fails with reason C(registry_auth).

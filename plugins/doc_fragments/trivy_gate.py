@@ -97,9 +97,35 @@ options:
     default: []
   sarif_path:
     description:
-      - Write SARIF 2.1.0 here for code scanning (GitHub C(upload-sarif)) - blocking
-        findings at level C(error), ignored ones at level C(note) with a suppression and its
-        reason, Rego denials; one rule per vulnerability id with C(security-severity).
+      - Write SARIF 2.1.0 here for code scanning (GitHub C(upload-sarif)) - every finding of
+        the report, blocking ones at level C(error), the others at C(warning) (CRITICAL, HIGH,
+        MEDIUM) or C(note) (LOW, UNKNOWN); ignored ones (ignore entry, VEX, O(ignore_unfixed))
+        at the same levels as suppressed results (C(suppressions) of kind C(external), the
+        ignore's statement as justification, its expiry and reason in C(properties)); Rego
+        denials at C(error); one rule per vulnerability id with C(security-severity).
+      - Written as compact JSON one rule and one result at a time, so a report of 100,000
+        findings never holds the whole log in memory.
+    type: path
+  sarif_findings:
+    description:
+      - Which findings O(sarif_path) gets - V(all) (every finding, as above) or V(blocking)
+        (only the blocking ones and the Rego denials).
+    type: str
+    choices: [all, blocking]
+    default: all
+  summary_markdown:
+    description:
+      - Write the gate's summary as Markdown here (for example a GitLab job's report
+        artifact) - verdict, settings, counts by severity, the blocking findings (id,
+        package, installed, fixed) and the ignored ones with statement and expiry, at most
+        50 rows per table (a line says how many more) and 120 characters per cell. Report
+        strings are escaped (every ASCII punctuation character backslash-escaped, line breaks
+        and control characters made spaces), so no report can add HTML, links or table cells.
+      - Apart from this option, when the module runs under GitHub Actions
+        (E(GITHUB_ACTIONS=true)) and E(GITHUB_STEP_SUMMARY) is set, the same Markdown is
+        appended to that job summary file (not in check mode). It must be an existing regular
+        file, not a symlink, inside E(RUNNER_TEMP) when that is set; anything else fails the
+        task naming it. Values of C(no_log) options are masked in both.
     type: path
   fail_on_blocking:
     description:

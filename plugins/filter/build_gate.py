@@ -13,10 +13,10 @@ from ansible_collections.bulwark.container_security.plugins.module_utils.scan.sa
 )
 
 
-def build_gate_sarif(results, include_ignored=True):
+def build_gate_sarif(results, include_ignored=True, findings="all"):
     """SARIF 2.1.0 log (a mapping) of one gate result or a list of them (module results work)."""
     try:
-        return to_sarif(results, include_ignored=include_ignored)
+        return to_sarif(results, include_ignored=include_ignored, findings=findings)
     except ValueError as exc:
         raise AnsibleFilterError(f"build_gate_sarif: {exc}") from exc
 

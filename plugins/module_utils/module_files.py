@@ -20,6 +20,7 @@ from ansible_collections.bulwark.container_security.plugins.module_utils.safe_in
 )
 from ansible_collections.bulwark.container_security.plugins.module_utils.safe_output import (
     OutputError,
+    write_chunks_if_changed,
     write_text_if_changed,
 )
 
@@ -41,11 +42,14 @@ def read_yaml_option(module, option):
 def write_if_changed(module, path, content):
     """True when `path` would change; written unless in check mode, through safe_output (a
     mkstemp file in the target directory renamed over it: a symlink or a directory at `path`
-    is refused, no temporary file is left behind)."""
+    is refused, no temporary file is left behind). `content` is text, or an iterable of text
+    pieces written as they come (a large SARIF log)."""
     if module.check_mode and not os.path.lexists(path):
         return True             # its directory may not exist yet either: nothing is written
     try:
-        return write_text_if_changed(path, content, module.check_mode)
+        if isinstance(content, str):
+            return write_text_if_changed(path, content, module.check_mode)
+        return write_chunks_if_changed(path, content, module.check_mode)
     except OutputError as exc:
         module.fail_json(msg=safe_message(f"cannot write {path}: {exc}"))
     return False

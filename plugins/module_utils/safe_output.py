@@ -10,6 +10,7 @@ replaces a symlink planted there instead of following it. Refusals are `OutputEr
 """
 from __future__ import annotations
 
+import hashlib
 import os
 import stat
 import tempfile
@@ -104,6 +105,89 @@ def write_text_if_changed(path, text: str, check_mode: bool = False, mode: int |
     if not check_mode:
         write_text(path, text, mode, what)
     return True
+
+
+def _file_digest(path) -> str | None:
+    try:
+        digest = hashlib.sha256()
+        with open(path, "rb") as handle:
+            for block in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(block)
+        return digest.hexdigest()
+    except OSError:
+        return None
+
+
+def write_chunks_if_changed(path, chunks, check_mode: bool = False, mode: int | None = None,
+                            what: str = "output") -> bool:
+    """`write_text_if_changed` for text given in pieces (an iterable of str), written as they
+    come so that the whole text is never held: into a mkstemp file in the target directory,
+    renamed over the target only when its sha256 differs (in check mode only hashed)."""
+    path = check_target(path, what)
+    before = _file_digest(path) if path.is_file() else None
+    digest = hashlib.sha256()
+    if check_mode:
+        for chunk in chunks:
+            digest.update(_encoded(chunk, path, what))
+        return digest.hexdigest() != before
+    if mode is None:
+        try:
+            mode = stat.S_IMODE(os.lstat(path).st_mode)
+        except FileNotFoundError:
+            mode = 0o644
+    try:
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    except OSError as exc:
+        raise OutputError(f"cannot write {what} {path}: {exc.strerror or exc}") from None
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            for chunk in chunks:
+                data = _encoded(chunk, path, what)
+                digest.update(data)
+                handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        if digest.hexdigest() == before:
+            _remove(tmp)
+            return False
+        os.chmod(tmp, mode)
+        os.replace(tmp, path)
+    except OSError as exc:
+        _remove(tmp)
+        raise OutputError(f"cannot write {what} {path}: {exc.strerror or exc}") from None
+    except BaseException:
+        _remove(tmp)
+        raise
+    return True
+
+
+def append_text(path, text: str, what: str = "output") -> None:
+    """Append `text` to the existing regular file `path` (a CI job summary): opened with
+    O_APPEND and O_NOFOLLOW, so a symlink at `path` is refused rather than followed, and
+    anything but a regular file (a FIFO, a device) is refused before a byte is written."""
+    data = _encoded(text, path, what)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_NOFOLLOW | os.O_NONBLOCK)
+    except OSError as exc:
+        raise OutputError(f"cannot append to {what} {path}: {exc.strerror or exc}") from None
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise OutputError(f"{what} {path} is not a regular file; refused")
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view):]
+    except OSError as exc:
+        raise OutputError(f"cannot append to {what} {path}: {exc.strerror or exc}") from None
+    finally:
+        os.close(fd)
+
+
+def _encoded(chunk: str, path, what: str) -> bytes:
+    try:
+        return chunk.encode("utf-8")
+    except UnicodeEncodeError:
+        raise OutputError(f"{what} {path}: the content is not encodable text "
+                          "(a lone surrogate); nothing written") from None
 
 
 def _remove(tmp) -> None:

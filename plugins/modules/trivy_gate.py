@@ -64,7 +64,8 @@ attributes:
     support: none
     details: Nothing but the optional output files is written.
 notes:
-  - C(changed) is true only when O(junit_path), O(sarif_path) or O(predicate_path) got new content.
+  - C(changed) is true only when O(junit_path), O(sarif_path), O(summary_markdown) or
+    O(predicate_path) got new content (appending to the GitHub job summary is not a change).
   - Output files are written through a temporary file in their directory, renamed over the
     target; a symlink or a directory at the target is refused.
   - The module result lists at most 100 findings per list (RV(blocking), RV(ignored),
@@ -128,7 +129,9 @@ blocking:
   type: list
   elements: dict
 ignored:
-  description: Findings hidden by VEX, ignore-unfixed or an ignore entry, each with its C(reason).
+  description: Findings hidden by VEX, ignore-unfixed or an ignore entry, each with its C(reason)
+    (an ignore entry's also with C(ignore) - its C(statement) and C(expired_at); a VEX one
+    with C(vex)).
   returned: always
   type: list
   elements: dict
@@ -206,6 +209,11 @@ policy_warnings:
   returned: always
   type: list
   elements: str
+step_summary:
+  description: The GitHub job summary file (E(GITHUB_STEP_SUMMARY)) the Markdown summary was
+    appended to; empty when not running under GitHub Actions.
+  returned: always
+  type: str
 report_path:
   description: The report file gated (empty when O(report) was given inline).
   returned: always

@@ -116,8 +116,8 @@ attributes:
     support: none
     details: A scan changes nothing on the host but the optional report and output files.
 notes:
-  - C(changed) is true when O(report_path), O(junit_path), O(sarif_path) or O(predicate_path)
-    was written.
+  - C(changed) is true when O(report_path), O(junit_path), O(sarif_path), O(summary_markdown)
+    or O(predicate_path) was written (appending to the GitHub job summary is not a change).
 requirements:
   - trivy on the host running the module
 # validate-modules wants the key; its lines need a GitHub handle, and none is given
@@ -177,7 +177,9 @@ blocking:
   type: list
   elements: dict
 ignored:
-  description: Findings hidden by VEX, ignore-unfixed or an ignore entry, each with its C(reason).
+  description: Findings hidden by VEX, ignore-unfixed or an ignore entry, each with its C(reason)
+    (an ignore entry's also with C(ignore) - its C(statement) and C(expired_at); a VEX one
+    with C(vex)).
   returned: when Trivy ran
   type: list
   elements: dict
@@ -254,6 +256,11 @@ policy_warnings:
   returned: when Trivy ran
   type: list
   elements: str
+step_summary:
+  description: The GitHub job summary file (E(GITHUB_STEP_SUMMARY)) the Markdown summary was
+    appended to; empty when not running under GitHub Actions.
+  returned: when Trivy ran
+  type: str
 report_path:
   description: Where the report was kept (empty when it was temporary).
   returned: always

@@ -1,7 +1,8 @@
 # Copyright (c) 2026 Bulwark maintainers
 # Apache License 2.0 (see LICENSE or https://www.apache.org/licenses/LICENSE-2.0)
 # SPDX-License-Identifier: Apache-2.0
-"""The build gate around ``trivy.gate.gate``: Trivy or grype report, VEX, Rego, SARIF.
+"""The build gate around ``trivy.gate.gate``: Trivy or grype report, VEX, Rego, SARIF,
+Markdown summary.
 
 Order of decisions for one report:
 
@@ -17,7 +18,6 @@ from __future__ import annotations
 
 import contextlib
 import gc
-import json
 
 from ansible_collections.bulwark.container_security.plugins.module_utils.safe_input import (
     MAX_CONFIG_BYTES,
@@ -31,12 +31,16 @@ from ansible_collections.bulwark.container_security.plugins.module_utils.scan.gr
     grype_artifact,
     iter_grype_findings,
 )
+from ansible_collections.bulwark.container_security.plugins.module_utils.scan.job_summary import (
+    to_markdown,
+)
 from ansible_collections.bulwark.container_security.plugins.module_utils.scan.rego import (
     RegoPolicies,
     evaluate_policies,
 )
 from ansible_collections.bulwark.container_security.plugins.module_utils.scan.sarif import (
-    to_sarif,
+    SARIF_FINDINGS,
+    sarif_chunks,
 )
 from ansible_collections.bulwark.container_security.plugins.module_utils.scan.vex import (
     VexIndex,
@@ -70,6 +74,8 @@ BUILD_GATE_ARGUMENT_SPEC = dict(
     policies={"type": "list", "elements": "path", "default": []},
     vex={"type": "list", "elements": "path", "default": []},
     sarif_path={"type": "path"},
+    sarif_findings={"type": "str", "default": "all", "choices": list(SARIF_FINDINGS)},
+    summary_markdown={"type": "path"},
     max_expiry_days={"type": "int", "default": MAX_EXPIRY_DAYS},
 )
 
@@ -125,10 +131,11 @@ def gate_report(report, report_format="auto", vex=None, policies=None, **gate_ar
     ``policy_denials`` and ``policy_warnings``.
     """
     with _cyclic_gc_paused():
-        return _gate_report(report, report_format, vex, policies, gate_args)
+        return _gate_report(report, report_format, vex, policies, gate_args)[0]
 
 
 def _gate_report(report, report_format, vex, policies, gate_args):
+    """(result, every finding of the report) of :func:`gate_report`."""
     fmt = detect_format(report, report_format)
     if vex and fmt == "trivy" and vex.graph is None:
         # decided over the report's own dependency graph (Packages[].DependsOn), as Trivy does
@@ -167,7 +174,7 @@ def _gate_report(report, report_format, vex, policies, gate_args):
         if verdict["deny"]:
             result["passed"] = False
     result["summary"] = summarize(result)
-    return result
+    return result, findings
 
 
 def _predicate(report, result, fmt):
@@ -181,21 +188,30 @@ def _predicate(report, result, fmt):
     return predicate
 
 
-def gate_task(report, params, ignore_file_data=None):
+def gate_task(report, params, ignore_file_data=None, secrets=()):
     """Gate with module params; return (result, {output path: content}) for the module to write.
 
     Reads the ``policies`` and ``vex`` files named in ``params``; every error is a ValueError
-    naming the option and file.
+    naming the option and file. ``secrets`` are masked in the Markdown summary.
     """
     sources = read_policies(params.get("policies"))
-    result = gate_report(
-        report, report_format=params.get("report_format") or "auto",
-        vex=read_vex(params.get("vex")), policies=RegoPolicies(sources) if sources else None,
-        severity=params.get("severity", "HIGH"), ignore_unfixed=params.get("ignore_unfixed"),
-        ignores=merge_ignores(params.get("ignores"), ignore_file_data),
-        budgets=params.get("budgets"), today=params.get("today"),
-        max_expiry_days=params.get("max_expiry_days", MAX_EXPIRY_DAYS))
+    with _cyclic_gc_paused():
+        result, findings = _gate_report(
+            report, params.get("report_format") or "auto", read_vex(params.get("vex")),
+            RegoPolicies(sources) if sources else None, dict(
+                severity=params.get("severity", "HIGH"),
+                ignore_unfixed=params.get("ignore_unfixed"),
+                ignores=merge_ignores(params.get("ignores"), ignore_file_data),
+                budgets=params.get("budgets"), today=params.get("today"),
+                max_expiry_days=params.get("max_expiry_days", MAX_EXPIRY_DAYS)))
     outputs = task_outputs(result, params, _predicate(report, result, result["report_format"]))
     if params.get("sarif_path"):
-        outputs[params["sarif_path"]] = json.dumps(to_sarif(result), indent=2) + "\n"
+        # Every finding: those that neither block nor are ignored go in as "other" (by
+        # identity: the gate's lists hold the very finding dicts the report gave).
+        decided = {id(f) for f in result["blocking"]} | {id(f) for f in result["ignored"]}
+        other = [f for f in findings if id(f) not in decided]
+        outputs[params["sarif_path"]] = sarif_chunks(
+            dict(result, other=other), params.get("sarif_findings") or "all")
+    if params.get("summary_markdown"):
+        outputs[params["summary_markdown"]] = to_markdown(result, secrets)
     return result, outputs

@@ -33,9 +33,17 @@ from ansible_collections.bulwark.container_security.plugins.module_utils.safe_in
     load_json,
     read_text,
 )
+from ansible_collections.bulwark.container_security.plugins.module_utils.safe_output import (
+    OutputError,
+    append_text,
+)
 from ansible_collections.bulwark.container_security.plugins.module_utils.scan.build_gate import (
     BUILD_GATE_ARGUMENT_SPEC,
     gate_task,
+)
+from ansible_collections.bulwark.container_security.plugins.module_utils.scan.job_summary import (
+    step_summary_path,
+    to_markdown,
 )
 from ansible_collections.bulwark.container_security.plugins.module_utils.trivy.scan import (
     SCAN_ARGUMENT_SPEC,
@@ -95,13 +103,23 @@ class GateModule(ModuleHelper):
         """Gate ``report``; write ``written`` ({path: text}) and the gate's outputs; exit."""
         try:
             result, outputs = gate_task(report, self.params,
-                                        read_yaml_option(self.module, "ignore_file"))
+                                        read_yaml_option(self.module, "ignore_file"),
+                                        self.module.no_log_values)
+            step_summary = step_summary_path()
         except ValueError as exc:
             self.fail(exc, **extra)
         changed = False
         for path, content in dict(written or {}, **outputs).items():
             changed = write_if_changed(self.module, path, content) or changed
-        out = dict(bounded_result(result), changed=changed, **extra)
+        if step_summary and not self.module.check_mode:
+            # The job summary is the CI's page, not a managed file: appended, never "changed".
+            try:
+                append_text(step_summary, to_markdown(result, self.module.no_log_values),
+                            "GITHUB_STEP_SUMMARY")
+            except OutputError as exc:
+                self.fail(exc, **extra)
+        out = dict(bounded_result(result), changed=changed, step_summary=step_summary or "",
+                   **extra)
         out["gate_warnings"] = out.pop("warnings")
         for warning in out["gate_warnings"]:
             self.module.warn(warning)

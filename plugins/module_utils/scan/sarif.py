@@ -3,10 +3,16 @@
 # SPDX-License-Identifier: Apache-2.0
 """SARIF 2.1.0 of gate results, for GitHub code scanning (``upload-sarif``) and other viewers.
 
-One run per scanner (Trivy, grype), one rule per vulnerability id (as Trivy writes them),
-one result per blocking finding at level ``error``, and one per ignored finding at level
-``note`` with a ``suppressions`` entry carrying the reason (accepted risk, unfixed, VEX
-justification). Rego ``deny`` messages become results of the rule ``rego-policy-deny``.
+One run per scanner (Trivy, grype), one rule per vulnerability id (as Trivy writes them) and
+one result per finding: blocking ones at level ``error``; the others (below the threshold or
+within a budget) at ``warning`` (CRITICAL, HIGH, MEDIUM) or ``note`` (LOW, UNKNOWN); ignored
+ones (ignore entry, VEX, ignore-unfixed) at the same severity level with a ``suppressions``
+entry of kind ``external`` whose justification is the ignore's statement (the VEX statement,
+or the gate's reason for an unfixed finding). ``findings="blocking"`` keeps only the blocking
+ones. Rego ``deny`` messages become results of the rule ``rego-policy-deny``.
+
+The log is written in pieces (:func:`sarif_chunks`, compact JSON, one piece per rule and per
+result), never built whole: 100,000 findings stream to a file.
 
 ``properties.security-severity`` (what GitHub ranks alerts by) follows Trivy's SARIF writer:
 CRITICAL 9.5, HIGH 8.0, MEDIUM 5.5, LOW 2.0, UNKNOWN 0.0. Locations are relative URIs:
@@ -16,6 +22,7 @@ loses its " (alpine 3.9.2)" suffix), percent-encoded so ``alpine:3.9`` stays a p
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 from urllib.parse import quote
 
@@ -25,6 +32,9 @@ from ansible_collections.bulwark.container_security.plugins.module_utils.argumen
 )
 from ansible_collections.bulwark.container_security.plugins.module_utils.http_urls import (
     url_error,
+)
+from ansible_collections.bulwark.container_security.plugins.module_utils.redaction import (
+    one_line,
 )
 from ansible_collections.bulwark.container_security.plugins.module_utils.safe_input import (
     InputError,
@@ -128,72 +138,10 @@ def _fingerprint(finding, artifact):
     return hashlib.sha256(f"{artifact}|{key}".encode("utf-8", "surrogatepass")).hexdigest()
 
 
-class _Run:
-    def __init__(self, scanner):
-        tool = dict(TOOLS.get(scanner, TOOLS["trivy"]))
-        self.driver = dict(tool, rules=[])
-        self.index = {}
-        self.results = []
-        self.artifacts = []
-
-    def rule_index(self, rule):
-        at = self.index.get(rule["id"])
-        if at is None:
-            at = self.index[rule["id"]] = len(self.driver["rules"])
-            self.driver["rules"].append(rule)
-            return at
-        known = self.driver["rules"][at]
-        # One rule per id: keep the highest severity any package reported for it.
-        if float(rule["properties"]["security-severity"]) > \
-                float(known["properties"]["security-severity"]):
-            self.driver["rules"][at] = dict(rule, id=known["id"])
-        return at
-
-    def add(self, finding, artifact, level, reason=None):
-        result = {
-            "ruleId": finding["id"],
-            "ruleIndex": self.rule_index(_rule(finding)),
-            "level": level,
-            "message": {"text": _message(finding, reason)},
-            "locations": [_location(finding, artifact)],
-            "partialFingerprints": {"bulwarkFinding/v1": _fingerprint(finding, artifact)},
-        }
-        if reason:
-            result["suppressions"] = [{"kind": "external", "status": "accepted",
-                                       "justification": reason}]
-        self.results.append(result)
-
-    def add_denial(self, message, artifact):
-        at = self.index.get(POLICY_RULE)
-        if at is None:
-            at = self.index[POLICY_RULE] = len(self.driver["rules"])
-            self.driver["rules"].append({
-                "id": POLICY_RULE, "name": "RegoPolicyDeny",
-                "shortDescription": {"text": "A Rego policy of the build gate denied the image"},
-                "fullDescription": {"text": "A deny rule of a Rego policy given to the gate "
-                                            "returned this message."},
-                "defaultConfiguration": {"level": "error"},
-                "properties": {"precision": "very-high", "security-severity": "8.0",
-                               "tags": ["policy", "security"]},
-            })
-        where = {"pkg_path": "", "target": artifact}
-        self.results.append({
-            "ruleId": POLICY_RULE, "ruleIndex": at, "level": "error",
-            "message": {"text": message},
-            "locations": [_location(where, artifact)],
-            "partialFingerprints": {"bulwarkFinding/v1": hashlib.sha256(
-                f"{artifact}|{message}".encode("utf-8", "surrogatepass")).hexdigest()},
-        })
-
-    def as_dict(self):
-        run = {"tool": {"driver": self.driver}, "results": self.results,
-               "columnKind": "utf16CodeUnits",
-               "originalUriBaseIds": {"ROOTPATH": {"uri": "file:///"}}}
-        if self.artifacts:
-            run["properties"] = {"artifacts": self.artifacts}
-        return run
-
-
+# The finding lists of a gate result the log reads: "other" is what trivy_gate passes (every
+# finding that neither blocks nor is ignored); a module result has only "tolerated" of those.
+FINDING_PARTS = ("blocking", "ignored", "other", "tolerated")
+SARIF_FINDINGS = ("all", "blocking")
 _FINDING_TEXT = ("title",)    # read as text (split into lines); the rest is only formatted
 
 
@@ -204,13 +152,14 @@ def _check_result(res, where):
     expect(res.get("report_format"), str, f"{where}.report_format", optional=True)
     expect_items(res.get("policy_denials"), (list, tuple), f"{where}.policy_denials", str,
                  optional=True)
-    for part in ("blocking", "ignored"):
+    for part in FINDING_PARTS:
         findings = expect_items(res.get(part), (list, tuple), f"{where}.{part}", dict,
                                 optional=True)
         for index, finding in enumerate(findings or ()):
             at = f"{where}.{part}[{index}]"
             if "id" not in finding:
                 raise InputError(f"{at} has no id")
+            expect(finding["id"], str, f"{at}.id")
             if finding.get("severity") not in SECURITY_SEVERITY:
                 raise InputError(f"{at}.severity must be one of "
                                  f"{', '.join(SECURITY_SEVERITY)}")
@@ -218,27 +167,171 @@ def _check_result(res, where):
                 expect(finding.get(key), str, f"{at}.{key}", optional=True)
 
 
-def to_sarif(results, include_ignored=True):
-    """SARIF 2.1.0 log (a dict) of one gate result or a list of them (module results work)."""
+def _justification(finding):
+    """Why an ignored finding is suppressed: the ignore entry's statement, the VEX statement
+    (or justification), else the gate's reason (``unfixed (status affected)``)."""
+    ignore = finding.get("ignore")
+    if isinstance(ignore, dict) and isinstance(ignore.get("statement"), str):
+        return ignore["statement"]
+    vex = finding.get("vex")
+    if isinstance(vex, dict):
+        why = vex.get("statement") or vex.get("justification")
+        if isinstance(why, str) and why:
+            return why
+    reason = finding.get("reason")
+    return reason if isinstance(reason, str) and reason else "ignored"
+
+
+def _suppression(finding):
+    suppression = {"kind": "external", "status": "accepted",
+                   "justification": _justification(finding)}
+    props = {}
+    if isinstance(finding.get("reason"), str):
+        props["reason"] = finding["reason"]
+    ignore = finding.get("ignore")
+    if isinstance(ignore, dict) and isinstance(ignore.get("expired_at"), str):
+        props["expiredAt"] = ignore["expired_at"]
+    vex = finding.get("vex")
+    if isinstance(vex, dict):
+        props["vex"] = {k: v for k, v in vex.items() if isinstance(v, str)}
+    if props:
+        suppression["properties"] = props
+    return suppression
+
+
+def level(severity, blocking):
+    """The SARIF level of a finding: ``error`` when it blocks, else ``warning`` for CRITICAL,
+    HIGH and MEDIUM and ``note`` for LOW and UNKNOWN (ignored findings alike, suppressed)."""
+    if blocking:
+        return "error"
+    return "warning" if severity in ("CRITICAL", "HIGH", "MEDIUM") else "note"
+
+
+_POLICY_RULE = {
+    "id": POLICY_RULE, "name": "RegoPolicyDeny",
+    "shortDescription": {"text": "A Rego policy of the build gate denied the image"},
+    "fullDescription": {"text": "A deny rule of a Rego policy given to the gate returned "
+                                "this message."},
+    "defaultConfiguration": {"level": "error"},
+    "properties": {"precision": "very-high", "security-severity": "8.0",
+                   "tags": ["policy", "security"]},
+}
+
+
+def _entries(run_results, findings, include_ignored):
+    """(kind, finding or message, artifact) of one run, in log order: blocking findings,
+    policy denials, then (``findings="all"``) the other findings and the ignored ones."""
+    for res in run_results:
+        artifact = res.get("artifact") or ""
+        for finding in res.get("blocking") or ():
+            yield "error", finding, artifact
+        for message in res.get("policy_denials") or ():
+            yield "denial", message, artifact
+        if findings != "all":
+            continue
+        others = res.get("other") if "other" in res else res.get("tolerated")
+        for finding in others or ():
+            yield "other", finding, artifact
+        if include_ignored:
+            for finding in res.get("ignored") or ():
+                yield "ignored", finding, artifact
+
+
+def _rules(run_results, findings, include_ignored):
+    """{rule id: index} and the finding each rule is written from (None: the policy rule),
+    one rule per id keeping the highest severity any package reported for it."""
+    index, sources = {}, []
+    for kind, item, _artifact in _entries(run_results, findings, include_ignored):
+        ident = POLICY_RULE if kind == "denial" else item["id"]
+        at = index.get(ident)
+        if at is None:
+            index[ident] = len(sources)
+            sources.append(None if kind == "denial" else item)
+        elif sources[at] is not None and float(SECURITY_SEVERITY[item["severity"]]) > \
+                float(SECURITY_SEVERITY[sources[at]["severity"]]):
+            sources[at] = item
+    return index, sources
+
+
+def _result(kind, item, artifact, rule_at):
+    if kind == "denial":
+        return {
+            "ruleId": POLICY_RULE, "ruleIndex": rule_at, "level": "error",
+            "message": {"text": item},
+            "locations": [_location({"pkg_path": "", "target": artifact}, artifact)],
+            "partialFingerprints": {"bulwarkFinding/v1": hashlib.sha256(
+                f"{artifact}|{item}".encode("utf-8", "surrogatepass")).hexdigest()},
+        }
+    ignored = kind == "ignored"
+    result = {
+        "ruleId": item["id"], "ruleIndex": rule_at,
+        "level": level(item["severity"], kind == "error"),
+        "message": {"text": _message(item, (item.get("reason") or "ignored") if ignored
+                                     else None)},
+        "locations": [_location(item, artifact)],
+        "partialFingerprints": {"bulwarkFinding/v1": _fingerprint(item, artifact)},
+    }
+    if ignored:
+        result["suppressions"] = [_suppression(item)]
+    return result
+
+
+def _dump(value):
+    return json.dumps(value, separators=(",", ":"))
+
+
+def _run_chunks(scanner, run_results, findings, include_ignored):
+    index, sources = _rules(run_results, findings, include_ignored)
+    driver = dict(TOOLS.get(scanner, TOOLS["trivy"]))
+    yield _dump({"tool": {"driver": driver}})[:-3] + ',"rules":['
+    for at, source in enumerate(sources):
+        yield ("," if at else "") + _dump(_POLICY_RULE if source is None else _rule(source))
+    yield ']}},"results":['
+    first = True
+    for kind, item, artifact in _entries(run_results, findings, include_ignored):
+        rule_at = index[POLICY_RULE if kind == "denial" else item["id"]]
+        yield ("" if first else ",") + _dump(_result(kind, item, artifact, rule_at))
+        first = False
+    tail = {"columnKind": "utf16CodeUnits",
+            "originalUriBaseIds": {"ROOTPATH": {"uri": "file:///"}}}
+    artifacts = [res["artifact"] for res in run_results if res.get("artifact")]
+    if artifacts:
+        tail["properties"] = {"artifacts": artifacts}
+    yield "]," + _dump(tail)[1:]
+
+
+def sarif_chunks(results, findings="all", include_ignored=True):
+    """The SARIF 2.1.0 log of one gate result or a list of them (module results work), as
+    compact JSON text in pieces: one per rule and per result, so that a 100,000-finding log
+    is written to a file without ever being held whole (``"".join`` gives the document).
+
+    ``findings``: ``all`` (every finding the results carry: blocking at level ``error``,
+    the others at ``warning``/``note`` by severity, ignored ones suppressed) or ``blocking``
+    (blocking findings and policy denials only). The results are checked here, before the
+    first piece: InputError naming the path.
+    """
+    if findings not in SARIF_FINDINGS:
+        raise InputError(f"sarif_findings={one_line(repr(findings))[:40]} must be one of "
+                         f"{', '.join(SARIF_FINDINGS)}")
     results = results if isinstance(results, (list, tuple)) else [results]
     runs = {}
     for number, res in enumerate(results):
         if not isinstance(res, dict) or "blocking" not in res:
             continue
         _check_result(res, f"results[{number}]")
-        run = runs.setdefault(res.get("report_format") or "trivy",
-                              _Run(res.get("report_format") or "trivy"))
-        artifact = res.get("artifact") or ""
-        if artifact:
-            run.artifacts.append(artifact)
-        for finding in res.get("blocking") or ():
-            run.add(finding, artifact, "error")
-        for message in res.get("policy_denials") or ():
-            run.add_denial(message, artifact)
-        if include_ignored:
-            for finding in res.get("ignored") or ():
-                run.add(finding, artifact, "note", finding.get("reason") or "ignored")
-    if not runs:
-        runs["trivy"] = _Run("trivy")
-    return {"version": "2.1.0", "$schema": SARIF_SCHEMA,
-            "runs": [run.as_dict() for run in runs.values()]}
+        runs.setdefault(res.get("report_format") or "trivy", []).append(res)
+    return _log_chunks(runs or {"trivy": []}, findings, include_ignored)
+
+
+def _log_chunks(runs, findings, include_ignored):
+    yield _dump({"version": "2.1.0", "$schema": SARIF_SCHEMA})[:-1] + ',"runs":['
+    for number, (scanner, run_results) in enumerate(runs.items()):
+        if number:
+            yield ","
+        yield from _run_chunks(scanner, run_results, findings, include_ignored)
+    yield "]}\n"
+
+
+def to_sarif(results, include_ignored=True, findings="all"):
+    """The SARIF 2.1.0 log of :func:`sarif_chunks` as a dict (for the filter and tests)."""
+    return json.loads("".join(sarif_chunks(results, findings, include_ignored)))

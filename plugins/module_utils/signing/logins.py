@@ -228,6 +228,7 @@ class AuthGetter:
 HELPER_PREFIX = "docker-credential-"
 _HELPER_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
 HELPER_TIMEOUT = 30
+HELPER_MAX_OUTPUT = 1 << 20
 
 
 def _config_keys(host: str) -> list:
@@ -240,41 +241,62 @@ def helper_credentials(name: str, server: str, run=None, which=shutil.which):
     """(username, secret) from ``docker-credential-<name> get`` with `server` on stdin (the
     docker credential helper protocol); None when the helper has no login for it.
 
-    The server URL goes on stdin, never in argv; the helper's output is JSON with Username and
-    Secret. A helper the config names but that is not installed is a CosignError naming it."""
+    The server URL goes on stdin, never in argv, and nothing of the login goes in the
+    helper's environment; the helper's output is JSON with Username and Secret. Every failure
+    is a CosignError (reason registry_auth) naming the helper and the server and never the
+    helper's output (it may hold the secret): not installed, not runnable, no answer within
+    HELPER_TIMEOUT seconds, a non-zero exit (other than "credentials not found"), an answer
+    over HELPER_MAX_OUTPUT bytes or one that is not JSON with text Username and Secret."""
     if not isinstance(name, str) or not _HELPER_NAME.fullmatch(name):
         raise CosignError("registry_auth", f"docker config names a credential helper "
                           f"{redact(printable(name))!r} that is not a helper name")
-    program = which(HELPER_PREFIX + name)
+    helper = HELPER_PREFIX + name
+    program = which(helper)
     if not program:
         raise CosignError("registry_auth", f"docker config names the credential helper "
-                          f"{HELPER_PREFIX}{name} for {server}, but it is not installed "
+                          f"{helper} for {server}, but it is not installed "
                           f"(not on PATH)")
     run = run or _run_helper
-    rc, out = run([program, "get"], server)
+    try:
+        rc, out = run([program, "get"], server)
+    except HelperFailure as failure:
+        raise CosignError("registry_auth", f"credential helper {helper} {failure} for "
+                          f"{server}") from None
     if rc != 0:
         # "credentials not found in native keychain" is the protocol's no-login answer
         if b"credentials not found" in (out or b"").lower():
             return None
-        raise CosignError("registry_auth", f"credential helper {HELPER_PREFIX}{name} failed "
+        raise CosignError("registry_auth", f"credential helper {helper} failed "
                           f"for {server} (exit {rc})")
+    if len(out or b"") > HELPER_MAX_OUTPUT:
+        raise CosignError("registry_auth", f"credential helper {helper} answered {server} "
+                          f"with more than {HELPER_MAX_OUTPUT} bytes; refused")
     try:
         doc = json.loads(out or b"")
     except ValueError:
         doc = None
     if not isinstance(doc, dict) or not isinstance(doc.get("Username"), str) \
             or not isinstance(doc.get("Secret"), str):
-        raise CosignError("registry_auth", f"credential helper {HELPER_PREFIX}{name} did not "
+        raise CosignError("registry_auth", f"credential helper {helper} did not "
                           f"answer {server} with JSON holding Username and Secret")
     return doc["Username"], doc["Secret"]
 
 
+class HelperFailure(Exception):
+    """A credential helper that could not be run or did not answer; the text says which."""
+
+
 def _run_helper(argv, stdin_text: str):
+    """(exit code, stdout + stderr when it failed) of one helper run; HelperFailure when it
+    cannot be started or does not end within HELPER_TIMEOUT seconds (then it is killed)."""
     try:
         done = subprocess.run(argv, input=stdin_text.encode(), capture_output=True,
                               timeout=HELPER_TIMEOUT, check=False)
-    except (OSError, subprocess.TimeoutExpired) as error:
-        return 127, str(type(error).__name__).encode()
+    except subprocess.TimeoutExpired:
+        raise HelperFailure(f"did not answer within {HELPER_TIMEOUT} s") from None
+    except OSError as error:
+        raise HelperFailure(f"could not be run ({error.strerror or type(error).__name__})") \
+            from None
     return done.returncode, done.stdout if done.returncode == 0 else done.stdout + done.stderr
 
 

@@ -337,6 +337,8 @@ def gate(report, severity="HIGH", ignore_unfixed=False, ignores=None,  # noqa: P
             if hit is not None and not hit.get("expired"):
                 finding["reason"] = (f"ignored until {hit['expired_at'].isoformat()}: "
                                      f"{hit['statement']}")
+                finding["ignore"] = {"statement": hit["statement"],
+                                     "expired_at": hit["expired_at"].isoformat()}
                 ignored.append(finding)
                 continue
             if hit is not None:

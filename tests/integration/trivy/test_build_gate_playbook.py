@@ -68,6 +68,10 @@ def test_vex_about_the_package_passes_the_gomod_report(shared_fixtures, tmp_path
     assert proc.returncode == 0, proc.stdout[-3000:]
     # scan_sarif_path defaults to the JUnit path with .sarif: gate.junit.xml -> gate.sarif.
     log = json.loads((tmp_path / "gate.sarif").read_text())
-    (note,) = [r for r in log["runs"][0]["results"] if r["ruleId"] == "CVE-2022-23628"]
-    assert note["level"] == "note"
-    assert "vulnerable_code_not_in_execute_path" in note["suppressions"][0]["justification"]
+    # MEDIUM and hidden by VEX: level warning (by severity), suppressed with its justification
+    (hidden,) = [r for r in log["runs"][0]["results"] if r["ruleId"] == "CVE-2022-23628"]
+    assert hidden["level"] == "warning" and hidden["suppressions"][0]["kind"] == "external"
+    # the VEX statement's text as justification, its justification code among the properties
+    assert hidden["suppressions"][0]["justification"] == "The vulnerable code isn't called"
+    assert hidden["suppressions"][0]["properties"]["vex"]["justification"] == \
+        "vulnerable_code_not_in_execute_path"

@@ -65,3 +65,30 @@ def test_missing_policy_file_and_wrong_format_are_named(shared_fixtures, tmp_pat
     out = run({"path": str(shared_fixtures / "trivy/alpine-39.json"), "report_format": "grype"},
               capsys)
     assert out["failed"] is True and "looks like a trivy report" in out["msg"]
+
+
+def test_summary_markdown_and_github_step_summary(shared_fixtures, tmp_path, monkeypatch, capsys):
+    runner_temp = tmp_path / "_temp"
+    (runner_temp / "_runner_file_commands").mkdir(parents=True)
+    step = runner_temp / "_runner_file_commands" / "step_summary_1"
+    step.write_text("earlier step\n")
+    monkeypatch.setenv("GITHUB_ACTIONS", "true")
+    monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(step))
+    monkeypatch.setenv("RUNNER_TEMP", str(runner_temp))
+    report = tmp_path / "gate.md"
+    args = {"path": str(shared_fixtures / "trivy/alpine-39.json"), "fail_on_blocking": False,
+            "summary_markdown": str(report), "sarif_path": str(tmp_path / "gate.sarif"),
+            "sarif_findings": "blocking"}
+    out = run(args, capsys)
+    assert out["changed"] is True and out["step_summary"] == str(step)
+    assert report.read_text().startswith("### ❌ Build gate failed")
+    assert step.read_text() == "earlier step\n" + report.read_text()
+    assert {r["level"] for r in json.loads((tmp_path / "gate.sarif").read_text())["runs"][0][
+        "results"]} == {"error"}
+    out = run(args, capsys)                 # same content: unchanged, appended once more
+    assert out["changed"] is False and step.read_text().count("Build gate failed") == 2
+    monkeypatch.setenv("GITHUB_STEP_SUMMARY", "/etc/passwd")
+    out = run(args, capsys)
+    assert out["failed"] is True and "not inside RUNNER_TEMP" in out["msg"]
+    monkeypatch.delenv("GITHUB_ACTIONS")
+    assert run(args, capsys)["step_summary"] == ""

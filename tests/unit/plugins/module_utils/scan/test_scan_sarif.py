@@ -77,11 +77,15 @@ def test_one_rule_per_vulnerability_id_with_security_severity(gated):
     assert rules[0]["properties"]["security-severity"] == SECURITY_SEVERITY["CRITICAL"] == "9.5"
     assert rules[1]["properties"]["security-severity"] == "5.5"
     blocking = [r for r in run["results"] if r["level"] == "error"]
-    notes = [r for r in run["results"] if r["level"] == "note"]
+    suppressed = [r for r in run["results"] if "suppressions" in r]
     assert len(blocking) == 2 and {r["ruleIndex"] for r in blocking} == {0}
-    assert len(notes) == 2 and all(
-        r["suppressions"][0]["justification"] == "ignored until 2026-12-31: no fork() in the app"
-        for r in notes)
+    # MEDIUM and ignored: level warning, suppressed with the ignore's statement and expiry.
+    assert len(suppressed) == 2 and all(
+        r["level"] == "warning" and r["suppressions"] == [{
+            "kind": "external", "status": "accepted", "justification": "no fork() in the app",
+            "properties": {"reason": "ignored until 2026-12-31: no fork() in the app",
+                           "expiredAt": "2026-12-31"}}]
+        for r in suppressed)
     location = blocking[0]["locations"][0]["physicalLocation"]
     assert location["artifactLocation"]["uri"] == "testdata/fixtures/images/alpine-39.tar.gz"
     assert location["region"]["startLine"] == 1
