@@ -36,7 +36,6 @@ CASES = {
 }
 
 
-
 def case_block(name, values):
     """One block: the role's validate.yml with these variables; PASSED or the refusal."""
     def write(content):

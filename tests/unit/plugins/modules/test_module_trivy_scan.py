@@ -183,8 +183,8 @@ def test_sbom_scan_with_a_scanner_trivy_sbom_lacks_is_refused_before_running(
     assert ok.get("failed") is not True and len(calls) == 1
 
 
-def test_config_file_with_ignore_status_and_ignore_unfixed_is_refused(fake_trivy, capsys,
-                                                                     tmp_path):
+def test_config_file_with_ignore_status_and_ignore_unfixed_is_refused(
+        fake_trivy, capsys, tmp_path):
     calls, _state = fake_trivy
     config = tmp_path / "trivy.yaml"
     config.write_text("vulnerability:\n  ignore-unfixed: true\n  ignore-status: [will_not_fix]\n")
