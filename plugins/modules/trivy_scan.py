@@ -15,8 +15,10 @@ description:
     gate as M(bulwark.container_security.trivy_gate) (severity threshold, ignore-unfixed,
     ignores with expiry, budgets, VEX, Rego policies) and fails with a one-screen summary
     when findings block.
-  - The report always holds every finding - the command pins C(--severity) to all severities
-    and C(--exit-code 0) whatever C(trivy.yaml) says - so the gate, not Trivy, decides.
+  - The report always holds every finding - the command pins C(--severity) to all severities,
+    C(--exit-code 0), C(--ignore-unfixed=false), C(--ignore-status=) and C(--ignorefile=)
+    whatever C(trivy.yaml), C(TRIVY_*) variables or a C(.trivyignore) in the working directory
+    say - so the gate, not Trivy, decides.
   - Client/server mode with O(server) - the scan uses the server's vulnerability DB, so
     clients need no DB download. The O(token) reaches Trivy as the C(TRIVY_TOKEN)
     environment variable, never on the command line, and is not logged.
@@ -70,7 +72,10 @@ options:
     description: Scan cache backend (C(fs), C(memory) or a C(redis://) URL).
     type: str
   scanners:
-    description: Scanners to run; default Trivy's.
+    description:
+      - Scanners to run; default Trivy's.
+      - C(trivy sbom) accepts only C(vuln) and C(license); O(kind=sbom) with another is
+        refused before Trivy runs.
     type: list
     elements: str
     choices: [vuln, misconfig, secret, license]
@@ -96,7 +101,14 @@ options:
     description: Trivy's C(--timeout), a Go duration such as C(10m), C(300s) or C(5m0s).
     type: str
   config_file:
-    description: A C(trivy.yaml) to use (C(--config)).
+    description:
+      - A C(trivy.yaml) to use (C(--config)), for example the one the
+        C(bulwark.container_security.trivy) role writes. Its C(severity), C(exit-code),
+        C(ignore-unfixed), C(ignore-status) and C(ignorefile) do not thin the report (see
+        above); the gate options decide.
+      - Read before Trivy runs; an unreadable file is refused, and so is one with both
+        C(vulnerability.ignore-unfixed=true) and an C(ignore-status) list (Trivy drops
+        C(ignore-unfixed) then, with only a warning).
     type: path
   insecure:
     description: Allow TLS connections without a verifiable certificate (registry or server).
@@ -153,7 +165,8 @@ command:
   type: list
   elements: str
   sample: [trivy, image, --format, json, --quiet, --exit-code, "0", --severity,
-           "UNKNOWN,LOW,MEDIUM,HIGH,CRITICAL", --output, /tmp/report.json, alpine:3.9]
+           "UNKNOWN,LOW,MEDIUM,HIGH,CRITICAL", --ignore-unfixed=false, --ignore-status=,
+           --ignorefile=, --output, /tmp/report.json, alpine:3.9]
 passed:
   description: True when nothing blocks (also true, with C(skipped), in check mode).
   returned: always

@@ -129,3 +129,21 @@ def test_every_filter_is_covered():
     files = {p.stem for p in (ROOT / "plugins" / "filter").glob("*.py")}
     assert {file_stem for file_stem, _name, _function in FILTERS} == files
     assert len(FILTERS) >= 28
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.recursive(st.none() | st.booleans() | st.integers() | st.text(max_size=8),
+                    lambda children: st.lists(children, max_size=3)
+                    | st.dictionaries(st.sampled_from(["vulnerability", "ignore-status",
+                                                       "ignore-unfixed", "x"]), children,
+                                      max_size=3), max_leaves=8))
+def test_ignore_pair_check_never_raises_and_flags_exactly_the_pair(document):
+    from ansible_collections.bulwark.container_security.plugins.module_utils.trivy.config import (
+        ignore_pair_error,
+    )
+    message = ignore_pair_error(document)
+    section = document.get("vulnerability") if isinstance(document, dict) else None
+    pair = isinstance(section, dict) and bool(section.get("ignore-status")) \
+        and section.get("ignore-unfixed") is True
+    assert (message is not None) == pair
+    assert message is None or message.startswith("trivy.yaml vulnerability: ")

@@ -158,6 +158,14 @@ ROLE_ROWS = [
     ("trivy-rescan_history-type", "trivy", {"trivy_install_method": "none",
                                             "trivy_rescan_history": "two weeks"},
      ["trivy_rescan_history", "int"]),
+    ("trivy-ignore_status-with-ignore_unfixed", "trivy", {
+        "trivy_install_method": "none", "trivy_ignore_unfixed": True,
+        "trivy_ignore_status": ["will_not_fix"]},
+     ["trivy.yaml was not written", "ignore-unfixed true with ignore-status [will_not_fix]"]),
+    ("trivy-server-shares-the-fs-cache", "trivy", {
+        "trivy_install_method": "none", "trivy_server_enabled": True,
+        "trivy_server_cache_dir": "/var/cache/trivy"},
+     ["trivy_server_cache_dir and trivy_cache_dir are both /var/cache/trivy"]),
     ("trivy-config_extra-unknown-key", "trivy", {"trivy_install_method": "none",
                                                  "trivy_config_extra": {"no_such_key": 1}},
      ["trivy.yaml was not written", "no_such_key"]),
@@ -409,6 +417,16 @@ MODULE_ROWS = [
     ("trivy_scan-report_path-dotdot", "trivy_scan",
      {"target": "alpine:3", "report_path": "../../etc/passwd", "trivy_path": "/bin/false"},
      ["report_path='../../etc/passwd' has a '..' component"]),
+    ("trivy_scan-sbom-secret-scanner", "trivy_scan",
+     {"target": "/tmp/app.cdx.json", "kind": "sbom", "scanners": ["vuln", "secret"],
+      "trivy_path": "/bin/false"},
+     ["trivy sbom accepts only vuln, license (not secret)"]),
+    ("trivy_scan-config_file-truncated", "trivy_scan",
+     {"target": "alpine:3", "config_file": "{tmp}/truncated.yaml", "trivy_path": "/bin/false"},
+     ["cannot read config_file"]),
+    ("trivy_scan-config_file-ignore-pair", "trivy_scan",
+     {"target": "alpine:3", "config_file": "{tmp}/ignore-pair.yaml", "trivy_path": "/bin/false"},
+     ["ignore-unfixed true with ignore-status [affected]"]),
 ]
 
 
@@ -421,6 +439,8 @@ def bad_files(tmp_path_factory, lab_tools):
     (d / "not-utf8.json").write_bytes(b'{"Results": [{"Target": "\xff\xfe"}]}')
     (d / "truncated.yaml").write_text('- rule: x\n  condition: "evt.type = open\n')
     (d / "not-utf8.yaml").write_bytes(b"\xff\xfe- rule: x\n")
+    (d / "ignore-pair.yaml").write_text("vulnerability:\n  ignore-unfixed: true\n"
+                                        "  ignore-status: [affected]\n")
     return {"tmp": str(d), "cosign": lab_tools["cosign"]}
 
 

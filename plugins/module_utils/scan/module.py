@@ -45,6 +45,9 @@ from ansible_collections.bulwark.container_security.plugins.module_utils.scan.jo
     step_summary_path,
     to_markdown,
 )
+from ansible_collections.bulwark.container_security.plugins.module_utils.trivy.config import (
+    ignore_pair_error,
+)
 from ansible_collections.bulwark.container_security.plugins.module_utils.trivy.scan import (
     SCAN_ARGUMENT_SPEC,
     check_scan_options,
@@ -151,6 +154,13 @@ class ScanModule(GateModule):
             check_scan_options(self.params)  # before the temporary directory or trivy
         except ValueError as exc:
             self.fail(exc)
+        if self.params["config_file"]:
+            # The scan switches the file's filters off (WHOLE_REPORT_FLAGS), but a file that
+            # says more than Trivy does is refused here as the role refuses it.
+            pair = ignore_pair_error(read_yaml_option(self.module, "config_file"),
+                                     f"config_file {self.params['config_file']}")
+            if pair:
+                self.fail(pair)
         workdir = tempfile.mkdtemp(prefix="trivy-scan-")
         try:
             self._scan(workdir)

@@ -128,6 +128,29 @@ def build_config(settings, extra=None):
     return document
 
 
+def ignore_pair_error(document, where="trivy.yaml"):
+    """Why `document` (a parsed trivy.yaml) says something Trivy will not do, or None.
+
+    With any ``vulnerability.ignore-status``, Trivy 0.76 drops ``ignore-unfixed`` and only
+    logs "'--ignore-unfixed' is ignored because '--ignore-status' is specified": the file
+    would mean less than it says. Refused rather than warned, so the scans, rescans and the
+    server all filter what the file names; list the statuses instead (ignore-unfixed is the
+    statuses other than fixed)."""
+    section = document.get("vulnerability") if isinstance(document, dict) else None
+    if not isinstance(section, dict):
+        return None
+    statuses, unfixed = section.get("ignore-status"), section.get("ignore-unfixed")
+    if statuses and unfixed is True:
+        listed = ", ".join(str(s) for s in statuses) if isinstance(statuses, list) \
+            else one_line(repr(statuses))
+        return (f"{where} vulnerability: ignore-unfixed true with ignore-status [{listed}]: "
+                "Trivy drops ignore-unfixed whenever ignore-status is set (only a warning in "
+                "its log); set ignore-unfixed false and list every status to hide in "
+                "ignore-status (unknown, not_affected, affected, under_investigation, "
+                "will_not_fix, fix_deferred, end_of_life: all but fixed is ignore-unfixed)")
+    return None
+
+
 def _where(error):
     path = [str(p) for p in error.absolute_path]
     return ".".join(path) if path else "(top level)"
@@ -157,4 +180,5 @@ def validate_config(document, schema):
                           "non-negative Go duration like 5m, 90s or 1h30m")
         else:   # a value under a secret-like key (password, token, ...) is never echoed
             errors.append(f"trivy.yaml {_where(error)}: {schema_error_text(error)}")
-    return errors
+    pair = ignore_pair_error(document)
+    return errors + [pair] if pair else errors

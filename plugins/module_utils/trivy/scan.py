@@ -34,6 +34,14 @@ CACHE_BACKENDS = ("fs", "memory")
 # The enum of scan.scanners in Trivy's own config schema (roles/trivy/files/
 # trivy-config.schema.json; tests/unit checks the two agree).
 SCANNERS = ("vuln", "misconfig", "secret", "license")
+# What `trivy sbom` accepts (Trivy 0.76 `trivy sbom --help`: "allowed values: vuln,license").
+SBOM_SCANNERS = ("vuln", "license")
+# Trivy's own filters, switched off so that neither trivy.yaml (``--config``, or one in the
+# working directory), a TRIVY_* variable nor a .trivyignore in the working directory thins
+# the report the gate reads: the gate applies ignore-unfixed, statuses and ignores itself.
+# An empty --ignorefile disables loading (Trivy 0.76 `--help`); an explicit flag outranks
+# the config file and the environment (viper's order).
+WHOLE_REPORT_FLAGS = ("--ignore-unfixed=false", "--ignore-status=", "--ignorefile=")
 # Characters a shell would act on, whitespace and control characters (NUL, ESC, DEL, C1):
 # never part of a target trivy_scan passes.
 _UNSAFE_PATH = re.compile(r"[\s\x00-\x1f\x7f-\x9f;&|$`<>(){}\[\]'\"\\*?!#~]")
@@ -58,6 +66,11 @@ def check_scan_options(params):
         raise ValueError(f"target={target!r} is not a safe {what} path: whitespace and shell "
                          "characters (; & | $ ` < > quotes ...) and control characters are not "
                          "accepted")
+    scanners = params.get("scanners") or ()
+    extra = [s for s in scanners if s not in SBOM_SCANNERS]
+    if kind == "sbom" and extra:
+        raise ValueError(f"scanners={list(scanners)!r}: trivy sbom accepts only "
+                         f"{', '.join(SBOM_SCANNERS)} (not {', '.join(extra)})")
     timeout = params.get("timeout")
     if timeout is not None and not re.fullmatch(GO_DURATION, str(timeout)):
         raise ValueError(f"timeout={timeout!r} is not a Go duration; accepted: 5m0s, 300s, "
@@ -75,8 +88,9 @@ def scan_command(target, kind="image", *, trivy="trivy", output=None, input_arch
                  insecure=False):
     """argv of one ``trivy <kind> --format json`` run whose report the gate reads.
 
-    The report must hold every finding, so the command pins ``--severity`` to all of them and
-    ``--exit-code 0`` whatever ``trivy.yaml`` says: failing is the gate's job. The server
+    The report must hold every finding, so the command pins ``--severity`` to all of them,
+    ``--exit-code 0`` and :data:`WHOLE_REPORT_FLAGS` whatever ``trivy.yaml`` says: filtering
+    and failing are the gate's job. The server
     token is not an argument (it would show in ``ps``); pass it as ``TRIVY_TOKEN`` in the
     environment (see :func:`scan_environment`).
     """
@@ -95,7 +109,7 @@ def scan_command(target, kind="image", *, trivy="trivy", output=None, input_arch
     if server_error:
         raise ValueError(f"server={server!r} must be a URL such as http://trivy.internal:4954")
     argv = [trivy, kind, "--format", "json", "--quiet", "--exit-code", "0",
-            "--severity", ",".join(SEVERITIES)]
+            "--severity", ",".join(SEVERITIES), *WHOLE_REPORT_FLAGS]
     if config:
         argv += ["--config", config]
     if cache_dir:

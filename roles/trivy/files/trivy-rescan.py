@@ -2,11 +2,14 @@
 """Rescan the container images present on this node with Trivy (installed by bulwark's trivy role).
 
 Lists images through whichever runtimes exist (crictl or ctr for containerd, podman, docker),
-scans each one (through the Trivy server when TRIVY_RESCAN_SERVER is set, otherwise with a
-cache directory of its own so parallel or leftover scans never wait on one cache lock),
+scans each one (through the Trivy server when TRIVY_RESCAN_SERVER is set) with a cache
+directory of its own, so parallel or leftover scans never wait on one cache lock; each own
+cache links the shared DB (db/) and Java DB (java-db/), downloaded once per run before the
+scans (a client looks an image's jars up in its own Java DB, through a server too),
 writes one JSON report per image plus summary.json into a new run directory, points `latest`
 at it and keeps the newest TRIVY_RESCAN_HISTORY runs. Gating is not done here: the reports
-are Trivy's own JSON, ready for the collection's trivy_gate module.
+are Trivy's own JSON, whole (trivy.yaml's severity, ignore-unfixed, ignore-status and
+ignorefile are switched off, as trivy_scan does), ready for the collection's trivy_gate.
 
 Settings come from the environment (see rescan.env written by the role). Exit status: 0 when
 every listed image was scanned, 1 when at least one scan failed, 2 on bad settings.
@@ -20,6 +23,10 @@ import subprocess
 import sys
 
 SEVERITIES = ("CRITICAL", "HIGH", "MEDIUM", "LOW", "UNKNOWN")
+# As the collection's trivy_scan (plugins/module_utils/trivy/scan.py WHOLE_REPORT_FLAGS): the
+# report holds every finding whatever trivy.yaml filters; explicit flags outrank the file.
+WHOLE_REPORT = ("--severity", "UNKNOWN,LOW,MEDIUM,HIGH,CRITICAL",
+                "--ignore-unfixed=false", "--ignore-status=", "--ignorefile=")
 # A run directory's whole name (fullmatch, ASCII digits): only these are ever pruned, never a
 # "20261207T000000Z\n" or other look-alike someone put beside them.
 RUN_NAME = re.compile(r"[0-9]{8}T[0-9]{6}Z")
@@ -129,6 +136,7 @@ def main():
     server = env("TRIVY_RESCAN_SERVER")
     runtimes = env("TRIVY_RESCAN_RUNTIMES", "crictl ctr podman docker").replace(",", " ").split()
     update_db = env("TRIVY_RESCAN_UPDATE_DB", "true").lower() == "true"
+    update_java_db = env("TRIVY_RESCAN_UPDATE_JAVA_DB", "true").lower() == "true"
     history = env("TRIVY_RESCAN_HISTORY", "14")
     if not re.fullmatch(r"[0-9]{1,6}", history):   # int() would take "\u0661\u0664" or "-3"
         print(f"TRIVY_RESCAN_HISTORY {history!r} must be a number of runs (0: keep all)",
@@ -161,22 +169,24 @@ def main():
         summary["runtimes"].append({"runtime": name, "images": len(images)})
         targets.extend((name, source, image) for image in dict.fromkeys(images))
 
-    if targets and not server and update_db:
-        db = run([trivy, "image", "--config", config, "--cache-dir", shared_cache,
-                  "--download-db-only", "--no-progress"], timeout=1800)
-        summary["db_update"] = {"exit_code": db.returncode, "stderr": db.stderr[-500:]}
+    # The server answers for the vulnerability DB; the Java DB is the client's own.
+    for wanted, key, flag in ((update_db and not server, "db_update", "--download-db-only"),
+                              (update_java_db, "java_db_update", "--download-java-db-only")):
+        if targets and wanted:
+            db = run([trivy, "image", "--config", config, "--cache-dir", shared_cache, flag,
+                      "--no-progress"], timeout=1800)
+            summary[key] = {"exit_code": db.returncode, "stderr": db.stderr[-500:]}
 
     for runtime, source, image in targets:
         name = f"{runtime}-{slug(image)}"
         report_path = os.path.join(run_dir, f"{name}.json")
         argv = [trivy, "image", "--config", config, "--format", "json", "--output", report_path,
-                "--exit-code", "0", "--no-progress", "--image-src", source]
+                "--exit-code", "0", *WHOLE_REPORT, "--no-progress", "--image-src", source]
         if server:
             argv += ["--server", server]
-        else:
-            cache = os.path.join(own_cache, name)
-            link_shared_db(shared_cache, cache)
-            argv += ["--cache-dir", cache, "--skip-db-update", "--skip-java-db-update"]
+        cache = os.path.join(own_cache, name)
+        link_shared_db(shared_cache, cache)
+        argv += ["--cache-dir", cache, "--skip-db-update", "--skip-java-db-update"]
         entry = {"image": image, "runtime": runtime, "report": os.path.basename(report_path)}
         # Trivy reads containerd's images in CONTAINERD_NAMESPACE; Kubernetes keeps them in k8s.io.
         namespace = {"CONTAINERD_NAMESPACE": os.environ.get(

@@ -140,3 +140,69 @@ def test_gitlab_signs_by_digest_only_after_the_gate(docs):
     assert re.search(r'cosign sign --yes "\$IMAGE@\$IMAGE_DIGEST"', script)
     assert "-p " not in script and "--password-stdin" in script  # no secret in argv
     assert "scan_sarif_path" in " ".join(gate["script"])
+
+
+# Commits established with the lab's `fetch` of each repository (the tag dereferenced to its
+# commit; snapshots of 2026-02 to 2026-07). A bump changes this table and the workflow together.
+ACTION_PINS = {
+    "actions/checkout": ("3d3c42e5aac5ba805825da76410c181273ba90b1", "v7.0.1"),
+    "docker/login-action": ("4907a6ddec9925e35a0a9e82d7399ccc52663121", "v4.1.0"),
+    "docker/build-push-action": ("53b7df96c91f9c12dcc8a07bcb9ccacbed38856a", "v7.3.0"),
+    "sigstore/cosign-installer": ("6f9f17788090df1f26f669e9d70d6ae9567deba6", "v4.1.2"),
+    "actions/cache": ("27d5ce7f107fe9357f9df03efb73ab90386fccae", "v5.0.5"),
+    "github/codeql-action/upload-sarif": ("8aad20d150bbac5944a9f9d289da16a4b0d87c1e", "v4.36.2"),
+    "actions/upload-artifact": ("bbbca2ddaa5d8feaa63e36b76fdaad77386f024f", "v7.0.0"),
+}
+
+
+def test_github_actions_are_pinned_by_commit(docs):
+    text = (docs / "github-actions.yml").read_text()
+    uses = re.findall(r"uses: (\S+)@(\S+)(?: # (\S+))?", text)
+    assert {name: (ref, tag) for name, ref, tag in uses} == ACTION_PINS
+    assert len(uses) == len(ACTION_PINS)
+
+
+def role_defaults(repo_root, role):
+    return yaml.safe_load((repo_root / "roles" / role / "defaults" / "main.yml").read_text())
+
+
+def test_ci_files_use_the_collections_trivy_and_cosign_pins(docs, repo_root):
+    from ansible_collections.bulwark.container_security.plugins.module_utils.release_artifacts import (  # noqa: E501
+        CATALOG,
+    )
+    trivy, cosign = role_defaults(repo_root, "trivy"), role_defaults(repo_root, "cosign")
+    version = trivy["trivy_version"]
+    sha256 = trivy["trivy_release_checksums"][version]["x86_64"]
+    assert CATALOG["trivy"]["sha256"][version]["x86_64"] == sha256
+    identity = trivy["trivy_signature_identity"].replace("{{ trivy_version }}",
+                                                         "${TRIVY_VERSION}")
+    github = load_yaml(docs / "github-actions.yml")
+    gitlab = load_yaml(docs / "gitlab-ci.yml")
+    for variables in (github["env"], gitlab["variables"]):
+        assert variables["TRIVY_VERSION"] == version and variables["TRIVY_SHA256"] == sha256
+        assert variables["COSIGN_VERSION"] == f"v{cosign['cosign_version']}"
+    assert gitlab["variables"]["COSIGN_SHA256"] == \
+        CATALOG["cosign"]["sha256"][cosign["cosign_version"]]["x86_64"]
+    steps = github["jobs"]["build-scan-gate-sign"]["steps"]
+    scripts = {"github": "\n".join(s.get("run", "") for s in steps),
+               "gitlab": "\n".join("\n".join(job.get("before_script", []) + job["script"])
+                                   for name, job in gitlab.items() if name not in GITLAB_GLOBAL)}
+    for name, script in scripts.items():
+        verify = script[script.index("cosign verify-blob"):]
+        assert f'--certificate-identity "{identity}"' in verify, name
+        assert f"--certificate-oidc-issuer {trivy['trivy_signature_issuer']}" in verify, name
+        assert 'sha256sum -c -' in script and "${TRIVY_SHA256}" in script, name
+        # the collection from its repository at a commit, never Galaxy (and no Galaxy deps)
+        assert 'ansible-galaxy collection install --no-deps "git+${BULWARK_GIT},${BULWARK_REF}"' \
+            in script, name
+        assert "bulwark.container_security:" not in script, name
+    assert "bitnami/" not in (docs / "gitlab-ci.yml").read_text()
+
+
+def test_trivy_db_is_cached_between_runs(docs):
+    github = load_yaml(docs / "github-actions.yml")
+    [cache] = [s for s in github["jobs"]["build-scan-gate-sign"]["steps"]
+               if s.get("uses", "").startswith("actions/cache@")]
+    assert github["env"]["TRIVY_CACHE_DIR"] == "${{ github.workspace }}/" + cache["with"]["path"]
+    scan = load_yaml(docs / "gitlab-ci.yml")["scan"]
+    assert scan["cache"]["paths"] == [scan["variables"]["TRIVY_CACHE_DIR"]]

@@ -13,32 +13,9 @@ import tarfile
 import pytest
 import trivy_lab  # lab/trivy_lab.py
 from trivy_db import bbolt, build  # lab/trivy_db/
+from trivy_lab_target import EXPECTED, findings, make_rootfs  # tests/unit/support/
 
 import lab
-
-# (id, package, installed, fixed, status, severity): lab/trivy_db/lab-advisories.yaml says why
-EXPECTED = {
-    ("CVE-2099-0001", "libssl3", "3.0.15-1~deb12u1", "3.0.99-1~deb12u1", "fixed", "CRITICAL"),
-    ("CVE-2099-0003", "zlib1g", "1:1.2.13.dfsg-1", "", "affected", "HIGH"),
-    ("CVE-2099-0005", "zlib1g", "1:1.2.13.dfsg-1", "", "will_not_fix", "LOW"),
-    ("CVE-2099-0101", "org.bulwark.lab:lab-greeter", "1.0.0", "1.1.0", "fixed", "HIGH"),
-}
-DPKG_STATUS = """\
-Package: libssl3
-Status: install ok installed
-Architecture: amd64
-Source: openssl
-Version: 3.0.15-1~deb12u1
-Description: Secure Sockets Layer toolkit - shared libraries
-
-Package: zlib1g
-Status: install ok installed
-Architecture: amd64
-Source: zlib
-Version: 1:1.2.13.dfsg-1
-Description: compression library - runtime
-
-"""
 
 
 @pytest.fixture(scope="session")
@@ -57,24 +34,7 @@ def trivy_cache(tmp_path_factory):
 @pytest.fixture(scope="session")
 def debian12_rootfs(tmp_path_factory):
     """A small Debian 12 rootfs: os-release, dpkg status (openssl, zlib), two lab jars."""
-    root = tmp_path_factory.mktemp("rootfs")
-    (root / "etc").mkdir()
-    (root / "etc/os-release").write_text('ID=debian\nVERSION_ID="12"\nVERSION_CODENAME=bookworm\n'
-                                         'PRETTY_NAME="Debian GNU/Linux 12 (bookworm)"\n')
-    (root / "etc/debian_version").write_text("12.8\n")
-    (root / "var/lib/dpkg").mkdir(parents=True)
-    (root / "var/lib/dpkg/status").write_text(DPKG_STATUS)
-    (root / "opt/app").mkdir(parents=True)
-    greeter_1_0, _greeter_1_1, logging_2_0 = build.JAVA_LAB_ARTIFACTS
-    for group, artifact, version, _kind in (greeter_1_0, logging_2_0):
-        (root / "opt/app" / f"{artifact}.jar").write_bytes(build.lab_jar(group, artifact, version))
-    return root
-
-
-def findings(report: dict) -> set:
-    return {(v["VulnerabilityID"], v["PkgName"], v["InstalledVersion"], v.get("FixedVersion", ""),
-             v["Status"], v["Severity"])
-            for result in report.get("Results", []) for v in result.get("Vulnerabilities", [])}
+    return make_rootfs(tmp_path_factory.mktemp("rootfs"))
 
 
 def scan(trivy, rootfs, cache, *flags) -> subprocess.CompletedProcess:

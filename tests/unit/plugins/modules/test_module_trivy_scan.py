@@ -22,6 +22,7 @@ from ansible_collections.bulwark.container_security.plugins.modules import (
 from conftest import run_module
 
 ALL = "UNKNOWN,LOW,MEDIUM,HIGH,CRITICAL"
+WHOLE = ["--ignore-unfixed=false", "--ignore-status=", "--ignorefile="]
 
 
 @pytest.fixture
@@ -57,7 +58,7 @@ def test_image_scan_argv_and_gate_on_recorded_output(fake_trivy, capsys, tmp_pat
     output = call["argv"][call["argv"].index("--output") + 1]
     assert call["argv"] == [
         "/usr/bin/trivy", "image", "--format", "json", "--quiet", "--exit-code", "0",
-        "--severity", ALL, "--cache-dir", str(tmp_path / "cache-1"), "--output", output,
+        "--severity", ALL, *WHOLE, "--cache-dir", str(tmp_path / "cache-1"), "--output", output,
         "alpine:3.9"]
     assert call["env"] == {}
     assert out["_rc"] == 1 and out["failed"] is True
@@ -68,8 +69,10 @@ def test_image_scan_argv_and_gate_on_recorded_output(fake_trivy, capsys, tmp_pat
     assert len(ET.parse(tmp_path / "alpine.xml").getroot().findall(".//testcase")) == 2
 
 
-def test_server_mode_token_goes_to_environment_not_argv(fake_trivy, capsys):
+def test_server_mode_token_goes_to_environment_not_argv(fake_trivy, capsys, tmp_path):
     calls, state = fake_trivy
+    config = tmp_path / "trivy.yaml"
+    config.write_text("vulnerability:\n  ignore-unfixed: true\n")
     state["fixture"] = "npm.json"
     out = run_module(scan_module, {
         "target": "app/", "kind": "fs", "server": "http://127.0.0.1:4954",
@@ -77,13 +80,13 @@ def test_server_mode_token_goes_to_environment_not_argv(fake_trivy, capsys):
         "scanners": ["vuln", "secret"], "skip_db_update": True, "offline_scan": True,
         "db_repositories": ["mirror.local/trivy-db:2", "ghcr.io/aquasecurity/trivy-db:2"],
         "java_db_repositories": ["mirror.local/trivy-java-db:1"], "timeout": "10m",
-        "config_file": "/etc/trivy/trivy.yaml", "fail_on_blocking": False}, capsys)
+        "config_file": str(config), "fail_on_blocking": False}, capsys)
     (call,) = calls
     argv = call["argv"]
     output = argv[argv.index("--output") + 1]
     assert argv == [
         "/usr/bin/trivy", "fs", "--format", "json", "--quiet", "--exit-code", "0",
-        "--severity", ALL, "--config", "/etc/trivy/trivy.yaml", "--cache-backend", "memory",
+        "--severity", ALL, *WHOLE, "--config", str(config), "--cache-backend", "memory",
         "--scanners", "vuln,secret", "--server", "http://127.0.0.1:4954",
         "--token-header", "X-Trivy", "--skip-db-update", "--offline-scan",
         "--db-repository", "mirror.local/trivy-db:2",
@@ -164,3 +167,40 @@ def test_gate_module_check_mode_writes_nothing(shared_fixtures, capsys, tmp_path
     again = run_module(gate_module, {"path": str(shared_fixtures / "trivy" / "npm.json"),
                                      "junit_path": str(junit)}, capsys)
     assert again["changed"] is False
+
+
+@pytest.mark.parametrize("scanners", [["vuln", "secret"], ["misconfig"], ["license", "secret"]])
+def test_sbom_scan_with_a_scanner_trivy_sbom_lacks_is_refused_before_running(
+        fake_trivy, capsys, scanners):
+    calls, _state = fake_trivy
+    out = run_module(scan_module, {"target": "/tmp/app.cdx.json", "kind": "sbom",
+                                   "scanners": scanners}, capsys)
+    assert calls == [] and out["failed"] is True
+    assert "trivy sbom accepts only vuln, license" in out["msg"]
+    ok = run_module(scan_module, {"target": "/tmp/app.cdx.json", "kind": "sbom",
+                                  "scanners": ["vuln", "license"], "fail_on_blocking": False},
+                    capsys)
+    assert ok.get("failed") is not True and len(calls) == 1
+
+
+def test_config_file_with_ignore_status_and_ignore_unfixed_is_refused(
+        fake_trivy, capsys, tmp_path):
+    calls, _state = fake_trivy
+    config = tmp_path / "trivy.yaml"
+    config.write_text("vulnerability:\n  ignore-unfixed: true\n  ignore-status: [will_not_fix]\n")
+    out = run_module(scan_module, {"target": "alpine:3.9", "config_file": str(config)}, capsys)
+    assert calls == [] and out["failed"] is True
+    assert f"config_file {config} vulnerability: ignore-unfixed true with ignore-status " \
+           "[will_not_fix]" in out["msg"]
+    config.write_text("vulnerability:\n  ignore-unfixed: false\n  ignore-status: [will_not_fix]\n")
+    ok = run_module(scan_module, {"target": "alpine:3.9", "config_file": str(config),
+                                  "fail_on_blocking": False}, capsys)
+    assert ok.get("failed") is not True and len(calls) == 1
+
+
+def test_unreadable_config_file_is_refused_naming_it(fake_trivy, capsys, tmp_path):
+    calls, _state = fake_trivy
+    out = run_module(scan_module, {"target": "alpine:3.9",
+                                   "config_file": str(tmp_path / "missing.yaml")}, capsys)
+    assert calls == [] and out["failed"] is True
+    assert "cannot read config_file" in out["msg"] and "missing.yaml" in out["msg"]

@@ -21,7 +21,7 @@ import json, os, shutil, sys
 args = sys.argv[1:]
 with open(os.environ["FAKE_TRIVY_LOG"], "a") as log:
     log.write(json.dumps(args + ["NS=" + os.environ.get("CONTAINERD_NAMESPACE", "")]) + "\\n")
-if "--download-db-only" in args:
+if "--download-db-only" in args or "--download-java-db-only" in args:
     sys.exit(0)
 if args[-1] == "broken:latest":
     print("FATAL image scan error", file=sys.stderr)
@@ -120,9 +120,10 @@ def test_one_report_per_image_and_summary(node, shared_fixtures):
 def test_standalone_scans_use_own_cache_sharing_one_db(node):
     env = node()
     assert run(env).returncode == 0
-    db_update, *scans = calls(env)
-    assert "--download-db-only" in db_update
-    assert db_update[db_update.index("--cache-dir") + 1] == env["TRIVY_RESCAN_SHARED_CACHE"]
+    db_update, java_db_update, *scans = calls(env)
+    assert "--download-db-only" in db_update and "--download-java-db-only" in java_db_update
+    for update in (db_update, java_db_update):
+        assert update[update.index("--cache-dir") + 1] == env["TRIVY_RESCAN_SHARED_CACHE"]
     caches = {s[s.index("--cache-dir") + 1] for s in scans}
     assert len(caches) == 2 and all(c.startswith(env["TRIVY_RESCAN_CACHE"]) for c in caches)
     for scan in scans:
@@ -134,14 +135,23 @@ def test_standalone_scans_use_own_cache_sharing_one_db(node):
             env["TRIVY_RESCAN_SHARED_CACHE"], "db")
 
 
-def test_server_mode_scans_through_the_server(node):
+def test_server_mode_scans_through_the_server_with_the_clients_own_java_db(node):
     env = node()
     env["TRIVY_RESCAN_SERVER"] = "http://127.0.0.1:4954"
     assert run(env).returncode == 0
-    scans = calls(env)
+    java_db_update, *scans = calls(env)
+    assert "--download-java-db-only" in java_db_update
     assert all("--download-db-only" not in s for s in scans)
     assert all(s[s.index("--server") + 1] == "http://127.0.0.1:4954" for s in scans)
-    assert all("--cache-dir" not in s for s in scans)
+    for scan in scans:  # never the server's cache: its own, linking the shared Java DB
+        assert scan[scan.index("--cache-dir") + 1].startswith(env["TRIVY_RESCAN_CACHE"])
+
+
+def test_java_db_update_follows_its_setting(node):
+    env = node()
+    env["TRIVY_RESCAN_UPDATE_JAVA_DB"] = "false"
+    assert run(env).returncode == 0
+    assert not any("--download-java-db-only" in c for c in calls(env))
 
 
 def test_failed_scan_is_recorded_and_fails_the_unit(node):

@@ -31,7 +31,7 @@ def good_settings(**over):
         "db_repositories": ["mirror.example/aquasecurity/trivy-db:2"],
         "java_db_repositories": ["mirror.example/aquasecurity/trivy-java-db:1"],
         "skip_db_update": False, "scanners": ["vuln", "secret"], "offline_scan": False,
-        "skip_version_check": True, "disable_telemetry": True, "ignore_unfixed": True,
+        "skip_version_check": True, "disable_telemetry": True, "ignore_unfixed": False,
         "ignore_status": ["will_not_fix"], "server_addr": "http://trivy.example:4954",
     }
     settings.update(over)
@@ -54,7 +54,7 @@ def test_typed_settings_map_to_trivy_keys(schema):
     assert doc["scan"]["scanners"] == ["vuln", "secret"]
     assert doc["scan"]["skip-version-check"] is True
     assert doc["scan"]["disable-telemetry"] is True
-    assert doc["vulnerability"] == {"ignore-unfixed": True, "ignore-status": ["will_not_fix"]}
+    assert doc["vulnerability"] == {"ignore-unfixed": False, "ignore-status": ["will_not_fix"]}
     assert doc["server"] == {"addr": "http://trivy.example:4954"}
     assert trivy_config.validate_config(doc, schema) == []
 
@@ -190,3 +190,16 @@ def test_upstream_example_ignore_file_ids_fit_the_format(shared_fixtures):
     assert errors == []
     assert {s: [i["id"] for i in v] for s, v in doc.items()} == \
         {s: [i["id"] for i in v] for s, v in example.items()}
+
+
+@pytest.mark.parametrize("statuses", [["will_not_fix"], ["affected", "fix_deferred"]])
+def test_ignore_status_with_ignore_unfixed_is_refused(schema, statuses):
+    """Trivy 0.76 drops ignore-unfixed whenever ignore-status is set (a WARN line only)."""
+    doc = trivy_config.build_config(good_settings(ignore_unfixed=True, ignore_status=statuses))
+    errors = trivy_config.validate_config(doc, schema)
+    assert errors == [trivy_config.ignore_pair_error(doc)]
+    assert errors[0].startswith(f"trivy.yaml vulnerability: ignore-unfixed true with "
+                                f"ignore-status [{', '.join(statuses)}]")
+    for alone in (good_settings(ignore_unfixed=True, ignore_status=[]),
+                  good_settings(ignore_unfixed=False, ignore_status=statuses)):
+        assert trivy_config.validate_config(trivy_config.build_config(alone), schema) == []
