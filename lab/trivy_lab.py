@@ -201,30 +201,9 @@ OS_RELEASE = ('ID=debian\nVERSION_ID="12"\nVERSION_CODENAME=bookworm\n'
               'PRETTY_NAME="Debian GNU/Linux 12 (bookworm)"\n')
 
 
-def _dpkg_status(openssl: str, zlib: str | None = None) -> str:
-    status = (f"Package: libssl3\nStatus: install ok installed\nArchitecture: amd64\n"
-              f"Source: openssl\nVersion: {openssl}\nDescription: Secure Sockets Layer toolkit\n\n")
-    if zlib:
-        status += (f"Package: zlib1g\nStatus: install ok installed\nArchitecture: amd64\n"
-                   f"Source: zlib\nVersion: {zlib}\nDescription: compression library - runtime\n\n")
-    return status
-
-
-def write_debian12_rootfs(root: Path) -> Path:
-    """A small Debian 12 rootfs whose findings under the lab DB are every kind the gate tells
-    apart: openssl 3.0.15 (CRITICAL, fixed), zlib 1.2.13 (HIGH affected, LOW will_not_fix) and
-    the lab's greeter 1.0.0 and logging 2.0 jars (HIGH fixed; none)."""
-    from trivy_db import build  # needs PyYAML: the venv's python
-    for path, text in (("etc/os-release", OS_RELEASE), ("etc/debian_version", "12.8\n"),
-                       ("var/lib/dpkg/status",
-                        _dpkg_status("3.0.15-1~deb12u1", "1:1.2.13.dfsg-1"))):
-        (root / path).parent.mkdir(parents=True, exist_ok=True)
-        (root / path).write_text(text)
-    (root / "opt/app").mkdir(parents=True, exist_ok=True)
-    greeter_1_0, _greeter_1_1, logging_2_0 = build.JAVA_LAB_ARTIFACTS
-    for group, artifact, version, _kind in (greeter_1_0, logging_2_0):
-        (root / "opt/app" / f"{artifact}.jar").write_bytes(build.lab_jar(group, artifact, version))
-    return root
+def _dpkg_status(openssl: str) -> str:
+    return (f"Package: libssl3\nStatus: install ok installed\nArchitecture: amd64\n"
+            f"Source: openssl\nVersion: {openssl}\nDescription: Secure Sockets Layer toolkit\n\n")
 
 
 def push_demo_images(host: str, crane: Path | None = None) -> dict[str, str]:

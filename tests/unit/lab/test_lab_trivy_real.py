@@ -23,6 +23,24 @@ EXPECTED = {
     ("CVE-2099-0005", "zlib1g", "1:1.2.13.dfsg-1", "", "will_not_fix", "LOW"),
     ("CVE-2099-0101", "org.bulwark.lab:lab-greeter", "1.0.0", "1.1.0", "fixed", "HIGH"),
 }
+DPKG_STATUS = """\
+Package: libssl3
+Status: install ok installed
+Architecture: amd64
+Source: openssl
+Version: 3.0.15-1~deb12u1
+Description: Secure Sockets Layer toolkit - shared libraries
+
+Package: zlib1g
+Status: install ok installed
+Architecture: amd64
+Source: zlib
+Version: 1:1.2.13.dfsg-1
+Description: compression library - runtime
+
+"""
+
+
 @pytest.fixture(scope="session")
 def trivy() -> str:
     return str(trivy_lab.trivy_binary())
@@ -39,7 +57,18 @@ def trivy_cache(tmp_path_factory):
 @pytest.fixture(scope="session")
 def debian12_rootfs(tmp_path_factory):
     """A small Debian 12 rootfs: os-release, dpkg status (openssl, zlib), two lab jars."""
-    return trivy_lab.write_debian12_rootfs(tmp_path_factory.mktemp("rootfs"))
+    root = tmp_path_factory.mktemp("rootfs")
+    (root / "etc").mkdir()
+    (root / "etc/os-release").write_text('ID=debian\nVERSION_ID="12"\nVERSION_CODENAME=bookworm\n'
+                                         'PRETTY_NAME="Debian GNU/Linux 12 (bookworm)"\n')
+    (root / "etc/debian_version").write_text("12.8\n")
+    (root / "var/lib/dpkg").mkdir(parents=True)
+    (root / "var/lib/dpkg/status").write_text(DPKG_STATUS)
+    (root / "opt/app").mkdir(parents=True)
+    greeter_1_0, _greeter_1_1, logging_2_0 = build.JAVA_LAB_ARTIFACTS
+    for group, artifact, version, _kind in (greeter_1_0, logging_2_0):
+        (root / "opt/app" / f"{artifact}.jar").write_bytes(build.lab_jar(group, artifact, version))
+    return root
 
 
 def findings(report: dict) -> set:
