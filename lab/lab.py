@@ -12,8 +12,8 @@ All state lives under .lab/ (or $BULWARK_LAB_DIR); everything the lab starts, `d
     python3 lab/lab.py registry-tls start|stop   # TLS (lab CA) + htpasswd basic auth
     python3 lab/lab.py proxy start|stop  # latency proxy before the registry (latency_proxy.py)
     python3 lab/lab.py push-image REPO:TAG [--content TEXT]
-    python3 lab/lab.py trivy-db build|push   # Trivy's DB + Java DB (lab/trivy_db/), pushed to
-                                             # the registry as trivy-db:2, trivy-java-db:1
+    python3 lab/lab.py trivy-db build|push|demo-images   # Trivy's DB + Java DB (lab/trivy_db/)
+                                         # as trivy-db:2, trivy-java-db:1; the build scene's images
     python3 lab/lab.py env               # shell exports for podman/molecule/tests
     python3 lab/lab.py exec -- CMD ...   # run CMD with those exports
     python3 lab/lab.py up | down | status
@@ -577,7 +577,7 @@ def main(argv=None) -> int:
     pi.add_argument("ref")
     pi.add_argument("--content")
     td = sub.add_parser("trivy-db", help="Trivy's DB and Java DB (lab/trivy_lab.py)")
-    td.add_argument("action", choices=["build", "push"])
+    td.add_argument("action", choices=["build", "push", "demo-images"])
     sub.add_parser("env")
     ex = sub.add_parser("exec", help="run a command with the lab environment")
     ex.add_argument("--services", action="store_true",
@@ -619,6 +619,9 @@ def main(argv=None) -> int:
         import trivy_lab
         if a.action == "build":
             print(trivy_lab.build_dbs()["db"].parent.parent)
+        elif a.action == "demo-images":
+            for name, ref in trivy_lab.push_demo_images(registry_host()).items():
+                print(f"{name} {ref}")
         else:
             for ref in trivy_lab.push_dbs(registry_host()).values():
                 print(ref)

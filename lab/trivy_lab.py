@@ -188,3 +188,40 @@ def push_dbs(host: str, out: Path | None = None, oras: Path | None = None) -> di
         pushed[ref] = f"{host}/{ref.split(':', maxsplit=1)[0]}@{digest.group(1)}"
         lab.log(f"trivy-db: {pushed[ref]}")
     return pushed
+
+
+# The demo's build scene (playbooks/lab/demo_build.yml): two one-layer Debian 12 images whose
+# dpkg status is all Trivy reads. openssl 3.0.15 matches the lab's CRITICAL CVE-2099-0001
+# (fixed in 3.0.99); 3.0.99 matches no lab advisory (lab/trivy_db/lab-advisories.yaml).
+DEMO_IMAGES = {
+    "vulnerable": ("bulwark-demo/app-vulnerable:v1", "3.0.15-1~deb12u1"),
+    "clean": ("bulwark-demo/app:v1", "3.0.99-1~deb12u1"),
+}
+OS_RELEASE = ('ID=debian\nVERSION_ID="12"\nVERSION_CODENAME=bookworm\n'
+              'PRETTY_NAME="Debian GNU/Linux 12 (bookworm)"\n')
+
+
+def _dpkg_status(openssl: str) -> str:
+    return (f"Package: libssl3\nStatus: install ok installed\nArchitecture: amd64\n"
+            f"Source: openssl\nVersion: {openssl}\nDescription: Secure Sockets Layer toolkit\n\n")
+
+
+def push_demo_images(host: str, crane: Path | None = None) -> dict[str, str]:
+    """Push both demo images to `host` (plain HTTP); name -> the image by digest."""
+    crane = crane or lab.fetch_debian_tool("crane")
+    pushed = {}
+    for name, (repo_tag, openssl) in DEMO_IMAGES.items():
+        ref = f"{host}/{repo_tag}"
+        with tempfile.TemporaryDirectory() as tmp:
+            layer = Path(tmp) / "layer.tar"
+            with tarfile.open(layer, "w") as tar:
+                for path, text in (("etc/os-release", OS_RELEASE),
+                                   ("etc/debian_version", "12.8\n"),
+                                   ("var/lib/dpkg/status", _dpkg_status(openssl))):
+                    lab._tar_add_bytes(tar, path, text.encode())
+            lab.run([crane, "append", "-f", layer, "-t", ref, "--insecure"],
+                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        digest = lab.run([crane, "digest", ref, "--insecure"], capture_output=True,
+                         text=True).stdout.strip()
+        pushed[name] = f"{ref.rsplit(':', 1)[0]}@{digest}"
+    return pushed
