@@ -9,8 +9,10 @@ from ansible_collections.bulwark.container_security.plugins.module_utils.kyverno
     image_verification,
 )
 from ansible_collections.bulwark.container_security.plugins.module_utils.kyverno.controls import (
+    CONTROL_VARIABLES,
     POD_SECURITY_CONTROLS,
     POD_SPEC_VARIABLES,
+    SELINUX_TYPE_LISTS,
     _control_validations,
 )
 from ansible_collections.bulwark.container_security.plugins.module_utils.kyverno.native import (
@@ -69,7 +71,8 @@ def build_pod_security_policy(settings: Settings, control: str) -> dict:
     ps = settings.pod_security
     actions = ps.actions_for(control)
     validations = _control_validations(control, ps.allowed_capabilities,
-                                       ps.seccomp_profile_types)
+                                       ps.seccomp_profile_types,
+                                       SELINUX_TYPE_LISTS[ps.selinux_types])
     return {
         "apiVersion": KYVERNO_API,
         "kind": "ValidatingPolicy",
@@ -84,7 +87,8 @@ def build_pod_security_policy(settings: Settings, control: str) -> dict:
             "failurePolicy": _failure_policy(actions),
             "evaluation": {"admission": {"enabled": True}, "background": {"enabled": True}},
             "matchConstraints": _match_constraints(settings),
-            "variables": [dict(v) for v in POD_SPEC_VARIABLES],
+            "variables": [dict(v) for v in (*POD_SPEC_VARIABLES,
+                                             *CONTROL_VARIABLES.get(control, ()))],
             "validations": validations,
         },
     }

@@ -16,6 +16,7 @@ from ansible_collections.bulwark.container_security.plugins.module_utils.kyverno
 )
 from ansible_collections.bulwark.container_security.plugins.module_utils.kyverno.controls import (
     POD_SECURITY_CONTROLS,
+    SELINUX_TYPE_LISTS,
 )
 from ansible_collections.bulwark.container_security.plugins.module_utils.kyverno.native import (
     ENGINES,
@@ -54,9 +55,10 @@ class PodSecuritySettings:
     disabled_controls: tuple[str, ...] = ()
     allowed_capabilities: tuple[str, ...] = ("NET_BIND_SERVICE",)
     seccomp_profile_types: tuple[str, ...] = SECCOMP_TYPES
+    selinux_types: str = "pod_security_standards"    # or kyverno_policies (no container_engine_t)
 
     KEYS = ("enabled", "default_action", "actions", "disabled_controls",
-            "allowed_capabilities", "seccomp_profile_types")
+            "allowed_capabilities", "seccomp_profile_types", "selinux_types")
 
     @classmethod
     def from_dict(cls, data, key: str = "pod_security") -> PodSecuritySettings:
@@ -88,9 +90,16 @@ class PodSecuritySettings:
             if item not in SECCOMP_TYPES:
                 raise SettingsError(f"{key}.seccomp_profile_types[{i}]", item,
                                     "RuntimeDefault or Localhost (Unconfined is never allowed)")
+        selinux = data.get("selinux_types", "pod_security_standards")
+        if not isinstance(selinux, str) or selinux not in SELINUX_TYPE_LISTS:
+            raise SettingsError(f"{key}.selinux_types", selinux,
+                                "pod_security_standards (Kubernetes' list, container_engine_t "
+                                "since v1.31) or kyverno_policies (kyverno/policies' "
+                                "disallow-selinux: without container_engine_t)")
         return cls(enabled=_bool(data.get("enabled", True), f"{key}.enabled"),
                    default_actions=default, actions=actions, disabled_controls=disabled,
-                   allowed_capabilities=caps, seccomp_profile_types=seccomp)
+                   allowed_capabilities=caps, seccomp_profile_types=seccomp,
+                   selinux_types=selinux)
 
     def actions_for(self, control: str) -> tuple[str, ...]:
         return self.actions.get(control, self.default_actions)
@@ -409,6 +418,7 @@ class Settings:
           disabled_controls: []
           allowed_capabilities: [NET_BIND_SERVICE]
           seccomp_profile_types: [RuntimeDefault, Localhost]
+          selinux_types: pod_security_standards   # or kyverno_policies (no container_engine_t)
         image_verification:
           enabled: false                          # true as soon as public_keys are given
           action: Audit

@@ -157,9 +157,19 @@ _VARIANTS = {
         [_same, _set_container(procMount="Default")],
         [_set_container(procMount="Unmasked"), _add_init(procMount="Unmasked")]),
     "disallow_selinux": lambda ps: (
-        [_same, _selinux(type="container_t"), _selinux(level="s0:c123,c456")],
+        [_same, _selinux(type="container_t"), _selinux(level="s0:c123,c456"),
+         *([_selinux(type="container_engine_t")] if ps.selinux_types == "pod_security_standards"
+           else [])],
         [_selinux(type="spc_t"), _selinux(user="sysadm_u"), _selinux(role="sysadm_r"),
-         _set_pod(seLinuxOptions={"type": "unconfined_t"})]),
+         _set_pod(seLinuxOptions={"type": "unconfined_t"}),
+         *([_selinux(type="container_engine_t")] if ps.selinux_types == "kyverno_policies"
+           else [])]),
+    "restrict_apparmor_profiles": lambda ps: (
+        [_same, _set_pod(appArmorProfile={"type": "RuntimeDefault"}),
+         _set_container(appArmorProfile={"type": "Localhost", "localhostProfile": "k8s-app"})],
+        [_set_pod(appArmorProfile={"type": "Unconfined"}),
+         _set_container(appArmorProfile={"type": "Unconfined"}),
+         _add_init(appArmorProfile={"type": "Unconfined"})]),
     "restrict_sysctls": lambda ps: (
         [_same, _set_pod(sysctls=[{"name": "net.ipv4.ip_unprivileged_port_start", "value": "0"}])],
         [_set_pod(sysctls=[{"name": "kernel.shm_next_id", "value": "4"}])]),
