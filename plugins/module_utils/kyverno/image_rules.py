@@ -191,7 +191,9 @@ def image_predicate(rule: str, values=(), var: str = "i") -> str:
 def _base_image_predicate(images) -> str:
     meta = "image.GetMetadata(c.image).manifest"
     allowed = "[" + ", ".join("'" + i + "'" for i in images) + "]"
-    return (f"has({meta}.annotations) && {meta}.annotations != null && "
+    # type() == map rather than upstream's "!= null": the same test, and cel-python has no
+    # overload of map != null
+    return (f"has({meta}.annotations) && type({meta}.annotations) == map && "
             f"'{BASE_IMAGE_ANNOTATION}' in {meta}.annotations && "
             f"{meta}.annotations['{BASE_IMAGE_ANNOTATION}'] in {allowed}")
 
