@@ -124,6 +124,13 @@ def build_image_rule_policy(settings: Settings, rule: str) -> dict:
     }
 
 
+def build_rule_policy(settings: Settings, key: str) -> dict:
+    """The ValidatingPolicy of a pod security control or of an image rule, by its key."""
+    if key in image_rules.IMAGE_RULES:
+        return build_image_rule_policy(settings, key)
+    return build_pod_security_policy(settings, key)
+
+
 def build_image_rule_policies(settings: Settings) -> list[dict]:
     """The enabled image rules; with ``engine: native`` as ValidatingAdmissionPolicies (the
     settings refuse the registry rules there)."""

@@ -267,7 +267,7 @@ class ImageRulesSettings:
             values: tuple[str, ...] = ()
             if rule == "allowed_registries":
                 items = _str_list(raw.get("registries"), f"{where}.registries",
-                                  what="registry", allow_empty=not enabled)
+                                  what="registry host", allow_empty=not enabled)
                 values = tuple(registry_entry(v, f"{where}.registries[{i}]")
                                for i, v in enumerate(items))
             elif rule == "allowed_base_images":
