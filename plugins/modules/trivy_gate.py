@@ -205,6 +205,11 @@ policy_warnings:
   returned: always
   type: list
   elements: str
+os_denials:
+  description: Messages of the O(os_rules) the report fails (empty without O(os_rules)).
+  returned: always
+  type: list
+  elements: str
 report_path:
   description: The report file gated (empty when O(report) was given inline).
   returned: always

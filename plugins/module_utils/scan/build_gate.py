@@ -11,7 +11,9 @@ Order of decisions for one report:
 3. the gate's own rules run (severity, ignore-unfixed, ignores with expiry, budgets);
 4. the Rego policies see the report, every finding with the gate's verdict and the results
    the gate did not ignore; each ``deny`` message fails the gate, ``warn`` messages become
-   warnings.
+   warnings;
+5. the OS rules (``os_rules``, scan/os_rules.py) read the report's ``Metadata.OS``; each
+   failed rule is an ``os_denials`` message and fails the gate.
 """
 from __future__ import annotations
 
@@ -19,6 +21,9 @@ import contextlib
 import gc
 import json
 
+from ansible_collections.bulwark.container_security.plugins.module_utils.redaction import (
+    one_line,
+)
 from ansible_collections.bulwark.container_security.plugins.module_utils.safe_input import (
     MAX_CONFIG_BYTES,
     InputError,
@@ -30,6 +35,10 @@ from ansible_collections.bulwark.container_security.plugins.module_utils.scan.gr
     detect_format,
     grype_artifact,
     iter_grype_findings,
+)
+from ansible_collections.bulwark.container_security.plugins.module_utils.scan.os_rules import (
+    os_denials,
+    parse_os_rules,
 )
 from ansible_collections.bulwark.container_security.plugins.module_utils.scan.rego import (
     RegoPolicies,
@@ -71,6 +80,7 @@ BUILD_GATE_ARGUMENT_SPEC = dict(
     vex={"type": "list", "elements": "path", "default": []},
     sarif_path={"type": "path"},
     max_expiry_days={"type": "int", "default": MAX_EXPIRY_DAYS},
+    os_rules={"type": "dict"},
 )
 
 
@@ -117,15 +127,24 @@ def _cyclic_gc_paused():
             gc.enable()
 
 
-def gate_report(report, report_format="auto", vex=None, policies=None, **gate_args):
+def gate_report(report, report_format="auto", vex=None, policies=None, os_rules=None,
+                **gate_args):
     """Gate one Trivy or grype report; ``gate_args`` are :func:`trivy.gate.gate`'s options.
 
     ``vex`` is a :class:`VexIndex` (or None), ``policies`` loaded :class:`RegoPolicies` (or
-    None). The result is the gate's, plus ``report_format``, ``vex_suppressed`` (count),
-    ``policy_denials`` and ``policy_warnings``.
+    None), ``os_rules`` the ``os_rules`` option (checked here). The result is the gate's, plus
+    ``report_format``, ``vex_suppressed`` (count), ``policy_denials``, ``policy_warnings`` and
+    ``os_denials``.
     """
+    rules = parse_os_rules(os_rules)
     with _cyclic_gc_paused():
-        return _gate_report(report, report_format, vex, policies, gate_args)
+        result = _gate_report(report, report_format, vex, policies, gate_args)
+    result["os_denials"] = os_denials(report, rules, result["report_format"])
+    if result["os_denials"]:
+        result["passed"] = False
+        result["summary"] = summarize(result) + "".join(
+            f"\n  os rule: {one_line(msg)}" for msg in result["os_denials"])
+    return result
 
 
 def _gate_report(report, report_format, vex, policies, gate_args):
@@ -194,7 +213,8 @@ def gate_task(report, params, ignore_file_data=None):
         severity=params.get("severity", "HIGH"), ignore_unfixed=params.get("ignore_unfixed"),
         ignores=merge_ignores(params.get("ignores"), ignore_file_data),
         budgets=params.get("budgets"), today=params.get("today"),
-        max_expiry_days=params.get("max_expiry_days", MAX_EXPIRY_DAYS))
+        max_expiry_days=params.get("max_expiry_days", MAX_EXPIRY_DAYS),
+        os_rules=params.get("os_rules"))
     outputs = task_outputs(result, params, _predicate(report, result, result["report_format"]))
     if params.get("sarif_path"):
         outputs[params["sarif_path"]] = json.dumps(to_sarif(result), indent=2) + "\n"
