@@ -59,6 +59,11 @@ def _names(value, key: str, pattern: re.Pattern, what: str) -> tuple[str, ...]:
     return tuple(value)
 
 
+def _key(name) -> str:
+    """A key of the option as a message names it: printable text as is, anything else quoted."""
+    return name if isinstance(name, str) and name.isprintable() and name else shown(name, 40)
+
+
 def _bool(value, key: str) -> bool:
     if not isinstance(value, bool):
         raise OsRulesError(f"{key}: {shown(value, 80)} is {got(value)}; true or false is required")
@@ -74,7 +79,8 @@ def parse_os_rules(value, key: str = "os_rules") -> dict | None:
                            + ", ".join(OS_RULE_KEYS) + " is required")
     for name in value:
         if name not in OS_RULE_KEYS:
-            raise OsRulesError(f"{key}.{name}: unknown rule; use " + ", ".join(OS_RULE_KEYS))
+            raise OsRulesError(f"{key}.{_key(name)}: unknown rule; use "
+                               + ", ".join(OS_RULE_KEYS))
     rules: dict = {}
     if "allowed_families" in value:
         rules["allowed_families"] = _names(value["allowed_families"], f"{key}.allowed_families",
@@ -88,7 +94,7 @@ def parse_os_rules(value, key: str = "os_rules") -> dict | None:
     if isinstance(minimal, dict):
         for name in minimal:
             if name not in MINIMAL_KEYS:
-                raise OsRulesError(f"{key}.minimal_base.{name}: unknown key; use "
+                raise OsRulesError(f"{key}.minimal_base.{_key(name)}: unknown key; use "
                                    + ", ".join(MINIMAL_KEYS))
         rules["minimal_base"] = {
             "families": _names(minimal.get("families", list(DEFAULT_MINIMAL_FAMILIES)),

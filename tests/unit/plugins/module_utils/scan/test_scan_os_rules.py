@@ -131,3 +131,12 @@ def test_the_option_reaches_the_gate_through_the_module_params(shared_fixtures):
     params = {"severity": "CRITICAL", "today": TODAY, "os_rules": {"refuse_eosl": True}}
     result, _outputs = gate_task(load(shared_fixtures, "trivy/alpine-39.json"), params)
     assert result["os_denials"] and result["passed"] is False
+
+
+def test_an_unknown_key_with_a_control_character_is_named_quoted():
+    """Regression of the property test: the key was echoed raw."""
+    with pytest.raises(os_rules.OsRulesError) as err:
+        os_rules.parse_os_rules({"\x1f": None})
+    assert str(err.value).startswith("os_rules.'\\x1f': unknown rule")
+    with pytest.raises(os_rules.OsRulesError, match=r"minimal_base\.'a\\nb'"):
+        os_rules.parse_os_rules({"minimal_base": {"a\nb": []}})
