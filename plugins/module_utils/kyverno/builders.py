@@ -88,8 +88,8 @@ def build_pod_security_policy(settings: Settings, control: str) -> dict:
             "failurePolicy": _failure_policy(actions),
             "evaluation": {"admission": {"enabled": True}, "background": {"enabled": True}},
             "matchConstraints": _match_constraints(settings),
-            "variables": [dict(v) for v in (*POD_SPEC_VARIABLES,
-                                             *CONTROL_VARIABLES.get(control, ()))],
+            "variables": [dict(v) for v in
+                          (*POD_SPEC_VARIABLES, *CONTROL_VARIABLES.get(control, ()))],
             "validations": validations,
         },
     }

@@ -362,8 +362,8 @@ def test_image_rules_from_the_stack_settings_are_declared_by_either_engine():
              kyverno.by_type("kubernetes:policies.kyverno.io/v1:ValidatingPolicy")]
     assert len(names) == CONTROLS + 2
     assert {"bulwark-allowed-registries", "bulwark-disallow-latest-tag"} <= set(names)
-    native = run_program({"falcoEnabled": False, "policy": {"engine": "native",
-                                                           "image_rules": rules}})
+    native_policy = {"engine": "native", "image_rules": rules}
+    native = run_program({"falcoEnabled": False, "policy": native_policy})
     vaps = [r.inputs["metadata"]["name"] for r in native.by_type(
         "kubernetes:admissionregistration.k8s.io/v1:ValidatingAdmissionPolicy")]
     assert len(vaps) == CONTROLS + 2 and "bulwark-allowed-registries" in vaps
