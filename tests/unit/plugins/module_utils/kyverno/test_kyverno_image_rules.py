@@ -298,3 +298,31 @@ def test_default_settings_emit_no_image_rule():
         "expression"].replace("(?:[/:@]|$)", "")
     assert verdict(weak, _pod(containers="registry.example/team-evil/app:1")) == "pass", (
         "without the boundary the evil prefix would pass: the cases above have teeth")
+
+
+@pytest.mark.parametrize("engine", sorted(ENGINES))
+@pytest.mark.parametrize("settings", [SETTINGS, NATIVE], ids=["kyverno", "native"])
+def test_kyverno_test_suites_cover_the_enabled_image_rules(engine, settings):
+    """``kyverno test`` suites for the rules that need no registry: both verdicts, every
+    recorded verdict reached by our policy under CEL, resources the API server accepts."""
+    from ansible_collections.bulwark.container_security.plugins.module_utils.kyverno import (
+        suites as kyverno_suites,
+    )
+    suites = kyverno_suites.build_test_suites(settings)
+    for rule in ("allowed_registries", "disallow_latest_tag", "require_digest"):
+        name = settings.policy_name(rule)
+        test = yaml.safe_load(suites[f"{name}/kyverno-test.yaml"])
+        docs = list(yaml.safe_load_all(suites[f"{name}/policy.yaml"]))
+        resources = {(r["kind"], r["metadata"]["name"]): r
+                     for r in yaml.safe_load_all(suites[f"{name}/resources.yaml"])}
+        assert {r["result"] for r in test["results"]} == {"pass", "fail"}
+        for result in test["results"]:
+            for resource_name in result["resources"]:
+                resource = resources[(result["kind"], resource_name)]
+                got = (native_verdict(docs[0], resource, engine) if settings.engine == "native"
+                       else verdict(docs[0], resource, engine))
+                assert got == result["result"], (rule, resource_name, engine)
+        if engine == "common-expression-language":
+            for resource in resources.values():
+                kubernetes_validate.validate(resource, "1.33", strict=True)
+    assert "bulwark-allowed-base-images/policy.yaml" not in suites
