@@ -55,6 +55,22 @@ options:
   today:
     description: Date that decides expiry (YYYY-MM-DD). Default today in UTC.
     type: str
+  os_rules:
+    description:
+      - Rules on the scanned image's OS, Trivy's C(Metadata.OS) (C(Family), C(Name), C(EOSL));
+        each failed rule is an RV(os_denials) message and fails the gate.
+      - C(allowed_families) (list) - the OS family must be one of these (C(alpine), C(debian),
+        C(ubuntu), C(redhat), C(wolfi), ... as Trivy names them).
+      - C(refuse_eosl) (bool) - an OS past its end of service life (C(EOSL) true) fails.
+      - C(minimal_base) (true, or a mapping of C(families) and C(base_images)) - the family is
+        one of C(families) (default C(alpine), C(wolfi), C(chainguard)), or the image config's
+        label C(org.opencontainers.image.base.name) starts with one of C(base_images) (default
+        C(gcr.io/distroless/), C(cgr.dev/chainguard/)); Trivy reads a distroless image as
+        C(debian), so a distroless build passes by setting that label.
+      - Fail closed - with any rule asked for, a report without C(Metadata.OS) (not an image
+        scan, no OS detected, a grype report) fails the gate; an unreadable C(Metadata.OS) or
+        an unknown rule is an error naming it.
+    type: dict
   max_expiry_days:
     description:
       - An ignore entry whose C(expired_at) is more than this many days after O(today) is

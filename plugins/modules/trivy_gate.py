@@ -214,6 +214,11 @@ step_summary:
     appended to; empty when not running under GitHub Actions.
   returned: always
   type: str
+os_denials:
+  description: Messages of the O(os_rules) the report fails (empty without O(os_rules)).
+  returned: always
+  type: list
+  elements: str
 report_path:
   description: The report file gated (empty when O(report) was given inline).
   returned: always

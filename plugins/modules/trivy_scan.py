@@ -274,6 +274,11 @@ step_summary:
     appended to; empty when not running under GitHub Actions.
   returned: when Trivy ran
   type: str
+os_denials:
+  description: Messages of the O(os_rules) the report fails (empty without O(os_rules)).
+  returned: when Trivy ran
+  type: list
+  elements: str
 report_path:
   description: Where the report was kept (empty when it was temporary).
   returned: always

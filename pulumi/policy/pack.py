@@ -3,14 +3,14 @@
 # SPDX-License-Identifier: Apache-2.0
 """The CrossGuard pack's policies, without pulumi_policy (tests call the validation functions).
 
-One policy per pod security control; each reports the control's message for every Pod or pod
-controller whose Pod template fails it. Nothing is written again here: a control is the
-ValidatingAdmissionPolicy the collection's builders derive from the control table
-(expressions over ``object`` only), evaluated with a real CEL engine
-(common-expression-language), with the table's message. Its configuration is pulumi-policy's
-own: the schema of each policy and the pack's initial config come from the collection's
-kyverno/crossguard.py, and ``validate`` reads ``args.get_config()``; a stack's settings reach
-the pack as a policy pack config file that ``render.py`` writes (``policy-pack-config.json``).
+One policy per pod security control and per image rule CEL decides alone (crossguard.POLICY_KEYS);
+each reports its message for every Pod or pod controller whose Pod template fails it. Nothing is
+written again here: a control is the ValidatingAdmissionPolicy the collection's builders derive
+from the control table (expressions over ``object`` only), evaluated with a real CEL engine
+(common-expression-language), with the table's message. Its configuration is pulumi-policy's own:
+the schema of each policy and the pack's initial config come from the collection's
+kyverno/crossguard.py, and ``validate`` reads ``args.get_config()``; a stack's settings reach the
+pack as a policy pack config file that ``render.py`` writes (``policy-pack-config.json``).
 
 The pack stays inside this directory (it is published alone): it imports the collection's
 module_utils through their namespace, found by bulwark_collection.py.
@@ -30,10 +30,7 @@ from ansible_collections.bulwark.container_security.plugins.module_utils.kyverno
     crossguard,
 )
 from ansible_collections.bulwark.container_security.plugins.module_utils.kyverno.builders import (  # noqa: E402
-    build_pod_security_policy,
-)
-from ansible_collections.bulwark.container_security.plugins.module_utils.kyverno.controls import (  # noqa: E402
-    POD_SECURITY_CONTROLS,
+    build_rule_policy,
 )
 from ansible_collections.bulwark.container_security.plugins.module_utils.kyverno.native import (  # noqa: E402
     build_native_policy,
@@ -67,7 +64,7 @@ def kind_of(resource_type: str) -> str | None:
 def _validations(control: str, config_json: str) -> tuple[tuple, tuple]:
     """(excluded namespaces, ({expression, message}, ...)) of a control under a configuration."""
     settings = crossguard.settings_for(control, json.loads(config_json))
-    policy, _binding = build_native_policy(build_pod_security_policy(settings, control))
+    policy, _binding = build_native_policy(build_rule_policy(settings, control))
     return tuple(settings.all_excluded_namespaces()), tuple(policy["spec"]["validations"])
 
 
@@ -115,9 +112,10 @@ def validator(control: str):
 
 
 def policies() -> list[Policy]:
-    return [Policy(name=crossguard.policy_name(control), control=control, description=title,
-                   config_schema=crossguard.config_schema(control), validate=validator(control))
-            for control, (_suffix, title, _level) in POD_SECURITY_CONTROLS.items()]
+    return [Policy(name=crossguard.policy_name(key), control=key,
+                   description=crossguard.title(key), config_schema=crossguard.config_schema(key),
+                   validate=validator(key))
+            for key in crossguard.POLICY_KEYS]
 
 
 def initial_config() -> dict:

@@ -360,3 +360,28 @@ def test_resource_row_gate_huge_report_peak_memory(tmp_path, capsys):
 def test_resource_row_gate_loader_depth_bound():
     with pytest.raises(ValueError, match="nested"):
         load_json(deep(5000), "report")
+
+
+# issue 24: the OS rules on Metadata.OS fail closed (scan/os_rules.py)
+OS_FAIL_OPEN = {
+    "os-rule-on-a-repository-scan": (fixture("trivy/gomod.json"), {"refuse_eosl": True},
+                                     "the report has no Metadata.OS"),
+    "os-rule-on-a-grype-report": (grype_with(), {"allowed_families": ["debian"]},
+                                  "a grype report has none"),
+    "os-distroless-without-its-base-label": (fixture("trivy/distroless-base.json"),
+                                             {"minimal_base": True}, "not a minimal base"),
+}
+
+
+@pytest.mark.parametrize("doc,rules,message", OS_FAIL_OPEN.values(), ids=OS_FAIL_OPEN.keys())
+def test_fail_open_row_gate_os_rules(doc, rules, message):
+    result = gate_report(copy.deepcopy(doc), os_rules=rules, severity="CRITICAL", today=TODAY)
+    assert result["passed"] is False
+    assert any(message in m for m in result["os_denials"])
+
+
+def test_fail_open_row_gate_os_unreadable():
+    doc = fixture("trivy/alpine-39.json")
+    doc["Metadata"]["OS"]["EOSL"] = "false"
+    with pytest.raises(ValueError, match="Metadata.OS.EOSL"):
+        gate_report(doc, os_rules={"refuse_eosl": True}, today=TODAY)

@@ -110,6 +110,27 @@ FAIL_OPEN = [
     ("max-exception-days-unbounded", {"max_exception_days": 10 ** 6, **exception()},
      "max_exception_days", "at most 3650"),
     ("max-exception-days-zero", {"max_exception_days": 0}, "max_exception_days", "at least 1"),
+    # issue 24: image rules, and the Kyverno pin's known regression
+    ("registry-bare-name-is-no-registry",
+     {"image_rules": {"allowed_registries": {"registries": ["nginx"]}}},
+     "image_rules.allowed_registries.registries[0]", "registry host"),
+    ("registry-glob", {"image_rules": {"allowed_registries": {"registries": ["r.example/*"]}}},
+     "image_rules.allowed_registries.registries[0]", "no tag, digest or wildcard"),
+    ("registry-rule-without-registries", {"image_rules": {"allowed_registries": {}}},
+     "image_rules.allowed_registries.registries", "non-empty list"),
+    ("base-images-on-native-engine",
+     {"engine": "native", "image_rules": {"allowed_base_images": {"images": ["a.example/b:1"]}}},
+     "image_rules.allowed_base_images", "ValidatingAdmissionPolicy cannot"),
+    ("base-image-quote", {"image_rules": {"allowed_base_images": {"images": ["a']"]}}},
+     "image_rules.allowed_base_images.images[0]", "image reference"),
+    ("bundle-with-key-on-kyverno-1.19.0",
+     {"image_verification": {"image_globs": ["r.example/*"], "signature_format": "bundle",
+                             "public_keys": ["-----BEGIN PUBLIC KEY-----\nMFkw\n"
+                                             "-----END PUBLIC KEY-----"]}},
+     "image_verification.signature_format", "kyverno/kyverno#17363"),
+    ("kyverno-version-not-exact", {"kyverno_version": "1.19"}, "kyverno_version", "X.Y.Z"),
+    ("selinux-list-unknown", {"pod_security": {"selinux_types": "strict"}},
+     "pod_security.selinux_types", "kyverno_policies"),
 ]
 
 

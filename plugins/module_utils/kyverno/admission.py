@@ -15,8 +15,9 @@ What is evaluated, as Kyverno and the API server do for one CREATE request:
   Both as ``actions.policy_actions`` reads them, as the posture report and Pulumi do.
 * ``PolicyException``: a policy it names is skipped for a resource its ``matchConditions``
   select, unless ``expiresAt`` has passed.
-* ``ImageValidatingPolicy`` and ``ClusterPolicy`` need registries and signatures: listed as not
-  evaluated offline.
+* ``ImageValidatingPolicy`` and ``ClusterPolicy`` need registries and signatures, and so does a
+  ``ValidatingPolicy`` that calls Kyverno's ``image.GetMetadata`` (the allowed_base_images image
+  rule): listed as not evaluated offline.
 
 The namespaceSelector sees the label the API server puts on every namespace
 (``kubernetes.io/metadata.name``). A CEL evaluation error is an ``error`` verdict, which denies
@@ -30,6 +31,9 @@ from __future__ import annotations
 import datetime
 import functools
 
+from ansible_collections.bulwark.container_security.plugins.module_utils.kyverno import (
+    image_rules,
+)
 from ansible_collections.bulwark.container_security.plugins.module_utils.kyverno.actions import (
     BundleError,
     policy_actions,
@@ -234,6 +238,14 @@ def _check_resource(obj: dict) -> None:
         raise AdmissionError(f"{obj['kind']} without metadata.name")
 
 
+def _reads_registries(policy: dict) -> bool:
+    """Does a policy call Kyverno's image functions (no engine here has them)?"""
+    spec = policy.get("spec") if isinstance(policy.get("spec"), dict) else {}
+    texts = [v.get("expression", "") for key in ("variables", "validations", "matchConditions")
+             for v in spec.get(key) or [] if isinstance(v, dict)]
+    return any(isinstance(t, str) and image_rules.REGISTRY_FUNCTION in t for t in texts)
+
+
 class _Policies:
     """The bundle sorted into what the check evaluates; the actions are policy_actions'."""
 
@@ -247,7 +259,9 @@ class _Policies:
             raise AdmissionError(f"the policy bundle: {exc}") from None
         for doc in bundle:
             kind = doc.get("kind")
-            if kind in EVALUATED_KINDS:
+            if kind in EVALUATED_KINDS and _reads_registries(doc):
+                self.not_evaluated.append(f"{kind}/{doc['metadata']['name']}")
+            elif kind in EVALUATED_KINDS:
                 # a ValidatingAdmissionPolicy without a binding is not enforced: ()
                 if actions[doc["metadata"]["name"]]:
                     self.evaluated.append((doc, list(actions[doc["metadata"]["name"]])))

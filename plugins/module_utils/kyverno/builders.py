@@ -6,11 +6,14 @@
 from __future__ import annotations
 
 from ansible_collections.bulwark.container_security.plugins.module_utils.kyverno import (
+    image_rules,
     image_verification,
 )
 from ansible_collections.bulwark.container_security.plugins.module_utils.kyverno.controls import (
+    CONTROL_VARIABLES,
     POD_SECURITY_CONTROLS,
     POD_SPEC_VARIABLES,
+    SELINUX_TYPE_LISTS,
     _control_validations,
 )
 from ansible_collections.bulwark.container_security.plugins.module_utils.kyverno.native import (
@@ -69,7 +72,8 @@ def build_pod_security_policy(settings: Settings, control: str) -> dict:
     ps = settings.pod_security
     actions = ps.actions_for(control)
     validations = _control_validations(control, ps.allowed_capabilities,
-                                       ps.seccomp_profile_types)
+                                       ps.seccomp_profile_types,
+                                       SELINUX_TYPE_LISTS[ps.selinux_types])
     return {
         "apiVersion": KYVERNO_API,
         "kind": "ValidatingPolicy",
@@ -84,10 +88,56 @@ def build_pod_security_policy(settings: Settings, control: str) -> dict:
             "failurePolicy": _failure_policy(actions),
             "evaluation": {"admission": {"enabled": True}, "background": {"enabled": True}},
             "matchConstraints": _match_constraints(settings),
-            "variables": [dict(v) for v in POD_SPEC_VARIABLES],
+            "variables": [dict(v) for v in
+                          (*POD_SPEC_VARIABLES, *CONTROL_VARIABLES.get(control, ()))],
             "validations": validations,
         },
     }
+
+
+def build_image_rule_policy(settings: Settings, rule: str) -> dict:
+    """The ValidatingPolicy of one image rule (a key of image_rules.IMAGE_RULES), over every
+    container kind of Pods and pod controllers, as the pod security policies read them."""
+    _suffix, title, _keys = image_rules.IMAGE_RULES[rule]
+    rule_settings = settings.image_rules.rules[rule]
+    actions = rule_settings.actions
+    registry = rule in image_rules.REGISTRY_RULES
+    return {
+        "apiVersion": KYVERNO_API,
+        "kind": "ValidatingPolicy",
+        "metadata": _metadata(settings.policy_name(rule), annotations={
+            "policies.kyverno.io/title": title,
+            "policies.kyverno.io/category": "Image rules",
+            "policies.kyverno.io/subject": "Pod",
+            "bulwark.io/control": rule,
+        }),
+        "spec": {
+            "validationActions": list(actions),
+            "failurePolicy": _failure_policy(actions),
+            # a registry lookup per image: at admission only, as kyverno/policies' own
+            "evaluation": {"admission": {"enabled": True},
+                           "background": {"enabled": not registry}},
+            "matchConstraints": _match_constraints(settings),
+            "variables": [dict(v) for v in POD_SPEC_VARIABLES],
+            "validations": [image_rules.validation(rule, rule_settings)],
+        },
+    }
+
+
+def build_rule_policy(settings: Settings, key: str) -> dict:
+    """The ValidatingPolicy of a pod security control or of an image rule, by its key."""
+    if key in image_rules.IMAGE_RULES:
+        return build_image_rule_policy(settings, key)
+    return build_pod_security_policy(settings, key)
+
+
+def build_image_rule_policies(settings: Settings) -> list[dict]:
+    """The enabled image rules; with ``engine: native`` as ValidatingAdmissionPolicies (the
+    settings refuse the registry rules there)."""
+    policies = [build_image_rule_policy(settings, r) for r in settings.image_rules.enabled()]
+    if settings.engine == "native":
+        return [doc for policy in policies for doc in build_native_policy(policy)]
+    return policies
 
 
 # Kyverno fills images.containers / initContainers / ephemeralContainers (always present, only
@@ -370,6 +420,7 @@ def build_bundle(settings: Settings | dict) -> list[dict]:
     for ns in settings.namespaces:
         out.extend(build_network_policies(settings, ns))
     out.extend(build_pod_security_policies(settings))
+    out.extend(build_image_rule_policies(settings))
     if settings.image_verification.enabled:
         if settings.image_verification.legacy_cluster_policy:
             out.append(build_legacy_image_policy(settings))

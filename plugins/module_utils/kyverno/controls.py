@@ -59,8 +59,17 @@ def _pod_and_containers(fields, condition: str) -> str:
 BASELINE_CAPABILITIES = ("AUDIT_WRITE", "CHOWN", "DAC_OVERRIDE", "FOWNER", "FSETID", "KILL",
                          "MKNOD", "NET_BIND_SERVICE", "SETFCAP", "SETGID", "SETPCAP", "SETUID",
                          "SYS_CHROOT")
-# check_seLinuxOptions.go: allowed types ("" = unset); container_engine_t since v1.31.
+# check_seLinuxOptions.go: allowed types ("" = unset); container_engine_t since v1.31 (the
+# SELinux row of kubernetes/website content/en/docs/concepts/security/pod-security-standards.md:
+# "container_engine_t (since Kubernetes 1.31)"). kyverno/policies' disallow-selinux
+# (pod-security-vpol/baseline, b9c4317c) still allows only the first three:
+# SELINUX_TYPE_LISTS["kyverno_policies"].
 SELINUX_TYPES = ("", "container_t", "container_init_t", "container_kvm_t", "container_engine_t")
+SELINUX_TYPE_LISTS = {"pod_security_standards": SELINUX_TYPES,
+                      "kyverno_policies": SELINUX_TYPES[:4]}
+# check_appArmorProfile.go (v1.30+ fields) and the annotations before them: allowed values.
+APPARMOR_TYPES = ("RuntimeDefault", "Localhost")
+APPARMOR_ANNOTATION_PREFIX = "container.apparmor.security.beta.kubernetes.io/"
 # check_sysctls.go: the safe set of v1.0, + ip_local_reserved_ports (v1.27), + the four TCP
 # keepalive / fin_timeout names (v1.29), + tcp_rmem / tcp_wmem (v1.32).
 SAFE_SYSCTLS = ("kernel.shm_rmid_forced", "net.ipv4.ip_local_port_range",
@@ -77,16 +86,26 @@ BASELINE_SECCOMP_TYPES = ("RuntimeDefault", "Localhost")
 _POD_SECCOMP_SET = f"(has({_PSC}) && has({_PSC}.seccompProfile))"
 
 
-def _seccomp_expression(_allowed_capabilities, seccomp_types) -> str:
-    allowed = _cel_list(seccomp_types)
+def _seccomp_expression(params) -> str:
+    allowed = _cel_list(params["seccomp_types"])
     return (f"(!{_POD_SECCOMP_SET} || {_PSC}.seccompProfile.type in {allowed}) && "
             + _set_here_else_pod("seccompProfile", f"{_SC}.seccompProfile.type in {allowed}",
                                  _POD_SECCOMP_SET))
 
 
+def _selinux_expression(params) -> str:
+    return (_pod_and_containers(("seLinuxOptions", "type"),
+                                "{v} in " + _cel_list(params["selinux_types"]))
+            + " && " + _pod_and_containers(("seLinuxOptions", "user"), "{v} == ''")
+            + " && " + _pod_and_containers(("seLinuxOptions", "role"), "{v} == ''"))
+
+
+_ANNOTATIONS = "variables.podAnnotations"
+
 # control -> (CEL expression, message) of its one validation. The expression is a string, or a
-# function (allowed_capabilities, seccomp_types) -> string where it depends on the settings; the
-# message may name {capabilities} and {seccomp_types}, filled in from the same settings.
+# function of {allowed_capabilities, seccomp_types, selinux_types} -> string where it depends on
+# the settings; the message may name {capabilities}, {seccomp_types} and {selinux_types}, filled
+# in from the same settings.
 _CONTROL_CEL = {
     "disallow_host_namespaces": (
         " && ".join(f"!{_flag_true(_PS, f)}" for f in ("hostNetwork", "hostIPC", "hostPID")),
@@ -106,9 +125,9 @@ _CONTROL_CEL = {
                         f"'ALL' in {_CAPS}.drop"),
         "Every container must drop ALL capabilities (securityContext.capabilities.drop: [ALL])."),
     "restrict_added_capabilities": (
-        lambda allowed_capabilities, _seccomp_types: _each_container(
+        lambda params: _each_container(
             f"!(has({_SC}) && has({_CAPS}) && has({_CAPS}.add)) || "
-            f"{_CAPS}.add.all(cap, cap in {_cel_list(allowed_capabilities)})"),
+            f"{_CAPS}.add.all(cap, cap in {_cel_list(params['allowed_capabilities'])})"),
         "Containers may add back only these capabilities: {capabilities}."),
     "require_run_as_non_root": (
         f"!(has({_PSC}) && has({_PSC}.runAsNonRoot) && {_PSC}.runAsNonRoot == false) && "
@@ -139,12 +158,17 @@ _CONTROL_CEL = {
         "Changing the /proc mount is disallowed: securityContext.procMount must be unset or "
         "Default in every container."),
     "disallow_selinux": (
-        _pod_and_containers(("seLinuxOptions", "type"), "{v} in " + _cel_list(SELINUX_TYPES))
-        + " && " + _pod_and_containers(("seLinuxOptions", "user"), "{v} == ''")
-        + " && " + _pod_and_containers(("seLinuxOptions", "role"), "{v} == ''"),
-        "Custom SELinux options are disallowed: seLinuxOptions.type may only be "
-        + ", ".join(t for t in SELINUX_TYPES if t) + ", and seLinuxOptions.user and .role must "
-        "be unset, on the pod and every container."),
+        _selinux_expression,
+        "Custom SELinux options are disallowed: seLinuxOptions.type may only be {selinux_types}, "
+        "and seLinuxOptions.user and .role must be unset, on the pod and every container."),
+    "restrict_apparmor_profiles": (
+        _pod_and_containers(("appArmorProfile", "type"), "{v} in " + _cel_list(APPARMOR_TYPES))
+        + f" && {_ANNOTATIONS}.all(k, !k.startsWith('{APPARMOR_ANNOTATION_PREFIX}') || "
+        f"{_ANNOTATIONS}[k] == 'runtime/default' || {_ANNOTATIONS}[k].startsWith('localhost/'))",
+        "Overriding or disabling the default AppArmor profile is disallowed: "
+        "appArmorProfile.type must be unset, RuntimeDefault or Localhost on the pod and every "
+        f"container, and the {APPARMOR_ANNOTATION_PREFIX}* annotations unset, runtime/default "
+        "or localhost/*."),
     "restrict_sysctls": (
         _unset_or(_PS, ("securityContext", "sysctls"),
                   "{v}.all(s, s.name in " + _cel_list(SAFE_SYSCTLS) + ")"),
@@ -171,13 +195,16 @@ _CONTROL_CEL = {
 }
 
 
-def _control_validations(control: str, allowed_capabilities, seccomp_types) -> list[dict]:
+def _control_validations(control: str, allowed_capabilities, seccomp_types,
+                         selinux_types=SELINUX_TYPES) -> list[dict]:
     """The CEL validations of one control (``has()`` only; see the package docstring)."""
     expression, message = _CONTROL_CEL[control]
     if callable(expression):
-        expression = expression(allowed_capabilities, seccomp_types)
+        expression = expression({"allowed_capabilities": allowed_capabilities,
+                                 "seccomp_types": seccomp_types, "selinux_types": selinux_types})
     message = message.format(capabilities=", ".join(allowed_capabilities) or "none",
-                             seccomp_types=" or ".join(seccomp_types))
+                             seccomp_types=" or ".join(seccomp_types),
+                             selinux_types=", ".join(t for t in selinux_types if t))
     return [{"expression": expression, "message": message}]
 
 
@@ -203,6 +230,8 @@ POD_SECURITY_CONTROLS = {
                               "baseline"),
     "disallow_proc_mount": ("disallow-proc-mount", "Disallow procMount", "baseline"),
     "disallow_selinux": ("disallow-selinux", "Disallow custom SELinux options", "baseline"),
+    "restrict_apparmor_profiles": ("restrict-apparmor-profiles", "Restrict AppArmor profiles",
+                                   "baseline"),
     "restrict_sysctls": ("restrict-sysctls", "Restrict sysctls", "baseline"),
     "disallow_unconfined_seccomp": ("disallow-unconfined-seccomp",
                                     "Disallow the Unconfined seccomp profile", "baseline"),
@@ -214,7 +243,8 @@ POD_SECURITY_CONTROLS = {
 }
 
 # control -> the ValidatingPolicy of Kyverno's own library (kyverno/policies pod-security-vpol)
-# that checks the same thing; read_only_root_filesystem is Bulwark's and has none.
+# that checks the same thing; read_only_root_filesystem is Bulwark's and has none. AppArmor has
+# no ValidatingPolicy there: restrict-apparmor-profiles is the ClusterPolicy of pod-security/.
 KYVERNO_LIBRARY_EQUIVALENT = {
     "disallow_host_namespaces": "disallow-host-namespaces",
     "disallow_privileged_containers": "disallow-privileged-containers",
@@ -229,6 +259,7 @@ KYVERNO_LIBRARY_EQUIVALENT = {
     "disallow_host_process": "disallow-host-process",
     "disallow_proc_mount": "disallow-proc-mount",
     "disallow_selinux": "disallow-selinux",
+    "restrict_apparmor_profiles": "restrict-apparmor-profiles",
     "disallow_unconfined_seccomp": "restrict-seccomp",
     "restrict_sysctls": "restrict-sysctls",
     "require_run_as_non_root_user": "require-run-as-non-root-user",
@@ -244,3 +275,17 @@ POD_SPEC_VARIABLES = (
                    f"(has({_PS}.initContainers) ? {_PS}.initContainers : []) + "
                    f"(has({_PS}.ephemeralContainers) ? {_PS}.ephemeralContainers : [])"},
 )
+
+# Variables a control needs beside POD_SPEC_VARIABLES: the pod's (or pod template's) annotations.
+_META = "object.spec.jobTemplate.spec.template.metadata"
+_TEMPLATE_META = "object.spec.template.metadata"
+CONTROL_VARIABLES = {
+    "restrict_apparmor_profiles": (
+        {"name": "podAnnotations",
+         "expression": "object.kind == 'Pod' ? (has(object.metadata.annotations) ? "
+                       "object.metadata.annotations : {}) : (object.kind == 'CronJob' ? "
+                       f"((has({_META}) && has({_META}.annotations)) ? {_META}.annotations "
+                       ": {}) : "
+                       f"((has({_TEMPLATE_META}) && has({_TEMPLATE_META}.annotations)) ? "
+                       f"{_TEMPLATE_META}.annotations : {{}}))"},),
+}

@@ -3,12 +3,14 @@
 # SPDX-License-Identifier: Apache-2.0
 """The pod security controls as a Pulumi CrossGuard pack sees them, in pulumi-policy's own terms.
 
-One policy per control, named as the builders name it with the default prefix
-(``bulwark-disallow-host-path``). What the stack's policy settings say per control becomes
-pulumi-policy configuration: the enforcement level (Deny: ``mandatory``, Audit or Warn:
-``advisory``, a disabled control: ``disabled``) and the properties of the policy's
-``config_schema`` (JSON schema): ``excludedNamespaces`` on every policy, ``allowedCapabilities``
-on restrict_added_capabilities and ``seccompProfileTypes`` on restrict_seccomp.
+One policy per control, and one per image rule that needs no registry (allowed_registries,
+disallow_latest_tag, require_digest; allowed_base_images reads registries and is Kyverno's alone),
+named as the builders name it with the default prefix (``bulwark-disallow-host-path``). What the
+stack's policy settings say per control becomes pulumi-policy configuration: the enforcement level
+(Deny: ``mandatory``, Audit or Warn: ``advisory``, a disabled control or an image rule that is
+off: ``disabled``) and the properties of the policy's ``config_schema`` (JSON schema):
+``excludedNamespaces`` on every policy, ``allowedCapabilities`` on restrict_added_capabilities,
+``seccompProfileTypes`` on restrict_seccomp and ``allowedRegistries`` on allowed_registries.
 
 - ``config_schema(control)``: the schema pulumi-policy checks a policy's configuration against.
 - ``pack_config(settings)``: a policy pack config file (``pulumi preview --policy-pack-config``)
@@ -21,6 +23,9 @@ from __future__ import annotations
 from ansible_collections.bulwark.container_security.plugins.module_utils.argument_types import (
     got,
     shown,
+)
+from ansible_collections.bulwark.container_security.plugins.module_utils.kyverno import (
+    image_rules,
 )
 from ansible_collections.bulwark.container_security.plugins.module_utils.kyverno.controls import (
     POD_SECURITY_CONTROLS,
@@ -52,11 +57,19 @@ PROPERTIES = {
         "type": "array", "items": {"enum": list(SECCOMP_TYPES)}, "minItems": 1,
         "uniqueItems": True, "default": list(_DEFAULTS.pod_security.seccomp_profile_types),
         "description": "Seccomp profile types a Pod may use."}),
+    "allowedRegistries": ("image_rules.allowed_registries.registries", {
+        "type": "array", "items": {"type": "string"}, "uniqueItems": True, "default": [],
+        "description": "Registries (and repository paths under them) images may come from; "
+                       "names without a registry are docker.io's."}),
 }
+# the image rules CEL decides alone (no registry metadata), beside the pod security controls
+IMAGE_RULE_KEYS = tuple(r for r in image_rules.IMAGE_RULES if r not in image_rules.REGISTRY_RULES)
+POLICY_KEYS = (*POD_SECURITY_CONTROLS, *IMAGE_RULE_KEYS)
 # control -> its properties besides excludedNamespaces (the settings its validations read)
 CONTROL_PROPERTIES = {
     "restrict_added_capabilities": ("allowedCapabilities",),
     "restrict_seccomp": ("seccompProfileTypes",),
+    "allowed_registries": ("allowedRegistries",),
 }
 
 
@@ -66,6 +79,12 @@ class CrossGuardConfigError(ValueError):
 
 def policy_name(control: str) -> str:
     return _DEFAULTS.policy_name(control)
+
+
+def title(key: str) -> str:
+    if key in image_rules.IMAGE_RULES:
+        return image_rules.IMAGE_RULES[key][1]
+    return POD_SECURITY_CONTROLS[key][1]
 
 
 def properties_of(control: str) -> tuple[str, ...]:
@@ -79,21 +98,29 @@ def config_schema(control: str) -> dict:
 
 
 def _level(settings: Settings, control: str) -> str:
-    if control not in settings.pod_security.controls():
+    if control in image_rules.IMAGE_RULES:
+        if control not in settings.image_rules.enabled():
+            return "disabled"
+        actions = settings.image_rules.rules[control].actions
+    elif control not in settings.pod_security.controls():
         return "disabled"
-    return "mandatory" if "Deny" in settings.pod_security.actions_for(control) else "advisory"
+    else:
+        actions = settings.pod_security.actions_for(control)
+    return "mandatory" if "Deny" in actions else "advisory"
 
 
 def pack_config(settings: Settings | dict) -> dict:
-    """{policy name: {"enforcementLevel": ..., property: value}} for every control."""
+    """{policy name: {"enforcementLevel": ..., property: value}} for every policy of the pack."""
     if not isinstance(settings, Settings):
         settings = Settings.from_dict(settings)
+    registries = settings.image_rules.rules.get("allowed_registries")
     values = {"excludedNamespaces": settings.all_excluded_namespaces(),
               "allowedCapabilities": list(settings.pod_security.allowed_capabilities),
-              "seccompProfileTypes": list(settings.pod_security.seccomp_profile_types)}
+              "seccompProfileTypes": list(settings.pod_security.seccomp_profile_types),
+              "allowedRegistries": list(registries.values) if registries else []}
     return {policy_name(c): {"enforcementLevel": _level(settings, c),
                              **{p: values[p] for p in properties_of(c)}}
-            for c in POD_SECURITY_CONTROLS}
+            for c in POLICY_KEYS}
 
 
 def settings_for(control: str, config) -> Settings:
@@ -107,6 +134,9 @@ def settings_for(control: str, config) -> Settings:
         raise CrossGuardConfigError(f"{name}: the configuration is a {type(config).__name__}, "
                                     "not a mapping")
     data: dict = {"pod_security": {}}
+    if control in image_rules.IMAGE_RULES:
+        # the rule is on here: the engine runs the policy only at a level other than disabled
+        data["image_rules"] = {control: {}}
     fed = {}
     for prop in properties_of(control):
         if prop not in config:
@@ -117,10 +147,11 @@ def settings_for(control: str, config) -> Settings:
                                         f"{got(config[prop])}; a list is required")
         key = PROPERTIES[prop][0]
         fed[key] = prop
-        if key.startswith("pod_security."):
-            data["pod_security"][key.split(".", 1)[1]] = config[prop]
-        else:
-            data[key] = config[prop]
+        *parents, leaf = key.split(".")
+        node = data
+        for parent in parents:
+            node = node.setdefault(parent, {})
+        node[leaf] = config[prop]
     try:
         return Settings.from_dict(data)
     except SettingsError as exc:

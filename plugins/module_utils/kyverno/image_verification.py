@@ -17,6 +17,7 @@ Plain Python; settings.py parses the settings with ``parse_signers``, builders.p
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from ansible_collections.bulwark.container_security.plugins.module_utils.kyverno.validation import (
@@ -28,6 +29,17 @@ from ansible_collections.bulwark.container_security.plugins.module_utils.kyverno
 )
 
 SIGNER_KEYS = ("notary_certificates", "keyless")
+SIGNATURE_FORMATS = ("legacy", "bundle")    # cosign_sign's signature_format
+# The Kyverno release the collection pins: roles/kyverno kyverno_version, the Pulumi program's
+# chart 3.9.0 (appVersion v1.19.0), the installer catalog.
+KYVERNO_PINNED_VERSION = "1.19.0"
+_RELEASE = re.compile(r"v?(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)\Z")
+# Open regressions of a Kyverno release that the settings walk into (read 2026-12-07; no newer
+# release with established checksums is reachable here). kyverno/kyverno#17363 (labels
+# regression, release-critical): an ImageValidatingPolicy with a cosign key attestor fails every
+# image whose signature exists only as a sigstore bundle referrer
+# (application/vnd.dev.sigstore.bundle.v0.3+json) on v1.19.0; v1.18.1 verified them.
+BUNDLE_KEY_REGRESSION = ("kyverno/kyverno#17363", ("1.19.0",))
 _CERT = ("-----BEGIN CERTIFICATE-----", "-----END CERTIFICATE-----")
 _PUBKEY = ("-----BEGIN PUBLIC KEY-----", "-----END PUBLIC KEY-----")
 
@@ -98,6 +110,36 @@ def parse_signers(data: dict, key: str) -> dict:
                             "or keyless are set (the legacy ClusterPolicy is built for "
                             "public_keys only)")
     return {"notary_certificates": tuple(_pem_text(c) for c in certs), "keyless": keyless}
+
+
+def signature_format(value, key: str) -> str:
+    if value not in SIGNATURE_FORMATS:
+        raise SettingsError(key, value, "legacy (cosign's .sig tag layout, the default of "
+                            "cosign_sign) or bundle (sigstore bundles as OCI referrers): what "
+                            "the images this policy verifies are signed with")
+    return value
+
+
+def kyverno_release(value, key: str) -> str:
+    """An exact Kyverno release, X.Y.Z (a leading v is dropped)."""
+    match = _RELEASE.fullmatch(value) if isinstance(value, str) else None
+    if not match:
+        raise SettingsError(key, value, "the exact Kyverno release that admits, X.Y.Z (e.g. "
+                            f"{KYVERNO_PINNED_VERSION}, the collection's pin)")
+    return ".".join(match.groups())
+
+
+def refuse_known_regressions(iv, kyverno_version: str) -> None:
+    """Refuse settings that a known open regression of ``kyverno_version`` would break."""
+    issue, affected = BUNDLE_KEY_REGRESSION
+    if (iv.enabled and iv.signature_format == "bundle" and iv.public_keys
+            and not iv.legacy_cluster_policy and kyverno_version in affected):
+        raise SettingsError("image_verification.signature_format", "bundle",
+                            f"legacy on Kyverno {kyverno_version}: {issue} (open, "
+                            "release-critical) makes its ImageValidatingPolicy fail every image "
+                            "signed only as a sigstore bundle with a key; sign with "
+                            "signature_format legacy, or run a Kyverno release without the "
+                            "regression and set kyverno_version to it")
 
 
 def _ignore_tlog(ignore: bool) -> dict:

@@ -12,10 +12,14 @@ from ansible_collections.bulwark.container_security.plugins.module_utils.kuberne
     PORT_NAME,
 )
 from ansible_collections.bulwark.container_security.plugins.module_utils.kyverno import (
+    image_rules as rules_table,
+)
+from ansible_collections.bulwark.container_security.plugins.module_utils.kyverno import (
     image_verification,
 )
 from ansible_collections.bulwark.container_security.plugins.module_utils.kyverno.controls import (
     POD_SECURITY_CONTROLS,
+    SELINUX_TYPE_LISTS,
 )
 from ansible_collections.bulwark.container_security.plugins.module_utils.kyverno.native import (
     ENGINES,
@@ -45,6 +49,8 @@ from ansible_collections.bulwark.container_security.plugins.module_utils.kyverno
     _unknown,
 )
 
+_PINNED_KYVERNO = image_verification.KYVERNO_PINNED_VERSION
+
 
 @dataclass(frozen=True)
 class PodSecuritySettings:
@@ -54,9 +60,10 @@ class PodSecuritySettings:
     disabled_controls: tuple[str, ...] = ()
     allowed_capabilities: tuple[str, ...] = ("NET_BIND_SERVICE",)
     seccomp_profile_types: tuple[str, ...] = SECCOMP_TYPES
+    selinux_types: str = "pod_security_standards"    # or kyverno_policies (no container_engine_t)
 
     KEYS = ("enabled", "default_action", "actions", "disabled_controls",
-            "allowed_capabilities", "seccomp_profile_types")
+            "allowed_capabilities", "seccomp_profile_types", "selinux_types")
 
     @classmethod
     def from_dict(cls, data, key: str = "pod_security") -> PodSecuritySettings:
@@ -88,9 +95,16 @@ class PodSecuritySettings:
             if item not in SECCOMP_TYPES:
                 raise SettingsError(f"{key}.seccomp_profile_types[{i}]", item,
                                     "RuntimeDefault or Localhost (Unconfined is never allowed)")
+        selinux = data.get("selinux_types", "pod_security_standards")
+        if not isinstance(selinux, str) or selinux not in SELINUX_TYPE_LISTS:
+            raise SettingsError(f"{key}.selinux_types", selinux,
+                                "pod_security_standards (Kubernetes' list, container_engine_t "
+                                "since v1.31) or kyverno_policies (kyverno/policies' "
+                                "disallow-selinux: without container_engine_t)")
         return cls(enabled=_bool(data.get("enabled", True), f"{key}.enabled"),
                    default_actions=default, actions=actions, disabled_controls=disabled,
-                   allowed_capabilities=caps, seccomp_profile_types=seccomp)
+                   allowed_capabilities=caps, seccomp_profile_types=seccomp,
+                   selinux_types=selinux)
 
     def actions_for(self, control: str) -> tuple[str, ...]:
         return self.actions.get(control, self.default_actions)
@@ -113,10 +127,12 @@ class ImageVerificationSettings:
     legacy_cluster_policy: bool = False
     notary_certificates: tuple[str, ...] = ()   # image_verification.py: the other signers
     keyless: tuple = ()
+    signature_format: str = "legacy"     # how cosign_sign signs the images: legacy or bundle
 
     KEYS = ("enabled", "action", "public_keys", "image_globs",
             "require_vulnerability_attestation", "vulnerability_max_age_hours",
-            "ignore_transparency_log", "legacy_cluster_policy") + image_verification.SIGNER_KEYS
+            "ignore_transparency_log", "legacy_cluster_policy",
+            "signature_format") + image_verification.SIGNER_KEYS
 
     @classmethod
     def from_dict(cls, data, key: str = "image_verification") -> ImageVerificationSettings:
@@ -161,6 +177,8 @@ class ImageVerificationSettings:
                                           f"{key}.ignore_transparency_log"),
             legacy_cluster_policy=_bool(data.get("legacy_cluster_policy", False),
                                         f"{key}.legacy_cluster_policy"),
+            signature_format=image_verification.signature_format(
+                data.get("signature_format", "legacy"), f"{key}.signature_format"),
             **signers,
         )
 
@@ -195,7 +213,7 @@ class ExceptionSettings:
                   max_days: int = DEFAULT_MAX_EXCEPTION_DAYS) -> ExceptionSettings:
         data = _mapping(data, key)
         _unknown(data, cls.KEYS, key)
-        allowed = (*POD_SECURITY_CONTROLS, "image_verification")
+        allowed = (*POD_SECURITY_CONTROLS, *rules_table.IMAGE_RULES, "image_verification")
         policies = _str_list(data.get("policies"), f"{key}.policies", what="policy key",
                              allow_empty=False)
         for i, item in enumerate(policies):
@@ -409,6 +427,7 @@ class Settings:
           disabled_controls: []
           allowed_capabilities: [NET_BIND_SERVICE]
           seccomp_profile_types: [RuntimeDefault, Localhost]
+          selinux_types: pod_security_standards   # or kyverno_policies (no container_engine_t)
         image_verification:
           enabled: false                          # true as soon as public_keys are given
           action: Audit
@@ -418,6 +437,13 @@ class Settings:
           vulnerability_max_age_hours: 168
           ignore_transparency_log: false          # true for keys signed without Rekor
           legacy_cluster_policy: false            # kyverno.io/v1 ClusterPolicy instead
+          signature_format: legacy                # or bundle: refused on kyverno_version 1.19.0
+        image_rules:                              # each rule on when present (image_rules.py)
+          allowed_registries: {action: Deny, registries: [registry.example.com/team]}
+          disallow_latest_tag: {action: Deny}
+          require_digest: {action: Audit}
+          allowed_base_images: {action: Audit, images: [gcr.io/distroless/static:nonroot]}
+        kyverno_version: 1.19.0                   # the Kyverno release admitting (the pin)
         exceptions:
           - {name, namespace, policies: [control | image_verification],
              workloads: [name | {name, kind}], expires_at: RFC 3339, reason}
@@ -442,6 +468,9 @@ class Settings:
     pod_security: PodSecuritySettings = field(default_factory=PodSecuritySettings)
     image_verification: ImageVerificationSettings = field(
         default_factory=ImageVerificationSettings)
+    image_rules: rules_table.ImageRulesSettings = field(
+        default_factory=rules_table.ImageRulesSettings)
+    kyverno_version: str = _PINNED_KYVERNO
     exceptions: tuple[ExceptionSettings, ...] = ()
     max_exception_days: int = DEFAULT_MAX_EXCEPTION_DAYS
     pod_security_admission_version: str = "v1.33"
@@ -449,8 +478,8 @@ class Settings:
     dns: DnsSettings = field(default_factory=DnsSettings)
 
     KEYS = ("name_prefix", "engine", "system_namespaces", "excluded_namespaces", "pod_security",
-            "image_verification", "exceptions", "max_exception_days",
-            "pod_security_admission_version", "namespaces", "dns")
+            "image_verification", "image_rules", "kyverno_version", "exceptions",
+            "max_exception_days", "pod_security_admission_version", "namespaces", "dns")
 
     @classmethod
     def from_dict(cls, data: dict | None) -> Settings:
@@ -495,10 +524,12 @@ class Settings:
                 raise SettingsError(f"exceptions[{i}].name", exc.name,
                                     "a name unique within its namespace")
             seen.add((exc.namespace, exc.name))
-        image_verification = ImageVerificationSettings.from_dict(data.get("image_verification"))
+        image_verification_settings = ImageVerificationSettings.from_dict(
+            data.get("image_verification"))
         for i, exc in enumerate(exceptions):
             if "image_verification" in exc.policies and not (
-                    image_verification.enabled and not image_verification.legacy_cluster_policy):
+                    image_verification_settings.enabled
+                    and not image_verification_settings.legacy_cluster_policy):
                 j = exc.policies.index("image_verification")
                 raise SettingsError(f"exceptions[{i}].policies[{j}]", "image_verification",
                                     "a pod security control: image_verification exceptions need "
@@ -508,17 +539,38 @@ class Settings:
         if engine not in ENGINES:
             raise SettingsError("engine", engine, "kyverno or native (ValidatingAdmissionPolicy)")
         for i, exc in enumerate(exceptions):
-            controls = [p for p in exc.policies if p != "image_verification"]
+            controls = [p for p in exc.policies if p in POD_SECURITY_CONTROLS]
             if engine == "native" and controls:
                 raise SettingsError(f"exceptions[{i}].policies", list(exc.policies),
                                     "only image_verification with engine native: "
                                     "ValidatingAdmissionPolicy has no expiring exceptions (use "
                                     "excluded_namespaces, or engine kyverno)")
+        image_rules = rules_table.ImageRulesSettings.from_dict(data.get("image_rules"))
+        for rule in image_rules.enabled():
+            if engine == "native" and rule in rules_table.REGISTRY_RULES:
+                raise SettingsError(f"image_rules.{rule}", "enabled", "engine kyverno: this "
+                                    "rule reads the image's manifest from its registry (Kyverno's "
+                                    "image.GetMetadata), which ValidatingAdmissionPolicy cannot; "
+                                    "drop it or set enabled: false")
+        for i, exc in enumerate(exceptions):
+            for j, item in enumerate(exc.policies):
+                if item in rules_table.IMAGE_RULES and item not in image_rules.enabled():
+                    raise SettingsError(f"exceptions[{i}].policies[{j}]", item,
+                                        f"an enabled rule: image_rules.{item} is off")
+                if item in rules_table.IMAGE_RULES and engine == "native":
+                    raise SettingsError(f"exceptions[{i}].policies[{j}]", item,
+                                        "a rule of engine kyverno (ValidatingAdmissionPolicy has "
+                                        "no expiring exceptions)")
+        kyverno_version = image_verification.kyverno_release(
+            data.get("kyverno_version", _PINNED_KYVERNO),
+            "kyverno_version")
+        image_verification.refuse_known_regressions(image_verification_settings, kyverno_version)
         return cls(
             name_prefix=prefix, engine=engine, system_namespaces=system,
             excluded_namespaces=excluded,
             pod_security=PodSecuritySettings.from_dict(data.get("pod_security")),
-            image_verification=image_verification,
+            image_verification=image_verification_settings,
+            image_rules=image_rules, kyverno_version=kyverno_version,
             exceptions=exceptions, max_exception_days=max_days,
             pod_security_admission_version=version,
             namespaces=namespaces, dns=DnsSettings.from_dict(data.get("dns")),
@@ -534,4 +586,6 @@ class Settings:
     def policy_name(self, control: str) -> str:
         if control == "image_verification":
             return f"{self.name_prefix}-verify-image-signatures"
+        if control in rules_table.IMAGE_RULES:
+            return f"{self.name_prefix}-{rules_table.IMAGE_RULES[control][0]}"
         return f"{self.name_prefix}-{POD_SECURITY_CONTROLS[control][0]}"

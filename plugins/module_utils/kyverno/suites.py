@@ -1,13 +1,17 @@
 # Copyright (c) 2026 Bulwark maintainers
 # Apache License 2.0 (see LICENSE or https://www.apache.org/licenses/LICENSE-2.0)
 # SPDX-License-Identifier: Apache-2.0
-"""`kyverno test` suites: for every pod security policy, compliant and non-compliant Pods,
-Deployments and CronJobs with the verdicts Kyverno must reach.
+"""`kyverno test` suites: for every pod security policy and every enabled image rule that needs
+no registry, compliant and non-compliant Pods, Deployments and CronJobs with the verdicts Kyverno
+must reach.
 """
 from __future__ import annotations
 
+from ansible_collections.bulwark.container_security.plugins.module_utils.kyverno import (
+    image_rules,
+)
 from ansible_collections.bulwark.container_security.plugins.module_utils.kyverno.builders import (
-    build_pod_security_policy,
+    build_rule_policy,
 )
 from ansible_collections.bulwark.container_security.plugins.module_utils.kyverno.native import (
     build_native_policy,
@@ -157,9 +161,19 @@ _VARIANTS = {
         [_same, _set_container(procMount="Default")],
         [_set_container(procMount="Unmasked"), _add_init(procMount="Unmasked")]),
     "disallow_selinux": lambda ps: (
-        [_same, _selinux(type="container_t"), _selinux(level="s0:c123,c456")],
+        [_same, _selinux(type="container_t"), _selinux(level="s0:c123,c456"),
+         *([_selinux(type="container_engine_t")] if ps.selinux_types == "pod_security_standards"
+           else [])],
         [_selinux(type="spc_t"), _selinux(user="sysadm_u"), _selinux(role="sysadm_r"),
-         _set_pod(seLinuxOptions={"type": "unconfined_t"})]),
+         _set_pod(seLinuxOptions={"type": "unconfined_t"}),
+         *([_selinux(type="container_engine_t")] if ps.selinux_types == "kyverno_policies"
+           else [])]),
+    "restrict_apparmor_profiles": lambda ps: (
+        [_same, _set_pod(appArmorProfile={"type": "RuntimeDefault"}),
+         _set_container(appArmorProfile={"type": "Localhost", "localhostProfile": "k8s-app"})],
+        [_set_pod(appArmorProfile={"type": "Unconfined"}),
+         _set_container(appArmorProfile={"type": "Unconfined"}),
+         _add_init(appArmorProfile={"type": "Unconfined"})]),
     "restrict_sysctls": lambda ps: (
         [_same, _set_pod(sysctls=[{"name": "net.ipv4.ip_unprivileged_port_start", "value": "0"}])],
         [_set_pod(sysctls=[{"name": "kernel.shm_next_id", "value": "4"}])]),
@@ -181,8 +195,46 @@ _VARIANTS = {
 }
 
 
+_DIGEST = "@sha256:" + "0123456789abcdef" * 4
+
+
+def _image(image: str):
+    return _set_first(image=image)
+
+
+def _image_variants(rule: str, settings: Settings) -> tuple[list, list]:
+    """(good, bad) variants of an image rule; each image's verdict is checked against
+    image_rules.allows, the rule's reference semantics, so a case never says what CEL cannot."""
+    values = settings.image_rules.rules[rule].values
+    if rule == "allowed_registries":
+        good = [f"{v}/app:1.0" if "/" in v else f"{v}/team/app:1.0" for v in values]
+        bad = [f"{values[0]}-evil/app:1.0", f"{values[0].split('/')[0]}.evil/app:1.0",
+               "busybox:1.36"]
+    else:
+        good = ["registry.example.com/team/app" + _DIGEST]
+        bad = ["registry.example.com/team/app:latest", "nginx"]
+        if rule == "disallow_latest_tag":
+            good.append("registry.example.com/team/app:1.0")
+        else:
+            bad.append("registry.example.com/team/app:1.0")
+    good = [i for i in good if image_rules.allows(rule, i, values)]
+    bad = [i for i in bad if not image_rules.allows(rule, i, values)]
+    return ([_image(i) for i in good],
+            [_image(i) for i in bad] + [_add_init_image(bad[0])])
+
+
+def _add_init_image(image: str):
+    def add(spec):
+        spec = _add_init()(spec)
+        spec["initContainers"][0]["image"] = image
+        return spec
+    return add
+
+
 def _variants(control: str, settings: Settings) -> tuple[list, list]:
     """(good, bad) lists of functions turning a compliant pod spec into a test case."""
+    if control in image_rules.IMAGE_RULES:
+        return _image_variants(control, settings)
     return _VARIANTS[control](settings.pod_security)
 
 
@@ -204,7 +256,8 @@ SUITE_NAMESPACE = "bulwark-policy-tests"
 
 
 def build_test_cases(settings: Settings, control: str) -> list[tuple[dict, str]]:
-    """[(resource, 'pass'|'fail')] for one control: every variant as Pod, Deployment, CronJob."""
+    """[(resource, 'pass'|'fail')] for one control (or enabled image rule that needs no
+    registry): every variant as Pod, Deployment, CronJob."""
     good, bad = _variants(control, settings)
     cases = []
     for verdict, variants in (("pass", good), ("fail", bad)):
@@ -236,8 +289,9 @@ def build_test_suites(settings: Settings | dict) -> dict[str, str]:
     if not isinstance(settings, Settings):
         settings = Settings.from_dict(settings)
     suites = {}
-    for control in settings.pod_security.controls():
-        policy = build_pod_security_policy(settings, control)
+    rules = [r for r in settings.image_rules.enabled() if r not in image_rules.REGISTRY_RULES]
+    for control in (*settings.pod_security.controls(), *rules):
+        policy = build_rule_policy(settings, control)
         name = policy["metadata"]["name"]
         native = settings.engine == "native"
         flag = "isValidatingAdmissionPolicy" if native else "isValidatingPolicy"

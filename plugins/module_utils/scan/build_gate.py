@@ -12,13 +12,18 @@ Order of decisions for one report:
 3. the gate's own rules run (severity, ignore-unfixed, ignores with expiry, budgets);
 4. the Rego policies see the report, every finding with the gate's verdict and the results
    the gate did not ignore; each ``deny`` message fails the gate, ``warn`` messages become
-   warnings.
+   warnings;
+5. the OS rules (``os_rules``, scan/os_rules.py) read the report's ``Metadata.OS``; each
+   failed rule is an ``os_denials`` message and fails the gate.
 """
 from __future__ import annotations
 
 import contextlib
 import gc
 
+from ansible_collections.bulwark.container_security.plugins.module_utils.redaction import (
+    one_line,
+)
 from ansible_collections.bulwark.container_security.plugins.module_utils.safe_input import (
     MAX_CONFIG_BYTES,
     InputError,
@@ -33,6 +38,10 @@ from ansible_collections.bulwark.container_security.plugins.module_utils.scan.gr
 )
 from ansible_collections.bulwark.container_security.plugins.module_utils.scan.job_summary import (
     to_markdown,
+)
+from ansible_collections.bulwark.container_security.plugins.module_utils.scan.os_rules import (
+    os_denials,
+    parse_os_rules,
 )
 from ansible_collections.bulwark.container_security.plugins.module_utils.scan.rego import (
     RegoPolicies,
@@ -77,6 +86,7 @@ BUILD_GATE_ARGUMENT_SPEC = dict(
     sarif_findings={"type": "str", "default": "all", "choices": list(SARIF_FINDINGS)},
     summary_markdown={"type": "path"},
     max_expiry_days={"type": "int", "default": MAX_EXPIRY_DAYS},
+    os_rules={"type": "dict"},
 )
 
 
@@ -123,15 +133,29 @@ def _cyclic_gc_paused():
             gc.enable()
 
 
-def gate_report(report, report_format="auto", vex=None, policies=None, **gate_args):
+def gate_report(report, report_format="auto", vex=None, policies=None, os_rules=None,
+                **gate_args):
     """Gate one Trivy or grype report; ``gate_args`` are :func:`trivy.gate.gate`'s options.
 
     ``vex`` is a :class:`VexIndex` (or None), ``policies`` loaded :class:`RegoPolicies` (or
-    None). The result is the gate's, plus ``report_format``, ``vex_suppressed`` (count),
-    ``policy_denials`` and ``policy_warnings``.
+    None), ``os_rules`` the ``os_rules`` option (checked here). The result is the gate's, plus
+    ``report_format``, ``vex_suppressed`` (count), ``policy_denials``, ``policy_warnings`` and
+    ``os_denials``.
     """
+    rules = parse_os_rules(os_rules)
     with _cyclic_gc_paused():
-        return _gate_report(report, report_format, vex, policies, gate_args)[0]
+        result = _gate_report(report, report_format, vex, policies, gate_args)[0]
+    return _apply_os_rules(report, rules, result)
+
+
+def _apply_os_rules(report, rules, result):
+    """The OS rules' denials on the gate's result: any fails it, each a line of the summary."""
+    result["os_denials"] = os_denials(report, rules, result["report_format"])
+    if result["os_denials"]:
+        result["passed"] = False
+        result["summary"] = summarize(result) + "".join(
+            f"\n  os rule: {one_line(msg)}" for msg in result["os_denials"])
+    return result
 
 
 def _gate_report(report, report_format, vex, policies, gate_args):
@@ -195,6 +219,7 @@ def gate_task(report, params, ignore_file_data=None, secrets=()):
     naming the option and file. ``secrets`` are masked in the Markdown summary.
     """
     sources = read_policies(params.get("policies"))
+    rules = parse_os_rules(params.get("os_rules"))
     with _cyclic_gc_paused():
         result, findings = _gate_report(
             report, params.get("report_format") or "auto", read_vex(params.get("vex")),
@@ -204,6 +229,7 @@ def gate_task(report, params, ignore_file_data=None, secrets=()):
                 ignores=merge_ignores(params.get("ignores"), ignore_file_data),
                 budgets=params.get("budgets"), today=params.get("today"),
                 max_expiry_days=params.get("max_expiry_days", MAX_EXPIRY_DAYS)))
+    result = _apply_os_rules(report, rules, result)
     outputs = task_outputs(result, params, _predicate(report, result, result["report_format"]))
     if params.get("sarif_path"):
         # Every finding: those that neither block nor are ignored go in as "other" (by

@@ -56,7 +56,10 @@ def pss(shared_fixtures):
 
 @pytest.fixture(scope="module")
 def validators():
-    return {p.control: (p, p.validate) for p in pack.policies()}
+    """The pod security policies of the pack (its image rules are off by default and tested
+    with the settings that enable them, test_pulumi_policy_pack_grpc.py)."""
+    return {p.control: (p, p.validate) for p in pack.policies()
+            if p.control not in crossguard.IMAGE_RULE_KEYS}
 
 
 def messages(control: str) -> list[str]:
@@ -111,7 +114,10 @@ def test_pack_config_is_pulumi_policys_and_comes_from_the_settings():
                                  "enforcementLevel": {"enum": list(crossguard.ENFORCEMENT_LEVELS)}}}
         jsonschema.validate(config[policy.name], schema)
     assert pack.initial_config() == crossguard.pack_config({})
-    assert {c["enforcementLevel"] for c in pack.initial_config().values()} == {"advisory"}
+    levels = {name: c["enforcementLevel"] for name, c in pack.initial_config().items()}
+    images = {crossguard.policy_name(r) for r in crossguard.IMAGE_RULE_KEYS}
+    assert {level for name, level in levels.items() if name not in images} == {"advisory"}
+    assert {levels[name] for name in images} == {"disabled"}     # image rules: opt in
 
 
 def test_validate_reads_its_configuration():

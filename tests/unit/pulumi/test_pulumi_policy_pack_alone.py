@@ -11,8 +11,8 @@ import shutil
 import subprocess
 import sys
 
-from ansible_collections.bulwark.container_security.plugins.module_utils.kyverno.controls import (
-    POD_SECURITY_CONTROLS,
+from ansible_collections.bulwark.container_security.plugins.module_utils.kyverno.crossguard import (
+    POLICY_KEYS,
 )
 from pulumi_harness import PULUMI_DIR, ROOT
 
@@ -54,7 +54,7 @@ def test_the_pack_loads_from_its_directory_in_a_bare_interpreter():
     run = _bare(PACK, "import pack", "print(len(pack.policies()))",
                 "print(any('bulwark_platform' in m for m in __import__('sys').modules))")
     assert run.returncode == 0, run.stderr
-    assert run.stdout.split() == [str(len(POD_SECURITY_CONTROLS)), "False"]
+    assert run.stdout.split() == [str(len(POLICY_KEYS)), "False"]
 
 
 def test_the_pack_published_alone_needs_the_collection_installed(tmp_path):
@@ -72,4 +72,4 @@ def test_the_pack_published_alone_needs_the_collection_installed(tmp_path):
     installed = _bare(copy, "import pack", "print(len(pack.policies()))",
                       env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT / ".collections")})
     assert installed.returncode == 0, installed.stderr
-    assert installed.stdout.split() == [str(len(POD_SECURITY_CONTROLS))]
+    assert installed.stdout.split() == [str(len(POLICY_KEYS))]

@@ -21,9 +21,6 @@ import pytest
 from ansible_collections.bulwark.container_security.plugins.module_utils.kyverno import (
     crossguard,
 )
-from ansible_collections.bulwark.container_security.plugins.module_utils.kyverno.controls import (
-    POD_SECURITY_CONTROLS,
-)
 from google.protobuf import empty_pb2, json_format, struct_pb2
 from pulumi.runtime.proto import analyzer_pb2, analyzer_pb2_grpc
 from pulumi_harness import PULUMI_DIR
@@ -36,7 +33,9 @@ SETTINGS = {"pod_security": {"default_action": "Audit",
                              "actions": {"disallow_host_path": "Deny"},
                              "disabled_controls": ["restrict_sysctls"],
                              "allowed_capabilities": ["NET_BIND_SERVICE", "CHOWN"]},
-            "excluded_namespaces": ["legacy"]}
+            "excluded_namespaces": ["legacy"],
+            "image_rules": {"allowed_registries": {"action": "Deny",
+                                                   "registries": ["registry.example.com"]}}}
 
 
 @pytest.fixture(scope="module")
@@ -80,7 +79,7 @@ def test_the_pack_announces_its_policies_schemas_and_initial_config(analyzer):
     schemas = {p.name: json_format.MessageToDict(p.configSchema.properties)
                for p in info.policies}
     assert schemas == {crossguard.policy_name(c): crossguard.config_schema(c)["properties"]
-                       for c in POD_SECURITY_CONTROLS}
+                       for c in crossguard.POLICY_KEYS}
     initial = {name: {"enforcementLevel": LEVELS[c.enforcementLevel],
                       **json_format.MessageToDict(c.properties)}
                for name, c in info.initialConfig.items()}
@@ -109,6 +108,11 @@ def test_violations_come_at_the_levels_the_settings_ask_for(analyzer):
     assert found["bulwark-require-run-as-non-root"][0] == "advisory"
     assert "bulwark-restrict-added-capabilities" not in found      # CHOWN allowed by the config
     assert "bulwark-restrict-sysctls" not in found
+    # web:1 is docker.io/library/web: not from the allowed registry; the tag rules are off
+    assert found["bulwark-allowed-registries"] == (
+        "mandatory", "Allowed image registries\nImages must come from an allowed registry: "
+                     "registry.example.com (docker.io for names without a registry).")
+    assert "bulwark-disallow-latest-tag" not in found
     legacy = {**deployment, "metadata": {"name": "old", "namespace": "legacy"}}
     assert _analyze(analyzer, "Deployment", "kubernetes:apps/v1:Deployment", legacy) == {}
     config_map = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "c"}}

@@ -349,3 +349,22 @@ def test_native_engine_without_image_verification_installs_no_kyverno():
                    "image_verification": example_policy["image_verification"]}
     monitor = run_program({"falcoEnabled": False, "policy": with_images})
     assert [r.name for r in monitor.by_type(RELEASE)] == ["kyverno"]
+
+
+def test_image_rules_from_the_stack_settings_are_declared_by_either_engine():
+    """bulwark:policy.image_rules reaches the program through the same bundle: Kyverno
+    ValidatingPolicies with engine kyverno, ValidatingAdmissionPolicies (and no Kyverno) with
+    engine native, as many as the settings enable."""
+    rules = {"allowed_registries": {"action": "Deny", "registries": ["registry.example.com"]},
+             "disallow_latest_tag": {"action": "Deny"}}
+    kyverno = run_program({"falcoEnabled": False, "policy": {"image_rules": rules}})
+    names = [r.inputs["metadata"]["name"] for r in
+             kyverno.by_type("kubernetes:policies.kyverno.io/v1:ValidatingPolicy")]
+    assert len(names) == CONTROLS + 2
+    assert {"bulwark-allowed-registries", "bulwark-disallow-latest-tag"} <= set(names)
+    native_policy = {"engine": "native", "image_rules": rules}
+    native = run_program({"falcoEnabled": False, "policy": native_policy})
+    vaps = [r.inputs["metadata"]["name"] for r in native.by_type(
+        "kubernetes:admissionregistration.k8s.io/v1:ValidatingAdmissionPolicy")]
+    assert len(vaps) == CONTROLS + 2 and "bulwark-allowed-registries" in vaps
+    assert not native.by_type(RELEASE)

@@ -90,7 +90,7 @@ def test_every_pod_kind_is_judged_on_its_pod_spec(kind, engine):
     report = admission.evaluate(bundle, [good, bad], engine)
     ok, denied = report["resources"]
     assert ok["allowed"] and {p["verdict"] for p in ok["policies"]} == {"pass"}
-    assert len(ok["policies"]) == 18
+    assert len(ok["policies"]) == 19
     assert not denied["allowed"] and report["denied"] == [denied["resource"]]
     assert sorted(p["control"] for p in denied["policies"] if p["denied"]) == DENIED_CONTROLS
 
@@ -214,7 +214,7 @@ def test_cli_exit_codes_and_output(tmp_path, capsys):
     assert out.err == "1 admitted, 1 denied\n"
     assert cli.main(["--json", privileged]) == 0            # default settings only audit
     report = json.loads(capsys.readouterr().out)
-    assert report["denied"] == [] and len(report["resources"][0]["policies"]) == 18
+    assert report["denied"] == [] and len(report["resources"][0]["policies"]) == 19
     bad = tmp_path / "bad.yaml"
     bad.write_text("kind: Pod\n")
     assert cli.main([str(bad)]) == 2

@@ -51,6 +51,10 @@ def _bundles():
         "full": kyverno_builders.build_bundle(full),
         "legacy": kyverno_builders.build_bundle(legacy),
         "signers": kyverno_builders.build_bundle(signer_settings()),
+        "image_rules": kyverno_builders.build_bundle(full_settings(image_rules={
+            "allowed_registries": {"action": "Deny", "registries": ["registry.example.com"]},
+            "disallow_latest_tag": {}, "require_digest": {"action": ["Warn", "Audit"]},
+            "allowed_base_images": {"images": ["gcr.io/distroless/static:nonroot"]}})),
     }
 
 

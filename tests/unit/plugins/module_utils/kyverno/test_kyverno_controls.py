@@ -93,7 +93,8 @@ def test_resources_without_pod_spec_fields_do_not_error(policies):
         **dict.fromkeys(("disallow_host_path", "disallow_host_ports", "disallow_host_process",
                          "disallow_proc_mount", "disallow_selinux", "restrict_sysctls",
                          "disallow_unconfined_seccomp", "restrict_baseline_capabilities",
-                         "restrict_volume_types", "require_run_as_non_root_user"), "pass"),
+                         "restrict_volume_types", "require_run_as_non_root_user",
+                         "restrict_apparmor_profiles"), "pass"),
     }
 
 
@@ -189,3 +190,63 @@ def test_excluded_namespaces_are_skipped(namespace):
     assert verdict(policy, bad) == "fail"
     bad["metadata"]["namespace"] = namespace
     assert verdict(policy, bad) == "skip"
+
+
+def _pod(spec: dict, annotations: dict | None = None) -> dict:
+    meta = {"name": "p", **({"annotations": annotations} if annotations else {})}
+    return {"apiVersion": "v1", "kind": "Pod", "metadata": meta, "spec": spec}
+
+
+@pytest.mark.parametrize("engine", sorted(ENGINES))
+@pytest.mark.parametrize(("annotations", "field", "expected"), [
+    (None, None, "pass"),
+    ({"container.apparmor.security.beta.kubernetes.io/app": "runtime/default"}, None, "pass"),
+    ({"container.apparmor.security.beta.kubernetes.io/app": "localhost/k8s-app"}, None, "pass"),
+    ({"container.apparmor.security.beta.kubernetes.io/app": "unconfined"}, None, "fail"),
+    ({"container.apparmor.security.beta.kubernetes.io/app": ""}, None, "fail"),
+    ({"other.example/unconfined": "unconfined"}, None, "pass"),
+    (None, {"type": "Unconfined"}, "fail"),
+    (None, {"type": "Localhost", "localhostProfile": "p"}, "pass"),
+])
+def test_apparmor_reads_annotations_and_fields(engine, annotations, field, expected):
+    """PSS baseline AppArmor: the annotation values and appArmorProfile.type, in each engine,
+    on a Pod and on the same pod as a Deployment's template and as an ephemeral container."""
+    settings = kyverno_settings.Settings.from_dict({})
+    policy = kyverno_builders.build_pod_security_policy(settings, "restrict_apparmor_profiles")
+    spec = {"containers": [{"name": "app", "image": "i"}]}
+    if field:
+        spec["ephemeralContainers"] = [{"name": "debug", "image": "i",
+                                        "securityContext": {"appArmorProfile": field}}]
+    assert verdict(policy, _pod(spec, annotations), engine) == expected
+    template = {"metadata": {"annotations": annotations} if annotations else {}, "spec": spec}
+    deployment = {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "d"},
+                  "spec": {"selector": {}, "template": template}}
+    assert verdict(policy, deployment, engine) == expected
+
+
+@pytest.mark.parametrize("engine", sorted(ENGINES))
+@pytest.mark.parametrize(("selinux_types", "expected"), [
+    ("pod_security_standards", "pass"), ("kyverno_policies", "fail")])
+def test_selinux_container_engine_t_follows_the_chosen_list(engine, selinux_types, expected):
+    """Kubernetes' PSS allow container_engine_t since v1.31; kyverno/policies' disallow-selinux
+    does not: the setting picks one, and both keep refusing spc_t."""
+    settings = kyverno_settings.Settings.from_dict({"pod_security": {
+        "selinux_types": selinux_types}})
+    policy = kyverno_builders.build_pod_security_policy(settings, "disallow_selinux")
+    for where in ("pod", "container"):
+        spec = {"containers": [{"name": "c", "image": "i"}]}
+        options = {"seLinuxOptions": {"type": "container_engine_t"}}
+        if where == "pod":
+            spec["securityContext"] = options
+        else:
+            spec["containers"][0]["securityContext"] = options
+        assert verdict(policy, _pod(spec), engine) == expected
+        options["seLinuxOptions"]["type"] = "spc_t"
+        assert verdict(policy, _pod(spec), engine) == "fail"
+    assert ("container_engine_t" in policy["spec"]["validations"][0]["message"]) == (
+        expected == "pass")
+
+
+def test_selinux_types_setting_is_refused_when_unknown():
+    with pytest.raises(kyverno_settings.SettingsError, match="pod_security.selinux_types"):
+        kyverno_settings.Settings.from_dict({"pod_security": {"selinux_types": "strict"}})

@@ -67,3 +67,27 @@ def test_refusals_name_policy_and_property():
     with pytest.raises(crossguard.CrossGuardConfigError,
                        match=r"\Abulwark-disallow-host-path\.excludedNamespaces\[1\]: "):
         crossguard.settings_for("disallow_host_path", {"excludedNamespaces": ["ok", "Not OK"]})
+
+
+def test_image_rules_are_policies_of_the_pack_off_unless_the_settings_enable_them():
+    off = crossguard.pack_config({})
+    for rule in crossguard.IMAGE_RULE_KEYS:
+        assert off[crossguard.policy_name(rule)]["enforcementLevel"] == "disabled"
+    assert "bulwark-allowed-base-images" not in off       # needs registries: Kyverno only
+    on = crossguard.pack_config({"image_rules": {
+        "allowed_registries": {"action": "Deny", "registries": ["registry.example.com/team"]},
+        "disallow_latest_tag": {"action": "Audit"}}})
+    assert on["bulwark-allowed-registries"] == {
+        "enforcementLevel": "mandatory", "excludedNamespaces": ["kube-system", "kyverno", "falco"],
+        "allowedRegistries": ["registry.example.com/team"]}
+    assert on["bulwark-disallow-latest-tag"]["enforcementLevel"] == "advisory"
+    read = crossguard.settings_for("allowed_registries", on["bulwark-allowed-registries"])
+    assert read.image_rules.rules["allowed_registries"].values == ("registry.example.com/team",)
+
+
+def test_a_bad_registry_is_refused_naming_policy_and_property():
+    with pytest.raises(crossguard.CrossGuardConfigError,
+                       match=r"\Abulwark-allowed-registries\.allowedRegistries\[0\]: "):
+        crossguard.settings_for("allowed_registries", {"allowedRegistries": ["nginx"]})
+    with pytest.raises(crossguard.CrossGuardConfigError, match="bulwark-allowed-registries"):
+        crossguard.settings_for("allowed_registries", {})   # on, but no registry

@@ -75,3 +75,78 @@ def test_bad_signers_are_refused_with_the_key(extra, key, words):
     with pytest.raises(SettingsError) as e:
         kyverno_settings.Settings.from_dict(data)
     assert f"image_verification.{key}" in str(e.value) and words in str(e.value)
+
+
+# ---------------------------------------------------------------- the Kyverno pin's regression
+
+def _bundle_keys(**overrides):
+    data = full_settings()
+    data["image_verification"] = {**data["image_verification"], "signature_format": "bundle"}
+    data.update(overrides)
+    return data
+
+
+def test_bundle_signatures_with_a_key_are_refused_on_the_pinned_release_naming_the_issue():
+    with pytest.raises(SettingsError) as err:
+        kyverno_settings.Settings.from_dict(_bundle_keys())
+    assert err.value.key == "image_verification.signature_format"
+    assert "kyverno/kyverno#17363" in str(err.value) and "1.19.0" in str(err.value)
+    # the same with the pin spelled out, or with a leading v
+    for version in ("1.19.0", "v1.19.0"):
+        with pytest.raises(SettingsError, match="17363"):
+            kyverno_settings.Settings.from_dict(_bundle_keys(kyverno_version=version))
+
+
+@pytest.mark.parametrize("overrides", [
+    {"kyverno_version": "1.18.1"},             # the release the issue says verified them
+    {"kyverno_version": "1.20.0"},             # a release the user says they run
+])
+def test_bundle_signatures_are_accepted_off_the_affected_release(overrides):
+    settings = kyverno_settings.Settings.from_dict(_bundle_keys(**overrides))
+    assert settings.image_verification.signature_format == "bundle"
+    assert settings.kyverno_version == overrides["kyverno_version"]
+
+
+def test_legacy_signatures_keyless_only_or_disabled_verification_are_not_refused():
+    assert kyverno_settings.Settings.from_dict(full_settings()).image_verification \
+        .signature_format == "legacy"
+    keyless = {"enabled": True, "image_globs": ["r.example/*"], "keyless": SIGNERS["keyless"][:1],
+               "signature_format": "bundle"}
+    assert kyverno_settings.Settings.from_dict({"image_verification": keyless})
+    off = {"enabled": False, "signature_format": "bundle", "public_keys": [TEST_KEYS[0]]}
+    assert not kyverno_settings.Settings.from_dict({"image_verification": off}) \
+        .image_verification.enabled
+
+
+@pytest.mark.parametrize(("data", "key"), [
+    ({"image_verification": {"signature_format": "v3"}}, "image_verification.signature_format"),
+    ({"kyverno_version": "1.19"}, "kyverno_version"),
+    ({"kyverno_version": "latest"}, "kyverno_version"),
+    ({"kyverno_version": "1.19.0\n"}, "kyverno_version"),
+    ({"kyverno_version": 1.19}, "kyverno_version"),
+])
+def test_bad_signature_format_or_release_is_refused_by_name(data, key):
+    with pytest.raises(SettingsError) as err:
+        kyverno_settings.Settings.from_dict(data)
+    assert err.value.key == key
+
+
+def test_the_pin_is_the_one_of_the_role_the_catalog_and_the_chart():
+    """KYVERNO_PINNED_VERSION names the release the rest of the collection installs."""
+    from pathlib import Path
+
+    import yaml
+    from ansible_collections.bulwark.container_security.plugins.module_utils import (
+        release_artifacts,
+    )
+    from ansible_collections.bulwark.container_security.plugins.module_utils.kyverno import (
+        image_verification,
+    )
+    root = Path(__file__).resolve().parents[5]
+    pin = image_verification.KYVERNO_PINNED_VERSION
+    defaults = yaml.safe_load((root / "roles" / "kyverno" / "defaults" / "main.yml").read_text())
+    assert defaults["kyverno_version"] == pin
+    assert pin in release_artifacts.CATALOG["kyverno"]["sha256"]
+    chart = (root / "pulumi" / "bulwark_platform" / "settings.py").read_text()
+    assert f"appVersion v{pin}" in chart
+    assert kyverno_settings.Settings.from_dict({}).kyverno_version == pin

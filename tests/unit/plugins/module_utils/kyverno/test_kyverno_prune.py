@@ -70,7 +70,7 @@ def test_switching_engine_replaces_every_pod_security_policy():
     after = builders.build_bundle({"engine": "native"})
     plan = prune.prune_plan(after, listed(before))
     assert {d["kind"] for d in plan["delete"]} == {"ValidatingPolicy"}
-    assert len(plan["delete"]) == 18
+    assert len(plan["delete"]) == 19
     back = prune.prune_plan(before, listed(after))
     assert {d["kind"] for d in back["delete"]} == {"ValidatingAdmissionPolicy",
                                                    "ValidatingAdmissionPolicyBinding"}

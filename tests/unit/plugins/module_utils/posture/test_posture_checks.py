@@ -298,13 +298,13 @@ SAME_SETTINGS = {
 
 def test_native_engine_gives_the_same_warnings_as_kyverno():
     """Issue 23: with engine native the actions live on the bindings; posture reads them, so
-    the same settings give the same 18 Audit-only warnings, not 18 'no validation action'."""
+    the same settings give the same 19 Audit-only warnings, not 19 'no validation action'."""
     found = {}
     for engine in ("kyverno", "native"):
         bundle = build_bundle(dict(SAME_SETTINGS, engine=engine))
         found[engine] = cluster.cluster_checks(cluster.cluster_summary(bundle))
     policy_checks = [c for c in found["native"] if c["id"].startswith("admit.policy.")]
-    assert len(policy_checks) == 18
+    assert len(policy_checks) == 19
     assert {c["status"] for c in policy_checks} == {"warn"}
     assert all("Audit only, violations are admitted" in c["reason"] for c in policy_checks)
     assert found["native"] == found["kyverno"]
@@ -375,3 +375,18 @@ def test_image_checks():
 def test_unknown_status_is_refused():
     with pytest.raises(ValueError, match="status 'ok'"):
         checks.check("run.x", "ok", "r", "run", "run")
+
+
+def test_image_rules_reach_the_cluster_column_with_their_actions():
+    """The image rules come from the same settings as the bundle: each enabled rule is a
+    policy check of its own, passing when it denies, warning while it only audits."""
+    settings = {"image_rules": {"allowed_registries": {"action": "Deny",
+                                                       "registries": ["registry.example"]},
+                                "disallow_latest_tag": {"action": "Audit"}}}
+    for engine in ("kyverno", "native"):
+        checks = cluster.cluster_checks(cluster.cluster_summary(
+            build_bundle(dict(settings, engine=engine))))
+        by_id = {c["id"]: c["status"] for c in checks}
+        assert by_id["admit.policy.allowed_registries"] == "pass"
+        assert by_id["admit.policy.disallow_latest_tag"] == "warn"
+        assert "admit.policy.require_digest" not in by_id
