@@ -34,7 +34,8 @@ PRIVATE = ("Makefile", "ansible.cfg", "pyproject.toml", "requirements.in", "requ
 SHIPPED = ("MANIFEST.json", "README.md", "LICENSE", "meta/runtime.yml", "requirements.txt",
            "requirements.yml", "bindep.txt", "execution-environment.yml", "playbooks/scan.yml",
            "roles/release_artifact/meta/argument_specs.yml",
-           "plugins/module_utils/release_artifacts.py")
+           "plugins/module_utils/release_artifacts.py", "bin/admission_check.py",
+           "bin/falco_rules_lint.py")
 
 
 @pytest.fixture(scope="module")
