@@ -5,8 +5,6 @@
 """Ansible module: offline admission check of Kubernetes manifests against Bulwark's policies."""
 from __future__ import annotations
 
-import json
-
 DOCUMENTATION = r"""
 ---
 module: admission_check
@@ -137,6 +135,8 @@ summary:
   type: list
   elements: str
 """
+
+import json  # noqa: E402
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib  # noqa: E402
 

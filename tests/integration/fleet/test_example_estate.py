@@ -146,8 +146,8 @@ def test_check_diff_on_a_fresh_estate_reports_what_a_real_run_creates_first(fres
     assert all(r["failed"] == 0 and r["unreachable"] == 0 for r in recap.values()), recap
     # what cannot be known yet is said, per key file, on the admin host and on every host
     # that trusts the keys
-    keys = [f"{estate}/cosign-public-keys/{h}.pub" for h in ("ci-runner-01.example.com",
-                                                            "ci-runner-02.example.com")]
+    keys = [f"{estate}/cosign-public-keys/{host}.pub"
+            for host in ("ci-runner-01.example.com", "ci-runner-02.example.com")]
     text = " ".join(out.split())
     for key in keys:
         assert f"Not known yet: kyverno_public_key_files {key} does not exist" in text, key
