@@ -22,8 +22,10 @@ description:
     C(expiresAt). Image verification policies need registries and are listed in
     RV(not_evaluated) instead.
   - Fails when any resource is denied (a failing policy whose actions include C(Deny), or a CEL
-    error under C(failurePolicy=Fail)), unless O(fail_on_deny=false). The same check runs as a
-    command, C(python3 tools/admission_check.py), for CI.
+    error under C(failurePolicy=Fail)), unless O(fail_on_deny=false). The result holds one
+    summary per resource (its verdict and the policies that did not pass, with their messages);
+    every policy's verdict goes to the JSON file O(report_path). The same check runs as a
+    command, C(python3 bin/admission_check.py) in the installed collection, for CI.
 options:
   manifests:
     description: Kubernetes manifests (mappings) to judge.
@@ -54,6 +56,13 @@ options:
     description: Fail the task when any resource is denied.
     type: bool
     default: true
+  report_path:
+    description:
+      - Write the whole report (every resource, every policy verdict with its actions and
+        messages, the policies not evaluated) as JSON to this file on the host that runs the
+        module. Written atomically in its directory, which must exist; a symlink or a directory
+        at the path is refused. Not written in check mode.
+    type: path
 extends_documentation_fragment:
   - bulwark.container_security.attributes
   - bulwark.container_security.attributes.read_only
@@ -71,6 +80,7 @@ EXAMPLES = r"""
   bulwark.container_security.admission_check:
     paths: "{{ lookup('ansible.builtin.fileglob', 'deploy/*.yaml', wantlist=True) | sort }}"
     policy_settings: "{{ kyverno_policy_settings }}"
+    report_path: "{{ playbook_dir }}/admission-report.json"
   delegate_to: localhost
 
 - name: Report only, with the native engine's policies
@@ -83,24 +93,28 @@ EXAMPLES = r"""
 
 RETURN = r"""
 results:
-  description: Per resource, whether it is admitted and the verdict of every policy that matched it.
+  description:
+    - Per resource, its verdict (C(admit) or C(deny)), how many matching policies passed, and
+      the policies that did not pass (verdict C(fail), C(error) or C(skip)) with their message.
+      Every verdict is in O(report_path).
   returned: always
   type: list
   elements: dict
   sample:
     - resource: Pod/default/privileged
-      kind: Pod
-      namespace: default
-      name: privileged
-      allowed: false
+      verdict: deny
+      passed: 15
       policies:
         - policy: bulwark-disallow-privileged-containers
           kind: ValidatingPolicy
           control: disallow_privileged_containers
           verdict: fail
-          actions: [Deny]
           denied: true
-          messages: ["Privileged containers are disallowed: ..."]
+          message: "Privileged containers are disallowed: ..."
+report_path:
+  description: The file the whole report was written to (empty when O(report_path) is unset).
+  returned: always
+  type: str
 denied:
   description: The resources denied, as C(Kind/namespace/name).
   returned: always
@@ -123,6 +137,8 @@ summary:
   elements: str
 """
 
+import json  # noqa: E402
+
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib  # noqa: E402
 
 from ansible_collections.bulwark.container_security.plugins.module_utils.kyverno import (  # noqa: E402
@@ -135,6 +151,10 @@ from ansible_collections.bulwark.container_security.plugins.module_utils import 
 )
 from ansible_collections.bulwark.container_security.plugins.module_utils.redaction import (  # noqa: E402
     printable,
+)
+from ansible_collections.bulwark.container_security.plugins.module_utils.safe_output import (  # noqa: E402
+    OutputError,
+    write_text_if_changed,
 )
 
 
@@ -165,6 +185,7 @@ def main():
             "cel_engine": {"type": "str", "default": admission.DEFAULT_CEL_ENGINE,
                            "choices": list(admission.CEL_ENGINES)},
             "fail_on_deny": {"type": "bool", "default": True},
+            "report_path": {"type": "path"},
         },
         supports_check_mode=True,
     )
@@ -188,24 +209,30 @@ def main():
         report = admission.evaluate(bundle, resources, params["cel_engine"])
     except admission.AdmissionError as exc:
         module.fail_json(msg=printable(str(exc)))
+    changed = False
+    if params["report_path"]:
+        try:
+            changed = write_text_if_changed(params["report_path"],
+                                            json.dumps(report, indent=1, sort_keys=True) + "\n",
+                                            module.check_mode, what="report_path")
+        except OutputError as exc:
+            module.fail_json(msg=printable(str(exc)))
     out = {
-        "changed": False,
-        "results": report["resources"],
+        "changed": changed,
+        "results": admission.resource_summaries(report),
         "denied": report["denied"],
         "admitted": [r["resource"] for r in report["resources"] if r["allowed"]],
         "not_evaluated": report["not_evaluated"],
         "summary": admission.summary_lines(report),
+        "report_path": params["report_path"] or "",
     }
     if report["denied"] and params["fail_on_deny"]:
-        reasons = []
-        for res in report["resources"]:
-            for pol in res["policies"]:
-                if pol["denied"]:
-                    text = "; ".join(pol["messages"])
-                    reasons.append(f"{res['resource']}: {pol['policy']}: {text}")
+        reasons = [f"{res['resource']}: {pol['policy']}: {pol['message']}"
+                   for res in out["results"] for pol in res["policies"] if pol["denied"]]
+        where = f" (every verdict: {params['report_path']})" if params["report_path"] else ""
         module.fail_json(msg=printable(f"admission denied {len(report['denied'])} of "
-                                       f"{len(resources)} resource(s): " + " | ".join(reasons)),
-                         **out)
+                                       f"{len(resources)} resource(s){where}: "
+                                       + " | ".join(reasons)), **out)
     module.exit_json(**out)
 
 

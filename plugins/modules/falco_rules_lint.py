@@ -25,7 +25,7 @@ description:
     errors), the rule, macro or list, and the problem. Warnings are returned, and fail the task
     only with O(fail_on_warnings).
   - Never changes anything. Falco itself is not needed; the same checks run as a command,
-    C(python3 tools/falco_rules_lint.py FILE...) in a checkout, for CI.
+    C(python3 bin/falco_rules_lint.py FILE...) in the installed collection or a checkout, for CI.
 options:
   paths:
     description:

@@ -36,7 +36,8 @@ SHIPPED = ("MANIFEST.json", "README.md", "LICENSE", "meta/runtime.yml",
            "meta/execution-environment.yml", "requirements.txt", "requirements.yml", "bindep.txt",
            "execution-environment.yml", "playbooks/scan.yml",
            "roles/release_artifact/meta/argument_specs.yml",
-           "plugins/module_utils/release_artifacts.py")
+           "plugins/module_utils/release_artifacts.py", "bin/admission_check.py",
+           "bin/falco_rules_lint.py")
 
 
 @pytest.fixture(scope="module")

@@ -11,7 +11,7 @@ refuse it before anything happens.
 - module rows: the module's main() in-process; no process may be started (the probe of the
   tool's --help is allowed only where a row says so) and the message must name the option.
 - Pulumi rows: the stack config through settings.from_mapping / the policy settings.
-- CLI rows: tools/*.py, pulumi/render.py and lab/lab.py as subprocesses, no node.
+- CLI rows: bin/*.py, pulumi/render.py and lab/lab.py as subprocesses, no node.
 
 A row that is not refused cleanly is a finding: fix it in the product, not with an xfail here.
 """
@@ -558,16 +558,16 @@ def test_bad_inputs_row_pulumi(row_id, mapping, fragments):
 # ---------------------------------------------------------------------------- CLIs
 # (row id, argv after the interpreter, fragments of stderr/stdout). No node, no lab service.
 CLI_ROWS = [
-    ("falco_rules_lint-cli-truncated-yaml", ["tools/falco_rules_lint.py", "{tmp}/truncated.yaml"],
+    ("falco_rules_lint-cli-truncated-yaml", ["bin/falco_rules_lint.py", "{tmp}/truncated.yaml"],
      ["truncated.yaml", "invalid YAML"]),
-    ("falco_rules_lint-cli-no-files", ["tools/falco_rules_lint.py"],
+    ("falco_rules_lint-cli-no-files", ["bin/falco_rules_lint.py"],
      ["the following arguments are required: files"]),
-    ("falco_rules_lint-cli-unknown-option", ["tools/falco_rules_lint.py", "--bogus", "x"],
+    ("falco_rules_lint-cli-unknown-option", ["bin/falco_rules_lint.py", "--bogus", "x"],
      ["unrecognized arguments: --bogus"]),
-    ("falco_rules_lint-cli-not-utf8", ["tools/falco_rules_lint.py", "{tmp}/not-utf8.yaml"],
+    ("falco_rules_lint-cli-not-utf8", ["bin/falco_rules_lint.py", "{tmp}/not-utf8.yaml"],
      ["not-utf8.yaml", "not UTF-8 text"]),
     ("falco_rules_lint-cli-schema-missing",
-     ["tools/falco_rules_lint.py", "--schema", "{tmp}/../missing.json", "{tmp}/truncated.yaml"],
+     ["bin/falco_rules_lint.py", "--schema", "{tmp}/../missing.json", "{tmp}/truncated.yaml"],
      ["falco rules lint: schema=", "missing.json", "No such file or directory"]),
     ("render-cli-unknown-stack-key", ["pulumi/render.py", "--stack", "{tmp}/Pulumi.bad.yaml",
                                       "--out", "{tmp}/rendered"],

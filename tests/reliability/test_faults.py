@@ -294,7 +294,7 @@ def _falco_vars(root: Path, fixtures: Path, **extra) -> dict:
             "falco_rules_dir": str(root / "etc/falco/rules.d"),
             "falco_rules_staging_dir": str(root / "staging"),
             "falco_rules_validate_command": [sys.executable,
-                                             str(ROOT / "tools/falco_rules_lint.py")],
+                                             str(ROOT / "bin/falco_rules_lint.py")],
             "falco_rules_validate_file_option": "",
             "falco_rules_validate_base_files": [str(fixtures / "falco/falco_rules.yaml")], **extra}
 

@@ -4,5 +4,5 @@
 """Falco rules linter package: grammar, fields catalog (generated), loader, linter (with its
 conditions, expansion and exceptions checks).
 
-The command line is tools/falco_rules_lint.py.
+The command line is bin/falco_rules_lint.py.
 """

@@ -342,6 +342,21 @@ def evaluate(bundle, resources, engine: str = DEFAULT_CEL_ENGINE, now=None) -> d
     return out
 
 
+def resource_summaries(report: dict) -> list[dict]:
+    """Per resource what a reader needs: its verdict and the policies that did not pass (verdict
+    ``fail``, ``error`` or ``skip``) with their messages; passing policies are only counted. The
+    whole report (every verdict) is what ``evaluate`` returns."""
+    out = []
+    for res in report["resources"]:
+        policies = [{"policy": p["policy"], "kind": p["kind"], "control": p["control"],
+                     "verdict": p["verdict"],
+                     "denied": p["denied"], "message": "; ".join(p["messages"])}
+                    for p in res["policies"] if p["verdict"] != "pass"]
+        out.append({"resource": res["resource"], "verdict": "admit" if res["allowed"] else "deny",
+                    "passed": len(res["policies"]) - len(policies), "policies": policies})
+    return out
+
+
 def summary_lines(report: dict, verbose: bool = False) -> list[str]:
     """One line per resource, then one per failing (or, verbose, every) policy verdict."""
     lines = []

@@ -353,7 +353,8 @@ class PodSecurityLabels:
 @dataclass(frozen=True)
 class NamespaceSettings:
     name: str
-    existing: bool = False          # True: patch the labels of a namespace someone else owns
+    existing: bool = False          # True: patch the labels of a namespace someone else owns;
+    # its owner's traffic rules stay theirs: no default deny or DNS policy unless asked for
     labels: dict = field(default_factory=dict)
     pod_security: PodSecurityLabels = field(default_factory=PodSecurityLabels)
     default_deny: bool = True
@@ -385,14 +386,16 @@ class NamespaceSettings:
                 raise SettingsError(f"{key}.labels.{label}", labels[label],
                                     f"no pod-security.kubernetes.io/ labels here: use "
                                     f"{key}.pod_security")
+        existing = _bool(data.get("existing", False), f"{key}.existing")
         return cls(name=_name(data.get("name"), f"{key}.name"),
-                   existing=_bool(data.get("existing", False), f"{key}.existing"),
+                   existing=existing,
                    labels=labels,
                    pod_security=PodSecurityLabels.from_dict(data.get("pod_security"),
                                                             f"{key}.pod_security",
                                                             default_version),
-                   default_deny=_bool(data.get("default_deny", True), f"{key}.default_deny"),
-                   allow_dns=_bool(data.get("allow_dns", True), f"{key}.allow_dns"),
+                   default_deny=_bool(data.get("default_deny", not existing),
+                                      f"{key}.default_deny"),
+                   allow_dns=_bool(data.get("allow_dns", not existing), f"{key}.allow_dns"),
                    ingress=rules["ingress"], egress=rules["egress"])
 
 
@@ -455,8 +458,8 @@ class Settings:
             labels: {}
             pod_security: {enforce: restricted, audit: restricted, warn: restricted,
                            version: v1.33}
-            default_deny: true
-            allow_dns: true
+            default_deny: true                    # default: not existing
+            allow_dns: true                       # default: not existing
             ingress: [{name, pod_selector, namespaces, pods, cidrs, ports}]
             egress: [{name, pod_selector, namespaces, pods, cidrs, ports}]
         dns: {namespace: kube-system, pod_labels: {k8s-app: kube-dns}, port: 53}

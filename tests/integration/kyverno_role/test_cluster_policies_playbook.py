@@ -178,3 +178,49 @@ def test_role_writes_the_bundle_and_suites(tmp_path):
         assert test["kind"] == "Test" and test["results"]
         for ref in test.get("policies", []) + test.get("resources", []):
             assert f"{suite}/{ref}" in tests
+
+
+def _public_key_file(path: Path) -> Path:
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    key = ec.generate_private_key(ec.SECP256R1()).public_key()
+    path.write_bytes(key.public_bytes(serialization.Encoding.PEM,
+                                      serialization.PublicFormat.SubjectPublicKeyInfo))
+    return path
+
+
+@pytest.mark.slow
+def test_public_key_files_not_made_yet_are_reported_in_check_mode_and_refused_in_a_real_run(
+        tmp_path):
+    out = tmp_path / "rendered"
+    present = _public_key_file(tmp_path / "ci-runner-01.pub")
+    missing = tmp_path / "ci-runner-02.pub"         # what a real run's signer would fetch
+    settings = {"image_verification": {"action": "Deny", "image_globs": ["registry.example.com/*"]}}
+    files = json.dumps({"kyverno_public_key_files": [str(present), str(missing)]})
+
+    check = play(tmp_path, settings, out, "-e", files, "--check")
+    assert check.returncode == 0, check.stdout + check.stderr
+    text = " ".join(check.stdout.split())
+    assert f"Not known yet: kyverno_public_key_files {missing} does not exist" in text
+    assert "without the image verification policy" not in text      # ci-runner-01 signs
+    assert not out.exists()
+
+    real = play(tmp_path, settings, out, "-e", files)
+    assert real.returncode != 0
+    assert f"kyverno_public_key_files: {missing} does not exist on the controller" in \
+        " ".join(real.stdout.split())
+    assert not out.exists()
+
+    _public_key_file(missing)
+    real = play(tmp_path, settings, out, "-e", files)
+    assert real.returncode == 0, real.stdout + real.stderr
+    (policy,) = [d for d in yaml.safe_load_all((out / "bundle.yaml").read_text())
+                 if d and d["kind"] == "ImageValidatingPolicy"]
+    keys = [a["cosign"]["key"]["data"] for a in policy["spec"]["attestors"]]
+    assert keys == [present.read_text(), missing.read_text()]
+
+    none_yet = json.dumps({"kyverno_public_key_files": [str(tmp_path / "nothing.pub")]})
+    check = play(tmp_path, settings, tmp_path / "other", "-e", none_yet, "--check")
+    assert check.returncode == 0, check.stdout + check.stderr
+    assert "and without the image verification policy, which has no other signer" in \
+        " ".join(check.stdout.split())

@@ -3,7 +3,7 @@ ValidatingPolicy evaluator on the two real Python CEL engines (common-expression
 cel-python).
 
 The evaluator is the collection's own (module_utils/kyverno/admission.py, also behind the
-admission_check module and tools/admission_check.py): it binds ``object``, evaluates
+admission_check module and bin/admission_check.py): it binds ``object``, evaluates
 ``spec.variables`` in order into ``variables``, then ``spec.matchConditions`` and
 ``spec.validations``. The result names the failing validations.
 """

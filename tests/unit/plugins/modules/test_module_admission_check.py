@@ -2,7 +2,7 @@
 # Apache License 2.0 (see LICENSE or https://www.apache.org/licenses/LICENSE-2.0)
 # SPDX-License-Identifier: Apache-2.0
 """The offline admission check (module_utils/kyverno/admission.py), its module admission_check
-and its command line tools/admission_check.py.
+and its command line bin/admission_check.py.
 
 The check builds the whole bundle and judges every resource against every policy in it; its
 per-policy verdicts on the pss-tests resources must equal Kyverno's recorded expectations, for
@@ -13,6 +13,10 @@ from __future__ import annotations
 import copy
 import importlib.util
 import json
+import os
+import shutil
+import subprocess
+import sys
 from collections import defaultdict
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -179,6 +183,48 @@ def test_module_admits_the_hardened_pod_and_fails_on_the_privileged_one(capsys):
     assert not out.get("failed") and out["denied"] == ["Pod/payments/privileged"]
 
 
+def test_module_prints_a_summary_per_resource_and_writes_every_verdict_to_report_path(
+        tmp_path, capsys):
+    report = tmp_path / "admission.json"
+    out = run({"manifests": [HARDENED, PRIVILEGED], "policy_settings": DENY_ALL,
+               "report_path": str(report)}, capsys)
+    assert out["failed"] is True and out["changed"] is True
+    assert out["msg"].startswith(f"admission denied 1 of 2 resource(s) (every verdict: {report}): "
+                                 "Pod/payments/privileged: bulwark-disallow-")
+    hardened, privileged = out["results"]
+    assert hardened == {"resource": "Pod/payments/hardened", "verdict": "admit", "passed": 18,
+                        "policies": []}
+    assert privileged["verdict"] == "deny" and privileged["passed"] == 18 - len(DENIED_CONTROLS)
+    assert sorted(p["control"] for p in privileged["policies"]) == DENIED_CONTROLS
+    assert all(p["verdict"] == "fail" and p["denied"] and p["message"]
+               for p in privileged["policies"])
+    # the summary stays small; the whole report, every verdict, is in the file
+    assert len(json.dumps(out)) < len(report.read_text()) / 2
+    full = json.loads(report.read_text())
+    assert [len(r["policies"]) for r in full["resources"]] == [18, 18]
+    assert full["denied"] == ["Pod/payments/privileged"]
+    # the same report again changes nothing; check mode writes nothing
+    out = run({"manifests": [HARDENED, PRIVILEGED], "policy_settings": DENY_ALL,
+               "report_path": str(report), "fail_on_deny": False}, capsys)
+    assert out["changed"] is False and out["report_path"] == str(report)
+    fresh = tmp_path / "fresh.json"
+    out = run({"manifests": [HARDENED], "report_path": str(fresh), "_ansible_check_mode": True},
+              capsys)
+    assert out["changed"] is True and not fresh.exists()
+
+
+def test_module_refuses_a_report_path_through_a_symlink(tmp_path, capsys):
+    target = tmp_path / "elsewhere.json"
+    target.write_text("keep")
+    link = tmp_path / "report.json"
+    link.symlink_to(target)
+    out = run({"manifests": [HARDENED], "report_path": str(link)}, capsys)
+    assert out["failed"] is True and "is a symlink; refused" in out["msg"]
+    assert target.read_text() == "keep"
+    out = run({"manifests": [HARDENED], "report_path": str(tmp_path / "no" / "r.json")}, capsys)
+    assert out["failed"] is True and "does not exist" in out["msg"]
+
+
 def test_module_reads_lists_and_refuses_bad_settings_and_files(tmp_path, capsys):
     listed = tmp_path / "list.yaml"
     listed.write_text(yaml.safe_dump({"apiVersion": "v1", "kind": "List",
@@ -186,7 +232,7 @@ def test_module_reads_lists_and_refuses_bad_settings_and_files(tmp_path, capsys)
     out = run({"paths": [str(listed)], "policy_settings": {"engine": "native", **DENY_ALL}},
               capsys)
     assert out["denied"] == ["Pod/payments/privileged"]
-    assert out["results"][0]["policies"][0]["kind"] == "ValidatingAdmissionPolicy"
+    assert out["results"][1]["policies"][0]["kind"] == "ValidatingAdmissionPolicy"
     out = run({"paths": [str(listed)], "policy_settings": {"engine": "gatekeeper"}}, capsys)
     assert out["failed"] is True and out["msg"].startswith("policy_settings: engine:")
     out = run({"paths": [str(tmp_path / "missing.yaml")]}, capsys)
@@ -199,7 +245,7 @@ def test_module_reads_lists_and_refuses_bad_settings_and_files(tmp_path, capsys)
 
 def test_cli_exit_codes_and_output(tmp_path, capsys):
     spec = importlib.util.spec_from_file_location("admission_check_cli",
-                                                  ROOT / "tools" / "admission_check.py")
+                                                  ROOT / "bin" / "admission_check.py")
     cli = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(cli)
     stack = tmp_path / "Pulumi.dev.yaml"
@@ -219,3 +265,35 @@ def test_cli_exit_codes_and_output(tmp_path, capsys):
     bad.write_text("kind: Pod\n")
     assert cli.main([str(bad)]) == 2
     assert "needs apiVersion and kind" in capsys.readouterr().err
+    report = tmp_path / "report.json"
+    assert cli.main(["--settings", str(DEMO / "policy.yml"), "--report", str(report),
+                     hardened, privileged]) == 1
+    out = capsys.readouterr()
+    assert "DENY  Pod/payments/privileged\n" in out.out and "{" not in out.out
+    assert out.err == f"1 admitted, 1 denied; every verdict in {report}\n"
+    assert json.loads(report.read_text())["denied"] == ["Pod/payments/privileged"]
+    link = tmp_path / "link.json"
+    link.symlink_to(tmp_path / "elsewhere.json")
+    assert cli.main(["--report", str(link), hardened]) == 2
+    assert "is a symlink; refused" in capsys.readouterr().err
+    assert not (tmp_path / "elsewhere.json").exists()
+
+
+def test_cli_runs_from_an_installed_copy_of_the_collection(tmp_path):
+    """bin/ in <path>/ansible_collections/bulwark/container_security imports that copy's
+    module_utils (not the checkout's): here a copy with the admission check made to say so."""
+    copy_root = tmp_path / "collections" / "ansible_collections" / "bulwark" / "container_security"
+    shutil.copytree(ROOT / "bin", copy_root / "bin")
+    shutil.copytree(ROOT / "plugins", copy_root / "plugins",
+                    ignore=shutil.ignore_patterns("__pycache__", ".ruff_cache"))
+    admission_py = copy_root / "plugins" / "module_utils" / "kyverno" / "admission.py"
+    admission_py.write_text(admission_py.read_text().replace(
+        'lines.append(f"{\'ADMIT\' if res[\'allowed\'] else \'DENY \'} {res[\'resource\']}")',
+        'lines.append(f"installed copy: {res[\'resource\']}")'))
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    res = subprocess.run([sys.executable, "-B", str(copy_root / "bin" / "admission_check.py"),
+                          str(DEMO / "hardened-pod.yaml")], capture_output=True, text=True,
+                         env=env, cwd=tmp_path, check=False)
+    assert res.returncode == 0, res.stderr
+    assert res.stdout == "installed copy: Pod/payments/hardened\n"
+    assert not (copy_root / ".collections").exists()     # no checkout link made in a copy

@@ -133,7 +133,7 @@ def test_cli_names_both_versions_and_takes_another_release(tmp_path):
     import sys
     f = tmp_path / "r.yaml"
     f.write_text("- required_engine_version: 0.63.0\n" + RULE)
-    lint_cli = ROOT / "tools" / "falco_rules_lint.py"
+    lint_cli = ROOT / "bin" / "falco_rules_lint.py"
     run = subprocess.run([sys.executable, str(lint_cli), str(f)], capture_output=True, text=True,
                          check=False)
     assert run.returncode == 1 and "0.63.0" in run.stdout and "engine version 0.62.0" in run.stdout

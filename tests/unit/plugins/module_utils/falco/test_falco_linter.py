@@ -22,7 +22,7 @@ from ansible_collections.bulwark.container_security.plugins.module_utils.falco i
 
 ROOT = Path(__file__).resolve().parents[5]
 BROKEN = sorted((ROOT / "tests" / "fixtures" / "falco" / "broken").glob("*.yaml"))
-LINTER = ROOT / "tools" / "falco_rules_lint.py"   # the CLI; plugins/module_utils/falco/ lints
+LINTER = ROOT / "bin" / "falco_rules_lint.py"   # the CLI; plugins/module_utils/falco/ lints
 
 
 @pytest.fixture(scope="module")

@@ -326,6 +326,22 @@ def test_default_deny_and_dns():
     assert _network("kube-public") == {}  # default_deny and allow_dns switched off
 
 
+def test_an_existing_namespace_gets_only_the_network_policies_asked_for():
+    def network(**ns):
+        bundle = kyverno_builders.build_bundle({"namespaces": [{"name": "ingress", **ns}]})
+        return sorted(m["metadata"]["name"] for m in _by_kind(bundle, "NetworkPolicy"))
+
+    # its owner's traffic stays theirs: the labels patch only
+    assert network(existing=True) == []
+    assert network(existing=True, ingress=[{"name": "from-lb", "cidrs": ["10.0.0.0/8"]}]) == [
+        "allow-ingress-from-lb"]
+    assert network(existing=True, default_deny=True) == ["default-deny-all"]
+    assert network(existing=True, allow_dns=True) == ["allow-dns"]
+    # a namespace Bulwark owns keeps the default deny and DNS
+    assert network() == ["allow-dns", "default-deny-all"]
+    assert network(existing=False, default_deny=False) == ["allow-dns"]
+
+
 def test_allowlists_from_settings():
     policies = _network("payments")
     assert sorted(policies) == ["allow-dns", "allow-egress-to-database", "allow-egress-to-partner",

@@ -167,3 +167,14 @@ def test_filter_plugin_returns_the_bundle_and_names_bad_keys():
     assert set(filters["kyverno_test_suites"]({})) == set(kyverno_suites.build_test_suites({}))
     with pytest.raises(AnsibleFilterError, match="image_verification.public_keys"):
         filters["kyverno_policy_bundle"]({"image_verification": {"enabled": True}})
+
+
+def test_the_role_renders_no_network_policy_into_an_existing_namespace():
+    # what the kyverno role writes (bundle_build.yml calls this filter) for an existing namespace
+    from ansible_collections.bulwark.container_security.plugins.filter.kyverno import FilterModule
+    bundle = FilterModule().filters()["kyverno_policy_bundle"](
+        {"namespaces": [{"name": "ingress", "existing": True}, {"name": "web"}]})
+    netpols = {(m["metadata"]["namespace"], m["metadata"]["name"]) for m in bundle
+               if m["kind"] == "NetworkPolicy"}
+    assert netpols == {("web", "default-deny-all"), ("web", "allow-dns")}
+    assert {m["metadata"]["name"] for m in bundle if m["kind"] == "Namespace"} == {"ingress", "web"}

@@ -4,17 +4,18 @@
 # SPDX-License-Identifier: Apache-2.0
 """Offline admission check as a command line (what `kyverno apply` does, without Kyverno).
 
-    python3 tools/admission_check.py [--settings policy.yml] [--cel-engine cel-python] \
-        [--json] [--verbose] FILE...   (- reads standard input)
+    python3 bin/admission_check.py [--settings policy.yml] [--cel-engine cel-python] \
+        [--report report.json] [--json] [--verbose] FILE...   (- reads standard input)
 
 judges every Pod and pod controller in FILE (YAML, several documents) against the policies
 builders.build_bundle makes from the settings (the mapping of the Pulumi stack's
 ``bulwark:policy`` or the kyverno role's ``kyverno_policy_settings``; a file holding that mapping
 under one of those keys works too), with a real CEL engine. Prints ADMIT / DENY per resource with
-the failing policies and their messages (``--json``: the whole report), and exits 1 when a
-resource is denied, 2 on bad input. The logic is plugins/module_utils/kyverno/admission.py, the
-same as the admission_check module's; the collection is found by tools/falco_rules_lint.py's
-collections_root().
+the failing policies and their messages; the whole report (every verdict) goes as JSON to
+``--report FILE`` (written atomically, never through a symlink) or, with ``--json``, to standard
+output. Exits 1 when a resource is denied, 2 on bad input. The logic is
+plugins/module_utils/kyverno/admission.py, the same as the admission_check module's; the
+collection (installed, or the checkout) is found by bin/falco_rules_lint.py's collections_root().
 """
 from __future__ import annotations
 
@@ -52,6 +53,7 @@ def main(argv=None) -> int:
     # Imported here: run as a script, the collection is on sys.path only once
     # collections_root() has put it there.
     import yaml
+    from ansible_collections.bulwark.container_security.plugins.module_utils import safe_output
     from ansible_collections.bulwark.container_security.plugins.module_utils.kyverno import (
         admission,
         builders,
@@ -63,6 +65,7 @@ def main(argv=None) -> int:
     ap.add_argument("--settings", help="policy settings YAML (bulwark:policy mapping)")
     ap.add_argument("--cel-engine", default=admission.DEFAULT_CEL_ENGINE,
                     choices=admission.CEL_ENGINES)
+    ap.add_argument("--report", help="write the whole report (every verdict) as JSON to this file")
     ap.add_argument("--json", action="store_true", help="print the whole report as JSON")
     ap.add_argument("--verbose", action="store_true", help="list passing verdicts too")
     ap.add_argument("files", nargs="+")
@@ -78,16 +81,24 @@ def main(argv=None) -> int:
     except (OSError, ValueError, yaml.YAMLError, validation.SettingsError) as exc:
         print(f"admission check: {exc}", file=sys.stderr)
         return 2
+    text = json.dumps(report, indent=1, sort_keys=True) + "\n"
+    if a.report:
+        try:
+            safe_output.write_text(a.report, text, what="--report")
+        except safe_output.OutputError as exc:
+            print(f"admission check: {exc}", file=sys.stderr)
+            return 2
     if a.json:
-        print(json.dumps(report, indent=1))
+        print(text, end="")
     else:
         print("\n".join(admission.summary_lines(report, a.verbose)))
+    where = f"; every verdict in {a.report}" if a.report else ""
     print(f"{len(report['resources']) - len(report['denied'])} admitted, "
-          f"{len(report['denied'])} denied", file=sys.stderr)
+          f"{len(report['denied'])} denied{where}", file=sys.stderr)
     return 1 if report["denied"] else 0
 
 
 if __name__ == "__main__":
-    from falco_rules_lint import collections_root  # tools/ is sys.path[0] for a script
+    from falco_rules_lint import collections_root  # bin/ is sys.path[0] for a script
     sys.path.insert(0, str(collections_root()))
     sys.exit(main())

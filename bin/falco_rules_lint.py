@@ -2,18 +2,19 @@
 # Copyright (c) 2026 Bulwark maintainers
 # Apache License 2.0 (see LICENSE or https://www.apache.org/licenses/LICENSE-2.0)
 # SPDX-License-Identifier: Apache-2.0
-"""The Falco rules linter as a command line, runnable without installing the collection.
+"""The Falco rules linter as a command line, shipped in the collection's bin/.
 
-    python3 tools/falco_rules_lint.py [--schema rules.schema.json] [--fields FILE] [--expand] \
+    python3 bin/falco_rules_lint.py [--schema rules.schema.json] [--fields FILE] [--expand] \
         [--falco-version 0.44.1] FILE|DIR...
 
 prints one line per problem, ``FILE:LINE: rule 'NAME': message``, and exits 1 when there are
 errors (2 without PyYAML). The linting is plugins/module_utils/falco/ (linter.py), imported
 through the collection's namespace, the one import path modules, tests and the Pulumi program
 use; the command line lives here because module_utils code runs inside modules, which report
-through exit_json rather than print and exit. Two layouts work: the checkout (this file in
-tools/, the collection linked under .collections/, created here when missing, as `make venv`
-and the tests do), and a copy on a node (this file beside an
+through exit_json rather than print and exit. Three layouts work (collections_root): the
+installed collection (this file in <path>/ansible_collections/bulwark/container_security/bin/),
+the checkout (the collection linked under .collections/, created here when missing, as
+`make venv` and the tests do), and a copy on a node (this file beside an
 ansible_collections/bulwark/container_security tree holding plugins/module_utils/falco/).
 """
 from __future__ import annotations
@@ -27,15 +28,20 @@ HERE = Path(__file__).resolve().parent
 COLLECTION = ("ansible_collections", "bulwark", "container_security")
 
 
-def collections_root() -> Path:
-    if HERE.joinpath(*COLLECTION).is_dir():        # copied to a node beside the package
-        return HERE
-    checkout = HERE.parent
-    root = checkout / ".collections"
+def collections_root(here: Path = HERE) -> Path:
+    """The directory to put on sys.path so that ``ansible_collections.bulwark.container_security``
+    imports the collection this file belongs to."""
+    if here.joinpath(*COLLECTION).is_dir():        # copied to a node beside the package
+        return here
+    collection = here.parent
+    if tuple(p.name for p in collection.parents[:2]) == COLLECTION[1::-1] \
+            and collection.name == COLLECTION[2]:
+        return collection.parents[2]               # installed: the collections path itself
+    root = collection / ".collections"             # a checkout
     link = root.joinpath(*COLLECTION)
     if not link.exists():
         link.parent.mkdir(parents=True, exist_ok=True)
-        link.symlink_to(checkout)
+        link.symlink_to(collection)
     return root
 
 
