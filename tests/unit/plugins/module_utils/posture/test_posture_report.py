@@ -18,6 +18,9 @@ from ansible_collections.bulwark.container_security.plugins.module_utils.posture
     render,
     report,
 )
+from ansible_collections.bulwark.container_security.plugins.module_utils.posture.page import (
+    render_html,
+)
 
 
 @pytest.fixture
@@ -66,11 +69,16 @@ def test_schema_refuses_a_broken_report(real_report, breakage, message):
 
 
 def test_html_is_self_contained(real_report):
-    page = render.render_html(real_report)
+    page = render_html(real_report)
     assert (
         '<meta http-equiv="Content-Security-Policy" content="default-src &#x27;none&#x27;;' in page
     )
-    assert not re.search(r"(src|href)\s*=|url\(|@import|<script|<link", page, re.IGNORECASE)
+    assert not re.search(r"src\s*=|url\(|@import|<script|<link", page, re.IGNORECASE)
+    # every link is an in-page anchor to an id the page has
+    links = re.findall(r"href\s*=\s*\"([^\"]*)\"", page)
+    ids = set(re.findall(r"\bid=\"([^\"]*)\"", page))
+    assert links and all(link.startswith("#") and link[1:] in ids for link in links)
+    assert len(re.findall(r"\bhref\s*=", page, re.IGNORECASE)) == len(links)
     assert "deb13-&lt;a&gt;" in page and "<a>" not in page
     for item in real_report["nodes"]:
         for check in item["checks"]:
