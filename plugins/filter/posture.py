@@ -46,9 +46,9 @@ def posture_report(nodes, bundle=None, images=None, signatures=None, attestation
                    live_source="", previous=None):
     """The posture report of `nodes` ({name: registered module result}), checked against its
     schema. `signatures` and `attestations` are the cosign results, one per image of `images`;
-    `live` the k8s_info results of playbooks/posture_cluster_live.yml (the cluster as it runs),
-    `live_source` what they were read from; `previous` an earlier posture.json (text or
-    document) whose verdicts are shown beside the new ones."""
+    `live` the k8s_info results of playbooks/tasks/posture_cluster_live.yml (the cluster as it
+    runs), `live_source` what they were read from; `previous` an earlier posture.json (its path on
+    the controller, or its document) whose verdicts are shown beside the new ones."""
     try:
         expect(nodes, dict, "posture_report: the nodes")
         images = list(expect(images, (list, tuple), "posture_report: images", True) or [])

@@ -66,7 +66,7 @@ CONTROLS = {
                                      "kyverno_policy_settings.namespaces[{name}].pod_security"),
     "admit.namespace.network": ("admit", "admit", "network_separation",
                                 "kyverno_policy_settings.namespaces[{name}].network"),
-    # the live cluster (playbooks/posture_cluster_live.yml, posture_kubeconfig)
+    # the live cluster (playbooks/tasks/posture_cluster_live.yml, posture_kubeconfig)
     "admit.violations": ("admit", "admit", "runtime_config",
                          "fix the resources the PolicyReports name, or set the policy to Deny"),
     "admit.exception": ("admit", "admit", "workload_sensitivity",

@@ -33,7 +33,8 @@ from ansible_collections.bulwark.container_security.plugins.module_utils.redacti
     redact,
 )
 
-# (apiVersion, kind) asked of the cluster; playbooks/posture_cluster_live.yml loops over these.
+# (apiVersion, kind) asked of the cluster; playbooks/tasks/posture_cluster_live.yml loops
+# over these.
 LIVE_KINDS = (
     ("policies.kyverno.io/v1", "ValidatingPolicy"),
     ("policies.kyverno.io/v1", "ImageValidatingPolicy"),
@@ -71,7 +72,7 @@ def _answer(index, response):
     if not isinstance(item, dict) or not isinstance(item.get("kind"), str) \
             or not isinstance(item.get("api_version"), str):
         raise LiveError(f"cluster answer [{index}]: no item {{api_version, kind}} (the loop item "
-                        "of playbooks/posture_cluster_live.yml)")
+                        "of playbooks/tasks/posture_cluster_live.yml)")
     key = f"{item['api_version']} {item['kind']}"
     if key not in KNOWN:
         raise LiveError(f"cluster answer [{index}]: {_text(key, 80)!r} is not a kind the posture "
@@ -90,8 +91,9 @@ def _answer(index, response):
     for at, doc in enumerate(resources):
         meta = doc.get("metadata") if isinstance(doc, dict) else None
         kind = doc.get("kind", item["kind"]) if isinstance(doc, dict) else None
-        if not isinstance(meta, dict) or not isinstance(meta.get("name"), str) \
-                or kind != item["kind"]:
+        # a report's name is not read (its results are); every other object is known by name
+        named = item["kind"] in REPORT_KINDS or isinstance((meta or {}).get("name"), str)
+        if not isinstance(meta, dict) or not named or kind != item["kind"]:
             return key, None, (f"resources[{at}] is not a {item['kind']} with metadata.name "
                                f"(kind {_text(kind, 40)!r})")
         docs.append(dict(doc, kind=item["kind"]))

@@ -51,6 +51,11 @@ td.cell.changed{outline:3px solid #0969da;outline-offset:-3px}
 .delta{color:#0969da;font-weight:700}
 .new{font-size:.75rem;background:#0969da;color:#fff;border-radius:.5rem;padding:0 .35rem}
 code{font-size:.85em;word-break:break-all}
+table.matrix th[scope=row]{overflow-wrap:anywhere;word-break:break-word}
+table.matrix td.cell{white-space:nowrap;width:7.5rem}
+table.cves td{white-space:nowrap}table.cves code{word-break:normal}
+table.cves td[data-label=image],table.cves td[data-label=fix]{white-space:normal;min-width:12rem}
+table.cves td[data-label=image] code{word-break:break-all}
 .wrap{overflow-x:auto}
 ul.findings{padding-left:1.2rem}ul.findings li{margin:.25rem 0}
 .subject{white-space:normal}
@@ -60,6 +65,9 @@ section:target,div.layer:target,tr:target{background:#ddf4ff}
   table.stack tr{display:block;border:1px solid var(--line);margin-bottom:.5rem}
   table.stack td,table.stack th{display:block;border:0}
   table.stack td::before{content:attr(data-label) ": ";font-weight:400;color:#59636e}
+  table.matrix td.cell{width:auto}
+  table.cves td,table.cves td[data-label=fix],table.cves td[data-label=image]{white-space:normal;
+    min-width:0}
 }
 @media print{
   body{max-width:none;margin:0;font-size:10pt}
@@ -89,7 +97,7 @@ def _cell(row, layer):
             classes += " changed"
             was = (f'<span class="was"><span class="delta" title="changed since the previous '
                    f'report">Δ</span> was {_e(MARK[previous])}</span>')
-        else:
+        elif status is not None or previous is not None:
             was = f'<span class="was">was {_e(MARK[previous])}</span>'
     title = f' title="{_e(TITLE[status])}"' if status in TITLE else ""
     return (f'<td class="{classes}" data-layer="{_e(layer)}" data-label="{_e(layer)}"{title}>'
@@ -159,15 +167,15 @@ def _node_section(node, row):
     for layer in LAYERS:
         checks = [c for c in node["checks"] if c["layer"] == layer]
         status = node["cells"][layer]
+        why = ""
+        if not checks:
+            why = (' <span class="unknown">— nothing of this layer could be read from the node'
+                   "</span>" if status == "unknown" else
+                   ' <span class="meta">— no check of this layer on the node</span>')
         parts.append(f'<div class="layer" id="{row["anchor"]}-{layer}"><h3>{_e(layer)}: '
-                     f'<span class="{status or ""}">{_e(MARK[status])}</span></h3>')
+                     f'<span class="{status or ""}">{_e(MARK[status])}</span>{why}</h3>')
         if checks:
             parts.append(_findings(checks))
-        elif status == "unknown":
-            parts.append('<p class="unknown">unknown: nothing of this layer could be read from '
-                         "the node</p>")
-        else:
-            parts.append('<p class="meta">no check of this layer on the node</p>')
         if layer == "build":
             parts.append(_cves(node))
         parts.append("</div>")
@@ -236,12 +244,13 @@ def _images_section(report, rows):
     for image, row in zip(report["images"], rows):
         sig = next(c for c in image["checks"] if c["control"] == "sign.image")
         att = next(c for c in image["checks"] if c["control"] == "scan.image")
-        ref = "<code>" + _e(image["image"]) + "</code>"
+        # the row is the image's section; its cells' anchors land on it too
+        ref = "".join(f'<span id="{row["anchor"]}-{layer}"></span>' for layer in LAYERS)
+        ref += "<code>" + _e(image["image"]) + "</code>"
         table.append(
             f'<tr id="{row["anchor"]}">{_td("image", ref)}'
             + _td("signed", _e(sig["reason"]), "cell " + sig["status"])
             + _td("vulnerability attestation", _e(att["reason"]), "cell " + att["status"])
-            + "".join(f'<td hidden id="{row["anchor"]}-{layer}"></td>' for layer in LAYERS)
             + "</tr>")
     return ('<section id="images"><h2>Images (supply chain)</h2>'
             + _table("images", ("image", "signed", "vulnerability attestation"), table)

@@ -38,7 +38,7 @@ from ansible_collections.bulwark.container_security.plugins.module_utils.posture
 from ansible_collections.bulwark.container_security.plugins.module_utils.safe_input import (
     MAX_CONFIG_BYTES,
     InputError,
-    load_json,
+    load_json_file,
 )
 from ansible_collections.bulwark.container_security.plugins.module_utils.schema_messages import (
     schema_error_text,
@@ -129,7 +129,7 @@ def build_report(nodes, bundle=None, images=None, generated="", source="", live=
     """The whole report. `nodes`: {name: facts} or {name: {"error": msg}} for a node that failed;
     `bundle`: the policy bundle's manifests (None: no cluster side); `images`: image states;
     `live`: the k8s_info answers of the cluster (None: the bundle is shown as intended);
-    `previous`: an earlier report (JSON text or its document) for the history."""
+    `previous`: an earlier posture.json (its path or its document) for the history."""
     node_entries = []
     for name in sorted(nodes, key=str):
         facts = nodes[name] or {}
@@ -190,13 +190,12 @@ def _summary(report):
 
 
 def read_previous(previous):
-    """(document, schema version) of a previous report: JSON text or its document, schema 2
-    checked against the schema, schema 1 recognised by history.matrix_rows; else ReportError."""
-    if isinstance(previous, (str, bytes)):
-        if len(previous) > MAX_CONFIG_BYTES:
-            raise ReportError(f"the previous report is over {MAX_CONFIG_BYTES} bytes; refused")
+    """(document, schema version) of a previous report: the path of a posture.json (a regular
+    file, at most MAX_CONFIG_BYTES) or its document; schema 2 checked against the schema,
+    schema 1 recognised by history.matrix_rows; anything else a ReportError naming it."""
+    if isinstance(previous, str):
         try:
-            previous = load_json(previous, "the previous report")
+            previous = load_json_file(previous, "the previous report", MAX_CONFIG_BYTES)
         except InputError as exc:
             raise ReportError(str(exc)) from None
     if not isinstance(previous, dict):
@@ -204,7 +203,7 @@ def read_previous(previous):
                           "report (a JSON object)")
     version = previous.get("schema_version")
     if type(version) is not int or version not in READABLE_PREVIOUS:
-        raise ReportError(f"the previous report has schema_version {str(version)[:20]!r}; this "
+        raise ReportError(f"the previous report has schema_version {repr(version)[:20]}; this "
                           f"Bulwark reads posture reports of schema "
                           f"{', '.join(map(str, READABLE_PREVIOUS))}")
     if version == SCHEMA_VERSION:
@@ -273,7 +272,7 @@ def validate_report(report, schema=None):
         raise ReportError(f"(root): a posture report is a mapping, not a {type(report).__name__}")
     version = report.get("schema_version")
     if version != SCHEMA_VERSION or type(version) is not int:
-        raise ReportError(f"schema_version: {str(version)[:20]!r} is not {SCHEMA_VERSION}, the "
+        raise ReportError(f"schema_version: {repr(version)[:20]} is not {SCHEMA_VERSION}, the "
                           "posture.json this Bulwark writes and renders (build it again with "
                           "posture_report)")
     validator = jsonschema.Draft202012Validator(schema or load_schema())
