@@ -92,7 +92,8 @@ def _answer(index, response):
         meta = doc.get("metadata") if isinstance(doc, dict) else None
         kind = doc.get("kind", item["kind"]) if isinstance(doc, dict) else None
         # a report's name is not read (its results are); every other object is known by name
-        named = item["kind"] in REPORT_KINDS or isinstance((meta or {}).get("name"), str)
+        named = isinstance(meta, dict) and (item["kind"] in REPORT_KINDS
+                                            or isinstance(meta.get("name"), str))
         if not isinstance(meta, dict) or not named or kind != item["kind"]:
             return key, None, (f"resources[{at}] is not a {item['kind']} with metadata.name "
                                f"(kind {_text(kind, 40)!r})")
@@ -209,12 +210,15 @@ def live_cluster(responses, now, intended=None, source=""):
         namespaces = [d for d in namespaces if d["metadata"]["name"] in wanted]
     netpols = [d for d in _of(read, "NetworkPolicy")
                if wanted is None or d["metadata"].get("namespace") in wanted]
-    try:
-        summary = cluster_summary(policy_docs + namespaces + netpols)
-    except (BundleError, KeyError, TypeError, AttributeError) as exc:
-        unread.append({"kind": "policies", "reason": _text(f"the cluster's policies cannot be "
-                                                           f"read: {exc}", 300)})
-        summary = cluster_summary(namespaces + netpols)
+    summary = None
+    for what, docs in (("policies", policy_docs), ("namespaces", namespaces + netpols)):
+        try:
+            part = cluster_summary(docs)
+        except (BundleError, KeyError, TypeError, AttributeError, ValueError) as exc:
+            unread.append({"kind": what, "reason": _text(f"the cluster's {what} cannot be "
+                                                         f"read: {exc}", 300)})
+            part = cluster_summary([])
+        summary = part if summary is None else dict(summary, namespaces=part["namespaces"])
     reports, exceptions = _reports(read), _exceptions(read, now)
     checks = cluster_checks(summary) + report_checks(reports) + exception_checks(exceptions)
     if intended is not None:

@@ -131,3 +131,18 @@ def test_docs_list_every_control():
     for control, (practice, layer, nist, fix) in CONTROLS.items():
         row = f"| `{control}` | {practice} | {layer} | {NIST[nist] if nist else '–'} | `{fix}` |"
         assert row in doc, f"docs/posture.md lacks or misstates {control}: {row}"
+
+
+def test_intended_cluster_reads_one_line_per_kind(real_report):
+    cluster = real_report["cluster"]
+    assert cluster["state"] == "intended" and cluster["cells"]["admit"] == "fail"
+    audit = [c for c in cluster["checks"] if c["control"] == "admit.policy"
+             and c["status"] == "warn"]
+    assert len(audit) >= 16
+    page = render_html(real_report)
+    assert page.count("Audit only, violations are admitted:") == 1
+    assert page.count('data-control="admit.policy" data-count=') == 1
+    assert all(f'data-check="{c["id"]}"' in page for c in audit)
+    text = render.render_markdown(real_report)
+    assert text.count("Audit only, violations are admitted") == 1
+    assert f"`admit.policy` ×{len(audit)}" in text
