@@ -48,9 +48,9 @@ UNREAD = {
     "policy_reports_call_failed": (_only("PolicyReport", failed(
         "wgpolicyk8s.io/v1alpha2", "PolicyReport", "Unauthorized")), "PolicyReport"),
     "cluster_policy_metadata_a_list": (_metadata_a_list(), "ClusterPolicy"),
-    "namespaces_resources_a_mapping": (_only("Namespace", dict(answer("v1", "Namespace"),
-                                                              resources={"items": []})),
-                                       "Namespace"),
+    "namespaces_resources_a_mapping": (
+        _only("Namespace", dict(answer("v1", "Namespace"), resources={"items": []})),
+        "Namespace"),
     "validating_policies_no_api_found_key": (_only("ValidatingPolicy", {
         "item": {"api_version": "policies.kyverno.io/v1", "kind": "ValidatingPolicy"},
         "changed": False}), "ValidatingPolicy"),
