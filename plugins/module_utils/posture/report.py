@@ -202,7 +202,8 @@ def read_previous(previous):
         raise ReportError(f"the previous report is a {type(previous).__name__}, not a posture "
                           "report (a JSON object)")
     version = previous.get("schema_version")
-    if type(version) is not int or version not in READABLE_PREVIOUS:
+    if isinstance(version, bool) or not isinstance(version, int) \
+            or version not in READABLE_PREVIOUS:
         raise ReportError(f"the previous report has schema_version {repr(version)[:20]}; this "
                           f"Bulwark reads posture reports of schema "
                           f"{', '.join(map(str, READABLE_PREVIOUS))}")
@@ -271,7 +272,7 @@ def validate_report(report, schema=None):
     if not isinstance(report, dict):
         raise ReportError(f"(root): a posture report is a mapping, not a {type(report).__name__}")
     version = report.get("schema_version")
-    if version != SCHEMA_VERSION or type(version) is not int:
+    if not isinstance(version, int) or isinstance(version, bool) or version != SCHEMA_VERSION:
         raise ReportError(f"schema_version: {repr(version)[:20]} is not {SCHEMA_VERSION}, the "
                           "posture.json this Bulwark writes and renders (build it again with "
                           "posture_report)")
