@@ -12,8 +12,10 @@ from ansible_collections.bulwark.container_security.plugins.module_utils.argumen
 from ansible_collections.bulwark.container_security.plugins.module_utils.posture.cluster import (
     image_state,
 )
-from ansible_collections.bulwark.container_security.plugins.module_utils.posture.render import (
+from ansible_collections.bulwark.container_security.plugins.module_utils.posture.page import (
     render_html,
+)
+from ansible_collections.bulwark.container_security.plugins.module_utils.posture.render import (
     render_json,
     render_markdown,
 )
@@ -21,6 +23,7 @@ from ansible_collections.bulwark.container_security.plugins.module_utils.posture
     ReportError,
     build_report,
     contain_nodes,
+    history_of,
     validate_report,
 )
 
@@ -38,10 +41,14 @@ def _node(result):
     return {"error": str(message or "no answer (unreachable, or failed before the posture task)")}
 
 
-def posture_report(nodes, bundle=None, images=None, signatures=None, attestations=None,
-                   generated="", source="", attestation_max_age_hours=168):
+def posture_report(nodes, bundle=None, images=None, signatures=None, attestations=None,  # noqa: PLR0913
+                   generated="", source="", attestation_max_age_hours=168, live=None,
+                   live_source="", previous=None):
     """The posture report of `nodes` ({name: registered module result}), checked against its
-    schema. `signatures` and `attestations` are the cosign results, one per image of `images`."""
+    schema. `signatures` and `attestations` are the cosign results, one per image of `images`;
+    `live` the k8s_info results of playbooks/tasks/posture_cluster_live.yml (the cluster as it
+    runs), `live_source` what they were read from; `previous` an earlier posture.json (its path on
+    the controller, or its document) whose verdicts are shown beside the new ones."""
     try:
         expect(nodes, dict, "posture_report: the nodes")
         images = list(expect(images, (list, tuple), "posture_report: images", True) or [])
@@ -59,8 +66,11 @@ def posture_report(nodes, bundle=None, images=None, signatures=None, attestation
                   for image, sig, att in zip(images, signatures, attestations)]
         facts = {name: _node(result) for name, result in nodes.items()}
         # one node's odd facts fail that node's checks, not the report of the whole fleet
-        return validate_report(contain_nodes(build_report(facts, bundle, states, generated,
-                                                          source)))
+        report = contain_nodes(build_report(facts, bundle, states, generated, source,
+                                            live=live, live_source=live_source))
+        if previous is not None:   # after containment: the history compares the final cells
+            report["history"] = history_of(report, previous)
+        return validate_report(report)
     except (ReportError, KeyError, TypeError, ValueError) as exc:
         raise AnsibleFilterError(f"posture_report: {exc}") from exc
 

@@ -33,6 +33,11 @@ NIST = {
     "host_components": "4.5.3 Host OS component vulnerabilities",
 }
 
+# What fixes a vulnerable image, in the order to try it: an ignore entry only accepts a risk.
+REBUILD = ("rebuild the image on a patched base image, or upgrade each package of the CVE table "
+           "to its fixed version, then rescan; an expiring trivy_ignore_entries entry only for "
+           "a risk you accept")
+
 # systemd OnCalendar shorthands (systemd.time(7)) and their period in seconds.
 # Every control: (practice, layer, NIST key, the variable that fixes it). Checks about one
 # subject (a tool, a policy, a namespace, an image) append it to the id of their control.
@@ -49,8 +54,7 @@ CONTROLS = {
     "run.falco_rules": ("run", "run", "app_vulnerabilities", "falco_rules_extra"),
     "run.seccomp_profiles": ("run", "run", "runtime_config", "seccomp_profiles_extra"),
     "build.rescan": ("scan", "build", "image_vulnerabilities", "trivy_rescan_enabled"),
-    "build.image_vulnerabilities": ("scan", "build", "image_vulnerabilities",
-                                    "trivy_ignore_entries"),
+    "build.image_vulnerabilities": ("scan", "build", "image_vulnerabilities", REBUILD),
     "node.reachable": ("run", "run", None, "ansible_host"),
     "admit.policy": ("admit", "admit", "runtime_config",
                      "kyverno_policy_settings.pod_security.actions.{name}"),
@@ -62,6 +66,14 @@ CONTROLS = {
                                      "kyverno_policy_settings.namespaces[{name}].pod_security"),
     "admit.namespace.network": ("admit", "admit", "network_separation",
                                 "kyverno_policy_settings.namespaces[{name}].network"),
+    # the live cluster (playbooks/tasks/posture_cluster_live.yml, posture_kubeconfig)
+    "admit.violations": ("admit", "admit", "runtime_config",
+                         "fix the resources the PolicyReports name, or set the policy to Deny"),
+    "admit.exception": ("admit", "admit", "workload_sensitivity",
+                        "delete or renew it through kyverno_policy_settings.exceptions"),
+    "admit.drift": ("admit", "admit", "runtime_config",
+                    "apply the bundle (playbooks/cluster_policies.yml or the Pulumi program)"),
+    "admit.live": ("admit", "admit", None, "posture_kubeconfig"),
     "sign.image": ("sign", "ship", "untrusted_images", "posture_public_keys"),
     "scan.image": ("scan", "build", "image_vulnerabilities", "posture_attestation_max_age_hours"),
 }
@@ -71,23 +83,32 @@ CALENDAR_PERIODS = {"minutely": 60, "hourly": 3600, "daily": 86400, "weekly": 7 
 DEFAULT_PERIOD = 86400
 
 
-def check(check_id, status, reason, practice, layer, nist=None, fix=None):
+def check(check_id, status, reason, practice, layer, nist=None, fix=None, *,  # noqa: PLR0913
+          control=None, subject=None, group=None, unread=False):
     """One check. Fact text in the id, the reason or the fix is made one printable line here
-    (a file name with a newline must not make the report invalid), blanks in the id `_`."""
+    (a file name with a newline must not make the report invalid), blanks in the id `_`.
+
+    `control` (the id without its subject) and `group` (what checks of one kind share, the
+    reason without its subject) let the page say one line per kind; `unread` marks a check
+    that fails because its input could not be read (its matrix cell reads "unknown")."""
     if status not in STATUSES:
         raise ValueError(f"check {check_id}: status {status!r} is not one of {', '.join(STATUSES)}")
     check_id = re.sub(r"\s", "_", one_line(check_id))
     reason = one_line(reason) or "(no reason given)"
     fix = one_line(fix) if fix is not None else None
     return {"id": check_id, "status": status, "reason": reason, "practice": practice,
-            "layer": layer, "nist": NIST[nist] if nist else None, "fix": fix}
+            "layer": layer, "nist": NIST[nist] if nist else None, "fix": fix,
+            "control": re.sub(r"\s", "_", one_line(control)) if control else check_id,
+            "subject": one_line(subject) if subject is not None else None,
+            "group": one_line(group) if group else reason, "unread": bool(unread)}
 
 
-def result(control, status, reason, subject=None, fix=None):
+def result(control, status, reason, subject=None, fix=None, group=None, unread=False):
     """A check of `control` (a CONTROLS key), about `subject` when the control has several.
 
     The id is `<control>.<subject>` for a subject, except that per-namespace controls read
-    `admit.namespace.<name>.<what>`. The fix is given only to checks that do not pass."""
+    `admit.namespace.<name>.<what>`. The fix is given only to checks that do not pass.
+    `group`: the reason without its subject, for checks the page puts on one line."""
     practice, layer, nist, default_fix = CONTROLS[control]
     check_id = control
     if subject is not None:
@@ -98,7 +119,8 @@ def result(control, status, reason, subject=None, fix=None):
         fix = fix or default_fix.format(name=subject)
     else:
         fix = None
-    return check(check_id, status, reason, practice, layer, nist, fix)
+    return check(check_id, status, reason, practice, layer, nist, fix, control=control,
+                 subject=None if subject is None else str(subject), group=group, unread=unread)
 
 
 def worst(statuses):
@@ -242,7 +264,7 @@ def run_checks(run):
 
 def _rescan(rescan):
     if rescan["error"]:
-        return result("build.rescan", "fail", rescan["error"])
+        return result("build.rescan", "fail", rescan["error"], unread=True)
     if not rescan["summary"]:
         timer = rescan["timer"]
         state = f"timer {timer['enabled']}/{timer['active']}" if timer else "no timer"
@@ -271,11 +293,46 @@ def build_checks(build, blocking=("CRITICAL",), warning=("HIGH",)):
     warn = {s: totals[s] for s in warning if totals.get(s)}
     status, counts = ("fail", block) if block else ("warn", warn) if warn else ("pass", {})
     if counts:
-        images = [i["image"] for i in rescan["images"] if any(i["counts"].get(s) for s in counts)]
-        reason = ", ".join(f"{n} {s}" for s, n in counts.items()) + " in " + ", ".join(images)
+        hit = [i for i in rescan["images"] if any(i["counts"].get(s) for s in counts)]
+        reason = (", ".join(f"{n} {s}" for s, n in counts.items()) + " in "
+                  + ", ".join(i["image"] for i in hit))
+        unread = [i["image"] for i in hit if i.get("findings_error")]
+        if unread:
+            reason += f" (CVE details unreadable for {', '.join(unread)})"
     else:
         reason = "no blocking vulnerability in the node's images"
     return [first, result("build.image_vulnerabilities", status, reason)]
+
+
+def remedy(finding, image):
+    """What fixes one vulnerability, the fix first: the package upgraded to its fixed version
+    (patch the image or rebuild it on a base image that has it); without a fixed version, a
+    rebuild without the package or on another base; an ignore only as an accepted risk."""
+    if finding["fixed"]:
+        return (f"upgrade {finding['package']} to {finding['fixed']} in {image} (patch the "
+                f"image or rebuild it on a base image that has it), then rescan")
+    return (f"no fixed version of {finding['package']} yet: rebuild {image} without it or on "
+            "another base image; until then an expiring trivy_ignore_entries entry with the "
+            "reason, if you accept the risk")
+
+
+def vulnerabilities(facts, blocking=("CRITICAL",)):
+    """The CVE table of one node: each CRITICAL/HIGH finding of its newest rescan with the
+    image, whether it blocks, and its remedy. Facts of another shape give an empty table (the
+    build checks already fail on them)."""
+    try:
+        images = facts["build"]["rescan"]["images"]
+        out = []
+        for image in images:
+            for f in image.get("findings") or []:
+                keys = ("id", "package", "installed", "fixed", "severity", "target")
+                row = {k: one_line(f[k]) for k in keys}
+                row.update(image=one_line(image["image"]), blocking=row["severity"] in blocking,
+                           remedy=remedy(row, one_line(image["image"])))
+                out.append(row)
+        return out
+    except MALFORMED:
+        return []
 
 
 # The facts each group of node checks reads, and where its checks go when they are malformed.
@@ -309,14 +366,16 @@ def node_checks(facts):
                     except MALFORMED as exc:
                         out.append(check(f"{layer}.facts.tools.{index}", "fail",
                                          malformed(f"tools[{index}]", exc), practice, layer,
-                                         "host_components", "bulwark_posture_facts"))
+                                         "host_components", "bulwark_posture_facts",
+                                         control=f"{layer}.facts", unread=True))
                 continue
             if not isinstance(value, dict):
                 raise TypeError(group)
             out.extend(checks_of(value))
         except MALFORMED as exc:
             out.append(check(f"{layer}.facts.{group}", "fail", malformed(group, exc), practice,
-                             layer, None, "bulwark_posture_facts"))
+                             layer, None, "bulwark_posture_facts", control=f"{layer}.facts",
+                             unread=True))
     return out
 
 

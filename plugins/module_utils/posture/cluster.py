@@ -77,13 +77,15 @@ def cluster_checks(summary):
         control = "admit.policy" if policy["control"] else "admit.image_policy"
         fix = None if policy["control"] else "kyverno_policy_settings.image_verification"
         if "Deny" in policy["actions"]:
-            out.append(result(control, "pass", f"{policy['title']}: Deny", subject))
+            out.append(result(control, "pass", f"{policy['title']}: Deny", subject,
+                              group="Deny"))
         elif policy["actions"]:
-            out.append(result(control, "warn", f"{policy['title']}: {', '.join(policy['actions'])} "
-                              f"only, violations are admitted", subject, fix))
+            only = f"{', '.join(policy['actions'])} only, violations are admitted"
+            out.append(result(control, "warn", f"{policy['title']}: {only}", subject, fix,
+                              group=only))
         else:
             out.append(result(control, "fail", f"{policy['title']}: no validation action", subject,
-                              fix))
+                              fix, group="no validation action"))
     if not any(p["kind"] == "ImageValidatingPolicy" for p in summary["policies"]):
         out.append(result("admit.image_signatures", "fail",
                           "no admission policy verifies image signatures"))
@@ -91,15 +93,18 @@ def cluster_checks(summary):
         name, level = ns["name"], ns["enforce"]
         status = {"restricted": "pass", "baseline": "warn"}.get(level, "fail")
         out.append(result("admit.namespace.pod_security", status,
-                          f"{name}: Pod Security enforce {level or 'not set'}", name))
+                          f"{name}: Pod Security enforce {level or 'not set'}", name,
+                          group=f"Pod Security enforce {level or 'not set'}"))
         deny = [p["name"] for p in ns["network_policies"] if p["default_deny"]]
         if deny:
             allow = len(ns["network_policies"]) - len(deny)
             out.append(result("admit.namespace.network", "pass", f"{name}: default deny "
-                              f"({', '.join(deny)}) + {allow} allow rule(s)", name))
+                              f"({', '.join(deny)}) + {allow} allow rule(s)", name,
+                              group="default-deny NetworkPolicy"))
         else:
             out.append(result("admit.namespace.network", "fail",
-                              f"{name}: no default-deny NetworkPolicy", name))
+                              f"{name}: no default-deny NetworkPolicy", name,
+                              group="no default-deny NetworkPolicy"))
     return out
 
 
@@ -152,10 +157,12 @@ def image_checks(state):
         signed = result("sign.image", "pass", f"signed by {', '.join(state['signed_by'])}", image)
     else:
         signed = result("sign.image", "fail", f"no signature by a trusted key: "
-                        f"{state['signature_error']}", image)
+                        f"{state['signature_error']}", image,
+                        group="no signature by a trusted key")
     if not state["attestation"]:
         scanned = result("scan.image", "fail", f"no verified vulnerability attestation: "
-                         f"{state['attestation_error']}", image, "posture_attestation_type")
+                         f"{state['attestation_error']}", image, "posture_attestation_type",
+                         group="no verified vulnerability attestation")
     elif age is None:
         scanned = result("scan.image", "warn", "vulnerability attestation without scanFinishedOn",
                          image, "posture_attestation_type")

@@ -27,6 +27,9 @@ import subprocess
 from ansible_collections.bulwark.container_security.plugins.module_utils.posture.checks import (
     parse_time,
 )
+from ansible_collections.bulwark.container_security.plugins.module_utils.redaction import (
+    one_line,
+)
 from ansible_collections.bulwark.container_security.plugins.module_utils.release_artifacts import (
     CATALOG,
 )
@@ -38,6 +41,12 @@ from ansible_collections.bulwark.container_security.plugins.module_utils.safe_in
 )
 from ansible_collections.bulwark.container_security.plugins.module_utils.seccomp_profiles import (
     syscall_names,
+)
+from ansible_collections.bulwark.container_security.plugins.module_utils.trivy.gate import (
+    iter_findings,
+)
+from ansible_collections.bulwark.container_security.plugins.module_utils.trivy.severities import (
+    RANK,
 )
 
 # Debian 12 patches sigstore verification out of containers/image; the message is compiled
@@ -377,6 +386,35 @@ def newest_summary(reports_dir):
     return runs[-1] if runs else None
 
 
+# The vulnerabilities of a rescan kept per image for the report's CVE table: the severities the
+# report gates on (blocking CRITICAL, warning HIGH), the worst first, at most this many.
+FINDING_SEVERITIES = ("CRITICAL", "HIGH")
+MAX_FINDINGS = 100
+
+
+def image_findings(run_dir, report_name):
+    """(findings, total, error) of one rescan image report: each CRITICAL/HIGH vulnerability
+    as {id, package, installed, fixed, severity, target}, read through trivy.gate's parser
+    (the report is recognised as Trivy JSON first). `report_name` must be a file name in the
+    run directory (the rescan writes it so); anything else is refused, not followed."""
+    if not isinstance(report_name, str) or not report_name or os.path.basename(report_name) != \
+            report_name or report_name in (".", ".."):
+        return [], 0, f"report name {one_line(report_name)[:80]!r} is not a file of the run"
+    path = os.path.join(run_dir, report_name)
+    try:
+        found = [f for f in iter_findings(load_json_file(path, "Trivy report"))
+                 if f["kind"] == "vulnerability" and f["severity"] in FINDING_SEVERITIES]
+    except (InputError, ValueError, TypeError) as exc:
+        return [], 0, one_line(exc)[:300]
+    unique = {}
+    for f in found:
+        unique.setdefault((f["id"], f["package"], f["installed"]), f)
+    ranked = sorted(unique.values(), key=lambda f: (-RANK[f["severity"]], f["id"], f["package"]))
+    return [{"id": f["id"], "package": f["package"], "installed": f["installed"],
+             "fixed": f["fixed"], "severity": f["severity"], "target": f["target"]}
+            for f in ranked[:MAX_FINDINGS]], len(ranked), None
+
+
 def rescan_facts(reports_dir, collected, timer):
     out = {
         "reports_dir": reports_dir,
@@ -399,14 +437,19 @@ def rescan_facts(reports_dir, collected, timer):
         out["totals"] = {str(k): int(v) for k, v in (summary.get("totals") or {}).items()}
         out["failed"] = int(summary.get("failed") or 0)
         for image in summary.get("images") or []:
-            out["images"].append(
-                {
-                    "image": str(image.get("image")),
-                    "runtime": str(image.get("runtime", "")),
-                    "counts": {str(k): int(v) for k, v in (image.get("counts") or {}).items()},
-                    "error": image.get("error"),
-                }
-            )
+            entry = {
+                "image": str(image.get("image")),
+                "runtime": str(image.get("runtime", "")),
+                "counts": {str(k): int(v) for k, v in (image.get("counts") or {}).items()},
+                "error": image.get("error"),
+                "findings": [],
+                "findings_total": 0,
+                "findings_error": None,
+            }
+            if any(entry["counts"].get(s) for s in FINDING_SEVERITIES):
+                entry["findings"], entry["findings_total"], entry["findings_error"] = \
+                    image_findings(os.path.dirname(path), image.get("report"))
+            out["images"].append(entry)
     except (OSError, ValueError, AttributeError, TypeError) as exc:
         out["error"] = f"{path}: {exc}"
     finished, now = parse_time(out["finished"]), parse_time(collected)

@@ -1,181 +1,79 @@
 # Copyright (c) 2026 Bulwark maintainers
 # Apache License 2.0 (see LICENSE or https://www.apache.org/licenses/LICENSE-2.0)
 # SPDX-License-Identifier: Apache-2.0
-"""posture.json, posture.html and posture.md from one report (see report.build_report).
+"""posture.json and posture.md from one report (see report.build_report), and what the page
+(page.py, posture.html) shares with them: the matrix rows with their anchors and history, and
+the findings grouped one line per kind.
 
-Plain Python, no Ansible imports. The HTML page is one self-contained file: inline CSS, no
-script, no image, no font, and a Content-Security-Policy that forbids every request, so it can
-be opened from disk, attached to a ticket or printed.
+Plain Python, no Ansible imports.
 """
 
 from __future__ import annotations
 
-import html
 import json
 import re
 
 from ansible_collections.bulwark.container_security.plugins.module_utils.posture.checks import (
+    CONTROLS,
     LAYERS,
 )
 from ansible_collections.bulwark.container_security.plugins.module_utils.redaction import (
     one_line,
 )
 
-CSP = ("default-src 'none'; style-src 'unsafe-inline'; img-src 'none'; font-src 'none'; "
-       "base-uri 'none'; form-action 'none'")
-MARK = {"pass": "✓ pass", "warn": "! warn", "fail": "✗ fail", None: "–"}
-
-CSS = """
-:root{--pass:#1a7f37;--warn:#9a6700;--fail:#cf222e;--line:#d0d7de;font-family:system-ui,sans-serif}
-body{margin:1rem auto;max-width:72rem;padding:0 1rem;color:#1f2328;line-height:1.4;
-  overflow-wrap:anywhere}
-h1{font-size:1.5rem;margin:0 0 .25rem}
-h2{font-size:1.2rem;margin-top:1.5rem;border-bottom:1px solid var(--line)}
-.meta{color:#59636e;font-size:.9rem}
-table{border-collapse:collapse;width:100%;margin:.5rem 0}
-th,td{border:1px solid var(--line);padding:.3rem .5rem;text-align:left;vertical-align:top}
-th{background:#f6f8fa}
-.pass{color:var(--pass);font-weight:600}.warn{color:var(--warn);font-weight:600}.fail{color:var(--fail);font-weight:600}
-td.cell.pass{background:#dafbe1}td.cell.warn{background:#fff8c5}td.cell.fail{background:#ffebe9}
-code{font-size:.85em;word-break:break-all}
-.wrap{overflow-x:auto}
-ul.findings{padding-left:1.2rem}ul.findings li{margin:.25rem 0}
-@media (max-width:40rem){
-  table.matrix thead{display:none}
-  table.matrix tr{display:block;border:1px solid var(--line);margin-bottom:.5rem}
-  table.matrix td,table.matrix th{display:block;border:0}
-  table.matrix td::before{content:attr(data-layer) ": ";font-weight:400;color:#59636e}
-}
-@media print{
-  body{max-width:none;margin:0;font-size:10pt}
-  td.cell.pass,td.cell.warn,td.cell.fail{background:none}
-  h2{break-after:avoid}tr,li{break-inside:avoid}
-}
-"""
+ORDER = {"fail": 0, "warn": 1, "pass": 2}
 
 
 def render_json(report):
     return json.dumps(report, indent=2, sort_keys=True) + "\n"
 
 
-def _e(value):
-    return html.escape(str(value), quote=True)
+def _slug(text):
+    return re.sub(r"[^a-z0-9]+", "-", str(text).lower()).strip("-")[:60]
 
 
-def _cell(status, layer):
-    return f'<td class="cell {status or "none"}" data-layer="{_e(layer)}">{_e(MARK[status])}</td>'
+def matrix(report):
+    """The matrix rows, nodes then the cluster then the images: {key, kind, label, anchor,
+    cells, history}. Anchors are in-page ids made of [a-z0-9-] only (unique: a name that slugs
+    like another, or to nothing, gets its index), a cell's anchor is `<row anchor>-<layer>`."""
+    history = {r["key"]: r for r in (report.get("history") or {}).get("rows", [])}
+    rows, taken = [], set()
+
+    def add(key, kind, label, cells, index):
+        base = f"{kind}-{_slug(label)}".rstrip("-")
+        anchor = base if base not in taken and base != kind else f"{base}-{index}"
+        while anchor in taken:
+            anchor += "-x"
+        taken.add(anchor)
+        rows.append({"key": key, "kind": kind, "label": label, "anchor": anchor, "cells": cells,
+                     "history": history.get(key)})
+
+    for index, node in enumerate(report["nodes"]):
+        add(f"node:{node['name']}", "node", node["name"], node["cells"], index)
+    if report["cluster"]:
+        add("cluster", "cluster", "cluster", report["cluster"]["cells"], 0)
+    for index, image in enumerate(report["images"]):
+        add(f"image:{image['image']}", "image", image["image"], image["cells"], index)
+    return rows
 
 
-def _finding(c):
-    extra = []
-    if c["fix"]:
-        extra.append(f"fix: <code>{_e(c['fix'])}</code>")
-    if c["nist"]:
-        extra.append(f"NIST SP 800-190 {_e(c['nist'])}")
-    extra.append(f"practice: {_e(c['practice'])}")
-    return (
-        f'<li class="finding {c["status"]}" data-check="{_e(c["id"])}"><span class="{c["status"]}">'
-        f"{_e(MARK[c['status']])}</span> <code>{_e(c['id'])}</code>: {_e(c['reason'])} "
-        f'<span class="meta">({"; ".join(extra)})</span></li>'
-    )
-
-
-def _findings(checks):
-    shown = [c for c in checks if c["status"] != "pass"]
-    if not shown:
-        return '<p class="pass">every check passes</p>'
-    shown.sort(key=lambda c: (c["status"] != "fail", c["id"]))
-    return '<ul class="findings">' + "".join(_finding(c) for c in shown) + "</ul>"
-
-
-def render_html(report):
-    s = report["summary"]
-    rows = []
-    for node in report["nodes"]:
-        rows.append(
-            f'<tr data-node="{_e(node["name"])}"><th scope="row">{_e(node["name"])}</th>'
-            + "".join(_cell(node["cells"][layer], layer) for layer in LAYERS)
-            + "</tr>"
-        )
-    cluster = report["cluster"]
-    if cluster:
-        cells = {layer: None for layer in LAYERS}
-        cells["admit"] = cluster["verdict"]["status"]
-        rows.append(
-            '<tr data-node="cluster"><th scope="row">cluster (policy bundle)</th>'
-            + "".join(_cell(cells[layer], layer) for layer in LAYERS)
-            + "</tr>"
-        )
-    parts = [
-        "<!DOCTYPE html>",
-        '<html lang="en"><head><meta charset="utf-8">',
-        f'<meta http-equiv="Content-Security-Policy" content="{_e(CSP)}">',
-        '<meta name="viewport" content="width=device-width, initial-scale=1">',
-        '<meta name="referrer" content="no-referrer">',
-        "<title>Bulwark posture</title>",
-        f"<style>{CSS}</style></head><body>",
-        f'<h1>Bulwark posture: <span class="{s["status"]}">{_e(s["status"].upper())}</span></h1>',
-        f'<p class="meta">generated {_e(report["generated"])} '
-        f'from {_e(report["source"] or "the inventory")}; '
-        f"{s['nodes']} node(s), {s['images']} image(s); checks: {s['counts']['pass']} pass, "
-        f"{s['counts']['warn']} warn, {s['counts']['fail']} fail</p>",
-        "<h2>Node × layer</h2>",
-        '<div class="wrap"><table class="matrix"><thead><tr><th>node</th>'
-        + "".join(f"<th>{_e(layer)}</th>" for layer in LAYERS)
-        + "</tr></thead><tbody>"
-        + "".join(rows)
-        + "</tbody></table></div>",
-    ]
-    for node in report["nodes"]:
-        parts.append(
-            f'<section class="node" id="node-{_e(node["name"])}"><h2>{_e(node["name"])}</h2>'
-            f'<p class="verdict {node["verdict"]["status"]}">{_e(node["verdict"]["line"])}</p>'
-            f"{_findings(node['checks'])}</section>"
-        )
-    if cluster:
-        parts.append('<section id="cluster"><h2>Cluster (admission)</h2>')
-        parts.append(
-            '<div class="wrap"><table><thead><tr><th>policy</th><th>kind</th><th>actions</th></tr>'
-            "</thead>"
-            "<tbody>"
-            + "".join(
-                f"<tr><td>{_e(p['title'])}</td><td>{_e(p['kind'])}</td>"
-                f"<td>{_e(', '.join(p['actions']))}</td></tr>"
-                for p in cluster["policies"]
-            )
-            + "</tbody></table></div>"
-        )
-        parts.append(
-            '<div class="wrap"><table><thead><tr><th>namespace</th><th>Pod Security enforce</th>'
-            "<th>NetworkPolicies</th></tr></thead><tbody>"
-            + "".join(
-                f"<tr><td>{_e(n['name'])}</td><td>{_e(n['enforce'] or 'not set')}</td>"
-                f"<td>{_e(', '.join(p['name'] for p in n['network_policies']) or 'none')}</td></tr>"
-                for n in cluster["namespaces"]
-            )
-            + "</tbody></table></div>"
-        )
-        parts.append(_findings(cluster["checks"]) + "</section>")
-    if report["images"]:
-        parts.append(
-            '<section id="images"><h2>Images (supply chain)</h2>'
-            '<div class="wrap"><table><thead><tr>'
-            "<th>image</th><th>signed</th><th>vulnerability attestation</th></tr></thead><tbody>"
-        )
-        for image in report["images"]:
-            sig, att = image["checks"][0], image["checks"][1]
-            parts.append(
-                f"<tr><td><code>{_e(image['image'])}</code></td>"
-                f'<td class="cell {sig["status"]}">{_e(sig["reason"])}</td>'
-                f'<td class="cell {att["status"]}">{_e(att["reason"])}</td></tr>'
-            )
-        parts.append(
-            "</tbody></table></div>"
-            + _findings([c for i in report["images"] for c in i["checks"]])
-            + "</section>"
-        )
-    parts.append("</body></html>\n")
-    return "\n".join(parts)
+def finding_groups(checks):
+    """The checks that do not pass, one group per (status, control, group text): worst first.
+    Each: {status, control, group, checks, fix} where `fix` is the shared fix, or the control's
+    fix with `<name>` for the subject when the subjects' fixes differ."""
+    groups = {}
+    for c in checks:
+        if c["status"] != "pass":
+            groups.setdefault((c["status"], c["control"], c["group"]), []).append(c)
+    out = []
+    for (status, control, group), members in sorted(
+            groups.items(), key=lambda g: (ORDER[g[0][0]], g[0][1], g[0][2])):
+        fixes = sorted({c["fix"] for c in members if c["fix"]})
+        if len(fixes) > 1 and control in CONTROLS:
+            fixes = [CONTROLS[control][3].replace("{name}", "<name>")]
+        out.append({"status": status, "control": control, "group": group, "checks": members,
+                    "fix": "; ".join(fixes) or None})
+    return out
 
 
 # Markdown's punctuation that can start markup (links, images, emphasis, code, headings,
@@ -202,50 +100,67 @@ def _md_code(value):
     return f"`{text}`" if _PLAIN_CODE.fullmatch(text) and "](" not in text else _md(text)
 
 
+ICON = {"pass": "✅ pass", "warn": "⚠️ warn", "fail": "❌ fail", "unknown": "❔ unknown", None: "–"}
+
+
+def headline(report):
+    """The counts line every format starts with: nodes and images failing, the cluster, the
+    cells that could not be read, and the checks per part."""
+    s, parts = report["summary"], report["summary"]["parts"]
+    cluster = report["cluster"]
+    bits = [f"nodes: {s['failing']['nodes']} of {s['nodes']} fail",
+            f"images: {s['failing']['images']} of {s['images']} fail"]
+    if cluster:
+        bits.append(f"cluster ({cluster['state']}): {cluster['verdict']['status']}")
+    bits.append(f"unknown: {s['unknown_cells']} cell(s)")
+    counts = "; ".join(f"{name} {c['pass']} pass, {c['warn']} warn, {c['fail']} fail"
+                       for name, c in parts.items() if name != "cluster" or cluster)
+    return " · ".join(bits), f"checks: {counts}"
+
+
 def render_markdown(report):
-    s = report["summary"]
-    icon = {"pass": "✅ pass", "warn": "⚠️ warn", "fail": "❌ fail", None: "–"}
-    lines = [
-        f"## Bulwark posture: {s['status'].upper()}",
-        "",
-        f"{s['nodes']} node(s), {s['images']} image(s); checks: {s['counts']['pass']} pass, "
-        f"{s['counts']['warn']} warn, {s['counts']['fail']} fail "
-        f"(generated {_md(report['generated'])})",
-        "",
-        "| node | " + " | ".join(LAYERS) + " |",
-        "|---|" + "---|" * len(LAYERS),
-    ]
-    for node in report["nodes"]:
-        lines.append(
-            f"| {_md(node['name'])} | "
-            + " | ".join(icon[node["cells"][lay]] for lay in LAYERS)
-            + " |"
-        )
+    first, second = headline(report)
+    lines = [f"## Bulwark posture: {report['summary']['status'].upper()}", "",
+             f"{_md(first)}; {_md(second)} (generated {_md(report['generated'])})", ""]
+    history = report.get("history")
+    if history:
+        lines += [f"Compared with the report of {_md(history['previous_generated'])}: "
+                  f"{history['changed']} cell(s) changed (was → now)"
+                  + (f"; gone: {_md(', '.join(history['gone']))}" if history["gone"] else ""), ""]
+    lines += ["| row | " + " | ".join(LAYERS) + " |", "|---|" + "---|" * len(LAYERS)]
+    for row in matrix(report):
+        old = row["history"]
+        cells = []
+        for lay in LAYERS:
+            text = ICON[row["cells"][lay]]
+            if old and old["cells"][lay]["changed"]:
+                text = f"**{ICON[old['cells'][lay]['previous']]} → {text}**"
+            cells.append(text)
+        new = " (new)" if old and old["state"] == "new" else ""
+        lines.append(f"| {_md(row['label'])}{new} | " + " | ".join(cells) + " |")
+    groups = [(n["name"], n["checks"], n["vulnerabilities"]) for n in report["nodes"]]
     if report["cluster"]:
-        lines.append(
-            "| cluster | "
-            + " | ".join(
-                icon[report["cluster"]["verdict"]["status"] if lay == "admit" else None]
-                for lay in LAYERS
-            )
-            + " |"
-        )
-    groups = [(n["name"], n["checks"]) for n in report["nodes"]]
-    if report["cluster"]:
-        groups.append(("cluster", report["cluster"]["checks"]))
+        groups.append((f"cluster ({report['cluster']['state']})", report["cluster"]["checks"], []))
     if report["images"]:
-        groups.append(("images", [c for i in report["images"] for c in i["checks"]]))
-    for name, checks in groups:
-        bad = sorted(
-            (c for c in checks if c["status"] != "pass"),
-            key=lambda c: (c["status"] != "fail", c["id"]),
-        )
-        if not bad:
+        groups.append(("images", [c for i in report["images"] for c in i["checks"]], []))
+    for name, checks, cves in groups:
+        found = finding_groups(checks)
+        if not found and not cves:
             continue
         lines += ["", f"### {_md(name)}", ""]
-        for c in bad:
-            fix = f" — fix: {_md_code(c['fix'])}" if c["fix"] else ""
-            nist = f" (NIST SP 800-190 {_md(c['nist'])})" if c["nist"] else ""
-            lines.append(f"- {icon[c['status']]} {_md_code(c['id'])}: {_md(c['reason'])}"
-                         f"{fix}{nist}")
+        for g in found:
+            fix = f" — fix: {_md_code(g['fix'])}" if g["fix"] else ""
+            if len(g["checks"]) == 1:
+                c = g["checks"][0]
+                lines.append(f"- {ICON[c['status']]} {_md_code(c['id'])}: {_md(c['reason'])}{fix}")
+            else:
+                subjects = ", ".join(_md(c["subject"] or c["id"]) for c in g["checks"])
+                lines.append(f"- {ICON[g['status']]} {_md_code(g['control'])} "
+                             f"×{len(g['checks'])}: {_md(g['group'])}: {subjects}{fix}")
+        if cves:
+            lines += ["", "| CVE | severity | package | installed | fixed | image |",
+                      "|---|---|---|---|---|---|"]
+            lines += [f"| {_md(v['id'])} | {_md(v['severity'])} | {_md(v['package'])} | "
+                      f"{_md(v['installed'])} | {_md(v['fixed'] or 'none yet')} | "
+                      f"{_md(v['image'])} |" for v in cves]
     return "\n".join(lines) + "\n"

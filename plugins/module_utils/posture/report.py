@@ -15,9 +15,11 @@ import os
 
 from ansible_collections.bulwark.container_security.plugins.module_utils.posture.checks import (
     LAYERS,
+    STATUSES,
     check,
     node_checks,
     verdict,
+    vulnerabilities,
     worst,
 )
 from ansible_collections.bulwark.container_security.plugins.module_utils.posture.cluster import (
@@ -25,11 +27,28 @@ from ansible_collections.bulwark.container_security.plugins.module_utils.posture
     cluster_summary,
     image_checks,
 )
+from ansible_collections.bulwark.container_security.plugins.module_utils.posture.history import (
+    HistoryError,
+    compare,
+    matrix_rows,
+)
+from ansible_collections.bulwark.container_security.plugins.module_utils.posture.live import (
+    live_cluster,
+)
+from ansible_collections.bulwark.container_security.plugins.module_utils.safe_input import (
+    MAX_CONFIG_BYTES,
+    InputError,
+    load_json_file,
+)
 from ansible_collections.bulwark.container_security.plugins.module_utils.schema_messages import (
     schema_error_text,
 )
 
-SCHEMA_VERSION = 1
+# 2: checks carry control, subject, group and unread; cells may be "unknown"; nodes carry their
+# CVE table, images and the cluster their cells; the cluster says its state (intended or live);
+# the summary counts per part; an optional history. Version 1 is read only as a previous report.
+SCHEMA_VERSION = 2
+READABLE_PREVIOUS = (1, 2)
 SCHEMA_PATH = os.path.join(os.path.dirname(os.path.abspath(__file__)), "posture.schema.json")
 
 
@@ -42,9 +61,21 @@ def load_schema():
         return json.load(handle)
 
 
-def layer_cells(checks):
-    """{layer: worst status or None} for the node x layer matrix."""
-    return {layer: worst(c["status"] for c in checks if c["layer"] == layer) for layer in LAYERS}
+def layer_cells(checks, read=True):
+    """{layer: cell} for the matrix: a failure that was read; else "unknown" where a check could
+    not read its input (or, `read` false, the layer has no check: nothing was read); else the
+    worst status; None (not applicable) for a layer without checks."""
+    cells = {}
+    for layer in LAYERS:
+        mine = [c for c in checks if c["layer"] == layer]
+        known = [c for c in mine if not c.get("unread")]
+        if any(c["status"] == "fail" for c in known):
+            cells[layer] = "fail"
+        elif len(known) < len(mine) or (not mine and not read):
+            cells[layer] = "unknown"
+        else:
+            cells[layer] = worst(c["status"] for c in known)
+    return cells
 
 
 def node_entry(name, facts=None, error=None):
@@ -59,6 +90,7 @@ def node_entry(name, facts=None, error=None):
                 "run",
                 "run",
                 fix="ansible_host",
+                unread=True,
             )
         ]
         facts = None
@@ -68,14 +100,36 @@ def node_entry(name, facts=None, error=None):
         "name": name,
         "facts": facts,
         "checks": checks,
-        "cells": layer_cells(checks),
+        "cells": layer_cells(checks, read=facts is not None),
         "verdict": verdict(name, checks),
+        "vulnerabilities": vulnerabilities(facts) if facts else [],
     }
 
 
-def build_report(nodes, bundle=None, images=None, generated="", source=""):
+def _cluster(bundle, live, generated, live_source):
+    """The cluster side: what the cluster runs when `live` (the k8s_info answers) is given,
+    else what kyverno_policy_settings intend (`bundle`), else None."""
+    if live is not None:
+        cluster = live_cluster(live, generated, bundle, live_source)
+    elif bundle is not None:
+        summary = cluster_summary(bundle)
+        cluster = dict(summary, state="intended", source="kyverno_policy_settings (not read from "
+                       "a cluster)", reports=[], exceptions=[], unread=[],
+                       checks=cluster_checks(summary))
+    else:
+        return None
+    cells = layer_cells(cluster["checks"])
+    return dict(cluster, cells={layer: cells["admit"] if layer == "admit" else None
+                                for layer in LAYERS},
+                verdict=verdict("cluster", cluster["checks"]))
+
+
+def build_report(nodes, bundle=None, images=None, generated="", source="", live=None,  # noqa: PLR0913
+                 live_source="", previous=None):
     """The whole report. `nodes`: {name: facts} or {name: {"error": msg}} for a node that failed;
-    `bundle`: the policy bundle's manifests (None: no cluster side); `images`: image states."""
+    `bundle`: the policy bundle's manifests (None: no cluster side); `images`: image states;
+    `live`: the k8s_info answers of the cluster (None: the bundle is shown as intended);
+    `previous`: an earlier posture.json (its path or its document) for the history."""
     node_entries = []
     for name in sorted(nodes, key=str):
         facts = nodes[name] or {}
@@ -87,38 +141,89 @@ def build_report(nodes, bundle=None, images=None, generated="", source=""):
             node_entry(str(name), None if "error" in facts else facts,
                        None if error is None else str(error))
         )
-    cluster = None
-    if bundle is not None:
-        summary = cluster_summary(bundle)
-        checks = cluster_checks(summary)
-        cluster = dict(summary, checks=checks, verdict=verdict("cluster", checks))
-    image_entries = [dict(state, checks=image_checks(state)) for state in images or []]
+    image_entries = []
+    for state in images or []:
+        checks = image_checks(state)
+        image_entries.append(dict(state, checks=checks, cells=layer_cells(checks)))
     report = {
         "schema_version": SCHEMA_VERSION,
         "generated": generated,
         "source": source,
         "summary": None,
         "nodes": node_entries,
-        "cluster": cluster,
+        "cluster": _cluster(bundle, live, generated, live_source),
         "images": image_entries,
+        "history": None,
     }
     report["summary"] = _summary(report)
+    if previous is not None:
+        report["history"] = history_of(report, previous)
     return report
 
 
+def _counts(checks):
+    return {s: sum(1 for c in checks if c["status"] == s) for s in STATUSES}
+
+
 def _summary(report):
-    every = (
-        [c for n in report["nodes"] for c in n["checks"]]
-        + (report["cluster"]["checks"] if report["cluster"] else [])
-        + [c for i in report["images"] for c in i["checks"]]
-    )
-    counts = {s: sum(1 for c in every if c["status"] == s) for s in ("pass", "warn", "fail")}
+    parts = {
+        "nodes": [c for n in report["nodes"] for c in n["checks"]],
+        "cluster": report["cluster"]["checks"] if report["cluster"] else [],
+        "images": [c for i in report["images"] for c in i["checks"]],
+    }
+    every = [c for part in parts.values() for c in part]
+    rows = [n["cells"] for n in report["nodes"]] + [i["cells"] for i in report["images"]] + (
+        [report["cluster"]["cells"]] if report["cluster"] else [])
     return {
         "status": worst(c["status"] for c in every) or "pass",
-        "counts": counts,
+        "counts": _counts(every),
+        "parts": {name: _counts(checks) for name, checks in parts.items()},
+        "failing": {
+            "nodes": sum(1 for n in report["nodes"] if n["verdict"]["status"] == "fail"),
+            "images": sum(1 for i in report["images"]
+                          if any(c["status"] == "fail" for c in i["checks"])),
+        },
+        "unknown_cells": sum(1 for cells in rows for v in cells.values() if v == "unknown"),
         "nodes": len(report["nodes"]),
         "images": len(report["images"]),
     }
+
+
+def read_previous(previous):
+    """(document, schema version) of a previous report: the path of a posture.json (a regular
+    file, at most MAX_CONFIG_BYTES) or its document; schema 2 checked against the schema,
+    schema 1 recognised by history.matrix_rows; anything else a ReportError naming it."""
+    if isinstance(previous, str):
+        try:
+            previous = load_json_file(previous, "the previous report", MAX_CONFIG_BYTES)
+        except InputError as exc:
+            raise ReportError(str(exc)) from None
+    if not isinstance(previous, dict):
+        raise ReportError(f"the previous report is a {type(previous).__name__}, not a posture "
+                          "report (a JSON object)")
+    version = previous.get("schema_version")
+    if isinstance(version, bool) or not isinstance(version, int) \
+            or version not in READABLE_PREVIOUS:
+        raise ReportError(f"the previous report has schema_version {repr(version)[:20]}; this "
+                          f"Bulwark reads posture reports of schema "
+                          f"{', '.join(map(str, READABLE_PREVIOUS))}")
+    if version == SCHEMA_VERSION:
+        try:
+            validate_report(previous)
+        except ReportError as exc:
+            raise ReportError(f"the previous report: {exc}") from None
+    elif not isinstance(previous.get("generated"), str):
+        raise ReportError("the previous report has no generated time (text)")
+    return previous, version
+
+
+def history_of(report, previous):
+    document, version = read_previous(previous)
+    try:
+        before = matrix_rows(document, version)
+    except HistoryError as exc:
+        raise ReportError(str(exc)) from None
+    return compare(before, matrix_rows(report), document["generated"], version)
 
 
 def contain_nodes(report, schema=None):
@@ -144,13 +249,16 @@ def contain_nodes(report, schema=None):
                   f"('{first.validator}' rule; {len(errors)} problem(s)): facts left out")
         name = node["name"] if isinstance(node.get("name"), str) and node["name"] else \
             f"node-{index}"
-        bad = check("node.facts", "fail", reason, "run", "run", fix="bulwark_posture_facts")
+        bad = check("node.facts", "fail", reason, "run", "run", fix="bulwark_posture_facts",
+                    unread=True)
         checks = [c for c in node["checks"] if c["id"] != "node.facts"] + [bad]
-        fixed = {"name": name, "facts": None, "checks": checks, "cells": layer_cells(checks),
-                 "verdict": verdict(name, checks)}
+        fixed = {"name": name, "facts": None, "checks": checks,
+                 "cells": layer_cells(checks, read=False), "verdict": verdict(name, checks),
+                 "vulnerabilities": []}
         if any(True for _e in validator.iter_errors(fixed)):
-            fixed = {"name": name, "facts": None, "checks": [bad], "cells": layer_cells([bad]),
-                     "verdict": verdict(name, [bad])}
+            fixed = {"name": name, "facts": None, "checks": [bad],
+                     "cells": layer_cells([bad], read=False), "verdict": verdict(name, [bad]),
+                     "vulnerabilities": []}
         report["nodes"][index] = fixed
     if changed:
         report["summary"] = _summary(report)
@@ -161,6 +269,13 @@ def validate_report(report, schema=None):
     """Raise ReportError unless `report` matches the schema; returns the report."""
     import jsonschema  # controller only
 
+    if not isinstance(report, dict):
+        raise ReportError(f"(root): a posture report is a mapping, not a {type(report).__name__}")
+    version = report.get("schema_version")
+    if not isinstance(version, int) or isinstance(version, bool) or version != SCHEMA_VERSION:
+        raise ReportError(f"schema_version: {repr(version)[:20]} is not {SCHEMA_VERSION}, the "
+                          "posture.json this Bulwark writes and renders (build it again with "
+                          "posture_report)")
     validator = jsonschema.Draft202012Validator(schema or load_schema())
     # a oneOf (null or object) error says only "not valid under any": name the inner cause
     errors = [

@@ -20,11 +20,12 @@ from pathlib import Path
 import fleet
 import pytest
 import yaml
+from browser import chromium, requests_made
 from conftest import ROOT, ansible_env, require_tool, run_playbook
 
 import lab
 
-MARKS = {"pass": "✓ pass", "warn": "! warn", "fail": "✗ fail", None: "–"}
+MARKS = {"pass": "✓ pass", "warn": "! warn", "fail": "✗ fail", "unknown": "? unknown", None: "–"}
 FRESH_IMAGE = "localhost/bulwark-lab:bookworm"
 
 
@@ -205,40 +206,6 @@ def test_cluster_side_from_the_fleet_settings(report):
     assert [n["name"] for n in cluster["namespaces"]] == ["payments"]
 
 
-def chromium(width: int, height: int):
-    """Debian's headless chromium driven by Debian's chromium-driver, performance log on."""
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = require_tool("chromium",
-                                           "Debian package chromium (lab/apt-packages.txt)")
-    for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                f"--window-size={width},{height}"):
-        options.add_argument(arg)
-    options.set_capability("goog:loggingPrefs", {"performance": "ALL"})
-    driver = require_tool("chromedriver", "Debian package chromium-driver (lab/apt-packages.txt)")
-    browser = webdriver.Chrome(options=options, service=Service(executable_path=driver))
-    # headless windows are at least 500 px wide: emulate the phone's viewport instead
-    browser.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", {
-        "width": width, "height": height, "deviceScaleFactor": 1, "mobile": width < 600})
-    return browser
-
-
-def requests_made(browser) -> list[str]:
-    """Every URL the page asked for and the browser let out (CDP Network events in the
-    performance log: requestWillBeSent, minus those that loadingFailed blocked by the CSP)."""
-    sent, blocked = {}, set()
-    for entry in browser.get_log("performance"):
-        message = json.loads(entry["message"])["message"]
-        params = message["params"]
-        if message["method"] == "Network.requestWillBeSent":
-            sent[params["requestId"]] = params["request"]["url"]
-        elif message["method"] == "Network.loadingFailed" and params.get("blockedReason") == "csp":
-            blocked.add(params["requestId"])
-    return [url for rid, url in sent.items() if rid not in blocked]
-
-
 @pytest.mark.parametrize("width, height", [(1280, 900), (360, 780)])
 def test_html_in_a_real_browser(report, width, height):
     from selenium.webdriver.common.by import By
@@ -251,27 +218,29 @@ def test_html_in_a_real_browser(report, width, height):
         for node in report["data"]["nodes"]:
             row = browser.find_element(By.CSS_SELECTOR, f'tr[data-node="{node["name"]}"]')
             assert row.is_displayed() and node["name"] in row.text
-            cells = [c.text for c in row.find_elements(By.CSS_SELECTOR, "td.cell")]
+            cells = [c.text for c in row.find_elements(By.CSS_SELECTOR, "td.cell a")]
             layers = ("build", "ship", "admit", "run")
             assert cells == [MARKS[node["cells"][layer]] for layer in layers]
+            section = row.find_element(By.CSS_SELECTOR, "th a").get_attribute("hash")[1:]
             for check in node["checks"]:
                 if check["status"] == "fail":
-                    # in the node's own section (the same check id appears for every node)
+                    # in the node's own section, on its own line or its kind's (grouped) line
                     item = browser.find_element(By.CSS_SELECTOR,
-                                                f'section[id="node-{node["name"]}"] '
-                                                f'li.fail[data-check="{check["id"]}"]')
-                    assert item.is_displayed() and check["reason"] in item.text
-                    if check["fix"]:
-                        assert check["fix"] in item.text
+                                                f'section[id="{section}"] '
+                                                f'[data-check="{check["id"]}"]')
+                    line = item if item.tag_name == "li" else item.find_element(By.XPATH, "..")
+                    assert line.is_displayed() and "fail" in line.get_attribute("class")
+                    assert check["reason"] in (item.text + (item.get_attribute("title") or ""))
         failing = [c for i in report["data"]["images"] for c in i["checks"]
                    if c["status"] == "fail"]
         failing += [c for c in report["data"]["cluster"]["checks"] if c["status"] == "fail"]
         for check in failing:
-            item = browser.find_element(By.CSS_SELECTOR, f'li[data-check="{check["id"]}"]')
-            assert item.is_displayed() and check["reason"] in item.text
+            item = browser.find_element(By.CSS_SELECTOR, f'[data-check="{check["id"]}"]')
+            assert item.is_displayed()
+            assert check["reason"] in (item.text + (item.get_attribute("title") or ""))
         # nothing but the document itself: no fetch, image, font or style from anywhere
         assert [url for url in requests_made(browser) if url != page] == []
-        shot = ROOT / ".cache" / "posture" / f"posture-{width}.png"
+        shot = ROOT / "tests" / "output" / "posture" / f"posture-fleet-{width}.png"
         shot.parent.mkdir(parents=True, exist_ok=True)
         assert browser.save_screenshot(str(shot)) and shot.stat().st_size > 10_000
         view, wide = browser.execute_script("return [window.innerWidth, "

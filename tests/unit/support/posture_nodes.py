@@ -20,9 +20,12 @@ def lay_out_node(
     finished="2026-11-27T10:00:00+00:00",
     critical=0,
     high=0,
+    trivy_report=None,
 ):
     """Files of a converged node under `base`; returns the module params that point at them
-    (every part asked, as the roles' posture entries ask for them together)."""
+    (every part asked, as the roles' posture entries ask for them together). `trivy_report`:
+    a real Trivy JSON report (tests/fixtures/trivy/) the rescan wrote for its image; the
+    summary's counts are then that report's, counted as roles/trivy/files/trivy-rescan.py does."""
     keys = base / "keys"
     keys.mkdir(parents=True)
     (keys / "lab.pub").write_text("-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----\n")
@@ -64,6 +67,13 @@ def lay_out_node(
     run.mkdir(parents=True)
     (base / "reports" / "latest").symlink_to(run)
     counts = {"CRITICAL": critical, "HIGH": high, "MEDIUM": 3, "LOW": 1, "UNKNOWN": 0}
+    if trivy_report is not None:
+        report = json.loads(Path(trivy_report).read_text())
+        counts = dict.fromkeys(counts, 0)
+        for result in report.get("Results") or []:
+            for vuln in result.get("Vulnerabilities") or []:
+                counts[vuln.get("Severity", "UNKNOWN")] += 1
+        shutil.copy(trivy_report, run / "x.json")
     (run / "summary.json").write_text(
         json.dumps(
             {

@@ -18,6 +18,9 @@ from ansible_collections.bulwark.container_security.plugins.module_utils.posture
     render,
     report,
 )
+from ansible_collections.bulwark.container_security.plugins.module_utils.posture.page import (
+    render_html,
+)
 
 
 @pytest.fixture
@@ -66,11 +69,16 @@ def test_schema_refuses_a_broken_report(real_report, breakage, message):
 
 
 def test_html_is_self_contained(real_report):
-    page = render.render_html(real_report)
+    page = render_html(real_report)
     assert (
         '<meta http-equiv="Content-Security-Policy" content="default-src &#x27;none&#x27;;' in page
     )
-    assert not re.search(r"(src|href)\s*=|url\(|@import|<script|<link", page, re.IGNORECASE)
+    assert not re.search(r"src\s*=|url\(|@import|<script|<link", page, re.IGNORECASE)
+    # every link is an in-page anchor to an id the page has
+    links = re.findall(r"href\s*=\s*\"([^\"]*)\"", page)
+    ids = set(re.findall(r"\bid=\"([^\"]*)\"", page))
+    assert links and all(link.startswith("#") and link[1:] in ids for link in links)
+    assert len(re.findall(r"\bhref\s*=", page, re.IGNORECASE)) == len(links)
     assert "deb13-&lt;a&gt;" in page and "<a>" not in page
     for item in real_report["nodes"]:
         for check in item["checks"]:
@@ -123,3 +131,18 @@ def test_docs_list_every_control():
     for control, (practice, layer, nist, fix) in CONTROLS.items():
         row = f"| `{control}` | {practice} | {layer} | {NIST[nist] if nist else '–'} | `{fix}` |"
         assert row in doc, f"docs/posture.md lacks or misstates {control}: {row}"
+
+
+def test_intended_cluster_reads_one_line_per_kind(real_report):
+    cluster = real_report["cluster"]
+    assert cluster["state"] == "intended" and cluster["cells"]["admit"] == "fail"
+    audit = [c for c in cluster["checks"] if c["control"] == "admit.policy"
+             and c["status"] == "warn"]
+    assert len(audit) >= 16
+    page = render_html(real_report)
+    assert page.count("Audit only, violations are admitted:") == 1
+    assert page.count('data-control="admit.policy" data-count=') == 1
+    assert all(f'data-check="{c["id"]}"' in page for c in audit)
+    text = render.render_markdown(real_report)
+    assert text.count("Audit only, violations are admitted") == 1
+    assert f"`admit.policy` ×{len(audit)}" in text
