@@ -192,16 +192,16 @@ def test_module_prints_a_summary_per_resource_and_writes_every_verdict_to_report
     assert out["msg"].startswith(f"admission denied 1 of 2 resource(s) (every verdict: {report}): "
                                  "Pod/payments/privileged: bulwark-disallow-")
     hardened, privileged = out["results"]
-    assert hardened == {"resource": "Pod/payments/hardened", "verdict": "admit", "passed": 18,
+    assert hardened == {"resource": "Pod/payments/hardened", "verdict": "admit", "passed": 19,
                         "policies": []}
-    assert privileged["verdict"] == "deny" and privileged["passed"] == 18 - len(DENIED_CONTROLS)
+    assert privileged["verdict"] == "deny" and privileged["passed"] == 19 - len(DENIED_CONTROLS)
     assert sorted(p["control"] for p in privileged["policies"]) == DENIED_CONTROLS
     assert all(p["verdict"] == "fail" and p["denied"] and p["message"]
                for p in privileged["policies"])
     # the summary stays small; the whole report, every verdict, is in the file
     assert len(json.dumps(out)) < len(report.read_text()) / 2
     full = json.loads(report.read_text())
-    assert [len(r["policies"]) for r in full["resources"]] == [18, 18]
+    assert [len(r["policies"]) for r in full["resources"]] == [19, 19]
     assert full["denied"] == ["Pod/payments/privileged"]
     # the same report again changes nothing; check mode writes nothing
     out = run({"manifests": [HARDENED, PRIVILEGED], "policy_settings": DENY_ALL,
