@@ -310,9 +310,10 @@ def sarif_chunks(results, findings="all", include_ignored=True):
     (blocking findings and policy denials only). The results are checked here, before the
     first piece: InputError naming the path.
     """
-    if findings not in SARIF_FINDINGS:
-        raise InputError(f"sarif_findings={one_line(repr(findings))[:40]} must be one of "
-                         f"{', '.join(SARIF_FINDINGS)}")
+    if not isinstance(findings, str) or findings not in SARIF_FINDINGS:
+        shown = (one_line(repr(findings))[:40] if isinstance(findings, str)
+                 else f"a {type(findings).__name__}")  # a mapping's values may be secrets
+        raise InputError(f"sarif_findings={shown} must be one of {', '.join(SARIF_FINDINGS)}")
     results = results if isinstance(results, (list, tuple)) else [results]
     runs = {}
     for number, res in enumerate(results):
