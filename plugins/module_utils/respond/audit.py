@@ -23,7 +23,9 @@ from ansible_collections.bulwark.container_security.plugins.module_utils.respond
     RespondError,
 )
 
-FLAGS = os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0)
+# O_NONBLOCK: a FIFO planted at the path fails at once instead of blocking the responder
+FLAGS = (os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW | os.O_NONBLOCK
+         | getattr(os, "O_CLOEXEC", 0))
 
 
 def utc_now(now: float) -> str:

@@ -42,7 +42,8 @@ MAX_TOKEN_BYTES = 4096
 def read_token(path: str) -> str:
     """The webhook token in ``path``; RespondError naming the path (never the content)."""
     try:
-        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0))
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK
+                     | getattr(os, "O_CLOEXEC", 0))
     except OSError as exc:
         raise RespondError(SETTINGS, f"token file {path}: cannot open it "
                                      f"({exc.strerror or exc}; a symlink is refused)") from None

@@ -23,6 +23,7 @@ the environment; a ``token`` key is refused.
 from __future__ import annotations
 
 import ipaddress
+import re
 from urllib.parse import urlsplit
 
 from ansible_collections.bulwark.container_security.plugins.module_utils.http_urls import (
@@ -43,6 +44,7 @@ MODES = ("audit", "enforce")
 RUNTIMES = ("auto", "podman", "docker", "crictl")
 SECRET_KEYS = ("token", "password", "secret", "authorization", "headers", "api_key")
 WHERE = "respond"
+_KEY = re.compile(r"[a-z][a-z_]{0,39}")
 
 # key -> (type, default, low, high) for the numbers
 NUMBERS = {
@@ -78,9 +80,15 @@ def _mapping(value, where: str, accepted) -> dict:
         _fail(f"{where}.{secret[0]}", "secrets never go into the settings (they would reach "
                                       "logs and files); put the token in the file token_file "
                                       "names (mode 0600)")
-    unknown = sorted(excerpt(k, 40) for k in value if k not in accepted)
+    unknown = [k for k in value if k not in accepted]
     if unknown:
-        _fail(where, f"unknown key(s) {', '.join(unknown)}; accepted: {', '.join(accepted)}")
+        # a key that does not look like a setting's name may be a pasted token: not shown
+        shown = sorted(k for k in unknown if isinstance(k, str) and _KEY.fullmatch(k))
+        hidden = len(unknown) - len(shown)
+        _fail(where, f"unknown key(s) {', '.join(shown)}"
+              + (" and " if shown and hidden else "")
+              + (f"{hidden} not shown (not a setting's name; it may be a value)" if hidden
+                 else "") + f"; accepted: {', '.join(accepted)}")
     return value
 
 
@@ -126,7 +134,7 @@ def _response(value, where: str) -> dict:
         _fail(f"{where}.actions", f"must be a non-empty list of {', '.join(ACTIONS)}")
     for i, action in enumerate(actions):
         if action not in ACTIONS:
-            _fail(f"{where}.actions[{i}]", f"{excerpt(action, 40)} is not one of "
+            _fail(f"{where}.actions[{i}]", f"{excerpt(action, 40)!r} is not one of "
                                            f"{', '.join(ACTIONS)}")
     if len(set(actions)) != len(actions):
         _fail(f"{where}.actions", "names an action twice")
@@ -134,7 +142,7 @@ def _response(value, where: str) -> dict:
         _fail(f"{where}.actions", f"at most one of {', '.join(STOPPING)}")
     mode = value.get("mode", "audit")
     if mode not in MODES:
-        _fail(f"{where}.mode", f"{excerpt(mode, 40)} is not one of {', '.join(MODES)}")
+        _fail(f"{where}.mode", f"{excerpt(mode, 40)!r} is not one of {', '.join(MODES)}")
     # run in this order: notify, then cut the network, then pause/stop/kill
     return dict(match, actions=[a for a in ACTIONS if a in actions and a not in STOPPING]
                 + [a for a in actions if a in STOPPING], mode=mode)
@@ -196,7 +204,7 @@ def validate_settings(value) -> dict:
     out["hostname"] = None if hostname is None else _name(hostname, f"{WHERE}.hostname", 253)
     runtime = value.get("runtime", "auto")
     if runtime not in RUNTIMES:
-        _fail(f"{WHERE}.runtime", f"{excerpt(runtime, 40)} is not one of {', '.join(RUNTIMES)}")
+        _fail(f"{WHERE}.runtime", f"{excerpt(runtime, 40)!r} is not one of {', '.join(RUNTIMES)}")
     out["runtime"] = runtime
     for key, (default, low, high) in NUMBERS.items():
         out[key] = _number(value.get(key, default), f"{WHERE}.{key}", low, high)
