@@ -83,7 +83,8 @@ def build(settings: dict, log_to=log):
                             token=token, timeout=webhook["timeout_seconds"],
                             retry_max=webhook["retry_max_seconds"], ca_file=webhook["ca_file"],
                             log=log_to)
-    runtimes = detect(settings["runtime"], settings["command_timeout_seconds"])
+    runtimes = detect(settings["runtime"], settings["command_timeout_seconds"],
+                      grace=settings["stop_grace_seconds"])
     responder = Responder(settings, runtimes, audit, notifier, hostname=socket.gethostname(),
                           log=log_to)
     return responder

@@ -55,15 +55,18 @@ def _env() -> dict:
 class Runtime:
     """One runtime CLI. ``run`` is subprocess.run (a test passes its own)."""
 
-    def __init__(self, name: str, binary: str, timeout: float = 10, run=subprocess.run):
+    def __init__(self, name: str, binary: str, timeout: float = 10, run=subprocess.run,
+                 grace: int = 10):
         self.name, self.binary, self.timeout, self._run = name, binary, timeout, run
+        self.grace = grace
 
-    def _call(self, *args):
+    def _call(self, *args, extra: float = 0):
+        limit = self.timeout + extra
         try:
-            done = self._run([self.binary, *args], capture_output=True, timeout=self.timeout,
+            done = self._run([self.binary, *args], capture_output=True, timeout=limit,
                              env=_env(), stdin=subprocess.DEVNULL, check=False)
         except subprocess.TimeoutExpired:
-            return False, f"{self.name} {args[0]} took longer than {self.timeout} s"
+            return False, f"{self.name} {args[0]} took longer than {limit:g} s"
         except OSError as exc:
             return False, f"{self.name} could not run: {exc.strerror or exc}"
         out = (done.stdout or b"")[:MAX_OUTPUT]
@@ -118,7 +121,7 @@ class Runtime:
     def act(self, action: str, container: Container) -> dict:
         """Run ``action`` on ``container``: {"action", "ok", "detail"}."""
         if self.name == "crictl":
-            argv = {"stop": ("stop", "--timeout", "10", container.id),
+            argv = {"stop": ("stop", "--timeout", str(self.grace), container.id),
                     "kill": ("stop", "--timeout", "0", container.id)}.get(action)
             if argv is None:
                 return {"action": action, "ok": False,
@@ -126,12 +129,13 @@ class Runtime:
             return self._result(action, *argv)
         if action == "disconnect":
             return self._disconnect(container)
-        argv = {"pause": ("pause", container.id), "stop": ("stop", "-t", "10", container.id),
+        argv = {"pause": ("pause", container.id),
+                "stop": ("stop", "-t", str(self.grace), container.id),
                 "kill": ("kill", "--signal", "KILL", container.id)}[action]
         return self._result(action, *argv)
 
     def _result(self, action, *argv) -> dict:
-        ok, out = self._call(*argv)
+        ok, out = self._call(*argv, extra=self.grace if action == "stop" else 0)
         return {"action": action, "ok": ok, "detail": "done" if ok else out}
 
     def _disconnect(self, container: Container) -> dict:
@@ -185,7 +189,7 @@ def _docker_socket(exists) -> bool:
 
 
 def detect(preferred: str = "auto", timeout: float = 10, which=shutil.which,
-           exists=os.path.exists, run=subprocess.run) -> list:
+           exists=os.path.exists, run=subprocess.run, grace: int = 10) -> list:
     """The runtimes this node runs, in the order the responder asks them (podman, docker,
     crictl), or just ``preferred``; RespondError when there is none."""
     found = []
@@ -195,7 +199,7 @@ def detect(preferred: str = "auto", timeout: float = 10, which=shutil.which,
             continue
         binary = which(name)
         if binary and (preferred == name or ready()):
-            found.append(Runtime(name, binary, timeout, run))
+            found.append(Runtime(name, binary, timeout, run, grace))
     if not found:
         wanted = "podman, docker or crictl" if preferred == "auto" else preferred
         raise RespondError(SETTINGS, f"no container runtime found on this node ({wanted} on "

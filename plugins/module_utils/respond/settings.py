@@ -53,6 +53,7 @@ NUMBERS = {
     "max_event_bytes": (MAX_EVENT_BYTES, 1024, 1024 * 1024),
     "max_event_age_seconds": (300, 1, 86400),
     "command_timeout_seconds": (10, 1, 300),
+    "stop_grace_seconds": (10, 0, 300),      # stop: SIGTERM, this long, then SIGKILL
 }
 AUDIT_NUMBERS = {"max_bytes": (10 * 1024 * 1024, 4096, 1024 ** 3), "keep": (5, 1, 100)}
 WEBHOOK_NUMBERS = {"timeout_seconds": (5, 1, 120), "retry_max_seconds": (30, 1, 3600),

@@ -32,7 +32,7 @@ def test_bad_settings_exit_2_naming_the_key(tmp_path, capsys):
 
 
 def test_check_reads_the_token_file_but_never_shows_it(tmp_path, capsys, monkeypatch):
-    monkeypatch.setattr(main_module, "detect", lambda *a: [respond_support.FakeRuntime()])
+    monkeypatch.setattr(main_module, "detect", lambda *a, **k: [respond_support.FakeRuntime()])
     token = tmp_path / "token"
     token.write_text("Zq8-webhook-token-77")
     token.chmod(0o640)
