@@ -27,6 +27,7 @@ import threading
 import urllib.error
 import urllib.request
 
+from ansible_collections.bulwark.container_security.plugins.module_utils.redaction import redact
 from ansible_collections.bulwark.container_security.plugins.module_utils.respond.errors import (
     SETTINGS,
     RespondError,
@@ -85,9 +86,10 @@ class Spool:
         return sorted(n for n in os.listdir(self.dir)
                       if n.endswith(".json") and n.split(".")[0].isdigit())
 
-    def put(self, payload: dict) -> bool:
-        """False when the spool holds ``limit`` notifications already (the caller records it)."""
-        data = json.dumps(payload, sort_keys=True).encode("utf-8")
+    def put(self, payload: dict, secrets=()) -> bool:
+        """False when the spool holds ``limit`` notifications already (the caller records it).
+        ``secrets`` are masked in what is written (an alert's output may quote the token)."""
+        data = redact(json.dumps(payload, sort_keys=True), secrets).encode("utf-8")
         with self.lock:
             if len(self.names()) >= self.limit:
                 return False
@@ -138,7 +140,7 @@ class Notifier:
         return self
 
     def submit(self, payload: dict) -> bool:
-        queued = self.spool.put(payload)
+        queued = self.spool.put(payload, [self._token] if self._token else ())
         self.wake.set()
         return queued
 
