@@ -51,8 +51,8 @@ def mutated(draw) -> bytes:
     data = json.loads(json.dumps(SAMPLE))
     for _ in range(draw(st.integers(0, 4))):
         where = draw(st.sampled_from(["top", "fields"]))
-        target = data if where == "top" or not isinstance(data.get("output_fields"),
-                                                           dict) else data["output_fields"]
+        fields = data.get("output_fields")
+        target = fields if where == "fields" and isinstance(fields, dict) else data
         key = draw(st.sampled_from(KEYS if where == "top" else FIELD_KEYS))
         if draw(st.booleans()):
             target.pop(key, None)
@@ -80,8 +80,8 @@ def test_any_line_is_refused_or_a_falco_alert(line):
 
 
 @given(st.lists(LINES, min_size=1, max_size=6), st.sampled_from(["audit", "enforce"]))
-def test_nothing_is_done_to_a_container_for_a_line_that_should_not(tmp_path_factory, lines,
-                                                                    mode):
+def test_nothing_is_done_to_a_container_for_a_line_that_should_not(
+        tmp_path_factory, lines, mode):
     tmp = tmp_path_factory.mktemp("respond")
     settings = validate_settings({
         "responses": [{"rule": SAMPLE["rule"], "actions": ["pause", "disconnect"],

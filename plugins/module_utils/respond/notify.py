@@ -59,8 +59,8 @@ def read_token(path: str) -> str:
     finally:
         os.close(fd)
     token = data.decode("utf-8", "replace").strip()
-    if len(data) > MAX_TOKEN_BYTES or not token or any(ord(c) < 0x21 or ord(c) > 0x7e
-                                                        for c in token):
+    printable = all(0x21 <= ord(c) <= 0x7e for c in token)
+    if len(data) > MAX_TOKEN_BYTES or not token or not printable:
         raise RespondError(SETTINGS, f"token file {path} must hold one line of printable ASCII "
                                      f"(at most {MAX_TOKEN_BYTES} bytes)")
     return token

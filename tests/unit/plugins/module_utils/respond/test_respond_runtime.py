@@ -88,8 +88,8 @@ def test_failures_and_unsupported_are_results_not_exceptions():
     slow = Runtime("podman", "podman", timeout=3,
                    run=Run(raises=subprocess.TimeoutExpired("podman", 3))).act("pause", container)
     assert not slow["ok"] and "longer than 3 s" in slow["detail"]
-    assert "unsupported" in Runtime("crictl", "crictl", run=Run()).act("pause",
-                                                                        container)["detail"]
+    crictl = Runtime("crictl", "crictl", run=Run())
+    assert "unsupported" in crictl.act("pause", container)["detail"]
     host = container.__class__(id=FULL, name="h", image="i", network_mode="host")
     assert not Runtime("podman", "podman", run=Run()).act("disconnect", host)["ok"]
 
