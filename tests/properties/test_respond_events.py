@@ -49,7 +49,7 @@ VALUES = st.one_of(odd_text(words=[KNOWN, "host", "Critical", "node-1", "syscall
 def mutated(draw) -> bytes:
     """Falco's documented alert with keys dropped, replaced or added, or its bytes cut."""
     data = json.loads(json.dumps(SAMPLE))
-    for _ in range(draw(st.integers(0, 4))):
+    for _step in range(draw(st.integers(0, 4))):
         where = draw(st.sampled_from(["top", "fields"]))
         fields = data.get("output_fields")
         target = fields if where == "fields" and isinstance(fields, dict) else data

@@ -82,7 +82,7 @@ def _allowlisted(settings: dict, cid, name, image):
 def repository(image: str) -> str:
     """``image`` without its digest and tag (``registry:5000/app:1`` -> ``registry:5000/app``)."""
     name = image.split("@", 1)[0]
-    head, _, tag = name.rpartition(":")
+    head, _colon, tag = name.rpartition(":")
     return head if head and "/" not in tag else name
 
 

@@ -88,14 +88,14 @@ def test_no_action_on_refused_protected_host_or_unknown(tmp_path):
 
 
 def test_a_name_the_runtime_denies_is_forged(tmp_path):
-    responder, runtime, _ = _responder(tmp_path)
+    responder, runtime, _notes = _responder(tmp_path)
     record = responder.handle(respond_support.falco_event(CID, hostname="node-1", name="db"))
     assert record["refused"]["reason"] == "forged" and "calls" in record["refused"]["message"]
     assert [c for c in runtime.calls if c[0] != "inspect"] == []
 
 
 def test_warm_cache_answers_without_inspecting_again(tmp_path):
-    responder, runtime, _ = _responder(tmp_path)
+    responder, runtime, _notes = _responder(tmp_path)
     assert responder.warm() == 1
     runtime.calls.clear()
     responder.handle(respond_support.falco_event(CID, hostname="node-1"))
