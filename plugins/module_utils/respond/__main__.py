@@ -15,6 +15,7 @@ spooled for its next start. Messages go to stderr (Falco's journal).
 from __future__ import annotations
 
 import argparse
+import os
 import signal
 import socket
 import sys
@@ -85,8 +86,9 @@ def build(settings: dict, log_to=log):
                             log=log_to)
     runtimes = detect(settings["runtime"], settings["command_timeout_seconds"],
                       grace=settings["stop_grace_seconds"])
-    responder = Responder(settings, runtimes, audit, notifier, hostname=socket.gethostname(),
-                          log=log_to)
+    # the name Falco puts in `hostname`: FALCO_HOSTNAME (inherited from Falco) or the host's
+    hostname = os.environ.get("FALCO_HOSTNAME") or socket.gethostname()
+    responder = Responder(settings, runtimes, audit, notifier, hostname=hostname, log=log_to)
     return responder
 
 

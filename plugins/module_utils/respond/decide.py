@@ -44,13 +44,15 @@ class Deduper:
 
     def duplicate(self, key, now: float) -> bool:
         last = self.seen.get(key)
-        if last is not None and now - last < self.window:
-            return True
+        return last is not None and now - last < self.window
+
+    def remember(self, key, now: float) -> None:
+        """Called once the runtime has confirmed the container: a refused (forged) line never
+        takes the place of the real alert that may follow it."""
         self.seen[key] = now
         self.seen.move_to_end(key)
         while len(self.seen) > self.max_keys:
             self.seen.popitem(last=False)
-        return False
 
 
 class Budget:
@@ -79,6 +81,10 @@ def _allowlisted(settings: dict, cid, name, image):
     return None
 
 
+def dedupe_key(event) -> tuple:
+    return event.container_id[:12], event.rule
+
+
 def repository(image: str) -> str:
     """``image`` without its digest and tag (``registry:5000/app:1`` -> ``registry:5000/app``)."""
     name = image.split("@", 1)[0]
@@ -95,7 +101,7 @@ def decide(event, settings: dict, deduper: Deduper, now: float) -> Decision:
     allowed = _allowlisted(settings, event.container_id, event.container_name, event.image)
     if allowed:
         return Decision(IGNORE, allowed)
-    if deduper.duplicate((event.container_id[:12], event.rule), now):
+    if deduper.duplicate(dedupe_key(event), now):
         return Decision(IGNORE, f"a duplicate within {settings['dedupe_seconds']} s")
     return Decision(RESPOND, "matched " + (f"rule {response['rule']!r}" if "rule" in response
                                            else f"tag {response['tag']!r}"),

@@ -26,6 +26,7 @@ from ansible_collections.bulwark.container_security.plugins.module_utils.respond
     Deduper,
     confirm,
     decide,
+    dedupe_key,
 )
 from ansible_collections.bulwark.container_security.plugins.module_utils.respond.errors import (
     FORGED,
@@ -110,6 +111,7 @@ class Responder:
                 self._check_facts(event, found)
             except RespondError as exc:
                 return self._refused(record, exc)
+            self.deduper.remember(dedupe_key(event), now)
             record["container"] = {"id": found[1].id, "name": found[1].name,
                                    "image": found[1].image, "runtime": found[0].name}
             decision = confirm(decision, found[1], settings, self.budget, now)

@@ -37,9 +37,18 @@ def test_respond_then_duplicate_then_again_after_the_window():
     settings, dedupe = _settings(dedupe_seconds=60), Deduper(60)
     first = decide(_event(), settings, dedupe, NOW)
     assert (first.verdict, first.actions, first.mode) == ("respond", ("pause",), "enforce")
+    assert decide(_event(), settings, dedupe, NOW).verdict == "respond"   # not yet confirmed
+    dedupe.remember(("ee97d9c4186f", "Terminal shell in container"), NOW)
     assert decide(_event(), settings, dedupe, NOW + 30).reason == "a duplicate within 60 s"
     assert decide(_event("aaaaaaaaaaaa"), settings, dedupe, NOW + 30).verdict == "respond"
     assert decide(_event(), settings, dedupe, NOW + 61).verdict == "respond"
+
+
+def test_a_forged_line_does_not_use_up_the_real_alerts_place(tmp_path):
+    """decide alone never remembers: only the responder does, after the runtime confirmed."""
+    settings, dedupe = _settings(), Deduper(60)
+    for _step in range(3):
+        assert decide(_event(), settings, dedupe, NOW).verdict == "respond"
 
 
 @pytest.mark.parametrize("kw, extra, reason", [
@@ -78,7 +87,7 @@ def test_budget_turns_enforcement_into_audit():
 def test_deduper_memory_is_bounded():
     dedupe = Deduper(60, max_keys=100)
     for i in range(1000):
-        dedupe.duplicate((f"{i:012x}", "r"), NOW)
+        dedupe.remember((f"{i:012x}", "r"), NOW)
     assert len(dedupe.seen) == 100
 
 

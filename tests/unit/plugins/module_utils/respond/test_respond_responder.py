@@ -94,6 +94,16 @@ def test_a_name_the_runtime_denies_is_forged(tmp_path):
     assert [c for c in runtime.calls if c[0] != "inspect"] == []
 
 
+def test_a_forged_name_does_not_silence_the_real_alert(tmp_path):
+    responder, runtime, _notes = _responder(tmp_path)
+    forged = responder.handle(respond_support.falco_event(CID, hostname="node-1", name="db"))
+    assert forged["refused"]["reason"] == "forged"
+    real = responder.handle(respond_support.falco_event(CID, hostname="node-1", name="web"))
+    assert real["actions"][0]["ok"] is True
+    again = responder.handle(respond_support.falco_event(CID, hostname="node-1"))
+    assert "duplicate" in again["decision"]["reason"]
+
+
 def test_warm_cache_answers_without_inspecting_again(tmp_path):
     responder, runtime, _notes = _responder(tmp_path)
     assert responder.warm() == 1
