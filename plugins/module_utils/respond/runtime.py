@@ -17,6 +17,7 @@ import json
 import os
 import shutil
 import subprocess
+import time
 from dataclasses import dataclass, field
 
 from ansible_collections.bulwark.container_security.plugins.module_utils.respond.errors import (
@@ -135,8 +136,10 @@ class Runtime:
         return self._result(action, *argv)
 
     def _result(self, action, *argv) -> dict:
+        start = time.monotonic()
         ok, out = self._call(*argv, extra=self.grace if action == "stop" else 0)
-        return {"action": action, "ok": ok, "detail": "done" if ok else out}
+        return {"action": action, "ok": ok, "detail": "done" if ok else out,
+                "seconds": round(time.monotonic() - start, 3)}
 
     def _disconnect(self, container: Container) -> dict:
         if container.network_mode in ("host", "none") or not container.networks:

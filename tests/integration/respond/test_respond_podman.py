@@ -126,7 +126,8 @@ def test_responder_on_real_podman(containers, tmp_path):
         pause_name, pause_id = containers["pause"]
         record = responder.send(event(pause_id, "pause"))
         assert state(pause_name) == "paused"
-        assert record["actions"] == [{"action": "pause", "ok": True, "detail": "done"}]
+        assert [(a["action"], a["ok"], a["detail"]) for a in record["actions"]] == [
+            ("pause", True, "done")] and record["actions"][0]["seconds"] > 0
         assert record["container"]["id"] == pause_id and record["notify"] == "spooled"
         assert sink.wait_for(1) and sink.received[0]["container"]["name"] == pause_name
         assert sink.headers[0]["Authorization"] == f"Bearer {TOKEN}"
