@@ -111,6 +111,7 @@ def main() -> int:
         time.sleep(2.0)                       # the responder's first listing of containers
         target = ids[0]
         bare, responder, inside = [], [], []
+
         def bare_pause() -> None:
             start = time.perf_counter()
             podman("pause", target)

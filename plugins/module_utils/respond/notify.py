@@ -18,6 +18,7 @@ environment are not used.
 """
 from __future__ import annotations
 
+import http.client
 import json
 import os
 import ssl
@@ -168,17 +169,28 @@ class Notifier:
             return None
         except urllib.error.HTTPError as exc:
             return exc.code in REJECTED, f"HTTP {exc.code}"
-        except (urllib.error.URLError, OSError, ValueError) as exc:
+        except (urllib.error.URLError, OSError, ValueError, http.client.HTTPException) as exc:
             reason = getattr(exc, "reason", exc)
             return False, type(reason).__name__ if not isinstance(reason, str) else "unreachable"
 
     def _loop(self) -> None:
+        while True:
+            try:
+                if self._deliver():
+                    return
+            except OSError as exc:    # the spool went away or is unreadable: say so, go on
+                self.log(f"notification spool {self.spool.dir}: {exc.strerror or exc}")
+                if self.stopping.wait(self.retry_max):
+                    return
+
+    def _deliver(self) -> bool:
+        """Deliver until stopped (True) or until the spool fails (OSError)."""
         pause = 0.0
         while True:
             names = self.spool.names()
             if not names:
                 if self.stopping.is_set():
-                    return
+                    return True
                 self.wake.wait(1.0)
                 self.wake.clear()
                 continue
@@ -198,4 +210,4 @@ class Notifier:
             self.log(f"webhook not reached ({why}); {len(names)} notification(s) spooled, "
                      f"retrying in {pause:.2f} s")
             if self.stopping.wait(pause):     # new notifications do not shorten the pause
-                return
+                return True

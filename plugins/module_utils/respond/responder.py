@@ -149,7 +149,12 @@ class Responder:
         payload = {"source": "bulwark-respond", "host": self.hostname, "time": record["time"],
                    "event": record["event"], "decision": record["decision"],
                    "actions": record["actions"], "container": record["container"]}
-        if self.notifier.submit(payload):
+        try:
+            queued = self.notifier.submit(payload)
+        except OSError as exc:
+            self.log(f"notification not spooled: {exc.strerror or exc}; it is in the audit log")
+            return "spool not writable"
+        if queued:
             return "spooled"
         self.log("notification spool is full: this notification is only in the audit log")
         return "spool full"

@@ -104,6 +104,17 @@ def test_a_forged_name_does_not_silence_the_real_alert(tmp_path):
     assert "duplicate" in again["decision"]["reason"]
 
 
+def test_an_unwritable_spool_is_recorded_not_fatal(tmp_path):
+    responder, runtime, notes = _responder(tmp_path)
+
+    def full(payload):
+        raise OSError(28, "No space left on device")
+    notes.submit = full
+    record = responder.handle(respond_support.falco_event(CID, hostname="node-1"))
+    assert record["notify"] == "spool not writable" and record["actions"][0]["ok"]
+    assert _audit(tmp_path)[-1]["notify"] == "spool not writable"
+
+
 def test_warm_cache_answers_without_inspecting_again(tmp_path):
     responder, runtime, _notes = _responder(tmp_path)
     assert responder.warm() == 1
