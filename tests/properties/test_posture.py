@@ -88,22 +88,35 @@ def _get(node, path):
 
 
 def _mutate(facts, changes):
-    """Apply (path, value) changes; return True when one changed a value's type."""
-    odd = False
+    """Apply (path, value) changes; return True when the final facts hold a value of another
+    type than the original at a path whose type the schema states (judged on the end state: a
+    later change may put a value back as it was)."""
+    original = copy.deepcopy(facts)
+    touched = []
     for path, value in changes:
         try:
             parent = _get(facts, path[:-1])
-            old = parent[path[-1]]
+            parent[path[-1]]
         except (KeyError, IndexError, TypeError):
             continue        # an earlier change replaced a container on the path
         if not isinstance(parent, (dict, list)):
             continue        # ... by a string, which indexes but cannot be assigned to
-        if path in TYPED and _json_type(old) != _json_type(value) and not (
-                old is None or value is None) and not isinstance(old, (dict, list)):
-            odd = True      # a scalar of another type where the schema states the type
-        if path in TYPED and isinstance(old, (dict, list)) and not isinstance(value, type(old)):
-            odd = True      # a container replaced by something else
         parent[path[-1]] = value
+        touched.append(path)
+    odd = False
+    for path in touched:
+        if path not in TYPED:
+            continue
+        try:
+            old, new = _get(original, path), _get(facts, path)
+        except (KeyError, IndexError, TypeError):
+            odd = True      # a container on the path was replaced by something else
+            continue
+        if isinstance(old, (dict, list)) and not isinstance(new, type(old)):
+            odd = True      # a container replaced by something else
+        elif (not isinstance(old, (dict, list)) and old is not None and new is not None
+              and _json_type(old) != _json_type(new)):
+            odd = True      # a scalar of another type where the schema states the type
     return odd
 
 
