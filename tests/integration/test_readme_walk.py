@@ -156,4 +156,4 @@ def test_readme_walk_from_the_built_tarball(built, tmp_path):
     assert "fail  bulwark-disallow-privileged-containers (deny)" in out
     report = json.loads((estate / "admission.json").read_text())
     assert report["denied"] == ["Pod/payments/privileged"]
-    assert len(report["resources"][0]["policies"]) == 18
+    assert len(report["resources"][0]["policies"]) == 19

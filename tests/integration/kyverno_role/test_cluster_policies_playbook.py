@@ -151,7 +151,7 @@ def test_role_writes_the_bundle_and_suites(tmp_path):
     policies = {k.split("/", 1)[1]: p for k, p in files.items() if k.startswith("policies/")}
     assert "validatingpolicy-retired.yaml" not in policies      # the stale file, removed
     kinds = [name.split("-", 1)[0] for name in policies]
-    assert kinds.count("validatingpolicy") == 8                 # 10 controls disabled
+    assert kinds.count("validatingpolicy") == 8                 # 11 controls disabled
     assert kinds.count("imagevalidatingpolicy") == 1
     assert kinds.count("policyexception") == 1
     assert kinds.count("namespace") == 1

@@ -3,7 +3,7 @@
 # SPDX-License-Identifier: Apache-2.0
 """The product scans its own output with the real Trivy 0.76.0 (`trivy config`, its embedded
 checks, offline): every manifest the Pulumi program renders for the example stack, the cluster
-policies the example estate's admin host writes, the admit scene's pods and the seed's
+policies of the example estate (group_vars/all/policy.yml), the admit scene's pods and the seed's
 multi-stage distroless Dockerfile (examples/build/Dockerfile).
 
 Nothing of ours may carry a HIGH or CRITICAL misconfiguration. Every lower finding Trivy reports
@@ -63,13 +63,15 @@ def _public_key_pem() -> str:
 
 
 def _estate_bundle() -> list[dict]:
-    """The example estate admin host's kyverno_policy_settings through the one policy source;
-    the two builder keys it looks up (created by a real run) are stand-in P-256 keys."""
+    """The example estate's cluster policies (group_vars/all/policy.yml) through the one policy
+    source, with two stand-in P-256 keys for the builder keys the admin host adds from
+    kyverno_public_key_files (a real run creates them)."""
+    policy = yaml.safe_load((ROOT / "examples/estate/group_vars/all/policy.yml").read_text())
     admins = yaml.safe_load((ROOT / "examples/estate/group_vars/bulwark_admins.yml").read_text())
-    settings = admins["kyverno_policy_settings"]
-    lookups = settings["image_verification"]["public_keys"]
-    assert lookups and all("lookup(" in k for k in lookups), lookups
-    settings["image_verification"]["public_keys"] = [_public_key_pem() for _ in lookups]
+    settings = policy["cluster_policies_settings"]
+    assert admins["kyverno_public_key_files"], "the admin host names its signer key files"
+    settings["image_verification"]["public_keys"] = [
+        _public_key_pem() for _ in admins["kyverno_public_key_files"]]
     return kyverno_builders.build_bundle(kyverno_settings.Settings.from_dict(settings))
 
 
