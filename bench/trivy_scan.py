@@ -104,7 +104,7 @@ def measure(name: str, kind: str, target: str, trivy: Path, cache: Path, tmp: Pa
     for argv in runs.values():  # warm the page cache and Trivy's layer cache once
         timed(argv, env)
     times = {k: [] for k in runs}
-    for _ in range(REPEAT):
+    for _round in range(REPEAT):
         for key, argv in runs.items():
             times[key].append(timed(argv, env))
     b, m = min(times["bare"]), min(times["module"])

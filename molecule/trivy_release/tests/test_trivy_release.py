@@ -42,6 +42,8 @@ def server_url(host):
 def ids(stdout):
     return sorted(v["VulnerabilityID"] for r in json.loads(stdout).get("Results", [])
                   for v in r.get("Vulnerabilities") or [])
+
+
 ASSET = f"trivy_{VERSION}_Linux-64bit.tar.gz"
 CACHE = f"/var/cache/bulwark/release-artifacts/trivy/{VERSION}"
 KEY = "/etc/bulwark/cosign/trusted-keys/lab-mirror.pub"

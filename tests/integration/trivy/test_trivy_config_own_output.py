@@ -71,7 +71,7 @@ def _estate_bundle() -> list[dict]:
     settings = policy["cluster_policies_settings"]
     assert admins["kyverno_public_key_files"], "the admin host names its signer key files"
     settings["image_verification"]["public_keys"] = [
-        _public_key_pem() for _ in admins["kyverno_public_key_files"]]
+        _public_key_pem() for _path in admins["kyverno_public_key_files"]]
     return kyverno_builders.build_bundle(kyverno_settings.Settings.from_dict(settings))
 
 
