@@ -12,8 +12,9 @@ artifacts in the lab registry.
   trivy_0.76.0_Linux-64bit.tar.gz (trivy, LICENSE, README.md), trivy_0.76.0_checksums.txt and a
   Sigstore bundle made with the lab key (upstream's own checksums cannot be fetched here: the
   lab's pin is the lab tarball's sha256, see README's lab section).
-- `lab.py trivy-db build|push` writes the DBs (lab/trivy_db/build.py) under .lab/trivy-db/ and
-  pushes them with oras as Trivy's OCI artifacts: HOST/trivy-db:2 and HOST/trivy-java-db:1.
+- `lab.py trivy-db build` writes the DBs (lab/trivy_db/build.py) under .lab/trivy-db/; `push`
+  builds them afresh in a temporary directory and pushes them with oras as Trivy's OCI
+  artifacts: HOST/trivy-db:2 and HOST/trivy-java-db:1.
 """
 from __future__ import annotations
 
@@ -169,7 +170,12 @@ def build_dbs(out: Path | None = None) -> dict[str, Path]:
 
 def push_dbs(host: str, out: Path | None = None, oras: Path | None = None) -> dict[str, str]:
     """Build the DBs and push them to `host` (plain HTTP) as Trivy's OCI artifacts; the
-    digest ref of each by repository:tag."""
+    digest ref of each by repository:tag. Without `out` they are built in a temporary
+    directory: .lab/trivy-db/ is written by `build` only, because a molecule scenario seeds
+    nodes from it while other lanes push (a build stamps the time, so its bytes differ)."""
+    if out is None:
+        with tempfile.TemporaryDirectory(prefix="trivy-db-push-") as tmp:
+            return push_dbs(host, Path(tmp), oras)
     paths = build_dbs(out)
     out = paths["db"].parent.parent
     oras = oras or lab.fetch_debian_tool("oras")
