@@ -23,6 +23,7 @@ import subprocess
 import sys
 import tempfile
 import threading
+import time
 import uuid
 from pathlib import Path
 
@@ -71,6 +72,39 @@ class NodeCmdlines:
         node_exec(self.node, "sh", "-c", f"while [ ! -s {SAMPLES} ]; do sleep 0.2; done; "
                   f"rm -f {SAMPLES}.stop", timeout=60)
         return node_exec(self.node, "cat", SAMPLES).stdout.replace("\0", " ")
+
+
+class _HangingUp:
+    """A loopback port that accepts every connection and closes it after a second, unanswered:
+    a Fulcio that is down, but slowly enough that cosign's process is there to be seen."""
+
+    def __enter__(self):
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(16)
+        self.sock.settimeout(0.2)
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+        self.thread.start()
+        return f"http://127.0.0.1:{self.sock.getsockname()[1]}"
+
+    def _serve(self):
+        held = []
+        while not self.stop.is_set():
+            try:
+                held.append((self.sock.accept()[0], time.monotonic()))
+            except OSError:
+                pass
+            for conn, since in [h for h in held if time.monotonic() - h[1] > 1.0]:
+                conn.close()
+                held.remove((conn, since))
+        for entry in held:
+            entry[0].close()
+
+    def __exit__(self, *exc):
+        self.stop.set()
+        self.thread.join(5)
+        self.sock.close()
 
 
 class ControllerCmdlines:
@@ -196,17 +230,15 @@ def runs(reliab_node, secret_values, tmp_path_factory, lab_mirror, lab_tools, la
         "sign_cosign_path": lab_tools["cosign"]})],
         {"sign_key_password": secret_values["sign_key_password"]})
     # cosign_sign keyless on the controller: the token goes to a 0600 file cosign reads; Fulcio
-    # (a closed port here) cannot be reached, so the failure path is what runs
-    closed = socket.socket()
-    closed.bind(("127.0.0.1", 0))
-    dead = f"http://127.0.0.1:{closed.getsockname()[1]}"
-    closed.close()
-    keyless = _sign_on_controller(tmp / "keyless.yml", "Keyless signing whose Fulcio is down", {
-        "image": image, "identity_token": "{{ identity_token }}", "fulcio_url": dead,
-        "rekor_url": dead, "insecure_registry": True}, lab_tools)
-    tokens_before = _token_files()
-    out["keyless-failure"] = vvv_play(tmp, str(keyless), [],
-                                      {"identity_token": secret_values["identity_token"]})
+    # (a port that accepts and hangs up after a second, so that the sampler sees cosign's
+    # argument list even on a loaded machine) cannot answer, so the failure path is what runs
+    with _HangingUp() as dead:
+        keyless = _sign_on_controller(tmp / "keyless.yml", "Keyless signing whose Fulcio is down", {
+            "image": image, "identity_token": "{{ identity_token }}", "fulcio_url": dead,
+            "rekor_url": dead, "insecure_registry": True}, lab_tools)
+        tokens_before = _token_files()
+        out["keyless-failure"] = vvv_play(tmp, str(keyless), [],
+                                          {"identity_token": secret_values["identity_token"]})
     out["keyless-failure"]["token_files_left"] = sorted(_token_files() - tokens_before)
     # cosign_sign against the TLS registry that asks for a login: the right password signs,
     # a wrong one fails with registry_auth; each goes to a 0600 docker config only
