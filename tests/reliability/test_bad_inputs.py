@@ -578,7 +578,7 @@ CLI_ROWS = [
     ("lab-cli-fleet-action", ["lab/lab.py", "fleet", "rm -rf"],
      ["invalid choice: 'rm -rf' (choose from 'up', 'down', 'status', 'start', 'stop')"]),
     ("lab-cli-trivy-db-action", ["lab/lab.py", "trivy-db", "drop"],
-     ["invalid choice: 'drop' (choose from 'build', 'push')"]),
+     ["invalid choice: 'drop' (choose from 'build', 'push', 'demo-images')"]),
     ("lab-cli-images-unknown-dist", ["lab/lab.py", "images", "sid"],
      ["unknown dist(s) 'sid'; accepted: bookworm, trixie"]),
     ("role_readme-cli-unknown-option", ["tools/role_readme.py", "--write-everything"],
