@@ -56,10 +56,11 @@ def check_target(path, what: str = "output") -> Path:
     return path
 
 
-def write_bytes(path, data: bytes, mode: int | None = None, what: str = "output") -> None:
-    """Write `data` to `path` atomically: mkstemp in the same directory, fsync, rename over the
-    target. The target's current mode is kept unless `mode` is given (new files: 0644)."""
-    path = check_target(path, what)
+def _write_atomic(path, pieces, mode, what, unless_digest=None) -> bool:
+    """The one atomic writer: `pieces` (bytes) into a mkstemp file beside the checked `path`,
+    fsync, then renamed over it - unless `unless_digest` is given and equals the written
+    content's sha256 (the temporary file is removed: False). The target's current mode is
+    kept unless `mode` is given (new files: 0644)."""
     if mode is None:
         try:
             mode = stat.S_IMODE(os.lstat(path).st_mode)
@@ -69,11 +70,18 @@ def write_bytes(path, data: bytes, mode: int | None = None, what: str = "output"
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     except OSError as exc:
         raise OutputError(f"cannot write {what} {path}: {exc.strerror or exc}") from None
+    digest = hashlib.sha256() if unless_digest is not None else None
     try:
         with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
+            for data in pieces:
+                if digest is not None:
+                    digest.update(data)
+                handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())
+        if digest is not None and digest.hexdigest() == unless_digest:
+            _remove(tmp)
+            return False
         os.chmod(tmp, mode)
         os.replace(tmp, path)
     except OSError as exc:
@@ -82,6 +90,13 @@ def write_bytes(path, data: bytes, mode: int | None = None, what: str = "output"
     except BaseException:
         _remove(tmp)
         raise
+    return True
+
+
+def write_bytes(path, data: bytes, mode: int | None = None, what: str = "output") -> None:
+    """Write `data` to `path` atomically: mkstemp in the same directory, fsync, rename over the
+    target. The target's current mode is kept unless `mode` is given (new files: 0644)."""
+    _write_atomic(check_target(path, what), [data], mode, what)
 
 
 def write_text(path, text: str, mode: int | None = None, what: str = "output") -> None:
@@ -125,40 +140,14 @@ def write_chunks_if_changed(path, chunks, check_mode: bool = False, mode: int | 
     renamed over the target only when its sha256 differs (in check mode only hashed)."""
     path = check_target(path, what)
     before = _file_digest(path) if path.is_file() else None
-    digest = hashlib.sha256()
+    pieces = (_encoded(chunk, path, what) for chunk in chunks)
     if check_mode:
-        for chunk in chunks:
-            digest.update(_encoded(chunk, path, what))
+        digest = hashlib.sha256()
+        for data in pieces:
+            digest.update(data)
         return digest.hexdigest() != before
-    if mode is None:
-        try:
-            mode = stat.S_IMODE(os.lstat(path).st_mode)
-        except FileNotFoundError:
-            mode = 0o644
-    try:
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    except OSError as exc:
-        raise OutputError(f"cannot write {what} {path}: {exc.strerror or exc}") from None
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            for chunk in chunks:
-                data = _encoded(chunk, path, what)
-                digest.update(data)
-                handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        if digest.hexdigest() == before:
-            _remove(tmp)
-            return False
-        os.chmod(tmp, mode)
-        os.replace(tmp, path)
-    except OSError as exc:
-        _remove(tmp)
-        raise OutputError(f"cannot write {what} {path}: {exc.strerror or exc}") from None
-    except BaseException:
-        _remove(tmp)
-        raise
-    return True
+    # "" never equals a sha256: with no file before, the content is always written
+    return _write_atomic(path, pieces, mode, what, unless_digest=before or "")
 
 
 def append_text(path, text: str, what: str = "output") -> None:
